@@ -1,0 +1,25 @@
+"use strict";
+// One place that knows how our TypeScript becomes JavaScript. The Beam SDK serializes every DoFn
+// and closure at pipeline construction; ts-closure-transform adds the `__closure` property that
+// makes that possible. Both the build and the require hook compile through here, so what tests run
+// is exactly what `npm run build` emits.
+const ts = require("typescript");
+const { beforeTransform, afterTransform } = require("ts-closure-transform");
+const path = require("path");
+
+const root = path.resolve(__dirname, "..");
+
+/** Reads tsconfig.json into parsed compiler options and file names. */
+function loadConfig() {
+  const configPath = path.join(root, "tsconfig.json");
+  const read = ts.readConfigFile(configPath, ts.sys.readFile);
+  if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, "\n"));
+  return ts.parseJsonConfigFileContent(read.config, ts.sys, root, undefined, configPath);
+}
+
+/** The closure transformers, fresh per compilation (they keep per-file state). */
+function closureTransformers() {
+  return { before: [beforeTransform()], after: [afterTransform()] };
+}
+
+module.exports = { ts, root, loadConfig, closureTransformers };

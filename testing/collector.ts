@@ -1,0 +1,34 @@
+/**
+ * Where a test pipeline's outputs land. DoFns are serialized and rebuilt by the runner, so a plain
+ * captured array would be a copy; this module is registered for serialization by name, so the
+ * rebuilt DoFn calls the very `collect` below, in the same process.
+ */
+import { requireForSerialization } from "apache-beam/serialization";
+
+const collected = new Map<string, unknown[]>();
+let nextId = 0;
+
+/** Opens a new, empty collection and returns its id. */
+export function openCollection(label: string): string {
+  const id = `${label}#${nextId++}`;
+  collected.set(id, []);
+  return id;
+}
+
+/** Appends one element to an open collection. */
+export function collect(id: string, element: unknown): void {
+  const target = collected.get(id);
+  if (target === undefined) {
+    throw new Error(`No open test collection '${id}': was the pipeline run outside runPipeline()?`);
+  }
+  target.push(element);
+}
+
+/** Closes a collection and returns everything collected into it. */
+export function closeCollection(id: string): unknown[] {
+  const elements = collected.get(id) ?? [];
+  collected.delete(id);
+  return elements;
+}
+
+requireForSerialization("beam-ts-native/testing/collector", exports);
