@@ -23,7 +23,9 @@ export const IN_MEMORY_SOURCE_URN = "beam-ts-native:transform:in_memory_source:v
  * Elements must be structured-cloneable (plain objects, arrays, strings, numbers, Dates, Maps...).
  */
 export function fromArray<T>(elements: readonly T[]): beam.PTransform<beam.Root, beam.PCollection<T>> {
-  const payload = v8.serialize(elements);
+  // A plain Uint8Array, not a Buffer: the SDK may serialize the pipeline (side inputs capture it), and
+  // serialize-closures cannot serialize Buffer's native methods.
+  const payload = new Uint8Array(v8.serialize(elements));
   return beam.withName(`fromArray(${elements.length})`, (root: beam.Root) =>
     root.apply(impulse()).apply(
       beam.withName(

@@ -6,7 +6,7 @@ const fs = require("fs");
 const { ts, loadConfig, closureTransformers } = require("./closure-compiler");
 
 const { options } = loadConfig();
-const compilerOptions = { ...options, sourceMap: false, inlineSourceMap: true, inlineSources: true, declaration: false };
+const compilerOptions = { ...options, outDir: undefined, rootDir: undefined, sourceMap: false, inlineSourceMap: true, inlineSources: true, declaration: false };
 
 require.extensions[".ts"] = function compileTypeScript(module, filename) {
   const source = fs.readFileSync(filename, "utf8");

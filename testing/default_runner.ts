@@ -1,7 +1,7 @@
 import type { Runner } from "apache-beam/runners/runner";
-import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
+import { directRunner } from "../runners/direct";
 
-/** The runner the testing helpers use when none is given. */
+/** The runner the testing helpers use when none is given: this project's direct runner. */
 export function defaultTestRunner(): Runner {
-  return sdkDirectRunner();
+  return directRunner();
 }

@@ -74,7 +74,7 @@ export function runTransform<I, O extends Outputs>(
   input: readonly I[],
   options: TestRunOptions = {},
 ): Promise<Collected<O>> {
-  return runPipeline((root) => root.apply(fromArray(input)).apply(transform), options);
+  return runPipeline<O>((root) => root.apply(fromArray(input)).apply(transform), options);
 }
 
 function collectInto(pcoll: beam.PCollection<unknown>, id: string, tag: string): void {

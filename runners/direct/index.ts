@@ -1,7 +1,21 @@
-import type { Runner } from "apache-beam/runners/runner";
-import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
+/**
+ * `--runner=direct`: this project's Beam runner, written in TypeScript.
+ *
+ * ```ts
+ * import { directRunner } from "beam-ts-native/runners/direct";
+ * const result = await directRunner({ bundleSize: 1000 }).run((root) => ...);
+ * console.log(await result.counters());
+ * ```
+ */
+import { DirectRunner } from "./runner";
+import type { DirectRunnerOptions } from "./options";
 
-/** Placeholder until the native runner lands: delegates to the SDK's direct runner. */
-export function directRunner(options: object = {}): Runner {
-  return sdkDirectRunner(options);
+export type { DirectRunnerOptions } from "./options";
+export type { DirectPipelineResult } from "./result";
+export { DirectRunner } from "./runner";
+export { StepFailure } from "./handlers/step_failure";
+
+/** A direct runner with the given options (see {@link DirectRunnerOptions} for defaults). */
+export function directRunner(options: DirectRunnerOptions = {}): DirectRunner {
+  return new DirectRunner(options);
 }

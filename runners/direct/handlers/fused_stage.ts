@@ -1,0 +1,139 @@
+/**
+ * Runs a fused stage's steps with the SDK's own operators (the same classes Dataflow's TypeScript
+ * worker runs): ParDo with its context params and side inputs, window assignment, timestamp
+ * assignment, multi-output splitting, and every operator registered for a custom URN (our IO).
+ * Elements flow between them as JS objects; at the stage's outputs they are handed to the engine.
+ */
+import * as runnerApi from "apache-beam/proto/beam_runner_api";
+import { PipelineContext } from "apache-beam/internal/pipeline";
+import * as operators from "apache-beam/worker/operators";
+import { MetricsContainer } from "apache-beam/worker/metrics";
+import type { StateProvider } from "apache-beam/worker/state";
+import type { WindowedValue } from "apache-beam/values";
+import type { BundleExecutor } from "../engine/engine";
+import type { PlannedStage } from "../plan/stages";
+import { asStepFailure } from "./step_failure";
+
+type Operator = operators.IOperator;
+
+/** What a stage needs from the runner around it. */
+export interface FusedStageServices {
+  components: runnerApi.Components;
+  mainInputOf: Map<string, string>;
+  metrics: MetricsContainer;
+  stateProvider: StateProvider;
+  /** The engine's intake for each PCollection leaving this stage. */
+  exitsOf(pcollection: string): ((element: WindowedValue<unknown>) => void)[];
+}
+
+/** Fans one PCollection out to the steps of this stage that read it and to the engine. */
+class StageReceiver {
+  constructor(
+    private readonly operators: Operator[],
+    private readonly exits: ((element: WindowedValue<unknown>) => void)[],
+    private readonly stepName: (transformId: string) => string,
+  ) {}
+
+  receive(element: WindowedValue<unknown>): operators.ProcessResult {
+    for (const exit of this.exits) exit(element);
+    if (this.operators.length === 1) return this.deliver(this.operators[0], element);
+    const results = new operators.ProcessResultBuilder();
+    for (const operator of this.operators) results.add(this.deliver(operator, element));
+    return results.build();
+  }
+
+  private deliver(operator: Operator, element: WindowedValue<unknown>): operators.ProcessResult {
+    try {
+      const result = operator.process(element);
+      if (result === operators.NonPromise) return result;
+      return result.catch((error: unknown) => {
+        throw asStepFailure(error, this.stepName(operator.transformId), element.value);
+      });
+    } catch (error) {
+      throw asStepFailure(error, this.stepName(operator.transformId), element.value);
+    }
+  }
+}
+
+/** Builds the operators of `stage` once and returns the function that runs one bundle through them. */
+export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServices): BundleExecutor {
+  const { components } = services;
+  const inStage = new Set(stage.transforms);
+  const consumers = new Map<string, string[]>();
+  for (const id of stage.transforms) {
+    const main = services.mainInputOf.get(id)!;
+    (consumers.get(main) ?? consumers.set(main, []).get(main)!).push(id);
+  }
+  const stepName = (id: string) => components.transforms[id]?.uniqueName ?? id;
+  const created = new Map<string, Operator>();
+  const creationOrder: Operator[] = [];
+  const receivers = new Map<string, StageReceiver>();
+  const descriptor = {
+    id: stage.id,
+    transforms: components.transforms,
+    pcollections: components.pcollections,
+    windowingStrategies: components.windowingStrategies,
+    coders: components.coders,
+    environments: components.environments,
+  };
+
+  const getReceiver = (pcollection: string): operators.Receiver => {
+    let receiver = receivers.get(pcollection);
+    if (receiver === undefined) {
+      const readers = (consumers.get(pcollection) ?? []).filter((id) => inStage.has(id)).map(getOperator);
+      receiver = new StageReceiver(readers, services.exitsOf(pcollection), stepName);
+      receivers.set(pcollection, receiver);
+    }
+    return receiver as unknown as operators.Receiver;
+  };
+  const context = new operators.OperatorContext(
+    descriptor as never,
+    getReceiver,
+    () => {
+      throw new Error("the direct runner has no data channel");
+    },
+    () => services.stateProvider,
+    () => stage.id,
+    {},
+    services.metrics,
+  );
+  context.pipelineContext = new PipelineContext(components, "");
+  function getOperator(id: string): Operator {
+    let operator = created.get(id);
+    if (operator === undefined) {
+      try {
+        operator = operators.createOperator(id, context);
+      } catch (error) {
+        throw asStepFailure(error, stepName(id), undefined, "to start");
+      }
+      created.set(id, operator);
+      creationOrder.push(operator);
+    }
+    return operator;
+  }
+
+  const root = getReceiver(stage.root.pcollection);
+  // Operators are created consumers first; producers first is the reverse.
+  const topological = [...creationOrder].reverse();
+
+  return async (elements) => {
+    for (const operator of creationOrder) {
+      try {
+        await operator.startBundle();
+      } catch (error) {
+        throw asStepFailure(error, stepName(operator.transformId), undefined, "in startBundle");
+      }
+    }
+    for (const element of elements) {
+      const result = root.receive(element);
+      if (result !== operators.NonPromise) await result;
+    }
+    for (const operator of topological) {
+      try {
+        await operator.finishBundle();
+      } catch (error) {
+        throw asStepFailure(error, stepName(operator.transformId), undefined, "in finishBundle");
+      }
+    }
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Handlers for the two shuffling URNs: GroupByKey (`beam:transform:group_by_key:v1`) and lifted
+ * Combine (`beam:transform:combine_per_key:v1`). Each turns its transform into the engine's
+ * GroupingSpec: how to identify keys, how to fold values, whether windows merge.
+ */
+import * as runnerApi from "apache-beam/proto/beam_runner_api";
+import { PipelineContext } from "apache-beam/internal/pipeline";
+import { deserializeFn } from "apache-beam/internal/serialize";
+import type { CombineFn } from "apache-beam/transforms/group_and_combine";
+import type { Aggregator, GroupingSpec } from "../engine/grouping";
+import { COMBINE_PER_KEY } from "../plan/urns";
+import { keyIdentity } from "./keys";
+
+const listAggregator: Aggregator<unknown[]> = {
+  create: () => [],
+  add: (values, value) => {
+    values.push(value);
+    return values;
+  },
+  merge: (lists) => ([] as unknown[]).concat(...lists),
+  output: (values) => values,
+};
+
+function combineAggregator(combineFn: CombineFn<unknown, unknown, unknown>): Aggregator<unknown> {
+  return {
+    create: () => combineFn.createAccumulator(),
+    add: (accumulator, value) => combineFn.addInput(accumulator, value),
+    merge: (accumulators) => combineFn.mergeAccumulators(accumulators),
+    output: (accumulator) => combineFn.extractOutput(accumulator),
+  };
+}
+
+/** The grouping behind a GroupByKey or Combine transform. */
+export function groupingSpec(
+  transform: runnerApi.PTransform,
+  components: runnerApi.Components,
+  context: PipelineContext,
+): GroupingSpec {
+  const input = components.pcollections[Object.values(transform.inputs)[0]];
+  const kvCoder = components.coders[input.coderId];
+  const keyCoder = context.getCoder(kvCoder.componentCoderIds[0]);
+  const windowing = components.windowingStrategies[input.windowingStrategyId];
+  const mergesWindows = windowing.mergeStatus === runnerApi.MergeStatus_Enum.NEEDS_MERGE;
+  if (windowing.outputTime !== runnerApi.OutputTime_Enum.END_OF_WINDOW && windowing.outputTime !== runnerApi.OutputTime_Enum.UNSPECIFIED) {
+    throw new Error(
+      `step '${transform.uniqueName}': output time ${runnerApi.OutputTime_Enum[windowing.outputTime]} is not supported; use END_OF_WINDOW`,
+    );
+  }
+  const aggregator =
+    transform.spec?.urn === COMBINE_PER_KEY
+      ? combineAggregator(
+          deserializeFn(runnerApi.CombinePayload.fromBinary(transform.spec.payload).combineFn!.payload).combineFn,
+        )
+      : listAggregator;
+  return { keyIdentity: keyIdentity(keyCoder), aggregator: aggregator as Aggregator<unknown>, mergesWindows };
+}
