@@ -14,6 +14,7 @@ import { requireForSerialization } from "apache-beam/serialization";
 import type { PTransform as PTransformProto } from "apache-beam/proto/beam_runner_api";
 import type { WindowedValue } from "apache-beam/values";
 import type { Pipeline } from "apache-beam/internal/pipeline";
+import { emitAll } from "./emit";
 
 /** URN of the primitive that emits the payload's elements once per incoming impulse. */
 export const IN_MEMORY_SOURCE_URN = "beam-ts-native:transform:in_memory_source:v1";
@@ -61,11 +62,7 @@ export class InMemorySourceOperator implements operators.IOperator {
   async startBundle(): Promise<void> {}
 
   process(impulseValue: WindowedValue<unknown>): operators.ProcessResult {
-    const results = new operators.ProcessResultBuilder();
-    for (const value of this.elements) {
-      results.add(this.receiver.receive({ ...impulseValue, value }));
-    }
-    return results.build();
+    return emitAll(this.receiver, impulseValue, this.elements);
   }
 
   async finishBundle(): Promise<void> {}

@@ -3,6 +3,8 @@
  *
  *   proto ──plan──▶ fused stages ──handlers──▶ engine stages + bundle executors ──▶ engine.run()
  */
+// The SDK's modules import each other in a cycle that only resolves when its root loads first.
+import "apache-beam";
 import { Runner } from "apache-beam/runners/runner";
 import type { PipelineOptions } from "apache-beam/options/pipeline_options";
 import type { PValue, Root } from "apache-beam/pvalue";

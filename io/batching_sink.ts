@@ -1,0 +1,114 @@
+/**
+ * The shape every sink of this project shares: elements are buffered into batches, batches are
+ * written by an async function with a bounded number in flight, and when that bound is reached the
+ * sink hands the runner a promise, so the runner stops feeding it until a write completes. Memory
+ * stays bounded by `batchSize × (maxInFlight + 1)` elements however slow the destination is.
+ * `finishBundle` resolves only once everything the bundle received has been written, which is what
+ * lets a runner acknowledge input only after its output is durable.
+ *
+ * It is an SDK operator of our own URN: our runner and the SDK's worker (hence Dataflow) run it alike.
+ */
+import * as beam from "apache-beam";
+import { GeneralObjectCoder } from "apache-beam/coders/js_coders";
+import * as operators from "apache-beam/worker/operators";
+import { deserializeFn, serializeFn } from "apache-beam/internal/serialize";
+import { requireForSerialization } from "apache-beam/serialization";
+import type { PTransform as PTransformProto } from "apache-beam/proto/beam_runner_api";
+import type { WindowedValue } from "apache-beam/values";
+import type { Pipeline } from "apache-beam/internal/pipeline";
+
+/** URN of a batching sink; the payload holds the serialized write function and settings. */
+export const BATCHING_SINK_URN = "beam-ts-native:transform:batching_sink:v1";
+
+/** Writes one batch; must be safe to call again with the same batch (writes are retried and replayed). */
+export type BatchWriter<T> = (batch: T[]) => Promise<void>;
+
+/** Settings of a batching sink. */
+export interface BatchingSinkOptions {
+  /** Elements per write (default 500). */
+  batchSize?: number;
+  /** Writes in flight at once before the sink pushes back (default 4). */
+  maxInFlight?: number;
+}
+
+interface SinkPayload {
+  write: BatchWriter<unknown>;
+  batchSize: number;
+  maxInFlight: number;
+}
+
+/**
+ * A sink writing its input in batches with `write`. `write` is serialized with the pipeline, like a
+ * DoFn: it may capture constants and functions of registered modules, not live clients (create those
+ * lazily inside it).
+ */
+export function writeInBatches<T>(
+  name: string,
+  write: BatchWriter<T>,
+  options: BatchingSinkOptions = {},
+): beam.PTransform<beam.PCollection<T>, beam.PCollection<never>> {
+  const payload: SinkPayload = {
+    write: write as BatchWriter<unknown>,
+    batchSize: options.batchSize ?? 500,
+    maxInFlight: options.maxInFlight ?? 4,
+  };
+  if (!(payload.batchSize >= 1 && payload.maxInFlight >= 1)) {
+    throw new Error(`${name}: batchSize and maxInFlight must be at least 1, got ${payload.batchSize} and ${payload.maxInFlight}`);
+  }
+  return beam.withName(name, (input: beam.PCollection<T>, pipeline: Pipeline, transform: PTransformProto) => {
+    transform.spec = { urn: BATCHING_SINK_URN, payload: serializeFn(payload) };
+    return pipeline.createPCollectionInternal<never>(new GeneralObjectCoder());
+  });
+}
+
+/** The sink as an SDK operator. */
+export class BatchingSinkOperator implements operators.IOperator {
+  private readonly settings: SinkPayload;
+  private buffer: unknown[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown = undefined;
+
+  constructor(
+    readonly transformId: string,
+    transform: PTransformProto,
+    _context: operators.OperatorContext,
+  ) {
+    this.settings = deserializeFn(transform.spec!.payload) as SinkPayload;
+  }
+
+  async startBundle(): Promise<void> {}
+
+  process(element: WindowedValue<unknown>): operators.ProcessResult {
+    if (this.failure !== undefined) throw this.failure;
+    this.buffer.push(element.value);
+    if (this.buffer.length < this.settings.batchSize) return operators.NonPromise;
+    this.flush();
+    return this.inFlight.size >= this.settings.maxInFlight ? this.oneWriteDone() : operators.NonPromise;
+  }
+
+  async finishBundle(): Promise<void> {
+    if (this.buffer.length > 0) this.flush();
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private flush(): void {
+    const batch = this.buffer;
+    this.buffer = [];
+    const write: Promise<void> = this.settings
+      .write(batch)
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      })
+      .finally(() => this.inFlight.delete(write));
+    this.inFlight.add(write);
+  }
+
+  private async oneWriteDone(): Promise<void> {
+    await Promise.race(this.inFlight);
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+operators.registerOperator(BATCHING_SINK_URN, BatchingSinkOperator);
+requireForSerialization("beam-ts-native/io/batching_sink", exports);

@@ -1,0 +1,28 @@
+/** Emitting from a source operator without outrunning the steps downstream of it. */
+import * as operators from "apache-beam/worker/operators";
+import type { WindowedValue } from "apache-beam/values";
+
+/**
+ * Emits `values` in the window, timestamp and pane of `template`. Synchronous while downstream is; as
+ * soon as a step returns a promise (a sink applying backpressure) it waits for it before going on.
+ */
+export function emitAll(
+  receiver: operators.Receiver,
+  template: WindowedValue<unknown>,
+  values: Iterable<unknown>,
+): operators.ProcessResult {
+  const iterator = values[Symbol.iterator]();
+  for (let next = iterator.next(); !next.done; next = iterator.next()) {
+    const result = receiver.receive({ ...template, value: next.value });
+    if (result !== operators.NonPromise) {
+      return (async () => {
+        await result;
+        for (let rest = iterator.next(); !rest.done; rest = iterator.next()) {
+          const r = receiver.receive({ ...template, value: rest.value });
+          if (r !== operators.NonPromise) await r;
+        }
+      })();
+    }
+  }
+  return operators.NonPromise;
+}
