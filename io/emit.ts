@@ -13,12 +13,12 @@ export function emitAll(
 ): operators.ProcessResult {
   const iterator = values[Symbol.iterator]();
   for (let next = iterator.next(); !next.done; next = iterator.next()) {
-    const result = receiver.receive({ ...template, value: next.value });
+    const result = receiver.receive({ value: next.value, windows: template.windows, timestamp: template.timestamp, pane: template.pane });
     if (result !== operators.NonPromise) {
       return (async () => {
         await result;
         for (let rest = iterator.next(); !rest.done; rest = iterator.next()) {
-          const r = receiver.receive({ ...template, value: rest.value });
+          const r = receiver.receive({ value: rest.value, windows: template.windows, timestamp: template.timestamp, pane: template.pane });
           if (r !== operators.NonPromise) await r;
         }
       })();

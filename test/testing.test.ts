@@ -11,7 +11,7 @@ describe("testing: transforms on in-memory PCollections", () => {
   it("runs a transform whose closures capture a local constant and an imported helper", async () => {
     const factor = 3;
     const out = await runTransform(
-      (input: beam.PCollection<number>) => input.map((x) => withSurcharge(x * factor)),
+      (input: beam.PCollection<number>) => input.map((x: number) => withSurcharge(x * factor)),
       [1, 2, 3],
     );
     expectSameElements(out, [10, 13, 16]);
@@ -19,7 +19,7 @@ describe("testing: transforms on in-memory PCollections", () => {
 
   it("collects every tagged output of a multi-output transform", async () => {
     const out = await runPipeline((root) => {
-      const parts = root.apply(fromArray([1, 2, 3, 4, 5])).map((n) => (n % 2 ? { odd: n } : { even: n }))
+      const parts = root.apply(fromArray([1, 2, 3, 4, 5])).map((n: number) => (n % 2 ? { odd: n } : { even: n }))
         .apply(beam.split(["odd", "even"]));
       return { odd: parts.odd, even: parts.even };
     });

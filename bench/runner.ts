@@ -1,0 +1,105 @@
+/**
+ * `npm run bench:runner`: our direct runner against the SDK's direct runner and a hand-written loop,
+ * side by side in one run on this machine.
+ *
+ * 1. read → parse → group by category → sum over a generated CSV (1M rows by default, `--rows N`);
+ * 2. N elements through a three-step map chain (elements/s).
+ *
+ * Each measurement runs in its own process (peak RSS is per process). The variants must agree on
+ * the result, or the benchmark fails. Prints one JSON line.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { writeTransactions } from "../fixtures/generate";
+
+interface Measurement {
+  seconds: number;
+  peak_rss_mb: number;
+  result: unknown;
+}
+
+const ROOT = path.resolve(__dirname, "..");
+/**
+ * The same V8 settings for every variant. A larger young generation lets the many short-lived
+ * per-element objects die young instead of being promoted and swept (about 2x on this workload,
+ * for every variant); `npm run pipeline` runs with it too.
+ */
+const NODE_FLAGS = ["--max-old-space-size=8192", "--max-semi-space-size=64"];
+
+function measure(variant: string, arg: string | number): Measurement {
+  const out = execFileSync(
+    process.execPath,
+    [...NODE_FLAGS, "-r", path.join(ROOT, "scripts/register.js"), path.join(ROOT, "bench/runner_case.ts"), variant, String(arg)],
+    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 15 * 60 * 1000 },
+  );
+  return JSON.parse(out.trim().split("\n").pop()!);
+}
+
+function revenueTable(m: Measurement): Record<string, number> {
+  const rows = Array.isArray(m.result) ? (m.result as { key: string; revenue: number }[]) : null;
+  return rows ? Object.fromEntries(rows.map((r) => [r.key, r.revenue])) : (m.result as Record<string, number>);
+}
+
+function agree(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Math.abs(a[k] - b[k]) <= 1e-6 * Math.max(1, Math.abs(a[k])));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: "string", default: "1000000" },
+      "map-elements": { type: "string", default: "1000000" },
+      "skip-sdk": { type: "boolean", default: false },
+    },
+  });
+  const rows = Number(values.rows);
+  const mapElements = Number(values["map-elements"]);
+  const file = path.join(ROOT, ".bench", `transactions-${rows}.csv`);
+  if (!fs.existsSync(file)) {
+    process.stderr.write(`generating ${rows} rows into ${file}…\n`);
+    await writeTransactions({ rows, seed: 42, format: "csv", out: file });
+  }
+  const step = (label: string, variant: string, arg: string | number) => {
+    process.stderr.write(`${label}…`);
+    const m = measure(variant, arg);
+    process.stderr.write(` ${m.seconds.toFixed(2)} s, ${m.peak_rss_mb.toFixed(0)} MB\n`);
+    return m;
+  };
+  const handwritten = step("hand-written loop", "handwritten", file);
+  const native = step("our direct runner", "native", file);
+  const sdk = values["skip-sdk"] ? undefined : step("SDK direct runner", "sdk", file);
+  const mapNative = step(`map chain, ${mapElements} elements, our runner`, "map-native", mapElements);
+  const mapSdk = values["skip-sdk"] ? undefined : step(`map chain, ${mapElements} elements, SDK runner`, "map-sdk", mapElements);
+
+  const expected = revenueTable(handwritten);
+  const results = [native, sdk].filter((m): m is Measurement => m !== undefined);
+  if (!results.every((m) => agree(revenueTable(m), expected))) {
+    throw new Error(`variants disagree on revenue per category: ${JSON.stringify(results.map(revenueTable))} vs ${JSON.stringify(expected)}`);
+  }
+  if (JSON.stringify(mapNative.result) !== JSON.stringify([mapElements])) throw new Error(`map chain counted ${JSON.stringify(mapNative.result)}`);
+
+  const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+  const report = {
+    rows,
+    native_s: round(native.seconds),
+    sdk_s: sdk ? round(sdk.seconds) : null,
+    handwritten_s: round(handwritten.seconds),
+    native_rss_mb: round(native.peak_rss_mb, 0),
+    sdk_rss_mb: sdk ? round(sdk.peak_rss_mb, 0) : null,
+    handwritten_rss_mb: round(handwritten.peak_rss_mb, 0),
+    speedup_vs_sdk: sdk ? round(sdk.seconds / native.seconds, 2) : null,
+    native_over_handwritten: round(native.seconds / handwritten.seconds, 2),
+    map_chain_elements: mapElements,
+    map_chain_native_elements_per_s: Math.round(mapElements / mapNative.seconds),
+    map_chain_sdk_elements_per_s: mapSdk ? Math.round(mapElements / mapSdk.seconds) : null,
+  };
+  process.stdout.write(JSON.stringify(report) + "\n");
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+/**
+ * The workloads the runner benchmark measures, each as a function of a file path, so that every
+ * variant (our runner, the SDK's runner, a plain loop) does exactly the same work.
+ */
+import * as fs from "fs";
+import * as beam from "apache-beam";
+import * as combiners from "apache-beam/transforms/combiners";
+import { readTextLines, forEachLineChunk } from "../io/text_files";
+import { fromArray } from "../io/in_memory";
+import { parseCsvTransactions, parseCsvLine, csvLineRole } from "../transforms/parse_csv";
+import { revenueOf, Transaction } from "../transforms/transaction";
+import { collect } from "../testing/collector";
+import { requireForSerialization } from "apache-beam/serialization";
+
+/** Revenue per category, as every variant reports it. */
+export type CategoryRevenue = Record<string, number>;
+
+/**
+ * read → parse (the project's transform) → group by category → sum, as a Beam pipeline.
+ * `streamed` reads with our streaming reader; otherwise the file is read whole by a flatMap, the
+ * only way that works on the SDK's runner (its impulse does not wait for an async source).
+ */
+export function categoryRevenuePipeline(file: string, collectionId: string, streamed: boolean) {
+  const read = streamed
+    ? readTextLines(file)
+    : (root: beam.Root) =>
+        root.apply(beam.impulse()).flatMap(
+          beam.withName("readWholeFile", () => readWholeFile(file).map((line, i) => ({ line, file, lineNumber: i + 1 }))),
+        );
+  return (root: beam.Root) => {
+    root
+      .apply(read)
+      .apply(parseCsvTransactions())
+      .valid.apply(beam.groupBy((t: Transaction) => t.category).combining((t: Transaction) => revenueOf(t), combiners.sum, "revenue"))
+      .map((row: { key: string; revenue: number }) => collect(collectionId, row));
+  };
+}
+
+/** The lines of a file, read at once (what a flatMap on the SDK's runner has to do). */
+export function readWholeFile(file: string): string[] {
+  const lines = fs.readFileSync(file, "utf8").split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+/** The same work as {@link categoryRevenuePipeline}, as the loop one would write by hand. */
+export async function categoryRevenueLoop(file: string): Promise<CategoryRevenue> {
+  const revenue = new Map<string, number>();
+  await forEachLineChunk(file, (lines) => {
+    for (const { line, lineNumber } of lines) {
+      if (csvLineRole(line, lineNumber) !== "record") continue;
+      const parsed = parseCsvLine(line);
+      if (!("ok" in parsed)) continue;
+      const t = parsed.ok;
+      revenue.set(t.category, (revenue.get(t.category) ?? 0) + revenueOf(t));
+    }
+  });
+  return Object.fromEntries(revenue);
+}
+
+/** `count` numbers through three maps, then counted. */
+export function mapChainPipeline(count: number, collectionId: string) {
+  const numbers = Array.from({ length: count }, (_, i) => i);
+  return (root: beam.Root) => {
+    root
+      .apply(fromArray(numbers))
+      .map((x: number) => x + 1)
+      .map((x: number) => x * 2)
+      .map((x: number) => x - 1)
+      .apply(beam.countGlobally())
+      .map((n: number) => collect(collectionId, n));
+  };
+}
+
+requireForSerialization("beam-ts-native/bench/workloads", exports);
