@@ -8,7 +8,7 @@ import "apache-beam";
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import type { Runner } from "apache-beam/runners/runner";
 import { directRunner } from "../runners/direct";
-import { closeCollection, openCollection } from "../testing/collector";
+import { closeCollection, openCollection } from "../io/in_process";
 import { categoryRevenueLoop, categoryRevenuePipeline, mapChainPipeline } from "./workloads";
 
 async function runCollecting(runner: Runner, build: (id: string) => (root: any) => void): Promise<unknown[]> {

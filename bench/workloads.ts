@@ -9,7 +9,7 @@ import { readTextLines, forEachLineChunk } from "../io/text_files";
 import { fromArray } from "../io/in_memory";
 import { parseCsvTransactions, parseCsvLine, csvLineRole } from "../transforms/parse_csv";
 import { revenueOf, Transaction } from "../transforms/transaction";
-import { collect } from "../testing/collector";
+import { collect } from "../io/in_process";
 import { requireForSerialization } from "apache-beam/serialization";
 
 /** Revenue per category, as every variant reports it. */

@@ -12,7 +12,7 @@
 import * as beam from "apache-beam";
 import { AssertionError } from "assert";
 import { fromArray } from "../io/in_memory";
-import { closeCollection, collect, openCollection } from "./collector";
+import { closeCollection, collect, openCollection } from "../io/in_process";
 import { defaultTestRunner } from "./default_runner";
 
 export { fromArray } from "../io/in_memory";

@@ -1,7 +1,8 @@
 /**
- * Where a test pipeline's outputs land. DoFns are serialized and rebuilt by the runner, so a plain
- * captured array would be a copy; this module is registered for serialization by name, so the
- * rebuilt DoFn calls the very `collect` below, in the same process.
+ * An in-process sink: where the outputs of a local run (a test, a report) land in this process.
+ * DoFns are serialized and rebuilt by the runner, so a plain captured array would be a copy; this
+ * module is registered for serialization by name, so the rebuilt DoFn calls the very `collect`
+ * below, in the same process. (Meaningless on a remote runner: there, write to a real sink.)
  */
 import { requireForSerialization } from "apache-beam/serialization";
 
@@ -31,4 +32,4 @@ export function closeCollection(id: string): unknown[] {
   return elements;
 }
 
-requireForSerialization("beam-ts-native/testing/collector", exports);
+requireForSerialization("beam-ts-native/io/in_process", exports);
