@@ -6,6 +6,7 @@
 const ts = require("typescript");
 const { beforeTransform, afterTransform } = require("ts-closure-transform");
 const path = require("path");
+const { closureSafeSyntax } = require("./closure-safe-syntax");
 
 const root = path.resolve(__dirname, "..");
 
@@ -17,9 +18,12 @@ function loadConfig() {
   return ts.parseJsonConfigFileContent(read.config, ts.sys, root, undefined, configPath);
 }
 
-/** The closure transformers, fresh per compilation (they keep per-file state). */
+/**
+ * The closure transformers, fresh per compilation (they keep per-file state), behind a rewrite of
+ * the syntax ts-closure-transform miscompiles (see closure-safe-syntax.js).
+ */
 function closureTransformers() {
-  return { before: [beforeTransform()], after: [afterTransform()] };
+  return { before: [closureSafeSyntax(), beforeTransform()], after: [afterTransform()] };
 }
 
 module.exports = { ts, root, loadConfig, closureTransformers };

@@ -14,6 +14,14 @@ function emitWithBuildSettings(relativePath: string): string {
   return js;
 }
 
+/** Compiles TypeScript source as the build does and runs it; returns its exports. */
+function compileAndRun(source: string): Record<string, any> {
+  const out = ts.transpileModule(source, { compilerOptions: loadConfig().options, transformers: closureTransformers() }).outputText;
+  const sandbox = { exports: {} as Record<string, any> };
+  vm.runInNewContext(out, sandbox);
+  return sandbox.exports;
+}
+
 describe("build: what npm run build emits", () => {
   it("gives functions that capture anything a __closure listing it", () => {
     const js = emitWithBuildSettings("transforms/parse_csv.ts");
@@ -21,10 +29,31 @@ describe("build: what npm run build emits", () => {
   });
 
   it("emits code whose captured variables the closure lists by name", () => {
-    const source = "const rate = 3; export function scaled(x: number) { return x * rate; }";
-    const out = ts.transpileModule(source, { compilerOptions: loadConfig().options, transformers: closureTransformers() }).outputText;
-    const sandbox: { exports: Record<string, any> } = { exports: {} };
-    vm.runInNewContext(out, sandbox);
-    expect(sandbox.exports.scaled.__closure()).to.deep.equal({ rate: 3 });
+    const exports = compileAndRun("const rate = 3; export function scaled(x: number) { return x * rate; }");
+    expect(exports.scaled.__closure()).to.deep.equal({ rate: 3 });
+  });
+
+  // ts-closure-transform 0.1.8 alone gets these two wrong; scripts/closure-safe-syntax.js rewrites them.
+  it("keeps every binding of array destructuring (rest, holes, defaults, nesting, any iterable)", () => {
+    const exports = compileAndRun(`
+      export function pick() {
+        const [a, b] = ["p", "q"];
+        const [x, , y = 9, ...rest] = [1, 2, undefined, 4, 5];
+        const [[n1, n2], m] = [[1, 2], 3];
+        const [s1, s2] = new Set(["s", "t"]);
+        return [a, b, x, y, rest, n1, n2, m, s1, s2];
+      }`);
+    expect(exports.pick()).to.deep.equal(["p", "q", 1, 9, [4, 5], 1, 2, 3, "s", "t"]);
+  });
+
+  it("gives a shorthand property the value of a captured let, not its box", () => {
+    const exports = compileAndRun(`
+      export function snapshot() {
+        let content = "v";
+        const read = () => content;
+        content = "w";
+        return { content, read: read() };
+      }`);
+    expect(exports.snapshot()).to.deep.equal({ content: "w", read: "w" });
   });
 });
