@@ -1,0 +1,138 @@
+import { expect } from "chai";
+import * as beam from "apache-beam";
+import { expectSameElements, fromArray, runPipeline, runTransform } from "../../testing";
+import type { Transaction } from "../../transforms/transaction";
+import {
+  quantityByState,
+  revenueByCategory,
+  revenueByChannel,
+  revenueByPaymentMethod,
+  salesByProductAndCenter,
+} from "../../transforms/aggregates";
+import { topChannelsByRevenue, topN, topStatesByQuantity } from "../../transforms/top_n";
+import { directRunner } from "../../runners/direct";
+import { generatedTransactions, VALID_TRANSACTION } from "./transactions";
+
+const sale = (changes: Partial<Transaction>): Transaction => ({ ...VALID_TRANSACTION, ...changes });
+
+/** Five purchases whose totals are easy to check by hand. */
+const SALES: Transaction[] = [
+  sale({ transactionId: "1", productId: "P1", distributionCenter: "DC-A", finalPrice: 10, quantity: 1, salesChannel: "Web", customerState: "Goa", category: "Books", paymentMethod: "UPI" }),
+  sale({ transactionId: "2", productId: "P1", distributionCenter: "DC-A", finalPrice: 10, quantity: 3, salesChannel: "Store", customerState: "Goa", category: "Books", paymentMethod: "Card" }),
+  sale({ transactionId: "3", productId: "P1", distributionCenter: "DC-B", finalPrice: 2.5, quantity: 2, salesChannel: "Web", customerState: "Kerala", category: "Toys", paymentMethod: "UPI" }),
+  sale({ transactionId: "4", productId: "P2", distributionCenter: "DC-A", finalPrice: 7, quantity: 1, salesChannel: "Web", customerState: "Delhi", category: "Toys", paymentMethod: "UPI" }),
+  sale({ transactionId: "5", productId: "P2", distributionCenter: "DC-A", finalPrice: 0.1, quantity: 4, salesChannel: "App", customerState: "Delhi", category: "Books", paymentMethod: "Cash" }),
+];
+
+describe("transforms/aggregates: sales totals per key", () => {
+  it("totals revenue and quantity per product and distribution center (seed 000's first)", async () => {
+    expectSameElements(await runTransform(salesByProductAndCenter(), SALES), [
+      { productId: "P1", distributionCenter: "DC-A", revenue: 40, quantity: 4 },
+      { productId: "P1", distributionCenter: "DC-B", revenue: 5, quantity: 2 },
+      { productId: "P2", distributionCenter: "DC-A", revenue: 7.4, quantity: 5 },
+    ], { tolerance: 1e-9 });
+  });
+
+  it("totals revenue per sales channel", async () => {
+    expectSameElements(await runTransform(revenueByChannel(), SALES), [
+      { salesChannel: "Web", revenue: 22 },
+      { salesChannel: "Store", revenue: 30 },
+      { salesChannel: "App", revenue: 0.4 },
+    ], { tolerance: 1e-9 });
+  });
+
+  it("totals quantity per customer state", async () => {
+    expectSameElements(await runTransform(quantityByState(), SALES), [
+      { customerState: "Goa", quantity: 4 },
+      { customerState: "Kerala", quantity: 2 },
+      { customerState: "Delhi", quantity: 5 },
+    ]);
+  });
+
+  it("totals revenue and counts transactions per category and per payment method", async () => {
+    const out = await runPipeline((root) => {
+      const sales = root.apply(fromArray(SALES));
+      return { byCategory: sales.apply(revenueByCategory()), byPayment: sales.apply(revenueByPaymentMethod()) };
+    });
+    expectSameElements(out.byCategory, [
+      { category: "Books", revenue: 40.4, count: 3 },
+      { category: "Toys", revenue: 12, count: 2 },
+    ], { tolerance: 1e-9 });
+    expectSameElements(out.byPayment, [
+      { paymentMethod: "UPI", revenue: 22, count: 3 },
+      { paymentMethod: "Card", revenue: 30, count: 1 },
+      { paymentMethod: "Cash", revenue: 0.4, count: 1 },
+    ], { tolerance: 1e-9 });
+  });
+
+  it("agrees with a plain loop over 20k generated transactions", async () => {
+    const transactions = generatedTransactions(20_000);
+    const expected = new Map<string, { revenue: number; quantity: number }>();
+    for (const t of transactions) {
+      const key = `${t.productId}|${t.distributionCenter}`;
+      const total = expected.get(key) ?? { revenue: 0, quantity: 0 };
+      total.revenue += t.finalPrice * t.quantity;
+      total.quantity += t.quantity;
+      expected.set(key, total);
+    }
+    const rows = await runTransform(salesByProductAndCenter(), transactions);
+    expectSameElements(
+      rows,
+      [...expected].map(([key, total]) => {
+        const [productId, distributionCenter] = key.split("|");
+        return { productId, distributionCenter, ...total };
+      }),
+      { tolerance: 1e-6 },
+    );
+  });
+});
+
+describe("transforms/top_n: leaderboards over aggregate rows", () => {
+  const channels = [
+    { salesChannel: "Web", revenue: 50 },
+    { salesChannel: "Store", revenue: 70 },
+    { salesChannel: "App", revenue: 50 },
+    { salesChannel: "Kiosk", revenue: 10 },
+    { salesChannel: "Call Center", revenue: 50 },
+    { salesChannel: "Marketplace", revenue: 90 },
+    { salesChannel: "Fair", revenue: 5 },
+  ];
+
+  it("ranks the top 5 channels by revenue, ties broken by name", async () => {
+    const [ranking] = await runTransform(topChannelsByRevenue(), channels);
+    expect(ranking.map((row) => row.salesChannel)).to.deep.equal(["Marketplace", "Store", "App", "Call Center", "Web"]);
+  });
+
+  it("ranks the top 5 states by quantity, and returns all rows when there are fewer", async () => {
+    const states = [{ customerState: "Goa", quantity: 4 }, { customerState: "Delhi", quantity: 9 }];
+    const [ranking] = await runTransform(topStatesByQuantity(), states);
+    expect(ranking).to.deep.equal([{ customerState: "Delhi", quantity: 9 }, { customerState: "Goa", quantity: 4 }]);
+  });
+
+  it("gives the same ranking whatever the input order and bundling (ties broken by every key field)", async () => {
+    type Row = { productId: string; distributionCenter: string; revenue: number };
+    const rows: Row[] = [
+      { productId: "P2", distributionCenter: "DC-A", revenue: 5 },
+      { productId: "P1", distributionCenter: "DC-B", revenue: 5 },
+      { productId: "P1", distributionCenter: "DC-A", revenue: 5 },
+      { productId: "P3", distributionCenter: "DC-A", revenue: 6 },
+      { productId: "P0", distributionCenter: "DC-A", revenue: 1 },
+    ];
+    const rank = () => topN<Row>(3, "revenue", ["productId", "distributionCenter"]);
+    // Bundles of 2 make the runner combine partial top-3s, exercising mergeAccumulators.
+    const out = await runPipeline(
+      (root) => ({
+        forward: root.apply(beam.withName("forward", fromArray(rows))).apply(beam.withName("rankForward", rank())),
+        backward: root.apply(beam.withName("backward", fromArray([...rows].reverse()))).apply(beam.withName("rankBackward", rank())),
+      }),
+      { runner: directRunner({ bundleSize: 2, verifySerialization: true }) },
+    );
+    const expected = [rows[3], rows[2], rows[1]];
+    expect(out.forward).to.deep.equal([expected]);
+    expect(out.backward).to.deep.equal([expected]);
+  });
+
+  it("refuses a count that is not a whole number of at least 1", () => {
+    expect(() => topN(0, "revenue", "salesChannel")).to.throw("at least 1");
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * How a transaction is stored in Bigtable: seed 004's table `transacoes`, column family `dados`.
+ *
+ * Row key: `<userId>#<reverse timestamp>#<transactionId>`, e.g. `005258a0#998235030767923#T-17`.
+ * - User id first: consecutive writes belong to many users, so they spread over the key space and
+ *   the tablet servers instead of piling onto the newest tablet, as a time-first key would.
+ * - Reverse timestamp next (999999999999999 − event time in ms, zero-padded to 15 digits): one user's
+ *   rows sort newest first, so "a user's latest purchases" is a prefix scan of `<userId>#` that stops
+ *   after N rows. Seed 004 used the same idea with 13 digits; 15 cover every date `Purchase_Date`
+ *   can express (up to year 9999), so no valid transaction can produce a key that sorts wrongly.
+ * - Transaction id last: two purchases of one user in the same millisecond still get distinct rows.
+ * The key depends on nothing but the transaction, and cell timestamps are the event time: a replay
+ * (Pub/Sub redelivery, a rerun batch) rewrites the very same cells, so writes are idempotent.
+ *
+ * `#` and `%` inside ids are percent-encoded (`%23`, `%25`), so a `#` in a user id can neither split
+ * the key wrongly nor let the prefix scan of one user return another's rows.
+ */
+import * as beam from "apache-beam";
+import type { Transaction } from "./transaction";
+import { requireForSerialization } from "apache-beam/serialization";
+
+/** Bigtable table holding one row per transaction (seed 004's name). */
+export const TRANSACTIONS_TABLE = "transacoes";
+/** The column family of every transaction cell (seed 004's name). */
+export const TRANSACTION_FAMILY = "dados";
+
+/** Column qualifiers of a transaction row; seed 004's four (`category`, `final_price`, `payment`, `price`) and the rest. */
+export const TRANSACTION_QUALIFIERS = [
+  "transaction_id",
+  "user_id",
+  "product_id",
+  "category",
+  "price",
+  "discount",
+  "final_price",
+  "payment",
+  "quantity",
+  "channel",
+  "state",
+  "distribution_center",
+  "event_time",
+] as const;
+
+/** One of {@link TRANSACTION_QUALIFIERS}. */
+export type TransactionQualifier = (typeof TRANSACTION_QUALIFIERS)[number];
+
+/** One cell to write. Values are UTF-8 text so `cbt read` shows them as they are. */
+export interface BigtableCell {
+  qualifier: TransactionQualifier;
+  value: string;
+  /** Bigtable's unit (microseconds), at millisecond granularity as Bigtable requires. */
+  timestampMicros: number;
+}
+
+/** A row mutation as plain data (no client classes, so it can travel between DoFns). */
+export interface BigtableRow {
+  key: string;
+  family: string;
+  cells: BigtableCell[];
+}
+
+const REVERSE_TIME_BASE = 999_999_999_999_999;
+const REVERSE_TIME_DIGITS = 15;
+const MICROS_PER_MS = 1000;
+
+/** A key component with `%` and `#` percent-encoded; ids without them (all real ones) are unchanged. */
+function keyPart(id: string): string {
+  if (id.indexOf("#") === -1 && id.indexOf("%") === -1) return id;
+  return id.replace(/%/g, "%25").replace(/#/g, "%23");
+}
+
+/** The row key of a transaction (see the module comment for the design). */
+export function transactionRowKey(t: Transaction): string {
+  const reverseTime = String(REVERSE_TIME_BASE - t.eventTimeMs).padStart(REVERSE_TIME_DIGITS, "0");
+  return `${keyPart(t.userId)}#${reverseTime}#${keyPart(t.transactionId)}`;
+}
+
+/** The row key prefix of all of a user's transactions; a scan over it returns them newest first. */
+export function userRowPrefix(userId: string): string {
+  return `${keyPart(userId)}#`;
+}
+
+/** The Bigtable row of a transaction: its key, and one cell per qualifier, all stamped with the event time. */
+export function transactionRow(t: Transaction): BigtableRow {
+  const values: Record<TransactionQualifier, string> = {
+    transaction_id: t.transactionId,
+    user_id: t.userId,
+    product_id: t.productId,
+    category: t.category,
+    price: String(t.price),
+    discount: String(t.discountPercent),
+    final_price: String(t.finalPrice),
+    payment: t.paymentMethod,
+    quantity: String(t.quantity),
+    channel: t.salesChannel,
+    state: t.customerState,
+    distribution_center: t.distributionCenter,
+    event_time: new Date(t.eventTimeMs).toISOString(),
+  };
+  const timestampMicros = t.eventTimeMs * MICROS_PER_MS;
+  return {
+    key: transactionRowKey(t),
+    family: TRANSACTION_FAMILY,
+    cells: TRANSACTION_QUALIFIERS.map((qualifier) => ({ qualifier, value: values[qualifier], timestampMicros })),
+  };
+}
+
+/** Maps transactions to their Bigtable rows, ready for a Bigtable sink. */
+export function toBigtableRows(): beam.PTransform<beam.PCollection<Transaction>, beam.PCollection<BigtableRow>> {
+  return beam.withName("toBigtableRows", (transactions: beam.PCollection<Transaction>) =>
+    transactions.map(beam.withName("transactionRow", (t: Transaction) => transactionRow(t))),
+  );
+}
+
+requireForSerialization("beam-ts-native/transforms/bigtable_row", exports);
