@@ -1,0 +1,80 @@
+/**
+ * The batch e-commerce ETL (seed 000's job): transaction files → parse and validate (dead letters
+ * kept) → the sales aggregates → a report. CSV and JSON-lines inputs go through the same transforms
+ * the streaming pipeline uses.
+ */
+import * as beam from "apache-beam";
+import type { Runner } from "apache-beam/runners/runner";
+import { readTextLines } from "../io/text_files";
+import { closeCollection, collect, openCollection } from "../io/in_process";
+import { parseCsvTransactions } from "../transforms/parse_csv";
+import { parseJsonTransactions } from "../transforms/parse_json";
+import type { DeadLetter } from "../transforms/dead_letter";
+import {
+  quantityByState,
+  revenueByCategory,
+  revenueByChannel,
+  revenueByPaymentMethod,
+  salesByProductAndCenter,
+  type CategoryRevenue,
+  type ChannelRevenue,
+  type PaymentMethodRevenue,
+  type ProductCenterSales,
+  type StateQuantity,
+} from "../transforms/aggregates";
+import { topChannelsByRevenue, topStatesByQuantity } from "../transforms/top_n";
+import type { Transaction } from "../transforms/transaction";
+
+/** What the batch ETL computes. */
+export interface BatchReport {
+  inputs: string[];
+  seconds: number;
+  valid: number;
+  deadLetters: DeadLetter[];
+  byCategory: CategoryRevenue[];
+  byPaymentMethod: PaymentMethodRevenue[];
+  byProductAndCenter: ProductCenterSales[];
+  topChannels: ChannelRevenue[];
+  topStates: StateQuantity[];
+}
+
+/** Runs the batch ETL over CSV (`.csv`) and JSON-lines (any other extension) files. */
+export async function runBatch(inputs: string[], runner: Runner): Promise<BatchReport> {
+  const ids = {
+    valid: openCollection("valid"),
+    deadLetters: openCollection("deadLetters"),
+    byCategory: openCollection("byCategory"),
+    byPaymentMethod: openCollection("byPaymentMethod"),
+    byProductAndCenter: openCollection("byProductAndCenter"),
+    topChannels: openCollection("topChannels"),
+    topStates: openCollection("topStates"),
+  };
+  const into = (id: string, name: string) => beam.withName(`report(${name})`, (x: unknown) => collect(id, x));
+  const start = process.hrtime.bigint();
+  await runner.run((root) => {
+    const parsed = inputs.map((file, i) => {
+      const lines = root.apply(beam.withName(`read[${i}]`, readTextLines(file)));
+      return lines.apply(beam.withName(`parse[${i}]`, file.endsWith(".csv") ? parseCsvTransactions() : parseJsonTransactions()));
+    });
+    const valid = beam.P(parsed.map((p) => p.valid)).apply(beam.withName("allValid", beam.flatten<Transaction>()));
+    beam.P(parsed.map((p) => p.deadLetter)).apply(beam.withName("allDeadLetters", beam.flatten<DeadLetter>())).map(into(ids.deadLetters, "deadLetters"));
+    valid.map(beam.withName("countValid", () => collect(ids.valid, 1)));
+    valid.apply(revenueByCategory()).map(into(ids.byCategory, "byCategory"));
+    valid.apply(revenueByPaymentMethod()).map(into(ids.byPaymentMethod, "byPaymentMethod"));
+    valid.apply(salesByProductAndCenter()).map(into(ids.byProductAndCenter, "byProductAndCenter"));
+    valid.apply(revenueByChannel()).apply(topChannelsByRevenue()).map(into(ids.topChannels, "topChannels"));
+    valid.apply(quantityByState()).apply(topStatesByQuantity()).map(into(ids.topStates, "topStates"));
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return {
+    inputs,
+    seconds,
+    valid: closeCollection(ids.valid).length,
+    deadLetters: closeCollection(ids.deadLetters) as DeadLetter[],
+    byCategory: closeCollection(ids.byCategory) as CategoryRevenue[],
+    byPaymentMethod: closeCollection(ids.byPaymentMethod) as PaymentMethodRevenue[],
+    byProductAndCenter: closeCollection(ids.byProductAndCenter) as ProductCenterSales[],
+    topChannels: (closeCollection(ids.topChannels)[0] as ChannelRevenue[] | undefined) ?? [],
+    topStates: (closeCollection(ids.topStates)[0] as StateQuantity[] | undefined) ?? [],
+  };
+}

@@ -1,0 +1,43 @@
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function pipelineCli(...args: string[]) {
+  return spawnSync(process.execPath, ["-r", "./scripts/register.js", "pipelines/main.ts", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+}
+
+describe("npm run pipeline", () => {
+  it("--help lists the flags with their defaults and exits 0", () => {
+    const run = pipelineCli("--help");
+    expect(run.status).to.equal(0);
+    for (const flag of ["--runner", "--pipeline", "--input", "--bundle-size"]) expect(run.stdout).to.contain(flag);
+    expect(run.stdout).to.match(/default: direct/);
+  });
+
+  it("rejects an unknown flag, or a runner that does not exist yet, with exit 2 and a reason", () => {
+    const unknown = pipelineCli("--bogus");
+    expect(unknown.status).to.equal(2);
+    expect(unknown.stderr).to.match(/Unknown option '--bogus'/);
+    const dataflow = pipelineCli("--runner=dataflow");
+    expect(dataflow.status).to.equal(2);
+    expect(dataflow.stderr).to.match(/only "direct" is available yet/);
+  });
+
+  it("runs the batch ETL on the committed sample: valid and dead-letter counts are the manifest's", () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures/sample/manifest.json"), "utf8"));
+    const files = Object.values(manifest.files) as { goodRecords: number; badRecords: unknown[] }[];
+    const good = files.reduce((n, f) => n + f.goodRecords, 0);
+    const bad = files.reduce((n, f) => n + f.badRecords.length, 0);
+    const run = pipelineCli("--runner=direct");
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain(`records: ${good + bad} read, ${good} valid, ${bad} dead letters`);
+    expect(run.stdout).to.match(/top 5 sales channels by revenue:\n(\s+\d\. .+\n){5}/);
+  });
+});
