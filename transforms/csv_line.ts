@@ -31,14 +31,13 @@ export function splitCsvLine(line: string): ParseResult<string[]> {
   let at = 0;
   for (;;) {
     if (at < end && line.charCodeAt(at) === QUOTE) {
-      const opening = at;
       let value = "";
       // Start of the part of the field not yet copied into `value`; `""` escapes end a part.
       let chunk = at + 1;
       for (;;) {
         const quote = line.indexOf('"', chunk);
         if (quote === -1) {
-          return { error: { reason: `unterminated quoted field starting at character ${opening + 1}` } };
+          return { error: { reason: `unterminated quoted field starting at character ${at + 1}` } };
         }
         if (line.charCodeAt(quote + 1) === QUOTE) {
           value += line.slice(chunk, quote + 1);

@@ -4,9 +4,11 @@
  *
  * What a line is (see {@link csvLineRole}):
  * - blank (whitespace only): not a record; skipped, no dead letter;
- * - the header on line 1 of its file: skipped. When the line number is unknown (a bare string),
- *   every header line is skipped: a PCollection has no order, so "first" cannot be told, and a header
- *   carries no transaction to lose;
+ * - the header on line 1 of its file: skipped. It must be exactly {@link CSV_HEADER} (after an
+ *   optional BOM); a file with other columns or another order is not ours, and its first line
+ *   becomes a dead letter. When the line number is unknown (a bare string), every header line is
+ *   skipped: a PCollection has no order, so "first" cannot be told, and a header carries no
+ *   transaction to lose;
  * - anything else is a record: a header elsewhere, bad CSV syntax or a wrong column count make it a
  *   dead letter of the parse step; bad field values a dead letter of the validate step.
  * So: records in = valid + dead letters, always.
