@@ -15,7 +15,7 @@
 import type { Window, WindowedValue } from "apache-beam/values";
 import { ElementQueue } from "./element_queue";
 import { Grouping, GroupingSpec } from "./grouping";
-import { Millis, toMillis } from "./time";
+import { Millis } from "./time";
 import { windowKey, windowMaxTimestamp } from "./windows";
 
 /** How elements reach a stage. */
@@ -146,7 +146,7 @@ export class Engine {
     for (;;) {
       const next = this.nextBundle();
       if (next !== undefined) {
-        await this.runBundle(next.stage, next.elements);
+        await this.runBundle(next.stage, next.elements, next.hold);
         continue;
       }
       if (this.updateWatermarks()) continue;
@@ -183,20 +183,22 @@ export class Engine {
   }
 
   /** The most downstream stage with runnable input, and its bundle: draining downstream first keeps queues short. */
-  private nextBundle(): { stage: StageState; elements: WindowedValue<unknown>[] } | undefined {
+  private nextBundle(): { stage: StageState; elements: WindowedValue<unknown>[]; hold: Millis } | undefined {
     for (let i = this.order.length - 1; i >= 0; i--) {
       const s = this.order[i];
       if (s.spec.input.kind === "impulse") {
         if (!s.impulseDone) {
           s.impulseDone = true;
-          return { stage: s, elements: [s.spec.input.element] };
+          return { stage: s, elements: [s.spec.input.element], hold: -Infinity };
         }
         continue;
       }
       if (s.pending.size === 0) continue;
       const ready = s.spec.sideInputs.length === 0 ? undefined : (e: WindowedValue<unknown>) => this.sideInputsReady(s, e);
+      // The queue's hold before the take bounds every element taken: no need to scan them.
+      const hold = s.pending.hold;
       const elements = s.pending.take(this.options.bundleSize, ready);
-      if (elements.length > 0) return { stage: s, elements };
+      if (elements.length > 0) return { stage: s, elements, hold };
     }
     return undefined;
   }
@@ -213,13 +215,8 @@ export class Engine {
     return true;
   }
 
-  private async runBundle(stage: StageState, elements: WindowedValue<unknown>[]): Promise<void> {
+  private async runBundle(stage: StageState, elements: WindowedValue<unknown>[], hold: Millis): Promise<void> {
     if (stage.execute === undefined) throw new Error(`stage '${stage.spec.name}' has no executor`);
-    let hold = Infinity;
-    for (const e of elements) {
-      const t = toMillis(e.timestamp);
-      if (t < hold) hold = t;
-    }
     stage.inFlightHold = hold;
     try {
       await stage.execute(elements);
