@@ -6,7 +6,7 @@
 const ts = require("typescript");
 const { beforeTransform, afterTransform } = require("ts-closure-transform");
 const path = require("path");
-const { closureSafeSyntax } = require("./closure-safe-syntax");
+const { closureSafeSyntax, capturedExports } = require("./closure-safe-syntax");
 
 const root = path.resolve(__dirname, "..");
 
@@ -19,11 +19,11 @@ function loadConfig() {
 }
 
 /**
- * The closure transformers, fresh per compilation (they keep per-file state), behind a rewrite of
- * the syntax ts-closure-transform miscompiles (see closure-safe-syntax.js).
+ * The closure transformers, fresh per compilation (they keep per-file state), with the mends for
+ * what ts-closure-transform miscompiles around them (see closure-safe-syntax.js).
  */
 function closureTransformers() {
-  return { before: [closureSafeSyntax(), beforeTransform()], after: [afterTransform()] };
+  return { before: [closureSafeSyntax(), beforeTransform()], after: [afterTransform(), capturedExports()] };
 }
 
 module.exports = { ts, root, loadConfig, closureTransformers };

@@ -1,7 +1,10 @@
 "use strict";
-// ts-closure-transform 0.1.8 miscompiles two ordinary constructs, silently:
+// ts-closure-transform 0.1.8 miscompiles three ordinary constructs, silently:
 //   1. `const [a, b] = xs` keeps only the first binding (`b` becomes an undefined global);
-//   2. `{ x }` (shorthand property) of a `let` a closure captures yields the box it keeps `x` in.
+//   2. `{ x }` (shorthand property) of a `let` a closure captures yields the box it keeps `x` in;
+//   3. a closure reading an `export const X` of its own module: TypeScript's CommonJS output reads
+//      `exports.X` in the body, but the __closure captures only `X`, so once rebuilt the body reads
+//      an `exports` that is not its module's: undefined. (Fixed after emit: see capturedExports.)
 // This transformer runs just before it and rewrites both into forms it handles:
 //   1. `const [a, b] = xs`  →  `const __array_1 = [...xs], a = __array_1[0], b = __array_1[1]`
 //      (rest elements become `.slice(i)`, defaults `=== undefined ? d : v`, nested patterns are kept
@@ -49,4 +52,64 @@ function closureSafeSyntax() {
   };
 }
 
-module.exports = { closureSafeSyntax };
+/**
+ * Runs after ts-closure-transform: every `f.__closure` that captures an exported variable `X` (which
+ * the body will read as `exports.X`) also captures `exports` itself, so it resolves once rebuilt. A module
+ * registered with requireForSerialization has its exports serialized by reference.
+ */
+function capturedExports() {
+  return (context) => {
+    const f = context.factory;
+    let exported = new Set();
+    // TypeScript turns `X` into `exports.X` only when printing, so here captures still read `X: X`.
+    const readsExports = (p) =>
+      (ts.isShorthandPropertyAssignment(p) && exported.has(p.name.text)) ||
+      (ts.isPropertyAssignment(p) && ts.isIdentifier(p.initializer) && exported.has(p.initializer.text));
+    const visit = (node) => {
+      node = ts.visitEachChild(node, visit, context);
+      if (
+        ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+        ts.isPropertyAccessExpression(node.left) && node.left.name.text === "__closure" &&
+        ts.isArrowFunction(node.right) && ts.isObjectLiteralExpression(ts.skipPartiallyEmittedExpressions(unparenthesized(node.right.body)))
+      ) {
+        const captured = unparenthesized(node.right.body);
+        const names = captured.properties.map((p) => p.name && ts.isIdentifier(p.name) ? p.name.text : undefined);
+        if (captured.properties.some(readsExports) && !names.includes("exports")) {
+          const withExports = f.updateObjectLiteralExpression(captured, [
+            ...captured.properties,
+            f.createPropertyAssignment("exports", f.createIdentifier("exports")),
+          ]);
+          return f.updateBinaryExpression(node, node.left, node.operatorToken,
+            f.updateArrowFunction(node.right, node.right.modifiers, node.right.typeParameters, node.right.parameters,
+              node.right.type, node.right.equalsGreaterThanToken, f.createParenthesizedExpression(withExports)));
+        }
+      }
+      return node;
+    };
+    return (sourceFile) => {
+      exported = exportedVariables(ts.getOriginalNode(sourceFile));
+      return exported.size === 0 ? sourceFile : ts.visitNode(sourceFile, visit);
+    };
+  };
+}
+
+function unparenthesized(node) {
+  return ts.isParenthesizedExpression(node) ? unparenthesized(node.expression) : node;
+}
+
+/** Names of the variables a module exports by `export const|let|var`. */
+function exportedVariables(sourceFile) {
+  const names = new Set();
+  const collect = (name) => {
+    if (ts.isIdentifier(name)) names.add(name.text);
+    else for (const e of name.elements) if (!ts.isOmittedExpression(e)) collect(e.name);
+  };
+  for (const statement of sourceFile.statements) {
+    const exportedStatement = ts.isVariableStatement(statement) &&
+      (ts.getModifiers(statement) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+    if (exportedStatement) for (const d of statement.declarationList.declarations) collect(d.name);
+  }
+  return names;
+}
+
+module.exports = { closureSafeSyntax, capturedExports };
