@@ -59,6 +59,7 @@ export class DirectRunner extends Runner {
         stage.id,
         fusedStageExecutor(stage, {
           components,
+          pipelineContext: context,
           mainInputOf: plan.mainInputOf,
           metrics,
           stateProvider,

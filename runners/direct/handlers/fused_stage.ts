@@ -5,7 +5,7 @@
  * Elements flow between them as JS objects; at the stage's outputs they are handed to the engine.
  */
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
-import { PipelineContext } from "apache-beam/internal/pipeline";
+import type { PipelineContext } from "apache-beam/internal/pipeline";
 import * as operators from "apache-beam/worker/operators";
 import { MetricsContainer } from "apache-beam/worker/metrics";
 import type { StateProvider } from "apache-beam/worker/state";
@@ -19,6 +19,7 @@ type Operator = operators.IOperator;
 /** What a stage needs from the runner around it. */
 export interface FusedStageServices {
   components: runnerApi.Components;
+  pipelineContext: PipelineContext;
   mainInputOf: Map<string, string>;
   metrics: MetricsContainer;
   stateProvider: StateProvider;
@@ -97,7 +98,8 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
     {},
     services.metrics,
   );
-  context.pipelineContext = new PipelineContext(components, "");
+  // One context per job: its coder cache is shared by every stage.
+  context.pipelineContext = services.pipelineContext;
   function getOperator(id: string): Operator {
     let operator = created.get(id);
     if (operator === undefined) {
