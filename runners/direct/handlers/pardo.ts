@@ -1,0 +1,77 @@
+/**
+ * Handler for `beam:transform:pardo:v1` DoFns that take no context (plain `map`, `flatMap`, and
+ * `parDo` without side inputs, metrics or window/timestamp/pane params) — the bulk of any pipeline.
+ *
+ * The SDK's ParDo operator pays per element for what such a DoFn never uses: a context provider
+ * update, a fresh closure and a result builder. This operator calls `process` and hands each output
+ * on in its input's window, timestamp and pane, exactly as the SDK's operator does; every other
+ * DoFn goes to the SDK's operator unchanged.
+ */
+import * as runnerApi from "apache-beam/proto/beam_runner_api";
+import * as operators from "apache-beam/worker/operators";
+import { deserializeFn } from "apache-beam/internal/serialize";
+import { SERIALIZED_JS_DOFN_INFO } from "apache-beam/internal/urns";
+import type { DoFn } from "apache-beam/transforms/pardo";
+import type { WindowedValue } from "apache-beam/values";
+import { PAR_DO } from "../plan/urns";
+
+/** The context-free operator for `transform`, or undefined when the SDK's operator must run it. */
+export function contextFreeParDo(
+  transformId: string,
+  transform: runnerApi.PTransform,
+  getReceiver: (pcollection: string) => operators.Receiver,
+): operators.IOperator | undefined {
+  if (transform.spec?.urn !== PAR_DO) return undefined;
+  const spec = runnerApi.ParDoPayload.fromBinary(transform.spec.payload);
+  if (spec.doFn?.urn !== SERIALIZED_JS_DOFN_INFO || Object.keys(spec.sideInputs).length > 0) return undefined;
+  const outputs = Object.values(transform.outputs);
+  if (outputs.length !== 1) return undefined;
+  const { doFn, context } = deserializeFn(spec.doFn.payload) as { doFn: DoFn<unknown, unknown, undefined>; context: unknown };
+  if (context !== undefined && context !== null) return undefined;
+  return new ContextFreeParDoOperator(transformId, doFn, getReceiver(outputs[0]));
+}
+
+/**
+ * serialize-closures rebuilds every function as a thunk forwarding to `__impl` through
+ * `apply(this, arguments)`; calling the implementation directly saves that on every element.
+ */
+function unthunked<F extends Function>(fn: F): F {
+  return ((fn as unknown as { __impl?: F }).__impl ?? fn) as F;
+}
+
+class ContextFreeParDoOperator implements operators.IOperator {
+  private readonly processFn: DoFn<unknown, unknown, undefined>["process"];
+
+  constructor(
+    readonly transformId: string,
+    private readonly doFn: DoFn<unknown, unknown, undefined>,
+    private readonly receiver: operators.Receiver,
+  ) {
+    this.processFn = unthunked(doFn.process);
+  }
+
+  async startBundle(): Promise<void> {
+    this.doFn.startBundle?.(undefined);
+  }
+
+  process(input: WindowedValue<unknown>): operators.ProcessResult {
+    const outputs = this.processFn.call(this.doFn, input.value, undefined);
+    if (!outputs) return operators.NonPromise;
+    let pending: Promise<void>[] | undefined;
+    for (const value of outputs as Iterable<unknown>) {
+      const result = this.receiver.receive({ value, windows: input.windows, timestamp: input.timestamp, pane: input.pane });
+      if (result !== operators.NonPromise) (pending ??= []).push(result);
+    }
+    if (pending === undefined) return operators.NonPromise;
+    return pending.length === 1 ? pending[0] : Promise.all(pending).then(() => undefined);
+  }
+
+  async finishBundle(): Promise<void> {
+    const outputs = this.doFn.finishBundle?.(undefined);
+    if (!outputs) return;
+    for (const element of outputs) {
+      const result = this.receiver.receive(element);
+      if (result !== operators.NonPromise) await result;
+    }
+  }
+}
