@@ -13,7 +13,7 @@ import type { WindowedValue } from "apache-beam/values";
 import type { BundleExecutor } from "../engine/engine";
 import type { PlannedStage } from "../plan/stages";
 import { asStepFailure } from "./step_failure";
-import { contextFreeParDo } from "./pardo";
+import { nativeParDo } from "./pardo";
 
 type Operator = operators.IOperator;
 
@@ -105,7 +105,7 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
     let operator = created.get(id);
     if (operator === undefined) {
       try {
-        operator = contextFreeParDo(id, components.transforms[id], getReceiver) ?? operators.createOperator(id, context);
+        operator = nativeParDo(id, components.transforms[id], getReceiver) ?? operators.createOperator(id, context);
       } catch (error) {
         throw asStepFailure(error, stepName(id), undefined, "to start");
       }

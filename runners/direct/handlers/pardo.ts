@@ -1,5 +1,5 @@
 /**
- * Handler for `beam:transform:pardo:v1` DoFns that take no context (plain `map`, `flatMap`, and
+ * Handler for `beam:transform:pardo:v1`: splits (see split.ts), and DoFns that take no context (plain `map`, `flatMap`, and
  * `parDo` without side inputs, metrics or window/timestamp/pane params) — the bulk of any pipeline.
  *
  * The SDK's ParDo operator pays per element for what such a DoFn never uses: a context provider
@@ -10,20 +10,29 @@
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import * as operators from "apache-beam/worker/operators";
 import { deserializeFn } from "apache-beam/internal/serialize";
-import { SERIALIZED_JS_DOFN_INFO } from "apache-beam/internal/urns";
+import { SERIALIZED_JS_DOFN_INFO, SPLITTING_JS_DOFN_URN } from "apache-beam/internal/urns";
 import type { DoFn } from "apache-beam/transforms/pardo";
 import type { WindowedValue } from "apache-beam/values";
 import { PAR_DO } from "../plan/urns";
+import { SplitOperator, type SplitOptions } from "./split";
 
-/** The context-free operator for `transform`, or undefined when the SDK's operator must run it. */
-export function contextFreeParDo(
+/**
+ * Our operator for a ParDo `transform` — context-free DoFns and splits — or undefined when the
+ * SDK's operator must run it.
+ */
+export function nativeParDo(
   transformId: string,
   transform: runnerApi.PTransform,
   getReceiver: (pcollection: string) => operators.Receiver,
 ): operators.IOperator | undefined {
   if (transform.spec?.urn !== PAR_DO) return undefined;
   const spec = runnerApi.ParDoPayload.fromBinary(transform.spec.payload);
-  if (spec.doFn?.urn !== SERIALIZED_JS_DOFN_INFO || Object.keys(spec.sideInputs).length > 0) return undefined;
+  if (Object.keys(spec.sideInputs).length > 0) return undefined;
+  if (spec.doFn?.urn === SPLITTING_JS_DOFN_URN) {
+    const receivers = Object.fromEntries(Object.entries(transform.outputs).map(([tag, pc]) => [tag, getReceiver(pc)]));
+    return new SplitOperator(transformId, receivers, deserializeFn(spec.doFn.payload) as SplitOptions);
+  }
+  if (spec.doFn?.urn !== SERIALIZED_JS_DOFN_INFO) return undefined;
   const outputs = Object.values(transform.outputs);
   if (outputs.length !== 1) return undefined;
   const { doFn, context } = deserializeFn(spec.doFn.payload) as { doFn: DoFn<unknown, unknown, undefined>; context: unknown };

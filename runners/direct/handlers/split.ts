@@ -1,0 +1,57 @@
+/**
+ * `beam.split` / `beam.partition` ParDos (the SDK's splitting DoFn): each element is an object whose
+ * key names the output it goes to. Same semantics as the SDK's SplittingDoFnOperator — exclusive
+ * splits reject elements with several tags, unknown tags are renamed, ignored or rejected as asked —
+ * without building a key array per element.
+ */
+import * as operators from "apache-beam/worker/operators";
+import type { WindowedValue } from "apache-beam/values";
+
+/** The splitting DoFn's options, as the SDK serializes them. */
+export interface SplitOptions {
+  knownTags: string[];
+  unknownTagBehavior?: "error" | "ignore" | "rename";
+  unknownTagName?: string;
+  exclusive: boolean;
+}
+
+export class SplitOperator implements operators.IOperator {
+  private readonly known: Set<string>;
+
+  constructor(
+    readonly transformId: string,
+    private readonly receivers: Record<string, operators.Receiver>,
+    private readonly options: SplitOptions,
+  ) {
+    this.known = new Set(options.knownTags);
+  }
+
+  async startBundle(): Promise<void> {}
+
+  async finishBundle(): Promise<void> {}
+
+  process(input: WindowedValue<unknown>): operators.ProcessResult {
+    const value = input.value as Record<string, unknown>;
+    let tags = 0;
+    let pending: Promise<void>[] | undefined;
+    for (const key in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+      tags++;
+      let tag = key;
+      if (!this.known.has(tag)) {
+        if (this.options.unknownTagBehavior === "rename") tag = this.options.unknownTagName!;
+        else if (this.options.unknownTagBehavior === "ignore") continue;
+        else throw new Error(`Unexpected tag '${tag}' for ${JSON.stringify(value)} not in ${this.options.knownTags}`);
+      }
+      const receiver = this.receivers[tag];
+      if (receiver === undefined) continue;
+      const result = receiver.receive({ value: value[key], windows: input.windows, timestamp: input.timestamp, pane: input.pane });
+      if (result !== operators.NonPromise) (pending ??= []).push(result);
+    }
+    if (this.options.exclusive && tags !== 1) {
+      throw new Error(`Multiple keys for exclusively split element: ${JSON.stringify(value)}`);
+    }
+    if (pending === undefined) return operators.NonPromise;
+    return pending.length === 1 ? pending[0] : Promise.all(pending).then(() => undefined);
+  }
+}
