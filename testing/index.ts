@@ -14,6 +14,7 @@ import { AssertionError } from "assert";
 import { fromArray } from "../io/in_memory";
 import { closeCollection, collect, openCollection } from "../io/in_process";
 import { defaultTestRunner } from "./default_runner";
+import type { PipelineResult } from "apache-beam/runners/runner";
 
 export { fromArray } from "../io/in_memory";
 
@@ -22,7 +23,7 @@ export type Outputs = beam.PCollection<any> | { [tag: string]: beam.PCollection<
 
 /** The collected form of {@link Outputs}: an array, or a record of arrays with the same tags. */
 export type Collected<O> =
-  O extends beam.PCollection<infer T>
+  [O] extends [beam.PCollection<infer T>]
     ? T[]
     : { [K in keyof O]: O[K] extends beam.PCollection<infer T> ? T[] : never };
 
@@ -36,15 +37,21 @@ export interface TestRunOptions {
  * Builds a pipeline with `build`, runs it to completion and returns every element of the returned
  * PCollection(s).
  */
-export async function runPipeline<O extends Outputs>(
+export async function runPipeline<O extends Outputs>(build: (root: beam.Root) => O, options: TestRunOptions = {}): Promise<Collected<O>> {
+  return (await runJob(build, options)).outputs;
+}
+
+/** Like {@link runPipeline}, and also returns the job's result (metrics, counters). */
+export async function runJob<O extends Outputs>(
   build: (root: beam.Root) => O,
   options: TestRunOptions = {},
-): Promise<Collected<O>> {
+): Promise<{ outputs: Collected<O>; result: PipelineResult }> {
   const runner = options.runner ?? defaultTestRunner();
   const ids = new Map<string, string>();
   let single: string | undefined;
+  let result: PipelineResult;
   try {
-    await runner.run((root) => {
+    result = await runner.run((root) => {
       const outputs = build(root);
       if (outputs instanceof beam.PCollection) {
         single = openCollection("output");
@@ -62,10 +69,10 @@ export async function runPipeline<O extends Outputs>(
     for (const id of ids.values()) closeCollection(id);
     throw err;
   }
-  if (single !== undefined) return closeCollection(single) as Collected<O>;
-  const result: Record<string, unknown[]> = {};
-  for (const [tag, id] of ids) result[tag] = closeCollection(id);
-  return result as Collected<O>;
+  if (single !== undefined) return { outputs: closeCollection(single) as Collected<O>, result };
+  const outputs: Record<string, unknown[]> = {};
+  for (const [tag, id] of ids) outputs[tag] = closeCollection(id);
+  return { outputs: outputs as Collected<O>, result };
 }
 
 /** Runs `transform` over `input` (an in-memory PCollection) and returns its output(s). */

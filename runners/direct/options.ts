@@ -11,16 +11,58 @@ export interface DirectRunnerOptions {
    * serialization must be loadable by name, as Dataflow's worker will load it.
    */
   verifySerialization?: boolean;
+  /**
+   * A bundle waiting on a step (a sink, a source) that moves no element for this long fails the job,
+   * naming the step (default 120 000 ms). Slow but moving work is never cut short.
+   */
+  stallTimeoutMs?: number;
+  /**
+   * Drain the job (sources stop, every window fires, sinks flush, then it ends) once any of these
+   * is reached: elements read from sources, milliseconds without a new source element, milliseconds
+   * since the start. Unset: run until the sources finish (or forever, for live ones).
+   */
+  stopAfter?: { records?: number; idleMs?: number; durationMs?: number };
+  /**
+   * Drain on the first SIGINT/SIGTERM, cancel on the second (default false; command lines set it).
+   */
+  handleSignals?: boolean;
 }
 
 /** Options with every default filled in. */
-export type ResolvedDirectRunnerOptions = Required<DirectRunnerOptions>;
+export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter">> & Pick<DirectRunnerOptions, "stopAfter">;
 
 /** Fills in defaults and rejects nonsense early, naming the option. */
 export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirectRunnerOptions {
-  const resolved = { bundleSize: 1000, verifySerialization: false, ...options };
+  const resolved = { bundleSize: 1000, verifySerialization: false, stallTimeoutMs: 120_000, handleSignals: false, ...options };
   if (!Number.isInteger(resolved.bundleSize) || resolved.bundleSize < 1) {
     throw new Error(`directRunner option bundleSize must be a positive integer, got ${options.bundleSize}`);
   }
+  if (!(resolved.stallTimeoutMs > 0)) {
+    throw new Error(`directRunner option stallTimeoutMs must be positive, got ${options.stallTimeoutMs}`);
+  }
+  for (const [name, value] of Object.entries(resolved.stopAfter ?? {})) {
+    if (value !== undefined && !(value >= 0)) throw new Error(`directRunner option stopAfter.${name} must be at least 0, got ${value}`);
+  }
   return resolved;
+}
+
+/** Why the job should drain now, given what it has done, or undefined. */
+export function stopReason(
+  stopAfter: DirectRunnerOptions["stopAfter"],
+  progress: { sourceElements: number; lastSourceElementAt: number },
+  startedAt: number,
+  now: number,
+): string | undefined {
+  if (stopAfter === undefined) return undefined;
+  if (stopAfter.records !== undefined && progress.sourceElements >= stopAfter.records) {
+    return `read ${progress.sourceElements} records (--max-records ${stopAfter.records})`;
+  }
+  if (stopAfter.durationMs !== undefined && now - startedAt >= stopAfter.durationMs) {
+    return `ran ${now - startedAt} ms (--max-duration ${stopAfter.durationMs} ms)`;
+  }
+  if (stopAfter.idleMs !== undefined) {
+    const lastActivity = Math.max(startedAt, progress.lastSourceElementAt);
+    if (now - lastActivity >= stopAfter.idleMs) return `no new record for ${now - lastActivity} ms (--idle-timeout ${stopAfter.idleMs} ms)`;
+  }
+  return undefined;
 }

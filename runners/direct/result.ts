@@ -1,13 +1,34 @@
 /**
  * The handle on a running or finished job: its state, the error it failed with, its metrics and
- * progress. Metrics come from the same MetricsContainer the SDK's operators write to, so
- * `counters()` and `distributions()` read exactly as they do on the SDK's runners.
+ * progress, and the controls of a streaming job (drain, cancel). Metrics come from the same
+ * MetricsContainer the SDK's operators write to, so `counters()` and `distributions()` read exactly
+ * as they do on the SDK's runners; the runner adds its own counters of dropped late data.
  */
 import { PipelineResult } from "apache-beam/runners/runner";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import type { MonitoringInfo } from "apache-beam/proto/metrics";
 import { MetricsContainer, MetricsShortIdCache } from "apache-beam/worker/metrics";
 import type { Engine, EngineProgress } from "./engine/engine";
+
+/** Counter names under which the runner reports elements it refused. */
+export const DROPPED_LATE_COUNTER = "droppedDueToLateness";
+export const DROPPED_CLOSED_WINDOW_COUNTER = "droppedDueToClosedWindow";
+
+/** The job was cancelled (a second Ctrl-C, or cancel()): what was in flight is lost. */
+export class JobCancelled extends Error {
+  constructor(reason: string) {
+    super(`job cancelled: ${reason}`);
+    this.name = "JobCancelled";
+  }
+}
+
+/** How the result watches its job. */
+export interface JobControls {
+  /** Drain on the first SIGINT/SIGTERM, cancel on the second. */
+  handleSignals: boolean;
+  /** Checked every 100 ms: a reason to drain (a stop condition was reached), or undefined. */
+  checkStop?: () => string | undefined;
+}
 
 export class DirectPipelineResult extends PipelineResult {
   private state: JobState_Enum = JobState_Enum.RUNNING;
@@ -17,17 +38,19 @@ export class DirectPipelineResult extends PipelineResult {
   constructor(
     private readonly engine: Engine,
     private readonly metrics: MetricsContainer,
+    controls: JobControls,
   ) {
     super();
+    const release = this.watch(controls);
     this.finished = engine.run().then(
       () => {
         this.state = JobState_Enum.DONE;
       },
       (error: unknown) => {
-        this.state = JobState_Enum.FAILED;
+        this.state = error instanceof JobCancelled ? JobState_Enum.CANCELLED : JobState_Enum.FAILED;
         this.failure = error instanceof Error ? error : new Error(String(error));
       },
-    );
+    ).finally(release);
   }
 
   /** Resolves with the final state once the job has finished, or the current state after `duration` ms. */
@@ -42,14 +65,19 @@ export class DirectPipelineResult extends PipelineResult {
     return this.state;
   }
 
-  /** The current state of the job. */
+  /** The current state of the job (DRAINING while it drains). */
   getState(): JobState_Enum {
-    return this.state;
+    return this.state === JobState_Enum.RUNNING && this.engine.draining !== undefined ? JobState_Enum.DRAINING : this.state;
   }
 
-  /** Why the job failed, once it has. */
+  /** Why the job failed or was cancelled, once it has. */
   error(): Error | undefined {
     return this.failure;
+  }
+
+  /** Why the job is draining, if it is. */
+  drainReason(): string | undefined {
+    return this.engine.draining;
   }
 
   /** What has run so far. */
@@ -57,8 +85,60 @@ export class DirectPipelineResult extends PipelineResult {
     return this.engine.progress();
   }
 
+  /** Stops reading and lets everything already read finish: windows fire, sinks flush. */
+  drain(reason = "drain requested"): void {
+    this.engine.drain(reason);
+  }
+
+  /** Stops now; what is in flight is lost (and, for Pub/Sub, redelivered: nothing was acked). */
+  cancel(reason = "cancel requested"): void {
+    this.engine.cancel(new JobCancelled(reason));
+  }
+
   async rawMetrics(): Promise<MonitoringInfo[]> {
     const ids = new MetricsShortIdCache();
     return [...this.metrics.monitoringData(ids).entries()].map(([id, payload]) => ids.asMonitoringInfo(id, payload));
+  }
+
+  /** User counters, plus the runner's counts of dropped elements (present once any was dropped, as counters are). */
+  async counters(): Promise<{ [key: string]: number }> {
+    const { dropped } = this.engine.progress();
+    const counters = await super.counters();
+    if (dropped.late > 0) counters[DROPPED_LATE_COUNTER] = dropped.late;
+    if (dropped.closedWindow > 0) counters[DROPPED_CLOSED_WINDOW_COUNTER] = dropped.closedWindow;
+    return counters;
+  }
+
+  private watch(controls: JobControls): () => void {
+    const releases: (() => void)[] = [];
+    if (controls.checkStop !== undefined) {
+      const check = controls.checkStop;
+      const timer = setInterval(() => {
+        const reason = check();
+        if (reason !== undefined) this.engine.drain(reason);
+      }, 100);
+      releases.push(() => clearInterval(timer));
+    }
+    if (controls.handleSignals) {
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        signals++;
+        if (signals === 1) {
+          process.stderr.write(`\n${signal}: draining — sources stop, open windows fire, sinks flush. Press Ctrl-C again to cancel.\n`);
+          this.engine.drain(`${signal} received`);
+        } else {
+          const pending = this.engine.progress().stages.reduce((n, s) => n + s.pending, 0);
+          process.stderr.write(`\n${signal} again: cancelling. Lost: ${pending} pending elements and open windows (nothing read from them was acknowledged).\n`);
+          this.engine.cancel(new JobCancelled(`${signal} received twice`));
+        }
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      releases.push(() => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      });
+    }
+    return () => releases.forEach((release) => release());
   }
 }

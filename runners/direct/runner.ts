@@ -12,14 +12,17 @@ import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import { PipelineContext } from "apache-beam/internal/pipeline";
 import { MetricsContainer } from "apache-beam/worker/metrics";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
+import { Clock, ManualClock, wallClock } from "./engine/clock";
 import { Engine, StageSpec } from "./engine/engine";
 import { planStages, PlannedStage } from "./plan/stages";
 import { fusedStageExecutor } from "./handlers/fused_stage";
 import { groupingSpec } from "./handlers/grouping";
 import { impulseElement } from "./handlers/impulse";
 import { sideInputStateProvider } from "./handlers/side_inputs";
+import { testStreamEvents, TEST_STREAM_URN } from "./handlers/test_stream";
+import { TestStreamSource } from "./handlers/test_stream_source";
 import { DirectPipelineResult } from "./result";
-import { DirectRunnerOptions, ResolvedDirectRunnerOptions, resolveOptions } from "./options";
+import { DirectRunnerOptions, ResolvedDirectRunnerOptions, resolveOptions, stopReason } from "./options";
 import { verifySerialization } from "./verify_serialization";
 
 export class DirectRunner extends Runner {
@@ -48,7 +51,19 @@ export class DirectRunner extends Runner {
     const components = pipeline.components!;
     const context = new PipelineContext(components, "");
     const plan = planStages(pipeline);
-    const engine = new Engine(plan.stages.map((s) => engineStage(s, components, context)), { bundleSize: this.options.bundleSize });
+    // Under a TestStream processing time is the stream's to move; otherwise it is the wall clock's.
+    const drivenByTestStream = plan.stages.some((s) => s.root.kind === "source" && components.transforms[s.root.transformId].spec?.urn === TEST_STREAM_URN);
+    const clock: Clock = drivenByTestStream ? new ManualClock() : wallClock;
+    const startedAt = clock.now();
+    const stopAfter = this.options.stopAfter;
+    const engine = new Engine(
+      plan.stages.map((s) => engineStage(s, components, context, clock)),
+      {
+        bundleSize: this.options.bundleSize,
+        clock,
+        shouldDrain: stopAfter && ((progress) => stopReason(stopAfter, progress, startedAt, clock.now())),
+      },
+    );
     const metrics = new MetricsContainer();
     const stateProvider = sideInputStateProvider(components, context, (pc) => engine.sideInputStore(pc));
     for (const stage of plan.stages) {
@@ -64,25 +79,31 @@ export class DirectRunner extends Runner {
           metrics,
           stateProvider,
           exitsOf: (pcoll) => exits.get(pcoll) ?? [],
+          stallTimeoutMs: this.options.stallTimeoutMs,
         }),
       );
     }
-    return new DirectPipelineResult(engine, metrics);
+    return new DirectPipelineResult(engine, metrics, {
+      handleSignals: this.options.handleSignals,
+      checkStop: stopAfter && (() => stopReason(stopAfter, engine.progress(), startedAt, clock.now())),
+    });
   }
 }
 
-function engineStage(stage: PlannedStage, components: runnerApi.Components, context: PipelineContext): StageSpec {
+function engineStage(stage: PlannedStage, components: runnerApi.Components, context: PipelineContext, clock: Clock): StageSpec {
   const root = stage.root;
-  return {
-    id: stage.id,
-    name: stage.name,
-    upstream: stage.upstream,
-    sideInputs: stage.sideInputs,
-    input:
-      root.kind === "impulse"
-        ? { kind: "impulse", element: impulseElement() }
-        : root.kind === "grouping"
-          ? { kind: "grouping", spec: groupingSpec(components.transforms[root.transformId], components, context) }
-          : { kind: "queue" },
-  };
+  const base = { id: stage.id, name: stage.name, upstream: stage.upstream, sideInputs: stage.sideInputs };
+  switch (root.kind) {
+    case "impulse":
+      return { ...base, input: { kind: "impulse", element: impulseElement() } };
+    case "source":
+      return {
+        ...base,
+        input: { kind: "source", source: new TestStreamSource(testStreamEvents(components.transforms[root.transformId], context), clock as ManualClock) },
+      };
+    case "grouping":
+      return { ...base, input: { kind: "grouping", spec: groupingSpec(components.transforms[root.transformId], components, context) } };
+    case "queue":
+      return { ...base, input: { kind: "queue" } };
+  }
 }

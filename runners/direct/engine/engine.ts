@@ -2,25 +2,33 @@
  * The engine: what is pending where, how far event time has progressed, and which bundle runs next.
  * It knows stages only by id and by how their input arrives; it never sees a proto or a DoFn.
  *
- *   impulse ─▶ [stage] ─emit─▶ queue ─▶ [stage] ─emit─▶ grouping ─(watermark)─▶ [stage] ─▶ ...
- *                                 ▲                                   side input store ─┘ (blocks)
+ *   impulse / source ─▶ [stage] ─emit─▶ queue ─▶ [stage] ─emit─▶ grouping ─(trigger)─▶ [stage] ─▶ …
+ *                                                                 side input store ─┘ (blocks)
  *
  * Watermarks: a stage's input watermark is the minimum of the output watermarks of the stages that
- * feed it; its output watermark is its input watermark held back by anything it still holds (queued
- * elements, unfired windows, the bundle in flight). Groupings fire a window once their stage's input
- * watermark passes the window's end. A stage whose ParDo reads a side input waits until the side
- * input's producer has passed the element's window. When nothing can run and no watermark can move,
- * the job is either done (every watermark at +Infinity) or stalled, which is reported, never waited on.
+ * feed it (a source stage's is its source's); its output watermark is its input watermark held back
+ * by anything it still holds (queued elements, windows not yet fired on time, the bundle in flight).
+ * Groupings fire panes as their triggers say, given the input watermark and the processing-time
+ * clock. A stage whose ParDo reads a side input waits until the side input's producer has passed the
+ * element's window.
+ *
+ * Quiescence: when no bundle can run and no watermark can move, sources are asked to advance (a
+ * TestStream plays its next event; a live source waits for data, bounded by the next processing-time
+ * trigger). When every source has finished and every watermark is +Infinity, the job is done; when
+ * nothing at all can move, it is reported as stalled — never waited on.
  */
 import type { Window, WindowedValue } from "apache-beam/values";
+import type { Clock } from "./clock";
 import { ElementQueue } from "./element_queue";
-import { Grouping, GroupingSpec } from "./grouping";
-import { Millis } from "./time";
+import { DroppedElements, Grouping, GroupingSpec } from "./grouping";
+import type { StreamSource } from "./source";
+import type { Millis } from "./time";
 import { windowKey, windowMaxTimestamp } from "./windows";
 
 /** How elements reach a stage. */
 export type StageInput =
   | { kind: "impulse"; element: WindowedValue<unknown> }
+  | { kind: "source"; source: StreamSource }
   | { kind: "queue" }
   | { kind: "grouping"; spec: GroupingSpec };
 
@@ -40,9 +48,7 @@ export interface StageSpec {
 }
 
 /** Where an emitted element goes. */
-export type Destination =
-  | { kind: "stage"; stage: string }
-  | { kind: "sideInput"; pcollection: string };
+export type Destination = { kind: "stage"; stage: string } | { kind: "sideInput"; pcollection: string };
 
 /** Runs one bundle of a stage: pushes the elements through its fused steps, awaiting async ones. */
 export type BundleExecutor = (elements: WindowedValue<unknown>[]) => Promise<void>;
@@ -51,6 +57,10 @@ export type BundleExecutor = (elements: WindowedValue<unknown>[]) => Promise<voi
 export interface EngineOptions {
   /** Maximum elements per bundle. */
   bundleSize: number;
+  /** The processing-time clock (a manual one under TestStream). */
+  clock: Clock;
+  /** Asked between bundles; when it returns a reason the job drains. */
+  shouldDrain?: (progress: EngineProgress) => string | undefined;
 }
 
 interface StageState {
@@ -73,11 +83,16 @@ export interface SideInputWindow {
   elements: unknown[];
 }
 
-/** Progress counters, for logs and progress bars. */
+/** Progress counters, for logs, progress bars and stop conditions. */
 export interface EngineProgress {
   bundles: number;
   elements: number;
-  stages: { id: string; name: string; elements: number; pending: number; outputWatermark: Millis }[];
+  /** Elements read from sources (TestStream, subscriptions). */
+  sourceElements: number;
+  /** Processing time of the last element read from a source (-Infinity before any). */
+  lastSourceElementAt: Millis;
+  dropped: DroppedElements;
+  stages: { id: string; name: string; elements: number; pending: number; outputWatermark: Millis; dropped?: DroppedElements }[];
 }
 
 export class Engine {
@@ -86,8 +101,17 @@ export class Engine {
   private readonly order: StageState[];
   private readonly sideInputs = new Map<string, Map<string, SideInputWindow>>();
   private lastYield = Date.now();
+  private sourceElements = 0;
+  private lastSourceElementAt = -Infinity;
+  private drainReason: string | undefined;
+  private cancellation: Error | undefined;
+  private wake: (() => void) | undefined;
+  private readonly advancing = new Map<StageState, Promise<boolean>>();
 
-  constructor(stageSpecs: StageSpec[], private readonly options: EngineOptions) {
+  constructor(
+    stageSpecs: StageSpec[],
+    private readonly options: EngineOptions,
+  ) {
     for (const spec of stageSpecs) {
       this.stages.set(spec.id, {
         spec,
@@ -101,7 +125,9 @@ export class Engine {
         bundlesProcessed: 0,
       });
     }
-    this.order = topologicalOrder([...this.stages.values()], (s) => s.spec.upstream.concat(s.spec.sideInputs.map((i) => i.producer)).map((id) => this.stage(id)));
+    this.order = topologicalOrder([...this.stages.values()], (s) =>
+      s.spec.upstream.concat(s.spec.sideInputs.map((i) => i.producer)).map((id) => this.stage(id)),
+    );
   }
 
   /** A function that delivers elements to `destination`; stage executors emit through these. */
@@ -119,7 +145,8 @@ export class Engine {
     const target = this.stage(destination.stage);
     if (target.grouping !== undefined) {
       const grouping = target.grouping;
-      return (element) => grouping.add(element);
+      const clock = this.options.clock;
+      return (element) => grouping.add(element, target.inputWatermark, clock.now());
     }
     const queue = target.pending;
     return (element) => queue.push(element);
@@ -140,10 +167,37 @@ export class Engine {
     return store;
   }
 
-  /** Runs until every stage's output watermark reaches +Infinity and nothing is pending. */
+  /**
+   * Stops reading: every source finishes, the watermarks go to +Infinity, every window fires and
+   * everything in flight is processed; then run() resolves.
+   */
+  drain(reason: string): void {
+    if (this.drainReason !== undefined) return;
+    this.drainReason = reason;
+    for (const s of this.order) if (s.spec.input.kind === "source") s.spec.input.source.stop();
+    this.wake?.();
+  }
+
+  /** Why the job is draining, if it is. */
+  get draining(): string | undefined {
+    return this.drainReason;
+  }
+
+  /** Stops at once: run() rejects with `error` as soon as the bundle in flight ends. */
+  cancel(error: Error): void {
+    this.cancellation ??= error;
+    this.wake?.();
+  }
+
+  /** Runs until every source has finished, every watermark is +Infinity and nothing is pending. */
   async run(): Promise<void> {
     this.updateWatermarks();
     for (;;) {
+      if (this.cancellation !== undefined) throw this.cancellation;
+      if (this.drainReason === undefined && this.options.shouldDrain !== undefined) {
+        const reason = this.options.shouldDrain(this.progress());
+        if (reason !== undefined) this.drain(reason);
+      }
       const next = this.nextBundle();
       if (next !== undefined) {
         await this.runBundle(next.stage, next.elements, next.hold);
@@ -151,6 +205,7 @@ export class Engine {
       }
       if (this.updateWatermarks()) continue;
       if (this.order.every((s) => s.outputWatermark === Infinity)) return;
+      if (await this.advanceSources()) continue;
       throw new Error(`pipeline stalled: nothing can run and no watermark can advance\n${this.describe()}`);
     }
   }
@@ -159,19 +214,28 @@ export class Engine {
   progress(): EngineProgress {
     let bundles = 0;
     let elements = 0;
+    const dropped: DroppedElements = { late: 0, closedWindow: 0 };
     for (const s of this.order) {
       bundles += s.bundlesProcessed;
       elements += s.elementsProcessed;
+      if (s.grouping !== undefined) {
+        dropped.late += s.grouping.dropped.late;
+        dropped.closedWindow += s.grouping.dropped.closedWindow;
+      }
     }
     return {
       bundles,
       elements,
+      sourceElements: this.sourceElements,
+      lastSourceElementAt: this.lastSourceElementAt,
+      dropped,
       stages: this.order.map((s) => ({
         id: s.spec.id,
         name: s.spec.name,
         elements: s.elementsProcessed,
         pending: s.pending.size + (s.grouping?.size ?? 0),
         outputWatermark: s.outputWatermark,
+        dropped: s.grouping === undefined ? undefined : { ...s.grouping.dropped },
       })),
     };
   }
@@ -232,16 +296,18 @@ export class Engine {
     }
   }
 
-  /** Recomputes every watermark in topological order and fires due windows. True if anything moved. */
+  /** Recomputes every watermark in topological order and fires due panes. True if anything moved. */
   private updateWatermarks(): boolean {
     let changed = false;
+    const now = this.options.clock.now();
     for (const s of this.order) {
       const input = s.spec.input;
       let inputWatermark: Millis;
       if (input.kind === "impulse") inputWatermark = s.impulseDone ? Infinity : -Infinity;
+      else if (input.kind === "source") inputWatermark = input.source.finished ? Infinity : input.source.watermark;
       else inputWatermark = Math.min(...s.spec.upstream.map((id) => this.stage(id).outputWatermark));
       if (s.grouping !== undefined) {
-        for (const pane of s.grouping.fire(inputWatermark)) {
+        for (const pane of s.grouping.fire(inputWatermark, now)) {
           s.pending.push(pane);
           changed = true;
         }
@@ -252,6 +318,56 @@ export class Engine {
       s.outputWatermark = outputWatermark;
     }
     return changed;
+  }
+
+  /**
+   * Quiescent: lets one source move (a scripted one plays its next event), or waits — for live data,
+   * the next processing-time trigger, a drain or a cancel. True if anything may have changed.
+   */
+  private async advanceSources(): Promise<boolean> {
+    const clock = this.options.clock;
+    const wakeUp = Math.min(...this.order.map((s) => s.grouping?.nextWakeUp() ?? Infinity));
+    const sources = this.order.filter((s) => s.spec.input.kind === "source" && !(s.spec.input as { source: StreamSource }).source.finished);
+    if (sources.length === 0) {
+      if (wakeUp === Infinity || clock.manual) return false;
+      await this.sleepUntil(wakeUp);
+      return true;
+    }
+    // A live source may still be waiting from an earlier call: wait on that, never ask twice.
+    const advances = sources.map((s) => {
+      let advance = this.advancing.get(s);
+      if (advance === undefined) {
+        const queue = s.pending;
+        const emit = (element: WindowedValue<unknown>) => {
+          this.sourceElements++;
+          this.lastSourceElementAt = clock.now();
+          queue.push(element);
+        };
+        advance = (s.spec.input as { source: StreamSource }).source.advance(emit, wakeUp).finally(() => this.advancing.delete(s));
+        this.advancing.set(s, advance);
+      }
+      return advance;
+    });
+    const interrupted = new Promise<boolean>((resolve) => (this.wake = () => resolve(true)));
+    try {
+      const moved = await Promise.race([...advances, interrupted]);
+      // Under the wall clock a live source that returned is always worth another look; under a
+      // manual clock only a scripted step or an expired timer moves anything.
+      return moved || clock.now() >= wakeUp || !clock.manual;
+    } finally {
+      this.wake = undefined;
+    }
+  }
+
+  private async sleepUntil(deadline: Millis): Promise<void> {
+    const ms = Math.max(0, deadline - this.options.clock.now());
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      this.wake = resolve;
+    });
+    clearTimeout(timer);
+    this.wake = undefined;
   }
 
   private describe(): string {

@@ -1,14 +1,22 @@
 /**
- * The state behind a GroupByKey or a lifted Combine: one accumulator per (window, key), emitted as a
- * pane once the input watermark passes the end of its window (the default trigger).
+ * The state behind a GroupByKey or a lifted Combine: one pane per (window, key), emitted when its
+ * trigger says so. The default trigger fires once when the watermark passes the end of the window;
+ * other triggers (early, late, count, processing-time firings) come from the windowing strategy.
  *
  * A plain GroupByKey is the aggregator that appends to a list; a lifted Combine adds each input to its
  * accumulator as it arrives, so memory stays proportional to the number of keys, not of elements.
+ *
+ * Lateness: an element whose window ended more than the allowed lateness before the input watermark
+ * is dropped and counted, as is one arriving after its pane's trigger finished. A pane's state is
+ * dropped once the watermark passes its window's end plus the allowed lateness (a last pane is
+ * emitted then if it holds data not yet emitted).
  */
-import { IntervalWindow, Window, WindowedValue, KV } from "apache-beam/values";
-import { PaneInfoCoder } from "apache-beam/coders/standard_coders";
-import { Millis, toInstant } from "./time";
+import { IntervalWindow, Timing, Window, WindowedValue, KV, PaneInfo } from "apache-beam/values";
+import type { Millis } from "./time";
+import { toInstant } from "./time";
 import { mergeOverlapping, windowKey, windowMaxTimestamp } from "./windows";
+import type { TriggerContext, TriggerSpec, TriggerStateMachine } from "./trigger_spec";
+import { triggerStateMachine } from "./triggers";
 
 /** How values of one key and window are folded together. */
 export interface Aggregator<A> {
@@ -20,6 +28,18 @@ export interface Aggregator<A> {
   output(accumulator: A): unknown;
 }
 
+/** When panes fire and what they hold (from the windowing strategy). */
+export interface PaneWindowing {
+  trigger: TriggerSpec;
+  allowedLatenessMs: number;
+  /** Accumulating panes repeat everything so far; discarding panes hold only what arrived since the last. */
+  accumulating: boolean;
+  /** Emit the on-time pane even when nothing arrived since the last (early) pane. */
+  onTimeFireAlways: boolean;
+  /** Emit a last pane at the end of the window's lifetime even when empty. */
+  closingFireAlways: boolean;
+}
+
 /** What a grouping needs to know about its transform. */
 export interface GroupingSpec {
   /** Equal keys map to equal strings (Beam groups by encoded key). */
@@ -27,94 +47,214 @@ export interface GroupingSpec {
   aggregator: Aggregator<unknown>;
   /** True when windows must be merged before firing (sessions). */
   mergesWindows: boolean;
+  windowing: PaneWindowing;
+  /**
+   * The input is bounded: batch semantics, as on Dataflow — every element is on time, and event-time
+   * panes fire once all input is in (watermark +Infinity). (The SDK's `create` reshuffles, which
+   * stamps elements at the end of the global window; an `assignTimestamps` after it moves them back
+   * behind the watermark, and a streaming reading would drop them as late.)
+   */
+  bounded: boolean;
 }
 
-interface Group {
+/** Elements a grouping refused, by reason. */
+export interface DroppedElements {
+  /** Their window had expired (end + allowed lateness before the watermark). */
+  late: number;
+  /** Their pane's trigger had finished. */
+  closedWindow: number;
+}
+
+interface Pane {
   key: unknown;
   keyId: string;
   window: Window;
   windowEnd: Millis;
   accumulator: unknown;
+  /** Elements arrived since the last emitted pane. */
+  fresh: boolean;
+  /** Any element ever arrived. */
+  everFilled: boolean;
+  index: number;
+  lateIndex: number;
+  onTimeFired: boolean;
+  /** undefined for the default trigger, which needs no state beyond the flags above. */
+  trigger: TriggerStateMachine | undefined;
+  /** The trigger finished: the pane only waits for garbage collection, refusing elements. */
+  closed: boolean;
 }
 
 export class Grouping {
-  private readonly groups = new Map<string, Group>();
+  private readonly panes = new Map<string, Pane>();
+  private readonly isDefaultTrigger: boolean;
+  readonly dropped: DroppedElements = { late: 0, closedWindow: 0 };
 
-  constructor(private readonly spec: GroupingSpec) {}
+  constructor(private readonly spec: GroupingSpec) {
+    this.isDefaultTrigger = spec.windowing.trigger.kind === "default";
+  }
 
-  /** Adds one keyed element to every window it is in. */
-  add(element: WindowedValue<unknown>): void {
+  /** Adds one keyed element to every window it is in, unless that window is closed or expired. */
+  add(element: WindowedValue<unknown>, inputWatermark: Millis, now: Millis): void {
+    const watermark = this.effective(inputWatermark);
     const { key, value } = element.value as KV<unknown, unknown>;
     const keyId = this.spec.keyIdentity(key);
-    const aggregator = this.spec.aggregator;
+    const { aggregator, windowing } = this.spec;
     for (const window of element.windows) {
-      const id = windowKey(window) + "\u0000" + keyId;
-      let group = this.groups.get(id);
-      if (group === undefined) {
-        group = { key, keyId, window, windowEnd: windowMaxTimestamp(window), accumulator: aggregator.create() };
-        this.groups.set(id, group);
+      const windowEnd = windowMaxTimestamp(window);
+      if (windowEnd + windowing.allowedLatenessMs < watermark) {
+        this.dropped.late++;
+        continue;
       }
-      group.accumulator = aggregator.add(group.accumulator, value);
+      const id = windowKey(window) + "\u0000" + keyId;
+      let pane = this.panes.get(id);
+      if (pane === undefined) {
+        pane = this.newPane(key, keyId, window, windowEnd);
+        this.panes.set(id, pane);
+      } else if (pane.closed) {
+        this.dropped.closedWindow++;
+        continue;
+      }
+      pane.accumulator = aggregator.add(pane.accumulator ?? aggregator.create(), value);
+      pane.fresh = true;
+      pane.everFilled = true;
+      pane.trigger?.onElement(this.context(pane, watermark, now));
     }
   }
 
-  /** The earliest output timestamp this grouping may still emit (+Infinity when empty). */
+  /** The earliest output timestamp this grouping may still emit on time (+Infinity when none). */
   get hold(): Millis {
     let min = Infinity;
-    for (const group of this.groups.values()) if (group.windowEnd < min) min = group.windowEnd;
+    for (const pane of this.panes.values()) if (!pane.onTimeFired && !pane.closed && pane.windowEnd < min) min = pane.windowEnd;
     return min;
   }
 
+  /** Panes held (open or waiting for garbage collection). */
   get size(): number {
-    return this.groups.size;
+    return this.panes.size;
   }
 
-  /** Removes and returns the panes of every window the watermark has passed. */
-  fire(watermark: Millis): WindowedValue<unknown>[] {
+  /** The earliest processing time at which a trigger may fire without new input (+Infinity when none). */
+  nextWakeUp(): Millis {
+    if (this.isDefaultTrigger) return Infinity;
+    let min = Infinity;
+    for (const pane of this.panes.values()) {
+      if (pane.trigger !== undefined && !pane.closed) min = Math.min(min, pane.trigger.nextProcessingTimeWakeUp());
+    }
+    return min;
+  }
+
+  /** Removes and returns every pane due at this watermark and processing time. */
+  fire(inputWatermark: Millis, now: Millis): WindowedValue<unknown>[] {
+    const watermark = this.effective(inputWatermark);
     if (this.spec.mergesWindows) this.mergeWindows();
-    const panes: WindowedValue<unknown>[] = [];
-    for (const [id, group] of this.groups) {
-      if (group.windowEnd < watermark) {
-        this.groups.delete(id);
-        panes.push({
-          value: { key: group.key, value: this.spec.aggregator.output(group.accumulator) },
-          windows: [group.window],
-          timestamp: toInstant(group.windowEnd),
-          pane: PaneInfoCoder.ONE_AND_ONLY_FIRING,
-        });
+    const out: WindowedValue<unknown>[] = [];
+    const { windowing } = this.spec;
+    for (const [id, pane] of this.panes) {
+      const expired = pane.windowEnd + windowing.allowedLatenessMs < watermark;
+      if (pane.closed) {
+        if (expired) this.panes.delete(id);
+        continue;
+      }
+      const ctx = this.context(pane, watermark, now);
+      const triggered = pane.trigger === undefined
+        ? watermark > pane.windowEnd && (!pane.onTimeFired || pane.fresh)
+        : pane.trigger.shouldFire(ctx);
+      if (!triggered && !expired) continue;
+      const timing = watermark <= pane.windowEnd ? Timing.EARLY : pane.onTimeFired ? Timing.LATE : Timing.ON_TIME;
+      if (triggered) pane.trigger?.onFire(ctx);
+      const finished = expired || (pane.trigger?.isFinished() ?? false);
+      const emit =
+        pane.fresh ||
+        (timing === Timing.ON_TIME && windowing.onTimeFireAlways && pane.everFilled) ||
+        (expired && windowing.closingFireAlways);
+      if (timing === Timing.ON_TIME) pane.onTimeFired = true;
+      if (emit) out.push(this.emitPane(pane, timing, finished));
+      if (finished) {
+        if (expired) this.panes.delete(id);
+        else {
+          pane.closed = true;
+          pane.accumulator = undefined;
+        }
       }
     }
-    return panes;
+    return out;
   }
 
-  /** Merges each key's overlapping interval windows into one group per merged window. */
+  private emitPane(pane: Pane, timing: Timing, isLast: boolean): WindowedValue<unknown> {
+    const { aggregator, windowing } = this.spec;
+    const info: PaneInfo = {
+      timing,
+      index: pane.index,
+      // Beam's non-speculative index: -1 for early panes, then 0, 1, … for on-time and late ones.
+      onTimeIndex: timing === Timing.EARLY ? -1 : pane.lateIndex++,
+      isFirst: pane.index === 0,
+      isLast,
+    };
+    pane.index++;
+    const value = aggregator.output(pane.accumulator ?? aggregator.create());
+    pane.fresh = false;
+    if (!windowing.accumulating) pane.accumulator = undefined;
+    return { value: { key: pane.key, value }, windows: [pane.window], timestamp: toInstant(pane.windowEnd), pane: info };
+  }
+
+  /** The watermark the panes see: a bounded input's is -Infinity until all of it is in. */
+  private effective(watermark: Millis): Millis {
+    return this.spec.bounded && watermark !== Infinity ? -Infinity : watermark;
+  }
+
+  private newPane(key: unknown, keyId: string, window: Window, windowEnd: Millis): Pane {
+    return {
+      key,
+      keyId,
+      window,
+      windowEnd,
+      accumulator: undefined,
+      fresh: false,
+      everFilled: false,
+      index: 0,
+      lateIndex: 0,
+      onTimeFired: false,
+      trigger: this.isDefaultTrigger ? undefined : triggerStateMachine(this.spec.windowing.trigger),
+      closed: false,
+    };
+  }
+
+  private context(pane: Pane, watermark: Millis, now: Millis): TriggerContext {
+    return { watermark, now, windowMaxTimestamp: pane.windowEnd };
+  }
+
+  /** Merges each key's overlapping interval windows into one pane per merged window. */
   private mergeWindows(): void {
-    const byKey = new Map<string, Group[]>();
-    for (const group of this.groups.values()) {
-      const list = byKey.get(group.keyId);
-      if (list === undefined) byKey.set(group.keyId, [group]);
-      else list.push(group);
+    const byKey = new Map<string, Pane[]>();
+    for (const pane of this.panes.values()) {
+      if (pane.closed) continue;
+      const list = byKey.get(pane.keyId);
+      if (list === undefined) byKey.set(pane.keyId, [pane]);
+      else list.push(pane);
     }
-    for (const groups of byKey.values()) {
-      if (groups.length < 2) continue;
-      const { into } = mergeOverlapping(groups.map((g) => g.window as IntervalWindow));
-      const mergedGroups = new Map<string, Group[]>();
-      for (const g of groups) {
-        const target = into.get(windowKey(g.window))!;
-        const k = windowKey(target);
-        (mergedGroups.get(k) ?? mergedGroups.set(k, []).get(k)!).push(g);
+    for (const panes of byKey.values()) {
+      if (panes.length < 2) continue;
+      const { into } = mergeOverlapping(panes.map((p) => p.window as IntervalWindow));
+      const groups = new Map<string, Pane[]>();
+      for (const p of panes) {
+        const k = windowKey(into.get(windowKey(p.window))!);
+        (groups.get(k) ?? groups.set(k, []).get(k)!).push(p);
       }
-      for (const [k, members] of mergedGroups) {
+      for (const [k, members] of groups) {
         if (members.length === 1 && windowKey(members[0].window) === k) continue;
         const window = into.get(windowKey(members[0].window))!;
-        for (const m of members) this.groups.delete(windowKey(m.window) + "\u0000" + m.keyId);
-        this.groups.set(k + "\u0000" + members[0].keyId, {
-          key: members[0].key,
-          keyId: members[0].keyId,
-          window,
-          windowEnd: windowMaxTimestamp(window),
-          accumulator: this.spec.aggregator.merge(members.map((m) => m.accumulator)),
-        });
+        for (const m of members) this.panes.delete(windowKey(m.window) + "\u0000" + m.keyId);
+        const merged = this.newPane(members[0].key, members[0].keyId, window, windowMaxTimestamp(window));
+        const accumulators = members.map((m) => m.accumulator).filter((a) => a !== undefined);
+        merged.accumulator = accumulators.length === 0 ? undefined : this.spec.aggregator.merge(accumulators);
+        merged.fresh = members.some((m) => m.fresh);
+        merged.everFilled = members.some((m) => m.everFilled);
+        merged.index = Math.max(...members.map((m) => m.index));
+        merged.lateIndex = Math.max(...members.map((m) => m.lateIndex));
+        // Once any part of the merged window fired on time, later panes of the whole are late.
+        merged.onTimeFired = members.some((m) => m.onTimeFired);
+        merged.trigger?.mergeFrom(members.map((m) => m.trigger!));
+        this.panes.set(k + "\u0000" + members[0].keyId, merged);
       }
     }
   }

@@ -26,6 +26,17 @@ export interface FusedStageServices {
   stateProvider: StateProvider;
   /** The engine's intake for each PCollection leaving this stage. */
   exitsOf(pcollection: string): ((element: WindowedValue<unknown>) => void)[];
+  /** A bundle that delivers nothing for this long while waiting on a step fails, naming the step. */
+  stallTimeoutMs: number;
+}
+
+/**
+ * What the bundle in flight is doing, for the stall watchdog: a counter that moves with every element
+ * delivered, and the step whose promise the stage is waiting on.
+ */
+class BundleActivity {
+  delivered = 0;
+  waitingOn: string | undefined;
 }
 
 /** Fans one PCollection out to the steps of this stage that read it and to the engine. */
@@ -34,9 +45,11 @@ class StageReceiver {
     private readonly operators: Operator[],
     private readonly exits: ((element: WindowedValue<unknown>) => void)[],
     private readonly stepName: (transformId: string) => string,
+    private readonly activity: BundleActivity,
   ) {}
 
   receive(element: WindowedValue<unknown>): operators.ProcessResult {
+    this.activity.delivered++;
     for (const exit of this.exits) exit(element);
     if (this.operators.length === 1) return this.deliver(this.operators[0], element);
     const results = new operators.ProcessResultBuilder();
@@ -48,6 +61,8 @@ class StageReceiver {
     try {
       const result = operator.process(element);
       if (result === operators.NonPromise) return result;
+      // The innermost step to return a promise is the one the stage waits on.
+      this.activity.waitingOn ??= this.stepName(operator.transformId);
       return result.catch((error: unknown) => {
         throw asStepFailure(error, this.stepName(operator.transformId), element.value);
       });
@@ -70,6 +85,7 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
   const created = new Map<string, Operator>();
   const creationOrder: Operator[] = [];
   const receivers = new Map<string, StageReceiver>();
+  const activity = new BundleActivity();
   const descriptor = {
     id: stage.id,
     transforms: components.transforms,
@@ -83,7 +99,7 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
     let receiver = receivers.get(pcollection);
     if (receiver === undefined) {
       const readers = (consumers.get(pcollection) ?? []).filter((id) => inStage.has(id)).map(getOperator);
-      receiver = new StageReceiver(readers, services.exitsOf(pcollection), stepName);
+      receiver = new StageReceiver(readers, services.exitsOf(pcollection), stepName, activity);
       receivers.set(pcollection, receiver);
     }
     return receiver as unknown as operators.Receiver;
@@ -119,7 +135,7 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
   // Operators are created consumers first; producers first is the reverse.
   const topological = [...creationOrder].reverse();
 
-  return async (elements) => {
+  const runBundle = async (elements: WindowedValue<unknown>[]) => {
     for (const operator of creationOrder) {
       try {
         await operator.startBundle();
@@ -129,14 +145,48 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
     }
     for (const element of elements) {
       const result = root.receive(element);
-      if (result !== operators.NonPromise) await result;
+      if (result !== operators.NonPromise) {
+        await result;
+        activity.waitingOn = undefined;
+      }
     }
     for (const operator of topological) {
+      activity.waitingOn = stepName(operator.transformId);
       try {
         await operator.finishBundle();
       } catch (error) {
         throw asStepFailure(error, stepName(operator.transformId), undefined, "in finishBundle");
       }
     }
+    activity.waitingOn = undefined;
   };
+
+  return (elements) => withStallWatchdog(runBundle(elements), activity, services.stallTimeoutMs);
+}
+
+/**
+ * Rejects if the bundle waits on a step and no element moves for `timeoutMs`: a sink that never
+ * answers surfaces as an error naming it, instead of a job that hangs. A slow but moving bundle
+ * (a large file being read) is never cut short.
+ */
+function withStallWatchdog(bundle: Promise<void>, activity: BundleActivity, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    let seen = activity.delivered;
+    let still = 0;
+    const checkEveryMs = Math.max(10, Math.floor(timeoutMs / 4));
+    timer = setInterval(() => {
+      if (activity.delivered !== seen || activity.waitingOn === undefined) {
+        seen = activity.delivered;
+        still = 0;
+        return;
+      }
+      still += checkEveryMs;
+      if (still >= timeoutMs) {
+        reject(new Error(`step '${activity.waitingOn}' made no progress for ${timeoutMs} ms: is its destination reachable?`));
+      }
+    }, checkEveryMs);
+    timer.unref();
+  });
+  return Promise.race([bundle, stalled]).finally(() => clearInterval(timer));
 }

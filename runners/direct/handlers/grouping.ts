@@ -10,6 +10,7 @@ import type { CombineFn } from "apache-beam/transforms/group_and_combine";
 import type { Aggregator, GroupingSpec } from "../engine/grouping";
 import { COMBINE_PER_KEY } from "../plan/urns";
 import { keyIdentity } from "./keys";
+import { windowingOf } from "./trigger_spec";
 
 const listAggregator: Aggregator<unknown[]> = {
   create: () => [],
@@ -41,10 +42,9 @@ export function groupingSpec(
   const keyCoder = context.getCoder(kvCoder.componentCoderIds[0]);
   const windowing = components.windowingStrategies[input.windowingStrategyId];
   const mergesWindows = windowing.mergeStatus === runnerApi.MergeStatus_Enum.NEEDS_MERGE;
-  if (windowing.outputTime !== runnerApi.OutputTime_Enum.END_OF_WINDOW && windowing.outputTime !== runnerApi.OutputTime_Enum.UNSPECIFIED) {
-    throw new Error(
-      `step '${transform.uniqueName}': output time ${runnerApi.OutputTime_Enum[windowing.outputTime]} is not supported; use END_OF_WINDOW`,
-    );
+  const panes = windowingOf(windowing);
+  if (panes.outputTime !== "endOfWindow") {
+    throw new Error(`step '${transform.uniqueName}': output time ${panes.outputTime} is not supported; use END_OF_WINDOW`);
   }
   const aggregator =
     transform.spec?.urn === COMBINE_PER_KEY
@@ -52,5 +52,17 @@ export function groupingSpec(
           deserializeFn(runnerApi.CombinePayload.fromBinary(transform.spec.payload).combineFn!.payload).combineFn,
         )
       : listAggregator;
-  return { keyIdentity: keyIdentity(keyCoder), aggregator: aggregator as Aggregator<unknown>, mergesWindows };
+  return {
+    keyIdentity: keyIdentity(keyCoder),
+    aggregator: aggregator as Aggregator<unknown>,
+    mergesWindows,
+    bounded: input.isBounded !== runnerApi.IsBounded_Enum.UNBOUNDED,
+    windowing: {
+      trigger: panes.trigger,
+      allowedLatenessMs: panes.allowedLatenessMs,
+      accumulating: panes.accumulating,
+      onTimeFireAlways: panes.onTime === "fireAlways",
+      closingFireAlways: panes.closing === "fireAlways",
+    },
+  };
 }

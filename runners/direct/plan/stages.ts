@@ -1,7 +1,7 @@
 /**
  * The plan: from the pipeline proto the SDK builds to fused stages the engine can schedule.
  *
- * A stage starts at a root where elements arrive from outside it — the impulse, the output of a
+ * A stage starts at a root where elements arrive from outside it — the impulse, a source (TestStream), the output of a
  * GroupByKey or lifted Combine, the output of a Flatten, or the main input of a ParDo that reads side
  * inputs (which must be able to wait for them) — and takes in every step that consumes its
  * PCollections directly. Elements inside a stage stay JS objects passed from step to step; only at a
@@ -12,11 +12,15 @@
  * grouping every value and combining afterwards).
  */
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
-import { COMBINE_PER_KEY, FLATTEN, GLOBAL_WINDOW_MAPPING, GROUP_BY_KEY, IMPULSE, PAR_DO } from "./urns";
+import { COMBINE_PER_KEY, FLATTEN, GLOBAL_WINDOW_MAPPING, GROUP_BY_KEY, IMPULSE, PAR_DO, TEST_STREAM } from "./urns";
+
+/** Root transforms that read from outside the pipeline: each starts a stage fed by an engine source. */
+const SOURCE_URNS = new Set([TEST_STREAM]);
 
 /** Where a stage's elements come from. */
 export type StageRoot =
   | { kind: "impulse"; transformId: string; pcollection: string }
+  | { kind: "source"; transformId: string; pcollection: string }
   | { kind: "queue"; pcollection: string }
   | { kind: "grouping"; transformId: string; pcollection: string };
 
@@ -115,6 +119,9 @@ export function planStages(pipeline: runnerApi.Pipeline): Plan {
     const outputs = Object.values(t.outputs);
     if (urn === IMPULSE) {
       const stage = newStage({ kind: "impulse", transformId: id, pcollection: outputs[0] }, t.uniqueName);
+      stageOfPcoll.set(outputs[0], stage);
+    } else if (SOURCE_URNS.has(urn)) {
+      const stage = newStage({ kind: "source", transformId: id, pcollection: outputs[0] }, t.uniqueName);
       stageOfPcoll.set(outputs[0], stage);
     } else if (urn === GROUP_BY_KEY || urn === COMBINE_PER_KEY) {
       const stage = newStage({ kind: "grouping", transformId: id, pcollection: outputs[0] }, t.uniqueName);

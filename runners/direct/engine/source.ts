@@ -1,0 +1,23 @@
+/**
+ * Sources the engine reads from besides the impulse: a TestStream's script, or a live subscription.
+ * The engine asks a source to move only when everything else is quiescent, which is what gives a
+ * TestStream its meaning (each event is fully processed before the next) and what lets a live source
+ * wait for data without spinning.
+ */
+import type { WindowedValue } from "apache-beam/values";
+import type { Millis } from "./time";
+
+export interface StreamSource {
+  /** The source's output watermark: no element it emits later will be earlier than this. */
+  readonly watermark: Millis;
+  /** True once the source will produce nothing more; its watermark is then +Infinity. */
+  readonly finished: boolean;
+  /**
+   * Called when the engine has nothing else to do. Emits elements through `emit` and/or moves the
+   * watermark, and resolves true if anything changed. A scripted source performs its next step; a live
+   * source waits for data, but no later than processing time `deadline` (resolving false if nothing came).
+   */
+  advance(emit: (element: WindowedValue<unknown>) => void, deadline: Millis): Promise<boolean>;
+  /** Draining: stop reading; the source finishes (what was already emitted is still processed). */
+  stop(): void;
+}

@@ -1,0 +1,58 @@
+/**
+ * Handler for `beam:transform:teststream:v1`: the TestStream's events replayed as an engine source.
+ * The engine advances a source only when everything else is quiescent, so each event is fully
+ * processed — bundles run, watermarks propagate, panes fire — before the next one is played.
+ * Processing-time events move the job's manual clock.
+ */
+import { GlobalWindow, PaneInfo, Timing, WindowedValue } from "apache-beam/values";
+import type { ManualClock } from "../engine/clock";
+import type { StreamSource } from "../engine/source";
+import { Millis, toInstant } from "../engine/time";
+import type { TestStreamEvent } from "./test_stream";
+
+/** The pane of an element that no trigger produced (Beam's PaneInfo.NO_FIRING). */
+export const NO_FIRING: PaneInfo = { timing: Timing.UNKNOWN, index: 0, onTimeIndex: 0, isFirst: true, isLast: true };
+
+export class TestStreamSource implements StreamSource {
+  private next = 0;
+  private currentWatermark: Millis = -Infinity;
+  private stopped = false;
+
+  constructor(
+    private readonly events: TestStreamEvent[],
+    private readonly clock: ManualClock,
+  ) {}
+
+  get watermark(): Millis {
+    return this.currentWatermark;
+  }
+
+  /** Finished after its last event, or once its watermark reached +Infinity, or when drained. */
+  get finished(): boolean {
+    return this.stopped || this.currentWatermark === Infinity || this.next >= this.events.length;
+  }
+
+  async advance(emit: (element: WindowedValue<unknown>) => void): Promise<boolean> {
+    if (this.finished) return false;
+    const event = this.events[this.next++];
+    switch (event.kind) {
+      case "elements":
+        for (const { value, timestampMs } of event.elements) {
+          emit({ value, windows: [new GlobalWindow()], timestamp: toInstant(timestampMs), pane: NO_FIRING });
+        }
+        break;
+      case "watermark":
+        // A watermark never goes back: a TestStream that says so is ignored, as Beam's runners do.
+        this.currentWatermark = Math.max(this.currentWatermark, event.watermarkMs);
+        break;
+      case "processingTime":
+        this.clock.advance(event.advanceMs);
+        break;
+    }
+    return true;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}
