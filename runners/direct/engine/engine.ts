@@ -107,6 +107,8 @@ export class Engine {
   private cancellation: Error | undefined;
   private wake: (() => void) | undefined;
   private readonly advancing = new Map<StageState, Promise<boolean>>();
+  private rejectCancelled: (error: Error) => void = () => {};
+  private readonly cancelled = new Promise<never>((_, reject) => (this.rejectCancelled = reject));
 
   constructor(
     stageSpecs: StageSpec[],
@@ -183,14 +185,26 @@ export class Engine {
     return this.drainReason;
   }
 
-  /** Stops at once: run() rejects with `error` as soon as the bundle in flight ends. */
+  /**
+   * Stops at once: run() rejects with `error` now; the bundle in flight (if any) is abandoned and no
+   * other starts.
+   */
   cancel(error: Error): void {
-    this.cancellation ??= error;
+    if (this.cancellation !== undefined) return;
+    this.cancellation = error;
+    this.rejectCancelled(error);
     this.wake?.();
   }
 
   /** Runs until every source has finished, every watermark is +Infinity and nothing is pending. */
-  async run(): Promise<void> {
+  run(): Promise<void> {
+    const loop = this.loop();
+    // An abandoned loop ends with the cancellation error once its bundle returns; nobody waits for it.
+    loop.catch(() => {});
+    return Promise.race([loop, this.cancelled]);
+  }
+
+  private async loop(): Promise<void> {
     this.updateWatermarks();
     for (;;) {
       if (this.cancellation !== undefined) throw this.cancellation;

@@ -12,10 +12,7 @@
  * grouping every value and combining afterwards).
  */
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
-import { COMBINE_PER_KEY, FLATTEN, GLOBAL_WINDOW_MAPPING, GROUP_BY_KEY, IMPULSE, PAR_DO, TEST_STREAM } from "./urns";
-
-/** Root transforms that read from outside the pipeline: each starts a stage fed by an engine source. */
-const SOURCE_URNS = new Set([TEST_STREAM]);
+import { COMBINE_PER_KEY, FLATTEN, GLOBAL_WINDOW_MAPPING, GROUP_BY_KEY, IMPULSE, PAR_DO } from "./urns";
 
 /** Where a stage's elements come from. */
 export type StageRoot =
@@ -86,8 +83,11 @@ export function sideInputTags(t: runnerApi.PTransform): string[] {
   return Object.keys(runnerApi.ParDoPayload.fromBinary(t.spec.payload).sideInputs);
 }
 
-/** Builds the fused stages of `pipeline`. */
-export function planStages(pipeline: runnerApi.Pipeline): Plan {
+/**
+ * Builds the fused stages of `pipeline`. `sourceUrns`: root transforms that read from outside the
+ * pipeline (each starts a stage fed by an engine source).
+ */
+export function planStages(pipeline: runnerApi.Pipeline, sourceUrns: ReadonlySet<string>): Plan {
   const transforms = pipeline.components!.transforms;
   const stages: PlannedStage[] = [];
   const stageOfPcoll = new Map<string, PlannedStage>();
@@ -120,7 +120,7 @@ export function planStages(pipeline: runnerApi.Pipeline): Plan {
     if (urn === IMPULSE) {
       const stage = newStage({ kind: "impulse", transformId: id, pcollection: outputs[0] }, t.uniqueName);
       stageOfPcoll.set(outputs[0], stage);
-    } else if (SOURCE_URNS.has(urn)) {
+    } else if (sourceUrns.has(urn)) {
       const stage = newStage({ kind: "source", transformId: id, pcollection: outputs[0] }, t.uniqueName);
       stageOfPcoll.set(outputs[0], stage);
     } else if (urn === GROUP_BY_KEY || urn === COMBINE_PER_KEY) {

@@ -5,4 +5,3 @@ export const FLATTEN = "beam:transform:flatten:v1";
 export const GROUP_BY_KEY = "beam:transform:group_by_key:v1";
 export const COMBINE_PER_KEY = "beam:transform:combine_per_key:v1";
 export const GLOBAL_WINDOW_MAPPING = "beam:window_mapping_fn:global:v1";
-export const TEST_STREAM = "beam:transform:teststream:v1";
