@@ -6,28 +6,19 @@
  *
  * Latency is measured on every element: each carries the wall time it was made at, each pane a
  * histogram of those times (1 ms buckets), and the pane's arrival time minus each bucket is that
- * many elements' latency. It includes the wait for the window to close (half a window on average);
+ * many elements' latency. Histograms are folded into run-wide ones as panes arrive (flat memory). It includes the wait for the window to close (half a window on average);
  * `pane_delay_ms` is the part the runner adds after the window's end.
  */
 import * as beam from "apache-beam";
 import { parseArgs } from "util";
 import { directRunner } from "../runners/direct";
 import { syntheticStream } from "../io/synthetic_stream";
-import { closeCollection, collect, openCollection } from "../io/in_process";
 import { requireForSerialization } from "apache-beam/serialization";
 
 /** One element of the stream: a key and the wall time it was made at. */
 interface Tick {
   key: number;
   madeAt: number;
-}
-
-/** What each pane reports: its window end, when it arrived, its sum and a histogram of made-at times. */
-interface PaneStats {
-  windowEnd: number;
-  arrivedAt: number;
-  count: number;
-  madeAt: Record<string, number>;
 }
 
 /** Counts elements per made-at millisecond: the pane's latency histogram, and its element count. */
@@ -45,12 +36,20 @@ export const madeAtHistogram: beam.CombineFn<Tick, Record<string, number>, Recor
   extractOutput: (acc) => acc,
 };
 
-/** Turns a pane into its stats (in a DoFn, so `arrivedAt` is when the pane reached the sink). */
-export function paneStats(row: { madeAt: Record<string, number> }, context: { window: beam.ParDoLookupParam<beam.Window> }): PaneStats {
-  const window = context.window.lookup() as beam.IntervalWindow;
-  let count = 0;
-  for (const n of Object.values(row.madeAt)) count += n;
-  return { windowEnd: window.end.toNumber(), arrivedAt: Date.now(), count, madeAt: row.madeAt };
+/** Latency histograms over the whole run, filled as panes arrive (so memory stays flat). */
+const measured = { elements: 0, panes: 0, latencies: new Map<number, number>(), delays: new Map<number, number>() };
+
+/** Records a pane as it reaches the sink: its elements' latencies and its delay past the window's end. */
+export function recordPane(row: { madeAt: Record<string, number> }, context: { window: beam.ParDoLookupParam<beam.Window> }): void {
+  const arrivedAt = Date.now();
+  const windowEnd = (context.window.lookup() as beam.IntervalWindow).end.toNumber();
+  measured.panes++;
+  measured.delays.set(arrivedAt - windowEnd, (measured.delays.get(arrivedAt - windowEnd) ?? 0) + 1);
+  for (const [madeAt, n] of Object.entries(row.madeAt)) {
+    const latency = arrivedAt - Number(madeAt);
+    measured.latencies.set(latency, (measured.latencies.get(latency) ?? 0) + n);
+    measured.elements += n;
+  }
 }
 
 // Registered before main() builds the pipeline, so its DoFns refer to this module by name.
@@ -76,7 +75,6 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
   const keys = Number(values.keys);
   const windowSeconds = Number(values["window-ms"]) / 1000;
-  const id = openCollection("panes");
   const rssStartMb = process.memoryUsage().rss / 2 ** 20;
   const started = Date.now();
   let rssMidMb = 0;
@@ -86,24 +84,12 @@ async function main(): Promise<void> {
       .apply(syntheticStream<Tick>({ make: (i) => ({ key: i % keys, madeAt: Date.now() }), elementsPerSecond: 0 }))
       .apply(beam.windowInto(beam.fixedWindows(windowSeconds)))
       .apply(beam.groupBy((t: Tick) => t.key).combining((t: Tick) => t, madeAtHistogram, "madeAt"))
-      .map(paneStats, { window: beam.windowParam() })
-      .map((stats: PaneStats) => collect(id, stats));
+      .map(recordPane, { window: beam.windowParam() });
   });
   clearTimeout(midTimer);
   const elapsed = (Date.now() - started) / 1000;
   const rssEndMb = process.memoryUsage().rss / 2 ** 20;
-  const panes = closeCollection(id) as PaneStats[];
-  const latencies = new Map<number, number>();
-  const delays = new Map<number, number>();
-  let elements = 0;
-  for (const pane of panes) {
-    elements += pane.count;
-    delays.set(pane.arrivedAt - pane.windowEnd, (delays.get(pane.arrivedAt - pane.windowEnd) ?? 0) + 1);
-    for (const [madeAt, n] of Object.entries(pane.madeAt)) {
-      const latency = pane.arrivedAt - Number(madeAt);
-      latencies.set(latency, (latencies.get(latency) ?? 0) + n);
-    }
-  }
+  const { elements, latencies, delays } = measured;
   const read = (result as unknown as { progress(): { sourceElements: number } }).progress().sourceElements;
   if (elements !== read) throw new Error(`panes hold ${elements} elements, the source emitted ${read}`);
   const sortedLatencies = [...latencies].sort((a, b) => a[0] - b[0]);
@@ -114,12 +100,12 @@ async function main(): Promise<void> {
       window_ms: windowSeconds * 1000,
       keys,
       elements,
-      panes: panes.length,
+      panes: measured.panes,
       elements_per_s: Math.round(elements / elapsed),
       latency_p50_ms: percentile(sortedLatencies, elements, 0.5),
       latency_p99_ms: percentile(sortedLatencies, elements, 0.99),
-      pane_delay_p50_ms: percentile(sortedDelays, panes.length, 0.5),
-      pane_delay_p99_ms: percentile(sortedDelays, panes.length, 0.99),
+      pane_delay_p50_ms: percentile(sortedDelays, measured.panes, 0.5),
+      pane_delay_p99_ms: percentile(sortedDelays, measured.panes, 0.99),
       rss_start_mb: Math.round(rssStartMb),
       rss_mid_mb: Math.round(rssMidMb),
       rss_end_mb: Math.round(rssEndMb),
