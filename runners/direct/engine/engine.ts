@@ -148,7 +148,7 @@ export class Engine {
     if (target.grouping !== undefined) {
       const grouping = target.grouping;
       const clock = this.options.clock;
-      return (element) => grouping.add(element, target.inputWatermark, clock.now());
+      return (element) => grouping.add(element, target.inputWatermark, clock);
     }
     const queue = target.pending;
     return (element) => queue.push(element);

@@ -12,6 +12,7 @@
  * emitted then if it holds data not yet emitted).
  */
 import { IntervalWindow, Timing, Window, WindowedValue, KV, PaneInfo } from "apache-beam/values";
+import type { Clock } from "./clock";
 import type { Millis } from "./time";
 import { toInstant } from "./time";
 import { mergeOverlapping, windowKey, windowMaxTimestamp } from "./windows";
@@ -94,19 +95,20 @@ export class Grouping {
   }
 
   /** Adds one keyed element to every window it is in, unless that window is closed or expired. */
-  add(element: WindowedValue<unknown>, inputWatermark: Millis, now: Millis): void {
+  add(element: WindowedValue<unknown>, inputWatermark: Millis, clock: Clock): void {
     const watermark = this.effective(inputWatermark);
     const { key, value } = element.value as KV<unknown, unknown>;
     const keyId = this.spec.keyIdentity(key);
     const { aggregator, windowing } = this.spec;
     for (const window of element.windows) {
-      const windowEnd = windowMaxTimestamp(window);
-      if (windowEnd + windowing.allowedLatenessMs < watermark) {
+      const id = windowKey(window) + "\u0000" + keyId;
+      let pane = this.panes.get(id);
+      // A window's end is computed once per pane, not per element (it is a Long subtraction).
+      const windowEnd = pane?.windowEnd ?? windowMaxTimestamp(window);
+      if (watermark !== -Infinity && windowEnd + windowing.allowedLatenessMs < watermark) {
         this.dropped.late++;
         continue;
       }
-      const id = windowKey(window) + "\u0000" + keyId;
-      let pane = this.panes.get(id);
       if (pane === undefined) {
         pane = this.newPane(key, keyId, window, windowEnd);
         this.panes.set(id, pane);
@@ -117,7 +119,7 @@ export class Grouping {
       pane.accumulator = aggregator.add(pane.accumulator ?? aggregator.create(), value);
       pane.fresh = true;
       pane.everFilled = true;
-      pane.trigger?.onElement(this.context(pane, watermark, now));
+      pane.trigger?.onElement(this.context(pane, watermark, clock.now()));
     }
   }
 
