@@ -9,7 +9,7 @@ import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runn
 import type { Runner } from "apache-beam/runners/runner";
 import { directRunner } from "../runners/direct";
 import { closeCollection, openCollection } from "../io/in_process";
-import { categoryRevenueLoop, categoryRevenuePipeline, mapChainPipeline } from "./workloads";
+import { categoryRevenueLoop, categoryRevenuePipeline, mapChainInput, mapChainPipeline } from "./workloads";
 
 async function runCollecting(runner: Runner, build: (id: string) => (root: any) => void): Promise<unknown[]> {
   const id = openCollection("bench");
@@ -17,24 +17,35 @@ async function runCollecting(runner: Runner, build: (id: string) => (root: any) 
   return closeCollection(id);
 }
 
-const variants: Record<string, (arg: string) => Promise<unknown>> = {
-  native: (file) => runCollecting(directRunner(), (id) => categoryRevenuePipeline(file, id, true)),
-  sdk: (file) => runCollecting(sdkDirectRunner(), (id) => categoryRevenuePipeline(file, id, false)),
-  handwritten: (file) => categoryRevenueLoop(file),
-  "map-native": (count) => runCollecting(directRunner(), (id) => mapChainPipeline(Number(count), id)),
-  "map-sdk": (count) => runCollecting(sdkDirectRunner(), (id) => mapChainPipeline(Number(count), id)),
+/** Each variant: what it needs made before the clock starts (input data), then the timed work. */
+interface Variant<I> {
+  prepare(arg: string): I;
+  run(input: I): Promise<unknown>;
+}
+
+const fileVariant = (run: (file: string) => Promise<unknown>): Variant<string> => ({ prepare: (file) => file, run });
+const mapChainVariant = (runner: () => Runner): Variant<number[]> => ({
+  prepare: (count) => mapChainInput(Number(count)),
+  run: (numbers) => runCollecting(runner(), (id) => mapChainPipeline(numbers, id)),
+});
+
+const variants: Record<string, Variant<any>> = {
+  native: fileVariant((file) => runCollecting(directRunner(), (id) => categoryRevenuePipeline(file, id, true))),
+  sdk: fileVariant((file) => runCollecting(sdkDirectRunner(), (id) => categoryRevenuePipeline(file, id, false))),
+  handwritten: fileVariant((file) => categoryRevenueLoop(file)),
+  "map-native": mapChainVariant(() => directRunner()),
+  "map-sdk": mapChainVariant(() => sdkDirectRunner()),
 };
 
 async function main(): Promise<void> {
-  // No array destructuring here: ts-closure-transform 0.1.8 drops the second binding of `const [a, b] = …`.
-  const variant = process.argv[2];
-  const arg = process.argv[3];
+  const [variantName, arg] = process.argv.slice(2);
   // The SDK's runner logs a line per bundle on console.debug; keep stdout for the measurement.
   console.debug = () => {};
+  const variant = variants[variantName];
+  if (variant === undefined) throw new Error(`unknown variant '${variantName}'; one of ${Object.keys(variants).join(", ")}`);
+  const input = variant.prepare(arg);
   const start = process.hrtime.bigint();
-  const run = variants[variant];
-  if (run === undefined) throw new Error(`unknown variant '${variant}'; one of ${Object.keys(variants).join(", ")}`);
-  const result = await run(arg);
+  const result = await variant.run(input);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(JSON.stringify({ seconds, peak_rss_mb: peakRssMb, result }) + "\n");

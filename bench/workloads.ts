@@ -58,9 +58,13 @@ export async function categoryRevenueLoop(file: string): Promise<CategoryRevenue
   return Object.fromEntries(revenue);
 }
 
-/** `count` numbers through three maps, then counted. */
-export function mapChainPipeline(count: number, collectionId: string) {
-  const numbers = Array.from({ length: count }, (_, i) => i);
+/** The numbers 0 … count-1: the map chain's input, made before the clock starts. */
+export function mapChainInput(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => i);
+}
+
+/** `numbers` through three maps, then counted. */
+export function mapChainPipeline(numbers: number[], collectionId: string) {
   return (root: beam.Root) => {
     root
       .apply(fromArray(numbers))
