@@ -1,7 +1,9 @@
 /**
- * Elements waiting for a stage, oldest first, with the minimum timestamp they hold back.
- * The hold is conservative: it only resets when the queue empties, which never lets the output
- * watermark pass an element still waiting here.
+ * Elements waiting for a stage, oldest first, with the minimum timestamp they hold back and the
+ * minimum durability hold they carry (see Engine: the event time of the oldest source input any of
+ * them derives from, which must not be acknowledged until they are processed).
+ * Both holds are conservative: they only reset when the queue empties, which never lets a watermark
+ * pass an element still waiting here.
  */
 import type { WindowedValue } from "apache-beam/values";
 import { Millis, toMillis } from "./time";
@@ -10,6 +12,7 @@ export class ElementQueue {
   private items: WindowedValue<unknown>[] = [];
   private head = 0;
   private minTimestamp: Millis = Infinity;
+  private minDurability: Millis = Infinity;
 
   get size(): number {
     return this.items.length - this.head;
@@ -20,9 +23,17 @@ export class ElementQueue {
     return this.size === 0 ? Infinity : this.minTimestamp;
   }
 
-  push(element: WindowedValue<unknown>): void {
+  /** The lowest durability hold of anything still queued (+Infinity when empty). */
+  get durabilityHold(): Millis {
+    return this.size === 0 ? Infinity : this.minDurability;
+  }
+
+  /** Queues `element`, derived from source input no older than `durability` (default: its own timestamp). */
+  push(element: WindowedValue<unknown>, durability: Millis = Infinity): void {
     const t = toMillis(element.timestamp);
     if (t < this.minTimestamp) this.minTimestamp = t;
+    const d = t < durability ? t : durability;
+    if (d < this.minDurability) this.minDurability = d;
     this.items.push(element);
   }
 
@@ -41,6 +52,7 @@ export class ElementQueue {
       this.items = [];
       this.head = 0;
       this.minTimestamp = Infinity;
+      this.minDurability = Infinity;
     } else if (this.head > 65536 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;

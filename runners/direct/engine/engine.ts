@@ -12,6 +12,11 @@
  * clock. A stage whose ParDo reads a side input waits until the side input's producer has passed the
  * element's window.
  *
+ * Durability: every element carries (in its queue or pane) the event time of the oldest source input
+ * it derives from. The minimum of those over the whole job is the durability watermark: source input
+ * older than it has been processed by every step and written by every sink (sinks finish writing
+ * before their bundle ends), so sources may acknowledge it — never earlier.
+ *
  * Quiescence: when no bundle can run and no watermark can move, sources are asked to advance (a
  * TestStream plays its next event; a live source waits for data, bounded by the next processing-time
  * trigger). When every source has finished and every watermark is +Infinity, the job is done; when
@@ -73,6 +78,8 @@ interface StageState {
   outputWatermark: Millis;
   /** Lowest timestamp of the bundle in flight, held back from the output watermark. */
   inFlightHold: Millis;
+  /** Durability hold of the bundle in flight. */
+  inFlightDurability: Millis;
   elementsProcessed: number;
   bundlesProcessed: number;
 }
@@ -107,6 +114,9 @@ export class Engine {
   private cancellation: Error | undefined;
   private wake: (() => void) | undefined;
   private readonly advancing = new Map<StageState, Promise<boolean>>();
+  /** The durability hold of the bundle running now (bundles run one at a time). */
+  private emittingDurability: Millis = Infinity;
+  private lastCommit = 0;
   private rejectCancelled: (error: Error) => void = () => {};
   private readonly cancelled = new Promise<never>((_, reject) => (this.rejectCancelled = reject));
 
@@ -123,6 +133,7 @@ export class Engine {
         inputWatermark: -Infinity,
         outputWatermark: -Infinity,
         inFlightHold: Infinity,
+        inFlightDurability: Infinity,
         elementsProcessed: 0,
         bundlesProcessed: 0,
       });
@@ -145,13 +156,14 @@ export class Engine {
       };
     }
     const target = this.stage(destination.stage);
+    // Elements emitted during a bundle derive from that bundle's input: they carry its durability hold.
     if (target.grouping !== undefined) {
       const grouping = target.grouping;
       const clock = this.options.clock;
-      return (element) => grouping.add(element, target.inputWatermark, clock);
+      return (element) => grouping.add(element, target.inputWatermark, clock, this.emittingDurability);
     }
     const queue = target.pending;
-    return (element) => queue.push(element);
+    return (element) => queue.push(element, this.emittingDurability);
   }
 
   /** Installs the code that runs a stage's bundles. */
@@ -198,7 +210,7 @@ export class Engine {
 
   /** Runs until every source has finished, every watermark is +Infinity and nothing is pending. */
   run(): Promise<void> {
-    const loop = this.loop();
+    const loop = this.loop().finally(() => this.closeSources());
     // An abandoned loop ends with the cancellation error once its bundle returns; nobody waits for it.
     loop.catch(() => {});
     return Promise.race([loop, this.cancelled]);
@@ -214,10 +226,12 @@ export class Engine {
       }
       const next = this.nextBundle();
       if (next !== undefined) {
-        await this.runBundle(next.stage, next.elements, next.hold);
+        await this.runBundle(next.stage, next.elements, next.hold, next.durability);
+        if (Date.now() - this.lastCommit > 100) this.commitSources();
         continue;
       }
       if (this.updateWatermarks()) continue;
+      this.commitSources();
       if (this.order.every((s) => s.outputWatermark === Infinity)) return;
       if (await this.advanceSources()) continue;
       throw new Error(`pipeline stalled: nothing can run and no watermark can advance\n${this.describe()}`);
@@ -261,13 +275,13 @@ export class Engine {
   }
 
   /** The most downstream stage with runnable input, and its bundle: draining downstream first keeps queues short. */
-  private nextBundle(): { stage: StageState; elements: WindowedValue<unknown>[]; hold: Millis } | undefined {
+  private nextBundle(): { stage: StageState; elements: WindowedValue<unknown>[]; hold: Millis; durability: Millis } | undefined {
     for (let i = this.order.length - 1; i >= 0; i--) {
       const s = this.order[i];
       if (s.spec.input.kind === "impulse") {
         if (!s.impulseDone) {
           s.impulseDone = true;
-          return { stage: s, elements: [s.spec.input.element], hold: -Infinity };
+          return { stage: s, elements: [s.spec.input.element], hold: -Infinity, durability: -Infinity };
         }
         continue;
       }
@@ -275,8 +289,9 @@ export class Engine {
       const ready = s.spec.sideInputs.length === 0 ? undefined : (e: WindowedValue<unknown>) => this.sideInputsReady(s, e);
       // The queue's hold before the take bounds every element taken: no need to scan them.
       const hold = s.pending.hold;
+      const durability = s.pending.durabilityHold;
       const elements = s.pending.take(this.options.bundleSize, ready);
-      if (elements.length > 0) return { stage: s, elements, hold };
+      if (elements.length > 0) return { stage: s, elements, hold, durability };
     }
     return undefined;
   }
@@ -293,13 +308,17 @@ export class Engine {
     return true;
   }
 
-  private async runBundle(stage: StageState, elements: WindowedValue<unknown>[], hold: Millis): Promise<void> {
+  private async runBundle(stage: StageState, elements: WindowedValue<unknown>[], hold: Millis, durability: Millis): Promise<void> {
     if (stage.execute === undefined) throw new Error(`stage '${stage.spec.name}' has no executor`);
     stage.inFlightHold = hold;
+    stage.inFlightDurability = durability;
+    this.emittingDurability = durability;
     try {
       await stage.execute(elements);
     } finally {
       stage.inFlightHold = Infinity;
+      stage.inFlightDurability = Infinity;
+      this.emittingDurability = Infinity;
     }
     stage.elementsProcessed += elements.length;
     stage.bundlesProcessed += 1;
@@ -321,10 +340,8 @@ export class Engine {
       else if (input.kind === "source") inputWatermark = input.source.finished ? Infinity : input.source.watermark;
       else inputWatermark = Math.min(...s.spec.upstream.map((id) => this.stage(id).outputWatermark));
       if (s.grouping !== undefined) {
-        for (const pane of s.grouping.fire(inputWatermark, now)) {
-          s.pending.push(pane);
-          changed = true;
-        }
+        const pending = s.pending;
+        if (s.grouping.fire(inputWatermark, now, (pane, durability) => pending.push(pane, durability)) > 0) changed = true;
       }
       const outputWatermark = Math.min(inputWatermark, s.pending.hold, s.grouping?.hold ?? Infinity, s.inFlightHold);
       if (outputWatermark !== s.outputWatermark || inputWatermark !== s.inputWatermark) changed = true;
@@ -355,6 +372,7 @@ export class Engine {
         const emit = (element: WindowedValue<unknown>) => {
           this.sourceElements++;
           this.lastSourceElementAt = clock.now();
+          // Source input is its own durability hold: its event time.
           queue.push(element);
         };
         advance = (s.spec.input as { source: StreamSource }).source.advance(emit, wakeUp).finally(() => this.advancing.delete(s));
@@ -382,6 +400,30 @@ export class Engine {
     });
     clearTimeout(timer);
     this.wake = undefined;
+  }
+
+  /** The oldest source input not yet durably processed (see the module doc); +Infinity when none. */
+  durabilityWatermark(): Millis {
+    let min = Infinity;
+    for (const s of this.order) {
+      min = Math.min(min, s.pending.durabilityHold, s.inFlightDurability, s.grouping?.durabilityHold ?? Infinity);
+    }
+    return min;
+  }
+
+  /** Tells sources what they may acknowledge. */
+  private commitSources(): void {
+    this.lastCommit = Date.now();
+    const sources = this.order.filter((s) => s.spec.input.kind === "source");
+    if (sources.length === 0) return;
+    const durable = this.durabilityWatermark();
+    for (const s of sources) (s.spec.input as { source: StreamSource }).source.commit?.(durable);
+  }
+
+  private async closeSources(): Promise<void> {
+    await Promise.all(
+      this.order.map((s) => (s.spec.input.kind === "source" ? s.spec.input.source.close?.() : undefined)),
+    );
   }
 
   private describe(): string {

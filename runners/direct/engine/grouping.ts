@@ -83,6 +83,12 @@ interface Pane {
   trigger: TriggerStateMachine | undefined;
   /** The trigger finished: the pane only waits for garbage collection, refusing elements. */
   closed: boolean;
+  /**
+   * The oldest source input whose contribution would be lost with this pane's state: inputs since
+   * the last emitted pane (discarding), or all of them until the window expires (accumulating: a
+   * later pane repeats them).
+   */
+  durability: Millis;
 }
 
 export class Grouping {
@@ -95,7 +101,7 @@ export class Grouping {
   }
 
   /** Adds one keyed element to every window it is in, unless that window is closed or expired. */
-  add(element: WindowedValue<unknown>, inputWatermark: Millis, clock: Clock): void {
+  add(element: WindowedValue<unknown>, inputWatermark: Millis, clock: Clock, durability: Millis): void {
     const watermark = this.effective(inputWatermark);
     const { key, value } = element.value as KV<unknown, unknown>;
     const keyId = this.spec.keyIdentity(key);
@@ -117,6 +123,7 @@ export class Grouping {
         continue;
       }
       pane.accumulator = aggregator.add(pane.accumulator ?? aggregator.create(), value);
+      if (durability < pane.durability) pane.durability = durability;
       pane.fresh = true;
       pane.everFilled = true;
       pane.trigger?.onElement(this.context(pane, watermark, clock.now()));
@@ -127,6 +134,13 @@ export class Grouping {
   get hold(): Millis {
     let min = Infinity;
     for (const pane of this.panes.values()) if (!pane.onTimeFired && !pane.closed && pane.windowEnd < min) min = pane.windowEnd;
+    return min;
+  }
+
+  /** The lowest durability hold of any pane (+Infinity when none holds source input). */
+  get durabilityHold(): Millis {
+    let min = Infinity;
+    for (const pane of this.panes.values()) if (pane.durability < min) min = pane.durability;
     return min;
   }
 
@@ -145,11 +159,14 @@ export class Grouping {
     return min;
   }
 
-  /** Removes and returns every pane due at this watermark and processing time. */
-  fire(inputWatermark: Millis, now: Millis): WindowedValue<unknown>[] {
+  /**
+   * Emits every pane due at this watermark and processing time through `emit`, with the durability
+   * hold it carries; returns how many.
+   */
+  fire(inputWatermark: Millis, now: Millis, emit: (pane: WindowedValue<unknown>, durability: Millis) => void): number {
     const watermark = this.effective(inputWatermark);
     if (this.spec.mergesWindows) this.mergeWindows();
-    const out: WindowedValue<unknown>[] = [];
+    let fired = 0;
     const { windowing } = this.spec;
     for (const [id, pane] of this.panes) {
       const expired = pane.windowEnd + windowing.allowedLatenessMs < watermark;
@@ -165,21 +182,26 @@ export class Grouping {
       const timing = watermark <= pane.windowEnd ? Timing.EARLY : pane.onTimeFired ? Timing.LATE : Timing.ON_TIME;
       if (triggered) pane.trigger?.onFire(ctx);
       const finished = expired || (pane.trigger?.isFinished() ?? false);
-      const emit =
+      const worthEmitting =
         pane.fresh ||
         (timing === Timing.ON_TIME && windowing.onTimeFireAlways && pane.everFilled) ||
         (expired && windowing.closingFireAlways);
       if (timing === Timing.ON_TIME) pane.onTimeFired = true;
-      if (emit) out.push(this.emitPane(pane, timing, finished));
+      if (worthEmitting) {
+        emit(this.emitPane(pane, timing, finished), pane.durability);
+        fired++;
+        if (!windowing.accumulating) pane.durability = Infinity;
+      }
       if (finished) {
         if (expired) this.panes.delete(id);
         else {
           pane.closed = true;
           pane.accumulator = undefined;
+          pane.durability = Infinity;
         }
       }
     }
-    return out;
+    return fired;
   }
 
   private emitPane(pane: Pane, timing: Timing, isLast: boolean): WindowedValue<unknown> {
@@ -218,6 +240,7 @@ export class Grouping {
       onTimeFired: false,
       trigger: this.isDefaultTrigger ? undefined : triggerStateMachine(this.spec.windowing.trigger),
       closed: false,
+      durability: Infinity,
     };
   }
 
@@ -255,6 +278,7 @@ export class Grouping {
         merged.lateIndex = Math.max(...members.map((m) => m.lateIndex));
         // Once any part of the merged window fired on time, later panes of the whole are late.
         merged.onTimeFired = members.some((m) => m.onTimeFired);
+        merged.durability = Math.min(...members.map((m) => m.durability));
         merged.trigger?.mergeFrom(members.map((m) => m.trigger!));
         this.panes.set(k + "\u0000" + members[0].keyId, merged);
       }

@@ -20,4 +20,11 @@ export interface StreamSource {
   advance(emit: (element: WindowedValue<unknown>) => void, deadline: Millis): Promise<boolean>;
   /** Draining: stop reading; the source finishes (what was already emitted is still processed). */
   stop(): void;
+  /**
+   * Everything derived from this source's input with event time before `durableBefore` has been
+   * processed and written by every sink: it may be acknowledged. Called often; must not block.
+   */
+  commit?(durableBefore: Millis): void;
+  /** The job is ending (done, drained or failed): finish outstanding acknowledgements, release resources. */
+  close?(): Promise<void>;
 }

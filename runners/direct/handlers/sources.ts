@@ -11,6 +11,8 @@ import type { StreamSource } from "../engine/source";
 import { testStreamEvents, TEST_STREAM_URN } from "./test_stream";
 import { TestStreamSource } from "./test_stream_source";
 import { SyntheticStreamSource } from "./synthetic_stream_source";
+import { PUBSUB_READ_URN } from "../../../io/pubsub_read";
+import { PubSubSource } from "./pubsub_source";
 
 type SourceHandler = (transform: runnerApi.PTransform, context: PipelineContext, clock: Clock) => StreamSource;
 
@@ -19,6 +21,14 @@ type SourceHandler = (transform: runnerApi.PTransform, context: PipelineContext,
 const SOURCE_HANDLERS = new Map<string, SourceHandler>([
   // The runner gives a TestStream pipeline a manual clock: the stream's events move it.
   [TEST_STREAM_URN, (transform, context, clock) => new TestStreamSource(testStreamEvents(transform, context), clock as ManualClock)],
+  [
+    PUBSUB_READ_URN,
+    (transform) => {
+      const read = runnerApi.PubSubReadPayload.fromBinary(transform.spec!.payload);
+      const projectId = (read.subscription || read.topic).split("/")[1];
+      return new PubSubSource(read, projectId);
+    },
+  ],
   [
     SYNTHETIC_STREAM_URN,
     (transform, _context, clock) => new SyntheticStreamSource(deserializeFn(transform.spec!.payload) as SyntheticStreamSettings, clock),

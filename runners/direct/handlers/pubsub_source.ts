@@ -1,0 +1,261 @@
+/**
+ * Handler for `beam:transform:pubsub_read:v1`: a live engine source on the official client.
+ *
+ * Pulling: sequential unary pulls of up to 1 000 messages (measured fastest against the emulator;
+ * concurrent pulls make it thrash), paused while the messages outstanding (pulled, not yet
+ * acknowledged) exceed the flow-control limits.
+ *
+ * Acknowledging: only once the engine's durability watermark says everything derived from a message
+ * — rows, dead letters, the windowed aggregates it is part of — has been written by every sink. Until
+ * then the message's ack deadline is extended; after a crash it is redelivered, and idempotent sinks
+ * make the replay harmless.
+ *
+ * Event time: the `timestampAttribute` (RFC 3339 or epoch milliseconds), else the publish time.
+ * Pub/Sub delivers in no particular order and shows no backlog to a puller, so the watermark is an
+ * estimate (as it is on Dataflow): the newest event time seen minus the tolerated out-of-orderness
+ * while messages flow, and the newest event time itself once pulls come back empty for a while (no
+ * backlog), so that open windows close on an idle stream. Messages older than the estimate are late:
+ * within the allowed lateness they correct their window, beyond it they are dropped and counted.
+ */
+import { v1, protos } from "@google-cloud/pubsub";
+import * as runnerApi from "apache-beam/proto/beam_runner_api";
+import { GlobalWindow, WindowedValue } from "apache-beam/values";
+import { pubsubClientOptions } from "../../../io/pubsub_client";
+import type { PubSubMessage } from "../../../io/pubsub_read";
+import type { StreamSource } from "../engine/source";
+import { Millis, toInstant } from "../engine/time";
+import { NO_FIRING } from "./test_stream_source";
+
+/** Flow control and timing of a Pub/Sub source. */
+export interface PubSubSourceLimits {
+  maxOutstandingMessages: number;
+  maxOutstandingBytes: number;
+  ackDeadlineSeconds: number;
+  /** How long pulls must come back empty before the watermark moves up to the newest event time. */
+  idleWatermarkMs: number;
+  /** How far behind the newest event time seen a message may arrive and still be on time. */
+  outOfOrdernessMs: number;
+}
+
+export const DEFAULT_PUBSUB_LIMITS: PubSubSourceLimits = {
+  maxOutstandingMessages: 20_000,
+  maxOutstandingBytes: 100 * 2 ** 20,
+  ackDeadlineSeconds: 60,
+  idleWatermarkMs: 2_000,
+  outOfOrdernessMs: 60_000,
+};
+
+const PULL_BATCH = 1_000;
+const PULL_TIMEOUT_MS = 2_000;
+const ACK_BATCH = 2_500;
+const RETAINED_IDS = 200_000;
+
+interface Outstanding {
+  eventTime: Millis;
+  bytes: number;
+}
+
+export class PubSubSource implements StreamSource {
+  private client: v1.SubscriberClient | undefined;
+  private subscription: string | undefined;
+  private createdSubscription = false;
+  private readonly outstanding = new Map<string, Outstanding>();
+  private outstandingBytes = 0;
+  private readonly toAck: string[] = [];
+  private acking: Promise<void> = Promise.resolve();
+  private readonly seenIds = new Set<string>();
+  private currentWatermark: Millis = -Infinity;
+  private newestEventTime: Millis = -Infinity;
+  private emptySince: Millis | undefined;
+  private stopped = false;
+  private extender: NodeJS.Timeout | undefined;
+  /** Messages dropped because their id was already seen (they are acknowledged). */
+  duplicates = 0;
+
+  constructor(
+    private readonly read: runnerApi.PubSubReadPayload,
+    private readonly projectId: string,
+    private readonly limits: PubSubSourceLimits = DEFAULT_PUBSUB_LIMITS,
+  ) {}
+
+  get watermark(): Millis {
+    return this.currentWatermark;
+  }
+
+  get finished(): boolean {
+    return this.stopped;
+  }
+
+  async advance(emit: (element: WindowedValue<unknown>) => void, deadline: Millis): Promise<boolean> {
+    if (this.stopped) return false;
+    const client = await this.connect();
+    if (this.outstanding.size >= this.limits.maxOutstandingMessages || this.outstandingBytes >= this.limits.maxOutstandingBytes) {
+      // Flow control: wait for acknowledgements instead of pulling more.
+      await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
+      return false;
+    }
+    const timeout = Math.max(100, Math.min(PULL_TIMEOUT_MS, deadline - Date.now()));
+    let received: protos.google.pubsub.v1.IReceivedMessage[] = [];
+    try {
+      const [response] = await client.pull({ subscription: this.subscription, maxMessages: PULL_BATCH }, { timeout });
+      received = response.receivedMessages ?? [];
+    } catch (error) {
+      if (!isTimeout(error)) throw new Error(`Pub/Sub pull from ${this.subscription} failed: ${(error as Error).message}`, { cause: error });
+    }
+    if (this.stopped) {
+      // Drained while pulling: hand these back for prompt redelivery rather than process them.
+      this.handBack(received.map((m) => m.ackId!));
+      return false;
+    }
+    if (received.length === 0) return this.idle();
+    this.emptySince = undefined;
+    for (const message of received) {
+      const eventTime = this.eventTimeOf(message.message!);
+      if (this.isDuplicate(message.message!)) {
+        this.toAck.push(message.ackId!);
+        continue;
+      }
+      const bytes = message.message!.data?.length ?? 0;
+      this.outstanding.set(message.ackId!, { eventTime, bytes });
+      this.outstandingBytes += bytes;
+      this.newestEventTime = Math.max(this.newestEventTime, eventTime);
+      emit({ value: this.elementOf(message.message!), windows: [new GlobalWindow()], timestamp: toInstant(eventTime), pane: NO_FIRING });
+    }
+    this.currentWatermark = Math.max(this.currentWatermark, this.newestEventTime - this.limits.outOfOrdernessMs);
+    this.flushAcks();
+    return true;
+  }
+
+  commit(durableBefore: Millis): void {
+    for (const [ackId, { eventTime, bytes }] of this.outstanding) {
+      if (eventTime < durableBefore) {
+        this.outstanding.delete(ackId);
+        this.outstandingBytes -= bytes;
+        this.toAck.push(ackId);
+      }
+    }
+    this.flushAcks();
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.extender);
+    this.flushAcks();
+    await this.acking;
+    const client = this.client;
+    if (client === undefined) return;
+    if (this.createdSubscription) await client.deleteSubscription({ subscription: this.subscription }).catch(() => undefined);
+    await client.close();
+  }
+
+  private async connect(): Promise<v1.SubscriberClient> {
+    if (this.client !== undefined) return this.client;
+    const client = new v1.SubscriberClient(pubsubClientOptions(this.projectId) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+    this.client = client;
+    if (this.read.subscription) {
+      this.subscription = this.read.subscription;
+    } else {
+      // Reading a topic: a subscription of the job's own, deleted when the job ends.
+      const topicName = this.read.topic.split("/").pop();
+      this.subscription = `projects/${this.projectId}/subscriptions/${topicName}-beam-ts-native-${process.pid}-${Date.now()}`;
+      await client.createSubscription({ name: this.subscription, topic: this.read.topic, ackDeadlineSeconds: this.limits.ackDeadlineSeconds });
+      this.createdSubscription = true;
+    }
+    // Messages still being processed must not be redelivered to us: extend their deadlines.
+    this.extender = setInterval(() => this.extendDeadlines(), (this.limits.ackDeadlineSeconds * 1000) / 3);
+    this.extender.unref();
+    return client;
+  }
+
+  private idle(): boolean {
+    const now = Date.now();
+    this.emptySince ??= now;
+    if (now - this.emptySince >= this.limits.idleWatermarkMs && this.newestEventTime > this.currentWatermark) {
+      // No backlog: nothing older than what we have seen is coming (the usual Pub/Sub estimate).
+      this.currentWatermark = this.newestEventTime;
+      return true;
+    }
+    return false;
+  }
+
+  private eventTimeOf(message: protos.google.pubsub.v1.IPubsubMessage): Millis {
+    const attribute = this.read.timestampAttribute ? message.attributes?.[this.read.timestampAttribute] : undefined;
+    if (attribute !== undefined) {
+      const parsed = /^\d+$/.test(attribute) ? Number(attribute) : Date.parse(attribute);
+      if (Number.isFinite(parsed)) return parsed;
+    }
+    // A missing or unreadable timestamp attribute falls back to the publish time: the message is
+    // still processed (its payload's own validation decides whether it is good).
+    const publish = message.publishTime;
+    return Number(publish?.seconds ?? 0) * 1000 + Math.floor((publish?.nanos ?? 0) / 1e6);
+  }
+
+  private isDuplicate(message: protos.google.pubsub.v1.IPubsubMessage): boolean {
+    if (!this.read.idAttribute) return false;
+    const id = message.attributes?.[this.read.idAttribute];
+    if (id === undefined) return false;
+    if (this.seenIds.has(id)) {
+      this.duplicates++;
+      return true;
+    }
+    if (this.seenIds.size >= RETAINED_IDS) this.seenIds.delete(this.seenIds.values().next().value!);
+    this.seenIds.add(id);
+    return false;
+  }
+
+  private elementOf(message: protos.google.pubsub.v1.IPubsubMessage): Uint8Array | PubSubMessage {
+    const data = message.data instanceof Uint8Array ? message.data : new Uint8Array(Buffer.from(message.data ?? ""));
+    if (!this.read.withAttributes) return data;
+    return {
+      data,
+      attributes: { ...(message.attributes ?? {}) },
+      messageId: message.messageId ?? "",
+      publishTimeMs: this.eventTimeOf({ publishTime: message.publishTime }),
+    };
+  }
+
+  /** Sends queued acknowledgements, one request at a time, in order. */
+  private flushAcks(): void {
+    if (this.toAck.length === 0 || this.client === undefined) return;
+    const client = this.client;
+    const ackIds = this.toAck.splice(0);
+    this.acking = this.acking.then(async () => {
+      for (let i = 0; i < ackIds.length; i += ACK_BATCH) {
+        await client.acknowledge({ subscription: this.subscription, ackIds: ackIds.slice(i, i + ACK_BATCH) }).catch((error: Error) => {
+          // A lost ack only means a redelivery, which idempotent sinks absorb; say so, don't fail.
+          process.stderr.write(`warning: Pub/Sub acknowledge failed (${error.message}); those messages will be redelivered\n`);
+        });
+      }
+    });
+  }
+
+  private extendDeadlines(): void {
+    const client = this.client;
+    const ackIds = [...this.outstanding.keys()];
+    if (client === undefined || ackIds.length === 0) return;
+    for (let i = 0; i < ackIds.length; i += ACK_BATCH) {
+      client
+        .modifyAckDeadline({ subscription: this.subscription, ackIds: ackIds.slice(i, i + ACK_BATCH), ackDeadlineSeconds: this.limits.ackDeadlineSeconds })
+        .catch(() => undefined);
+    }
+  }
+
+  private handBack(ackIds: string[]): void {
+    if (ackIds.length === 0 || this.client === undefined) return;
+    this.client.modifyAckDeadline({ subscription: this.subscription, ackIds, ackDeadlineSeconds: 0 }).catch(() => undefined);
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: number }).code;
+  // DEADLINE_EXCEEDED: the pull's own timeout on an empty subscription.
+  return code === 4;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
