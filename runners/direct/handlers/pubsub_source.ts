@@ -146,6 +146,10 @@ export class PubSubSource implements StreamSource {
     clearInterval(this.extender);
     this.flushAcks();
     await this.acking;
+    // Whatever is still outstanding was not durably processed (the job failed or was cancelled):
+    // hand it back for prompt redelivery instead of waiting out its ack deadline.
+    this.handBack([...this.outstanding.keys()]);
+    await this.acking;
     const client = this.client;
     if (client === undefined) return;
     if (this.createdSubscription) await client.deleteSubscription({ subscription: this.subscription }).catch(() => undefined);
@@ -246,7 +250,13 @@ export class PubSubSource implements StreamSource {
 
   private handBack(ackIds: string[]): void {
     if (ackIds.length === 0 || this.client === undefined) return;
-    this.client.modifyAckDeadline({ subscription: this.subscription, ackIds, ackDeadlineSeconds: 0 }).catch(() => undefined);
+    const client = this.client;
+    this.acking = this.acking.then(() =>
+      client.modifyAckDeadline({ subscription: this.subscription, ackIds, ackDeadlineSeconds: 0 }).then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
   }
 }
 
