@@ -46,7 +46,8 @@ export type TransactionQualifier = (typeof TRANSACTION_QUALIFIERS)[number];
 
 /** One cell to write. Values are UTF-8 text so `cbt read` shows them as they are. */
 export interface BigtableCell {
-  qualifier: TransactionQualifier;
+  /** A {@link TransactionQualifier} in transaction rows; other tables (aggregates, dead letters) have their own. */
+  qualifier: string;
   value: string;
   /** Bigtable's unit (microseconds), at millisecond granularity as Bigtable requires. */
   timestampMicros: number;
