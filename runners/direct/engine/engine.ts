@@ -99,6 +99,8 @@ export interface EngineProgress {
   /** Processing time of the last element read from a source (-Infinity before any). */
   lastSourceElementAt: Millis;
   dropped: DroppedElements;
+  /** What each source reports about itself (see StreamSource.report), by stage name. */
+  sources: Record<string, Record<string, number>>;
   stages: { id: string; name: string; elements: number; pending: number; outputWatermark: Millis; dropped?: DroppedElements }[];
 }
 
@@ -257,6 +259,9 @@ export class Engine {
       sourceElements: this.sourceElements,
       lastSourceElementAt: this.lastSourceElementAt,
       dropped,
+      sources: Object.fromEntries(
+        this.order.flatMap((s) => (s.spec.input.kind === "source" && s.spec.input.source.report ? [[s.spec.name, s.spec.input.source.report()]] : [])),
+      ),
       stages: this.order.map((s) => ({
         id: s.spec.id,
         name: s.spec.name,

@@ -27,4 +27,6 @@ export interface StreamSource {
   commit?(durableBefore: Millis): void;
   /** The job is ending (done, drained or failed): finish outstanding acknowledgements, release resources. */
   close?(): Promise<void>;
+  /** Figures worth showing (acknowledged, duplicates, latency…), by name. */
+  report?(): Record<string, number>;
 }

@@ -52,6 +52,7 @@ const RETAINED_IDS = 200_000;
 
 interface Outstanding {
   eventTime: Millis;
+  publishTime: Millis;
   bytes: number;
 }
 
@@ -70,7 +71,10 @@ export class PubSubSource implements StreamSource {
   private stopped = false;
   private extender: NodeJS.Timeout | undefined;
   /** Messages dropped because their id was already seen (they are acknowledged). */
-  duplicates = 0;
+  private duplicates = 0;
+  private acknowledged = 0;
+  /** Publish → acknowledged (everything the message produced written), in 1 ms buckets. */
+  private readonly ackLatency = new Map<number, number>();
 
   constructor(
     private readonly read: runnerApi.PubSubReadPayload,
@@ -116,7 +120,7 @@ export class PubSubSource implements StreamSource {
         continue;
       }
       const bytes = message.message!.data?.length ?? 0;
-      this.outstanding.set(message.ackId!, { eventTime, bytes });
+      this.outstanding.set(message.ackId!, { eventTime, publishTime: publishTimeOf(message.message!), bytes });
       this.outstandingBytes += bytes;
       this.newestEventTime = Math.max(this.newestEventTime, eventTime);
       emit({ value: this.elementOf(message.message!), windows: [new GlobalWindow()], timestamp: toInstant(eventTime), pane: NO_FIRING });
@@ -127,14 +131,29 @@ export class PubSubSource implements StreamSource {
   }
 
   commit(durableBefore: Millis): void {
-    for (const [ackId, { eventTime, bytes }] of this.outstanding) {
+    const now = Date.now();
+    for (const [ackId, { eventTime, publishTime, bytes }] of this.outstanding) {
       if (eventTime < durableBefore) {
         this.outstanding.delete(ackId);
         this.outstandingBytes -= bytes;
         this.toAck.push(ackId);
+        this.acknowledged++;
+        const latency = Math.max(0, now - publishTime);
+        this.ackLatency.set(latency, (this.ackLatency.get(latency) ?? 0) + 1);
       }
     }
     this.flushAcks();
+  }
+
+  /** Acknowledged and duplicate messages, what is outstanding, and publish → acknowledged latency. */
+  report(): Record<string, number> {
+    return {
+      acknowledged: this.acknowledged,
+      duplicates: this.duplicates,
+      outstanding: this.outstanding.size,
+      ackLatencyP50Ms: quantile(this.ackLatency, this.acknowledged, 0.5),
+      ackLatencyP99Ms: quantile(this.ackLatency, this.acknowledged, 0.99),
+    };
   }
 
   stop(): void {
@@ -194,8 +213,7 @@ export class PubSubSource implements StreamSource {
     }
     // A missing or unreadable timestamp attribute falls back to the publish time: the message is
     // still processed (its payload's own validation decides whether it is good).
-    const publish = message.publishTime;
-    return Number(publish?.seconds ?? 0) * 1000 + Math.floor((publish?.nanos ?? 0) / 1e6);
+    return publishTimeOf(message);
   }
 
   private isDuplicate(message: protos.google.pubsub.v1.IPubsubMessage): boolean {
@@ -218,7 +236,7 @@ export class PubSubSource implements StreamSource {
       data,
       attributes: { ...(message.attributes ?? {}) },
       messageId: message.messageId ?? "",
-      publishTimeMs: this.eventTimeOf({ publishTime: message.publishTime }),
+      publishTimeMs: publishTimeOf(message),
     };
   }
 
@@ -258,6 +276,21 @@ export class PubSubSource implements StreamSource {
       ),
     );
   }
+}
+
+function publishTimeOf(message: protos.google.pubsub.v1.IPubsubMessage): Millis {
+  const publish = message.publishTime;
+  return Number(publish?.seconds ?? 0) * 1000 + Math.floor((publish?.nanos ?? 0) / 1e6);
+}
+
+/** The `p` quantile of a histogram of `total` values in 1 ms buckets (NaN when empty). */
+function quantile(histogram: Map<number, number>, total: number, p: number): number {
+  let seen = 0;
+  for (const [ms, n] of [...histogram].sort((a, b) => a[0] - b[0])) {
+    seen += n;
+    if (seen >= p * total) return ms;
+  }
+  return NaN;
 }
 
 function isTimeout(error: unknown): boolean {
