@@ -1,0 +1,140 @@
+/**
+ * Where a file sink's bytes go, local or `gs://`, behind one small interface: an output file
+ * written as a stream of appends, then moved, concatenated or deleted by name. Local outputs are
+ * flushed to disk (`fsync`) before they count as written; GCS objects exist only once their upload
+ * completes.
+ */
+import { randomBytes } from "crypto";
+import { once } from "events";
+import * as fs from "fs";
+import * as path from "path";
+import type { Writable } from "stream";
+import { deleteGcsObject, gcsClient, gcsError, gcsReadStream, gcsWriteStream, isGcsUri, moveGcsObject, parseGcsUri, type GcsOptions } from "./gcs";
+
+/** A file being written. */
+export interface OutputFile {
+  /** Appends `data`. Calls may overlap: the bytes land in the order of the calls. */
+  append(data: Uint8Array): Promise<void>;
+  /** Makes everything appended durable (local: on disk; GCS: the upload completed) and closes. */
+  close(): Promise<void>;
+}
+
+/** Starts writing `uri` (a local path, whose directory is created, or a `gs://` URI); replaces it. */
+export function createOutputFile(uri: string, gcs: GcsOptions): OutputFile {
+  return isGcsUri(uri) ? new GcsOutputFile(uri, gcs) : new LocalOutputFile(uri);
+}
+
+/** Renames `from` to `to` (replacing it): atomic for local files of one file system. */
+export async function moveOutput(from: string, to: string, gcs: GcsOptions): Promise<void> {
+  if (isGcsUri(from)) return moveGcsObject(from, to, gcs);
+  await fs.promises.rename(from, to);
+}
+
+/** Deletes `uri`; one already gone is not an error. */
+export async function deleteOutput(uri: string, gcs: GcsOptions): Promise<void> {
+  if (isGcsUri(uri)) return deleteGcsObject(uri, gcs);
+  await fs.promises.rm(uri, { force: true });
+}
+
+/** True when the file or object exists. */
+export async function outputExists(uri: string, gcs: GcsOptions): Promise<boolean> {
+  if (!isGcsUri(uri)) return fs.existsSync(uri);
+  const { bucket, name } = parseGcsUri(uri);
+  const [exists] = await gcsClient(gcs).bucket(bucket).file(name).exists();
+  return exists;
+}
+
+/**
+ * Writes `sources` one after the other into `to`, leaving out the first `skipBytes` of every source
+ * but the first (their repeated header), streamed. `to` appears whole or not at all: a local one is
+ * written beside it under a hidden name and renamed; a GCS one is a single upload.
+ */
+export async function concatenateOutputs(sources: readonly string[], to: string, skipBytes: number, gcs: GcsOptions): Promise<void> {
+  const staging = isGcsUri(to) ? to : path.join(path.dirname(to), `.${path.basename(to)}.${randomBytes(6).toString("hex")}`);
+  const out = createOutputFile(staging, gcs);
+  try {
+    for (let i = 0; i < sources.length; i++) {
+      let skip = i === 0 ? 0 : skipBytes;
+      const input = isGcsUri(sources[i]) ? gcsReadStream(sources[i], gcs) : fs.createReadStream(sources[i], { highWaterMark: 1 << 20 });
+      try {
+        for await (const chunk of input) {
+          const bytes = chunk as Buffer;
+          const kept = skip >= bytes.length ? undefined : bytes.subarray(skip);
+          skip = Math.max(0, skip - bytes.length);
+          if (kept !== undefined) await out.append(kept);
+        }
+      } catch (error) {
+        throw isGcsUri(sources[i]) ? gcsError(sources[i], "reading", error) : error;
+      }
+    }
+    await out.close();
+  } catch (error) {
+    if (staging !== to) await fs.promises.rm(staging, { force: true });
+    throw error;
+  }
+  if (staging !== to) await fs.promises.rename(staging, to);
+}
+
+/** A local file written at explicit positions, so overlapping appends never interleave. */
+class LocalOutputFile implements OutputFile {
+  private readonly handle: Promise<fs.promises.FileHandle>;
+  private position = 0;
+
+  constructor(private readonly file: string) {
+    this.handle = fs.promises.mkdir(path.dirname(file), { recursive: true }).then(() => fs.promises.open(file, "w"));
+  }
+
+  async append(data: Uint8Array): Promise<void> {
+    // The range is taken before the first await, so it follows the order of the calls.
+    const at = this.position;
+    this.position += data.length;
+    const handle = await this.handle;
+    let written = 0;
+    while (written < data.length) {
+      const { bytesWritten } = await handle.write(data, written, data.length - written, at + written);
+      written += bytesWritten;
+    }
+  }
+
+  async close(): Promise<void> {
+    const handle = await this.handle;
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** A GCS object written through one streamed upload. */
+class GcsOutputFile implements OutputFile {
+  private readonly stream: Writable;
+  private failure: Error | undefined;
+
+  constructor(private readonly uri: string, gcs: GcsOptions) {
+    this.stream = gcsWriteStream(uri, gcs);
+    // Kept, not thrown: an 'error' without a listener would bring the process down.
+    this.stream.on("error", (error: Error) => (this.failure ??= gcsError(uri, "writing", error)));
+  }
+
+  async append(data: Uint8Array): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    if (!this.stream.write(data)) await this.settled("drain");
+  }
+
+  async close(): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    this.stream.end();
+    await this.settled("finish");
+  }
+
+  /** Waits for `event`, or throws the stream's failure if it fails first. */
+  private async settled(event: "drain" | "finish"): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    try {
+      await once(this.stream, event);
+    } catch (error) {
+      throw this.failure ?? gcsError(this.uri, "writing", error);
+    }
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Writing sharded text files, locally and to GCS. GCS is a fake (test/support/fake_gcs.ts, a local
+ * HTTP server speaking the JSON API calls the client makes): there is no official GCS emulator.
+ * The client reaches it through `gcs: { apiEndpoint }` and sends it no credentials.
+ */
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as beam from "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
+import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
+import { directRunner } from "../../runners/direct";
+import { writeTextFiles, shardFileName } from "../../io/text_file_sink";
+import { readTextLines } from "../../io/text_files";
+import { fromArray, runPipeline } from "../../testing";
+import type { TextLine } from "../../transforms/text_line";
+import { startFakeGcs, type FakeGcs } from "../support/fake_gcs";
+
+const CSV_COLUMNS = ["id", "name", "note"];
+
+/** Elements reach the sink in many bundles: a shuffle, then bundles of `bundleSize` groups. */
+function inManyBundles<T>(elements: readonly T[]): beam.PTransform<beam.Root, beam.PCollection<T>> {
+  return beam.withName("inManyBundles", (root: beam.Root) =>
+    root
+      .apply(fromArray(elements.map((value, i) => ({ key: i % 20, value }))))
+      .apply(beam.groupBy((kv: { key: number; value: T }) => kv.key))
+      .flatMap((group: { key: number; value: Iterable<{ key: number; value: T }> }) => [...group.value].map((kv) => kv.value)),
+  );
+}
+
+describe("io: writeTextFiles", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "text-sink-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const readShards = (names: string[]) => names.flatMap((name) => fs.readFileSync(name, "utf8").split("\n").slice(0, -1));
+
+  for (const { name, runner } of [
+    { name: "our direct runner", runner: () => directRunner() },
+    { name: "the SDK's direct runner", runner: () => sdkDirectRunner() },
+  ]) {
+    it(`writes JSON lines into every shard, named prefix-SSSSS-of-NNNNN.suffix, on ${name}`, async () => {
+      const elements = Array.from({ length: 200 }, (_, i) => ({ n: i, text: `row ${i}` }));
+      const input = path.join(dir, "input.jsonl");
+      fs.writeFileSync(input, elements.map((e) => JSON.stringify(e) + "\n").join(""));
+      // A file source, not fromArray: the SDK's runner drops the promise of a source's first step,
+      // and only our reader waits for its own emissions in finishBundle (see io/text_files.ts).
+      const written = await runPipeline(
+        (root) =>
+          root
+            .apply(readTextLines(input))
+            .map((l: TextLine) => JSON.parse(l.line))
+            .apply(writeTextFiles({ prefix: `${dir}/out`, suffix: ".jsonl", shards: 4, format: "jsonl", batchSize: 30, maxInFlight: 2 })),
+        { runner: runner() },
+      );
+      fs.rmSync(input);
+      const expected = [0, 1, 2, 3].map((s) => shardFileName(`${dir}/out`, s, 4, ".jsonl"));
+      expect(written.sort()).to.deep.equal(expected);
+      expect(expected[3]).to.equal(`${dir}/out-00003-of-00004.jsonl`);
+      expect(fs.readdirSync(dir).sort()).to.deep.equal(expected.map((f) => path.basename(f)));
+      const lines = readShards(expected);
+      expect(lines.map((l) => JSON.parse(l)).sort((a, b) => a.n - b.n)).to.deep.equal(elements);
+      // Round robin: shards differ by one element at most.
+      const sizes = expected.map((f) => fs.readFileSync(f, "utf8").split("\n").length - 1);
+      expect(Math.max(...sizes) - Math.min(...sizes)).to.be.at.most(1);
+    });
+  }
+
+  it("writes CSV with its header once per file when many bundles write to each shard", async () => {
+    const rows = Array.from({ length: 500 }, (_, i) => ({ id: i, name: `name ${i}`, note: i % 7 === 0 ? 'says "hi", twice\nover lines' : "" }));
+    const written = await runPipeline(
+      (root) => root.apply(inManyBundles(rows)).apply(writeTextFiles({ prefix: `${dir}/rows`, suffix: ".csv", shards: 3, format: "csv", header: CSV_COLUMNS, batchSize: 16 })),
+      { runner: directRunner({ bundleSize: 3 }) },
+    );
+    expect(written).to.have.length(3);
+    let records = 0;
+    for (const file of written) {
+      const text = fs.readFileSync(file, "utf8");
+      expect(text.startsWith("id,name,note\n")).to.equal(true);
+      expect(text.split("id,name,note\n")).to.have.length(2);
+      records += text.split("\n").filter((l) => /^\d+,name /.test(l)).length;
+    }
+    expect(records).to.equal(rows.length);
+    expect(fs.readFileSync(written.sort()[0], "utf8") + fs.readFileSync(written[1], "utf8") + fs.readFileSync(written[2], "utf8")).to.include(
+      '7,name 7,"says ""hi"", twice\nover lines"\n',
+    );
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith("."))).to.deep.equal([], "temp directory left behind");
+  });
+
+  it("gives every shard a file, header only when no element reached it", async () => {
+    const written = await runPipeline((root) =>
+      root.apply(fromArray([["a", 1]])).apply(writeTextFiles({ prefix: `${dir}/few`, suffix: ".csv", shards: 3, format: "csv", header: ["letter", "number"] })),
+    );
+    const contents = written.sort().map((f) => fs.readFileSync(f, "utf8"));
+    expect(contents.sort()).to.deep.equal(["letter,number\n", "letter,number\n", "letter,number\na,1\n"]);
+  });
+
+  it("leaves no file under a final name when the job fails half way", async () => {
+    const elements: unknown[] = Array.from({ length: 300 }, (_, i) => [i, "ok"]);
+    elements.push({ not: "a row" }); // an object, and no columns to write it by
+    const run = runPipeline((root) => root.apply(fromArray(elements)).apply(writeTextFiles({ prefix: `${dir}/broken`, suffix: ".csv", format: "csv", batchSize: 50 })));
+    await run.then(
+      () => expect.fail("should have failed"),
+      (e: Error) => expect(e.message).to.include("writeTempFiles").and.include("objects need the columns"),
+    );
+    const entries = fs.readdirSync(dir);
+    expect(entries.filter((f) => !f.startsWith("."))).to.deep.equal([]);
+    // What was written before the failure is in the temp directory only.
+    expect(entries).to.have.length(1);
+    expect(entries[0]).to.match(/^\.temp-broken-[0-9a-f]{12}$/);
+  });
+
+  it("refuses bad settings, naming the sink", () => {
+    expect(() => writeTextFiles({ prefix: `${dir}/x`, format: "jsonl", header: ["a"] })).to.throw(`writeTextFiles(${dir}/x): JSON lines files have no header`);
+    expect(() => writeTextFiles({ prefix: `${dir}/x`, format: "text", shards: 0 })).to.throw(/shards must be an integer from 1 to 99999, got 0/);
+    expect(() => writeTextFiles({ prefix: `${dir}/`, format: "text" })).to.throw(/the prefix must end with a file name part/);
+  });
+});
+
+describe("io: writeTextFiles to GCS", () => {
+  let gcs: FakeGcs;
+  before(async () => {
+    gcs = await startFakeGcs();
+  });
+  after(() => gcs.close());
+
+  for (const { name, build } of [
+    { name: "one bundle (each temp object moved into place)", build: (values: string[]) => fromArray(values) },
+    { name: "many bundles (temp objects streamed into one)", build: (values: string[]) => inManyBundles(values) },
+  ]) {
+    it(`writes gs:// shards from ${name}`, async () => {
+      const bucket = `b-${name.split(" ")[0]}`;
+      const lines = Array.from({ length: 300 }, (_, i) => `line ${i}`);
+      const written = await runPipeline(
+        (root) =>
+          root.apply(build(lines)).apply(writeTextFiles({ prefix: `gs://${bucket}/out/part`, suffix: ".txt", shards: 2, format: "text", header: "# lines", batchSize: 40, gcs: { apiEndpoint: gcs.endpoint } })),
+        { runner: directRunner({ bundleSize: 4 }) },
+      );
+      expect(written.sort()).to.deep.equal([`gs://${bucket}/out/part-00000-of-00002.txt`, `gs://${bucket}/out/part-00001-of-00002.txt`]);
+      expect(gcs.names(bucket)).to.deep.equal(["out/part-00000-of-00002.txt", "out/part-00001-of-00002.txt"], "temp objects left behind");
+      const all = gcs.names(bucket).flatMap((object) => {
+        const text = gcs.get(bucket, object)!.toString("utf8");
+        expect(text.startsWith("# lines\n")).to.equal(true);
+        return text.split("\n").slice(1, -1);
+      });
+      expect(all.sort()).to.deep.equal([...lines].sort());
+      expect(gcs.unhandled).to.deep.equal([]);
+    });
+  }
+});
