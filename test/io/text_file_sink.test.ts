@@ -47,7 +47,7 @@ describe("io: writeTextFiles", () => {
       fs.writeFileSync(input, elements.map((e) => JSON.stringify(e) + "\n").join(""));
       // A file source, not fromArray: the SDK's runner drops the promise of a source's first step,
       // and only our reader waits for its own emissions in finishBundle (see io/text_files.ts).
-      const written = await runPipeline(
+      const written = await runPipeline<beam.PCollection<string>>(
         (root) =>
           root
             .apply(readTextLines(input))
@@ -70,7 +70,7 @@ describe("io: writeTextFiles", () => {
 
   it("writes CSV with its header once per file when many bundles write to each shard", async () => {
     const rows = Array.from({ length: 500 }, (_, i) => ({ id: i, name: `name ${i}`, note: i % 7 === 0 ? 'says "hi", twice\nover lines' : "" }));
-    const written = await runPipeline(
+    const written = await runPipeline<beam.PCollection<string>>(
       (root) => root.apply(inManyBundles(rows)).apply(writeTextFiles({ prefix: `${dir}/rows`, suffix: ".csv", shards: 3, format: "csv", header: CSV_COLUMNS, batchSize: 16 })),
       { runner: directRunner({ bundleSize: 3 }) },
     );
@@ -90,7 +90,7 @@ describe("io: writeTextFiles", () => {
   });
 
   it("gives every shard a file, header only when no element reached it", async () => {
-    const written = await runPipeline((root) =>
+    const written = await runPipeline<beam.PCollection<string>>((root) =>
       root.apply(fromArray([["a", 1]])).apply(writeTextFiles({ prefix: `${dir}/few`, suffix: ".csv", shards: 3, format: "csv", header: ["letter", "number"] })),
     );
     const contents = written.sort().map((f) => fs.readFileSync(f, "utf8"));
@@ -133,7 +133,7 @@ describe("io: writeTextFiles to GCS", () => {
     it(`writes gs:// shards from ${name}`, async () => {
       const bucket = `b-${name.split(" ")[0]}`;
       const lines = Array.from({ length: 300 }, (_, i) => `line ${i}`);
-      const written = await runPipeline(
+      const written = await runPipeline<beam.PCollection<string>>(
         (root) =>
           root.apply(build(lines)).apply(writeTextFiles({ prefix: `gs://${bucket}/out/part`, suffix: ".txt", shards: 2, format: "text", header: "# lines", batchSize: 40, gcs: { apiEndpoint: gcs.endpoint } })),
         { runner: directRunner({ bundleSize: 4 }) },
