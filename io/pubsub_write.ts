@@ -142,7 +142,7 @@ function publisher(projectId: string): v1.PublisherClient {
   const key = `${projectId}\n${process.env.PUBSUB_EMULATOR_HOST ?? ""}`;
   let client = publishers.get(key);
   if (client === undefined) {
-    client = new v1.PublisherClient(pubsubClientOptions(projectId));
+    client = new v1.PublisherClient(pubsubClientOptions(projectId) as ConstructorParameters<typeof v1.PublisherClient>[0]);
     publishers.set(key, client);
   }
   return client;

@@ -35,7 +35,7 @@ describe("io: writeToPubSub (Pub/Sub emulator)", () => {
 
   before(() => {
     pubsub = new PubSub({ projectId: PROJECT });
-    subscriber = new v1.SubscriberClient(pubsubClientOptions(PROJECT));
+    subscriber = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
   });
   after(async () => {
     await closePubSubPublishers();
