@@ -12,6 +12,7 @@ const HELP = `Usage: npm run ingest -- --input FILE [--input FILE …] --topic T
   --project ID          the project                                             (default: local-project)
   --rate N              messages per second; 0 = as fast as possible            (default: 0)
   --replay-speed X      pace by the rows' event times, X times real time        (default: off)
+  --event-time WHICH    row: each row's own event time; now: the publish time (a live stream)  (default: row)
   --create-topic        create the topic if it does not exist
   --help                this text
 
@@ -31,6 +32,7 @@ function options(argv: string[]) {
         project: { type: "string", default: "local-project" },
         rate: { type: "string", default: "0" },
         "replay-speed": { type: "string" },
+        "event-time": { type: "string", default: "row" },
         "create-topic": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -47,7 +49,9 @@ function options(argv: string[]) {
   if (!(rate >= 0)) throw new UsageError(`--rate must be a number ≥ 0, got '${values.rate}'`);
   const replaySpeed = values["replay-speed"] === undefined ? undefined : Number(values["replay-speed"]);
   if (replaySpeed !== undefined && !(replaySpeed > 0)) throw new UsageError(`--replay-speed must be a number > 0, got '${values["replay-speed"]}'`);
-  return { inputs: values.input, topic: values.topic, projectId: values.project!, rate, replaySpeed, createTopic: values["create-topic"] };
+  const eventTime = values["event-time"] as "row" | "now";
+  if (eventTime !== "row" && eventTime !== "now") throw new UsageError(`--event-time must be row or now, got '${eventTime}'`);
+  return { inputs: values.input, topic: values.topic, projectId: values.project!, rate, replaySpeed, createTopic: values["create-topic"], eventTime };
 }
 
 function progressLine(c: IngestCounts): string {

@@ -5,7 +5,7 @@
  */
 import { PubSub, type Topic } from "@google-cloud/pubsub";
 import { forEachLineChunk } from "../io/text_files";
-import { rowMessage, type RowMessage } from "./messages";
+import { EVENT_TIME_ATTRIBUTE, rowMessage, type RowMessage } from "./messages";
 
 /** What to publish and how fast. */
 export interface IngestOptions {
@@ -18,6 +18,11 @@ export interface IngestOptions {
   replaySpeed?: number;
   /** Create the topic if it does not exist. */
   createTopic?: boolean;
+  /**
+   * The event time each message carries: the row's own (`"row"`, default), or the moment it is
+   * published (`"now"`: a live stream made of the rows, seed 004's emulation of one).
+   */
+  eventTime?: "row" | "now";
   /** Called now and then with the counts so far. */
   onProgress?: (counts: IngestCounts) => void;
 }
@@ -50,6 +55,7 @@ export async function ingest(options: IngestOptions): Promise<IngestCounts> {
         for (const line of lines) {
           const message = rowMessage(line, format);
           if (message === undefined) continue;
+          if (options.eventTime === "now") message.attributes[EVENT_TIME_ATTRIBUTE] = String(Date.now());
           await pace(message);
           inFlight.push(publish(topic, message));
           counts.published++;

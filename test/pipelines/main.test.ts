@@ -30,12 +30,12 @@ describe("npm run pipeline", () => {
     expect(dataflow.stderr).to.match(/only "direct" is available yet/);
   });
 
-  it("runs the batch ETL on the committed sample: valid and dead-letter counts are the manifest's", () => {
+  it("--pipeline=batch runs the batch ETL on the committed sample: valid and dead-letter counts are the manifest's", () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures/sample/manifest.json"), "utf8"));
     const files = Object.values(manifest.files) as { goodRecords: number; badRecords: unknown[] }[];
     const good = files.reduce((n, f) => n + f.goodRecords, 0);
     const bad = files.reduce((n, f) => n + f.badRecords.length, 0);
-    const run = pipelineCli("--runner=direct");
+    const run = pipelineCli("--runner=direct", "--pipeline=batch");
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stdout).to.contain(`records: ${good + bad} read, ${good} valid, ${bad} dead letters`);
     expect(run.stdout).to.match(/top 5 sales channels by revenue:\n(\s+\d\. .+\n){5}/);

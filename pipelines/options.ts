@@ -1,0 +1,149 @@
+/**
+ * The command line of `npm run pipeline`, in one typed place: Beam's flag names where Beam has one
+ * (`--runner`, `--project`, `--region`, `--streaming`, `--tempLocation`, `--stagingLocation`), ours
+ * for the rest. One table drives both the parser and `--help`, so they cannot disagree.
+ */
+import { parseArgs } from "util";
+import type { DeadLetterTarget } from "../io/dead_letters";
+
+/** A usage mistake: the CLI prints it with the help and exits 2. */
+export class UsageError extends Error {}
+
+interface Flag {
+  name: string;
+  type: "string" | "boolean";
+  multiple?: boolean;
+  default?: string;
+  value?: string;
+  help: string;
+}
+
+const FLAGS: Flag[] = [
+  { name: "runner", type: "string", default: "direct", value: "direct", help: "the runner: our direct runner (dataflow submission is not built yet)" },
+  { name: "pipeline", type: "string", default: "streaming", value: "streaming|batch", help: "Pub/Sub → Bigtable, or files → report" },
+  { name: "project", type: "string", default: "local-project", value: "ID", help: "Google Cloud project" },
+  { name: "region", type: "string", default: "europe-west10", value: "REGION", help: "Dataflow region" },
+  { name: "streaming", type: "boolean", help: "Beam's flag; implied by --pipeline=streaming" },
+  { name: "tempLocation", type: "string", value: "gs://…", help: "Dataflow temp files" },
+  { name: "stagingLocation", type: "string", value: "gs://…", help: "Dataflow staged artifacts" },
+  { name: "input", type: "string", multiple: true, value: "FILE|GLOB|gs://…", help: "batch: input files, .csv or JSON lines (repeatable); streaming demo: what the publisher sends", default: "the committed sample" },
+  { name: "topic", type: "string", value: "TOPIC", help: "streaming: read this topic (a subscription is made for the job)" },
+  { name: "subscription", type: "string", value: "SUB", help: "streaming: read this subscription (unacknowledged messages survive a crash)" },
+  { name: "instance", type: "string", default: "e-commerce-data", value: "ID", help: "Bigtable instance" },
+  { name: "table", type: "string", default: "transacoes", value: "TABLE", help: "Bigtable table of transaction rows" },
+  { name: "aggregate-table", type: "string", default: "receita_por_minuto", value: "TABLE", help: "Bigtable table of revenue per category per minute" },
+  { name: "dead-letter", type: "string", default: "files:tmp/dead-letters", value: "files:PREFIX|pubsub:TOPIC|bigtable:TABLE", help: "where bad input goes" },
+  { name: "max-records", type: "string", value: "N", help: "streaming: drain after reading N messages" },
+  { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain after this long without a message" },
+  { name: "max-duration", type: "string", value: "SECONDS", help: "streaming: drain after running this long" },
+  { name: "bundle-size", type: "string", default: "1000", value: "N", help: "elements per bundle on the direct runner" },
+  { name: "help", type: "boolean", help: "this text" },
+];
+
+/** The parsed command line. */
+export interface PipelineOptions {
+  help: boolean;
+  runner: "direct";
+  pipeline: "streaming" | "batch";
+  project: string;
+  region: string;
+  tempLocation?: string;
+  stagingLocation?: string;
+  inputs?: string[];
+  topic?: string;
+  subscription?: string;
+  instance: string;
+  table: string;
+  aggregateTable: string;
+  deadLetter: DeadLetterTarget;
+  stopAfter: { records?: number; idleMs?: number; durationMs?: number };
+  bundleSize: number;
+  /** True when nothing names an outside resource: run the self-contained demo. */
+  demo: boolean;
+}
+
+
+/** `--help`'s text, from the flag table. */
+export function helpText(): string {
+  const rows = FLAGS.map((f) => {
+    const left = `  --${f.name}${f.value ? `=${f.value}` : ""}`;
+    const def = f.default === undefined ? "" : ` (default: ${f.default})`;
+    return `${left.padEnd(56)} ${f.help}${def}`;
+  });
+  return `Usage: npm run pipeline -- [flags]
+
+With no flags: the self-contained demo — Google's emulators start, the publisher sends the
+committed sample to Pub/Sub, the streaming pipeline writes Bigtable until every message is handled,
+then drains and prints a summary. Where the emulators are missing, the batch pipeline runs instead.
+
+${rows.join("\n")}
+`;
+}
+
+/** Parses `argv`; throws UsageError naming the flag and the reason. */
+export function parseOptions(argv: string[]): PipelineOptions {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: Object.fromEntries(FLAGS.map((f) => [f.name, { type: f.type, multiple: f.multiple ?? false }])),
+      strict: true,
+      allowPositionals: false,
+    }).values as typeof values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const text = (name: string, fallback?: string) => (values[name] as string | undefined) ?? fallback;
+  const runner = text("runner", "direct");
+  if (runner !== "direct") throw new UsageError(`--runner=${runner}: only "direct" is available yet (Dataflow submission is not built)`);
+  const pipeline = text("pipeline", "streaming");
+  if (pipeline !== "streaming" && pipeline !== "batch") throw new UsageError(`--pipeline=${pipeline}: expected streaming or batch`);
+  if (values.topic !== undefined && values.subscription !== undefined) throw new UsageError("give --topic or --subscription, not both");
+  return {
+    help: values.help === true,
+    runner,
+    pipeline,
+    project: text("project", "local-project")!,
+    region: text("region", "europe-west10")!,
+    tempLocation: text("tempLocation"),
+    stagingLocation: text("stagingLocation"),
+    inputs: values.input as string[] | undefined,
+    topic: text("topic"),
+    subscription: text("subscription"),
+    instance: text("instance", "e-commerce-data")!,
+    table: text("table", "transacoes")!,
+    aggregateTable: text("aggregate-table", "receita_por_minuto")!,
+    deadLetter: deadLetterTarget(text("dead-letter", "files:tmp/dead-letters")!),
+    stopAfter: {
+      records: count("max-records", text("max-records")),
+      idleMs: seconds("idle-timeout", text("idle-timeout")),
+      durationMs: seconds("max-duration", text("max-duration")),
+    },
+    bundleSize: count("bundle-size", text("bundle-size", "1000"))!,
+    demo: values.topic === undefined && values.subscription === undefined,
+  };
+}
+
+function count(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive whole number, got '${value}'`);
+  return n;
+}
+
+function seconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0)) throw new UsageError(`--${flag} must be a number of seconds > 0, got '${value}'`);
+  return n * 1000;
+}
+
+function deadLetterTarget(value: string): DeadLetterTarget {
+  const [kind, ...rest] = value.split(":");
+  const target = rest.join(":");
+  if (!target) throw new UsageError(`--dead-letter=${value}: expected files:PREFIX, pubsub:TOPIC or bigtable:TABLE`);
+  if (kind === "files") return { kind, prefix: target };
+  if (kind === "pubsub") return { kind, topic: target };
+  if (kind === "bigtable") return { kind, table: target, createTable: true };
+  throw new UsageError(`--dead-letter=${value}: unknown kind '${kind}'; expected files, pubsub or bigtable`);
+}
