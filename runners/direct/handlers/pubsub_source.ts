@@ -30,6 +30,7 @@ import { NO_FIRING } from "./test_stream_source";
 export interface PubSubSourceLimits {
   maxOutstandingMessages: number;
   maxOutstandingBytes: number;
+  /** Ack deadline of the subscription the job creates when reading a topic (an existing subscription keeps its own). */
   ackDeadlineSeconds: number;
   /** How long pulls must come back empty before the watermark moves up to the newest event time. */
   idleWatermarkMs: number;
@@ -70,6 +71,7 @@ export class PubSubSource implements StreamSource {
   private emptySince: Millis | undefined;
   private stopped = false;
   private extender: NodeJS.Timeout | undefined;
+  private ackDeadlineSeconds: number;
   /** Messages dropped because their id was already seen (they are acknowledged). */
   private duplicates = 0;
   private acknowledged = 0;
@@ -80,7 +82,9 @@ export class PubSubSource implements StreamSource {
     private readonly read: runnerApi.PubSubReadPayload,
     private readonly projectId: string,
     private readonly limits: PubSubSourceLimits = DEFAULT_PUBSUB_LIMITS,
-  ) {}
+  ) {
+    this.ackDeadlineSeconds = limits.ackDeadlineSeconds;
+  }
 
   get watermark(): Millis {
     return this.currentWatermark;
@@ -181,15 +185,18 @@ export class PubSubSource implements StreamSource {
     this.client = client;
     if (this.read.subscription) {
       this.subscription = this.read.subscription;
+      // Extend by the subscription's own deadline: after a crash, what was in flight comes back that soon.
+      const [subscription] = await client.getSubscription({ subscription: this.subscription });
+      this.ackDeadlineSeconds = subscription.ackDeadlineSeconds || this.limits.ackDeadlineSeconds;
     } else {
       // Reading a topic: a subscription of the job's own, deleted when the job ends.
       const topicName = this.read.topic.split("/").pop();
       this.subscription = `projects/${this.projectId}/subscriptions/${topicName}-beam-ts-native-${process.pid}-${Date.now()}`;
-      await client.createSubscription({ name: this.subscription, topic: this.read.topic, ackDeadlineSeconds: this.limits.ackDeadlineSeconds });
+      await client.createSubscription({ name: this.subscription, topic: this.read.topic, ackDeadlineSeconds: this.ackDeadlineSeconds });
       this.createdSubscription = true;
     }
     // Messages still being processed must not be redelivered to us: extend their deadlines.
-    this.extender = setInterval(() => this.extendDeadlines(), (this.limits.ackDeadlineSeconds * 1000) / 3);
+    this.extender = setInterval(() => this.extendDeadlines(), (this.ackDeadlineSeconds * 1000) / 3);
     this.extender.unref();
     return client;
   }
@@ -261,7 +268,7 @@ export class PubSubSource implements StreamSource {
     if (client === undefined || ackIds.length === 0) return;
     for (let i = 0; i < ackIds.length; i += ACK_BATCH) {
       client
-        .modifyAckDeadline({ subscription: this.subscription, ackIds: ackIds.slice(i, i + ACK_BATCH), ackDeadlineSeconds: this.limits.ackDeadlineSeconds })
+        .modifyAckDeadline({ subscription: this.subscription, ackIds: ackIds.slice(i, i + ACK_BATCH), ackDeadlineSeconds: this.ackDeadlineSeconds })
         .catch(() => undefined);
     }
   }
