@@ -1,0 +1,113 @@
+/**
+ * Reading Pub/Sub on our runner, against the real emulator: event time from the timestamp
+ * attribute, deduplication on the id attribute, a topic read through a subscription of the job's
+ * own, and — the point of it all — a message is acknowledged only once what it produced is written,
+ * even when that is a windowed aggregate still open.
+ */
+import { expect } from "chai";
+import * as beam from "apache-beam";
+import * as combiners from "apache-beam/transforms/combiners";
+import { PubSub, v1 } from "@google-cloud/pubsub";
+import { useEmulators } from "../support/emulators";
+import { directRunner, type DirectPipelineResult } from "../../runners/direct";
+import { readFromPubSub, type PubSubMessage } from "../../io/pubsub_read";
+import { pubsubClientOptions } from "../../io/pubsub_client";
+import { writeInBatches } from "../../io/batching_sink";
+import { runJob } from "../../testing";
+import { recordWrite, startRecording, takeRecording } from "./slow_destination";
+
+const PROJECT = "local-project";
+let serial = 0;
+
+/** A fresh topic and subscription, with `messages` published to it. */
+async function topicWith(messages: { data: string; attributes?: Record<string, string> }[]): Promise<{ topic: string; subscription: string }> {
+  const pubsub = new PubSub({ projectId: PROJECT });
+  const name = `read-test-${process.pid}-${serial++}`;
+  const [topic] = await pubsub.createTopic(name);
+  await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 10 });
+  await Promise.all(messages.map((m) => topic.publishMessage({ data: Buffer.from(m.data), attributes: m.attributes })));
+  await pubsub.close();
+  return { topic: name, subscription: `${name}-sub` };
+}
+
+async function unacknowledged(subscription: string): Promise<number> {
+  const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+  try {
+    const [response] = await client
+      .pull({ subscription: `projects/${PROJECT}/subscriptions/${subscription}`, maxMessages: 100 }, { timeout: 2_000 })
+      .catch(() => [{ receivedMessages: [] }]);
+    return response.receivedMessages?.length ?? 0;
+  } finally {
+    await client.close();
+  }
+}
+
+describe("io/pubsub_read on the Pub/Sub emulator", function () {
+  this.timeout(60_000);
+  useEmulators(["pubsub"]);
+
+  it("takes event time from the timestamp attribute and drops duplicates of the id attribute", async () => {
+    const { subscription } = await topicWith([
+      { data: "a", attributes: { ts: "1700000000000", id: "1" } },
+      { data: "b", attributes: { ts: "2023-11-14T22:13:21Z", id: "2" } },
+      { data: "a again", attributes: { ts: "1700000000000", id: "1" } },
+    ]);
+    const { outputs, result } = await runJob(
+      (root) =>
+        (root.apply(readFromPubSub({ subscription, timestampAttribute: "ts", idAttribute: "id", withAttributes: true })) as beam.PCollection<PubSubMessage>).map(
+          (m: PubSubMessage, ctx: { t: beam.ParDoLookupParam<Long> }) => ({ data: String.fromCharCode(...m.data), id: m.attributes.id, t: Number(ctx.t.lookup().toString()) }),
+          { t: beam.timestampParam() },
+        ),
+      { runner: directRunner({ stopAfter: { idleMs: 1_500 } }) },
+    );
+    expect(outputs).to.have.length(2);
+    expect((outputs as { id: string; t: number }[]).map((o) => [o.id, o.t]).sort()).to.deep.equal([
+      ["1", 1700000000000],
+      ["2", Date.parse("2023-11-14T22:13:21Z")],
+    ]);
+    const report = Object.values((result as DirectPipelineResult).progress().sources)[0];
+    expect(report.duplicates).to.equal(1);
+    expect(await unacknowledged(subscription)).to.equal(0);
+  });
+
+  it("reads a topic through a subscription of its own, deleted when the job ends", async () => {
+    const pubsub = new PubSub({ projectId: PROJECT });
+    const name = `read-topic-${process.pid}`;
+    const [topic] = await pubsub.createTopic(name);
+    const run = runJob((root) => root.apply(readFromPubSub({ topic: name })), { runner: directRunner({ stopAfter: { records: 3 } }) });
+    // The job's subscription exists only once the job started: publish until it has read three.
+    const publishing = setInterval(() => void topic.publishMessage({ data: Buffer.from("x") }), 100);
+    const { outputs } = await run.finally(() => clearInterval(publishing));
+    expect(outputs.length).to.be.at.least(3);
+    const [subscriptions] = await topic.getSubscriptions();
+    expect(subscriptions).to.have.length(0);
+    await pubsub.close();
+  });
+
+  it("acknowledges a message only once the window it is in has fired and its pane is written", async () => {
+    const t = Date.UTC(2024, 0, 1, 12, 0, 30);
+    const { subscription } = await topicWith([1, 2, 3].map((n) => ({ data: String(n), attributes: { ts: String(t + n) } })));
+    const recording = startRecording();
+    const result = (await directRunner().runAsync((root) => {
+      root
+        .apply(readFromPubSub({ subscription, timestampAttribute: "ts" }))
+        .map((bytes: unknown) => Number(String.fromCharCode(...(bytes as Uint8Array))))
+        .apply(beam.windowInto(beam.fixedWindows(60)))
+        .apply(beam.groupGlobally<number>().combining((n) => n as number, combiners.sum, "sum"))
+        .apply(writeInBatches("sumSink", (batch: { sum: number }[]) => recordWrite(recording, batch.map((b) => b.sum), 0), { batchSize: 1 }));
+    })) as DirectPipelineResult;
+    const acknowledged = () => Object.values(result.progress().sources)[0]?.acknowledged ?? 0;
+    // All three are read, and the minute they are in stays open: nothing may be acknowledged.
+    const deadline = Date.now() + 10_000;
+    while (result.progress().sourceElements < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(result.progress().sourceElements).to.equal(3);
+    expect(acknowledged()).to.equal(0);
+    // Draining closes the window: the pane is written, then the three messages are acknowledged.
+    result.drain();
+    await result.waitUntilFinish();
+    expect(takeRecording(recording).written).to.deep.equal([6]);
+    expect(acknowledged()).to.equal(3);
+    expect(await unacknowledged(subscription)).to.equal(0);
+  });
+});
