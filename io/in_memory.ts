@@ -59,13 +59,25 @@ export class InMemorySourceOperator implements operators.IOperator {
     this.elements = inMemoryElements(transform);
   }
 
+  /** What is still being emitted while a sink downstream pushes back. */
+  private emitting: Promise<void> | undefined;
+
   async startBundle(): Promise<void> {}
 
   process(impulseValue: WindowedValue<unknown>): operators.ProcessResult {
-    return emitAll(this.receiver, impulseValue, this.elements);
+    const result = emitAll(this.receiver, impulseValue, this.elements);
+    if (result !== operators.NonPromise) this.emitting = result;
+    return result;
   }
 
-  async finishBundle(): Promise<void> {}
+  /**
+   * Waits for the rest of the elements: the SDK's impulse ignores the promise `process` returns, and
+   * would otherwise finish the steps downstream while elements are still on their way.
+   */
+  async finishBundle(): Promise<void> {
+    await this.emitting;
+    this.emitting = undefined;
+  }
 }
 
 operators.registerOperator(IN_MEMORY_SOURCE_URN, InMemorySourceOperator);

@@ -61,8 +61,16 @@ export function streamingPipeline(job: StreamingJob): (root: beam.Root) => void 
       .apply(revenuePerCategoryPerMinute())
       .apply(toCategoryMinuteRows())
       .apply(writeToBigtable({ ...bigtable, tableId: job.aggregateTable, createTable: job.createTables ? { families: [REVENUE_PER_MINUTE_FAMILY] } : undefined }));
-    deadLetter.map(countDeadLetter, { deadLetters: beam.counter("deadLetters") }).apply(writeDeadLetters(job.deadLetter));
+    deadLetter.map(countDeadLetter, { deadLetters: beam.counter("deadLetters") }).apply(writeDeadLetters(inJobProject(job)));
   };
+}
+
+/** The dead-letter target, with the job's project (and Bigtable instance) where it names a service. */
+function inJobProject(job: StreamingJob): DeadLetterTarget {
+  const target = job.deadLetter;
+  if (target.kind === "pubsub") return { projectId: job.project, ...target };
+  if (target.kind === "bigtable") return { projectId: job.project, instanceId: job.instance, ...target };
+  return target;
 }
 
 /** Counts a valid transaction on its way to Bigtable. */
