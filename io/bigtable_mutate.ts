@@ -1,0 +1,96 @@
+/**
+ * One MutateRows call: rows as MutateRows entries (one SetCell per cell, at the cell's own timestamp)
+ * and the status of every entry, as Bigtable reported it or as the call's failure implies.
+ *
+ * We call the RPC ourselves (through the client's `request`, so endpoint, emulator and credentials
+ * are the client's) rather than `table.mutate()`: that method retries on its own, and when the stream
+ * fails part-way it reports only the entries that had an error status, so the entries it never heard
+ * about would pass for written. Here an entry is written only if Bigtable said so.
+ */
+import type { Bigtable } from "@google-cloud/bigtable";
+import { requireForSerialization } from "apache-beam/serialization";
+import type { BigtableRow } from "../transforms/bigtable_row";
+import { OK, statusOf, UNAVAILABLE, type Status } from "./bigtable_status";
+
+/** A MutateRows entry as the client's protobuf layer takes it. */
+export interface MutationEntry {
+  rowKey: Buffer;
+  mutations: Array<{ setCell: { familyName: string; columnQualifier: Buffer; timestampMicros: number; value: Buffer } }>;
+}
+
+/** Where an attempt writes. */
+export interface MutateTarget {
+  client: Bigtable;
+  /** Full name: projects/P/instances/I/tables/T. */
+  tableName: string;
+  /** Deadline of the call; past it the call fails with DEADLINE_EXCEEDED (retryable). */
+  attemptTimeoutMs: number;
+}
+
+/**
+ * One attempt at writing `entries`: resolves with one status per entry, in order (OK: written).
+ * Never rejects for a failed call: its failure becomes the status of every entry it left unconfirmed.
+ */
+export type MutateRowsAttempt = (target: MutateTarget, entries: MutationEntry[]) => Promise<Status[]>;
+
+const MICROS_PER_MILLI = 1000;
+
+/**
+ * The entry of `row`. Throws (a mistake no retry can fix) for a cell Bigtable would refuse: a
+ * timestamp that is not a whole, non-negative number of milliseconds (in microseconds), or a value
+ * that is not a string.
+ */
+export function toMutationEntry(row: BigtableRow): MutationEntry {
+  return {
+    rowKey: Buffer.from(row.key, "utf8"),
+    mutations: row.cells.map((cell) => {
+      const ts = cell.timestampMicros;
+      if (!Number.isSafeInteger(ts) || ts < 0 || ts % MICROS_PER_MILLI !== 0) {
+        throw new Error(
+          `row '${row.key}', cell ${row.family}:${cell.qualifier}: timestampMicros ${ts} is not a whole number of milliseconds ` +
+            `(Bigtable keeps millisecond granularity: give a non-negative multiple of 1000 below 2^53)`,
+        );
+      }
+      if (typeof cell.value !== "string") {
+        throw new Error(`row '${row.key}', cell ${row.family}:${cell.qualifier}: the value must be a string, got ${typeof cell.value}`);
+      }
+      return {
+        setCell: {
+          familyName: row.family,
+          columnQualifier: Buffer.from(cell.qualifier, "utf8"),
+          timestampMicros: ts,
+          value: Buffer.from(cell.value, "utf8"),
+        },
+      };
+    }),
+  };
+}
+
+/** The real attempt: one MutateRows RPC, without the client's own retries (the caller retries). */
+export const mutateRowsOnce: MutateRowsAttempt = (target, entries) =>
+  new Promise((resolve) => {
+    const statuses: Array<Status | undefined> = new Array(entries.length);
+    const stream = target.client.request({
+      client: "BigtableClient",
+      method: "mutateRows",
+      reqOpts: { tableName: target.tableName, entries },
+      gaxOpts: { timeout: target.attemptTimeoutMs },
+      retryOpts: { currentRetryAttempt: 0, noResponseRetries: 0, shouldRetryFn: () => false },
+    });
+    let settled = false;
+    const settle = (failure?: Status) => {
+      if (settled) return;
+      settled = true;
+      const unconfirmed = failure ?? { code: UNAVAILABLE, message: "MutateRows ended without a status for this entry" };
+      resolve(Array.from(statuses, (status) => status ?? unconfirmed));
+    };
+    stream.on("data", (response: { entries?: Array<{ index: unknown; status?: { code?: number; message?: string } }> }) => {
+      for (const entry of response.entries ?? []) {
+        statuses[Number(entry.index)] = { code: entry.status?.code ?? OK, message: entry.status?.message ?? "" };
+      }
+    });
+    stream.on("error", (error: unknown) => settle(statusOf(error)));
+    stream.on("end", () => settle());
+  });
+
+requireForSerialization("beam-ts-native/io/bigtable_mutate", exports);
