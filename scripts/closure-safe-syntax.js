@@ -1,10 +1,12 @@
 "use strict";
-// ts-closure-transform 0.1.8 miscompiles three ordinary constructs, silently:
+// ts-closure-transform 0.1.8 miscompiles four ordinary constructs:
 //   1. `const [a, b] = xs` keeps only the first binding (`b` becomes an undefined global);
 //   2. `{ x }` (shorthand property) of a `let` a closure captures yields the box it keeps `x` in;
 //   3. a closure reading an `export const X` of its own module: TypeScript's CommonJS output reads
 //      `exports.X` in the body, but the __closure captures only `X`, so once rebuilt the body reads
 //      an `exports` that is not its module's: undefined. (Fixed after emit: see capturedExports.)
+//   4. `for (let i = 0; …; i++) { … () => i … }`: the loop variable a closure captures is boxed, and
+//      the box's declaration is dropped from the loop's initializer (a ReferenceError at run time).
 // This transformer runs just before it and rewrites both into forms it handles:
 //   1. `const [a, b] = xs`  →  `const __array_1 = [...xs], a = __array_1[0], b = __array_1[1]`
 //      (rest elements become `.slice(i)`, defaults `=== undefined ? d : v`, nested patterns are kept
@@ -17,6 +19,10 @@ function closureSafeSyntax() {
     const f = context.factory;
     let counter = 0;
     const visit = (node) => {
+      if (ts.isForStatement(node)) {
+        const rewritten = perIterationCopy(node, f);
+        if (rewritten !== node) return ts.visitEachChild(rewritten, visit, context);
+      }
       if (ts.isShorthandPropertyAssignment(node) && node.objectAssignmentInitializer === undefined) {
         return f.createPropertyAssignment(node.name, f.createIdentifier(node.name.text));
       }
@@ -91,6 +97,70 @@ function capturedExports() {
       return exported.size === 0 ? sourceFile : ts.visitNode(sourceFile, visit);
     };
   };
+}
+
+/**
+ * `for (let i …)` whose body has a closure mentioning `i` and never assigns `i`: loop on a renamed
+ * variable and bind `const i` to it at the top of each iteration. Anything else is left as it is.
+ */
+function perIterationCopy(loop, f) {
+  const init = loop.initializer;
+  if (!init || !ts.isVariableDeclarationList(init) || !(init.flags & ts.NodeFlags.Let)) return loop;
+  const names = init.declarations.filter((d) => ts.isIdentifier(d.name)).map((d) => d.name.text);
+  if (names.length !== init.declarations.length) return loop;
+  const captured = names.filter((name) => closureMentions(loop.statement, name) && !assigns(loop.statement, name));
+  if (captured.length === 0 || captured.length !== names.length) return loop;
+  const renamed = new Map(names.map((name) => [name, f.createUniqueName(`${name}__loop`)]));
+  // Renames references only: never a property name (`it.next`, `{ next: … }`).
+  const rename = (node) => {
+    if (ts.isIdentifier(node) && renamed.has(node.text)) return renamed.get(node.text);
+    if (ts.isPropertyAccessExpression(node)) return f.updatePropertyAccessExpression(node, rename(node.expression), node.name);
+    if (ts.isPropertyAssignment(node)) return f.updatePropertyAssignment(node, node.name, rename(node.initializer));
+    return ts.visitEachChild(node, rename, nullContext);
+  };
+  const declarations = init.declarations.map((d) => f.updateVariableDeclaration(d, renamed.get(d.name.text), d.exclamationToken, d.type, d.initializer));
+  const copies = f.createVariableStatement(undefined, f.createVariableDeclarationList(
+    names.map((name) => f.createVariableDeclaration(name, undefined, undefined, renamed.get(name))), ts.NodeFlags.Const));
+  const body = ts.isBlock(loop.statement) ? [...loop.statement.statements] : [loop.statement];
+  return f.updateForStatement(
+    loop,
+    f.updateVariableDeclarationList(init, declarations),
+    loop.condition && rename(loop.condition),
+    loop.incrementor && rename(loop.incrementor),
+    f.createBlock([copies, ...body], true),
+  );
+}
+
+const nullContext = ts.nullTransformationContext;
+
+function closureMentions(node, name) {
+  let found = false;
+  const inFunction = (n, inside) => {
+    if (found) return;
+    const isFunction = ts.isArrowFunction(n) || ts.isFunctionExpression(n) || ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n);
+    if (inside && ts.isIdentifier(n) && n.text === name) found = true;
+    ts.forEachChild(n, (c) => inFunction(c, inside || isFunction));
+  };
+  inFunction(node, false);
+  return found;
+}
+
+function assigns(node, name) {
+  let found = false;
+  const visit = (n) => {
+    if (found) return;
+    const target =
+      ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+        ? n.left
+        : (ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) &&
+            (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)
+          ? n.operand
+          : undefined;
+    if (target && ts.isIdentifier(target) && target.text === name) found = true;
+    ts.forEachChild(n, visit);
+  };
+  visit(node);
+  return found;
 }
 
 function unparenthesized(node) {

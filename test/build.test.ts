@@ -34,7 +34,7 @@ describe("build: what npm run build emits", () => {
     expect(exports.scaled.__closure()).to.deep.equal({ rate: 3 });
   });
 
-  // ts-closure-transform 0.1.8 alone gets these three wrong; scripts/closure-safe-syntax.js rewrites them.
+  // ts-closure-transform 0.1.8 alone gets these four wrong; scripts/closure-safe-syntax.js rewrites them.
   it("keeps every binding of array destructuring (rest, holes, defaults, nesting, any iterable)", () => {
     const exports = compileAndRun(`
       export function pick() {
@@ -53,6 +53,16 @@ describe("build: what npm run build emits", () => {
       export function labelled(value: number) { return LABEL + value; }`);
     const rebuilt = deserializeFn(serializeFn({ labelled: exports.labelled })).labelled;
     expect(rebuilt(3)).to.equal("total:3");
+  });
+
+  it("gives each closure made in a for-let loop its own iteration's value", () => {
+    const exports = compileAndRun(`
+      export function makers() {
+        const out: (() => number)[] = [];
+        for (let i = 0, j = 10; i < 3; i++, j--) out.push(() => i * 100 + j);
+        return out.map((g) => g());
+      }`);
+    expect(exports.makers()).to.deep.equal([10, 109, 208]);
   });
 
   it("gives a shorthand property the value of a captured let, not its box", () => {
