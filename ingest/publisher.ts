@@ -3,7 +3,8 @@
  * and publishes one message per row, batched, either as fast as possible, at a fixed rate, or paced
  * by the rows' own event times (`replaySpeed` × real time). Reports progress and final counts.
  */
-import { PubSub, type Topic } from "@google-cloud/pubsub";
+import type { Topic } from "@google-cloud/pubsub";
+import { newPubSub } from "../io/pubsub_client";
 import { forEachLineChunk } from "../io/text_files";
 import { EVENT_TIME_ATTRIBUTE, rowMessage, type RowMessage } from "./messages";
 
@@ -37,7 +38,7 @@ export interface IngestCounts {
 
 /** Publishes every row of `inputs` to `topic`; resolves once every message is acknowledged by Pub/Sub. */
 export async function ingest(options: IngestOptions): Promise<IngestCounts> {
-  const pubsub = new PubSub({ projectId: options.projectId });
+  const pubsub = newPubSub(options.projectId);
   const topic = pubsub.topic(options.topic, { batching: { maxMessages: 1000, maxMilliseconds: 10 } });
   if (options.createTopic) {
     const [exists] = await topic.exists();

@@ -9,7 +9,7 @@
  * Where the emulators are missing it says which and how to get them, and runs the batch pipeline
  * over the same sample instead.
  */
-import { PubSub } from "@google-cloud/pubsub";
+import { newPubSub } from "../io/pubsub_client";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { startEmulators, missingEmulators, describeMissing, type RunningEmulators } from "../emulators";
 import { ingest, type IngestCounts } from "../ingest/publisher";
@@ -50,9 +50,7 @@ export async function runDemo(
 ): Promise<DemoSummary> {
   const emulators: RunningEmulators = await startEmulators(["pubsub", "bigtable"]);
   const previousEnv = { ...process.env };
-  // The clients look for a GCE metadata server to find credentials; against emulators there is
-  // none, and the failed lookup only prints a confusing warning.
-  Object.assign(process.env, emulators.env, { METADATA_SERVER_DETECTION: process.env.METADATA_SERVER_DETECTION ?? "none" });
+  Object.assign(process.env, emulators.env);
   try {
     say(`emulators: Pub/Sub at ${emulators.env.PUBSUB_EMULATOR_HOST}, Bigtable at ${emulators.env.BIGTABLE_EMULATOR_HOST}`);
     await createTopicAndSubscription(options.project);
@@ -90,7 +88,7 @@ export async function runDemo(
 }
 
 async function createTopicAndSubscription(projectId: string): Promise<void> {
-  const pubsub = new PubSub({ projectId });
+  const pubsub = newPubSub(projectId);
   try {
     const [topicExists] = await pubsub.topic(TOPIC).exists();
     if (!topicExists) await pubsub.createTopic(TOPIC);
