@@ -2,6 +2,8 @@ import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { independentGoodTransactions } from "../support/independent_sample";
+import type { Transaction } from "../../transforms/transaction";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -39,5 +41,24 @@ describe("npm run pipeline", () => {
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stdout).to.contain(`records: ${good + bad} read, ${good} valid, ${bad} dead letters`);
     expect(run.stdout).to.match(/top 5 sales channels by revenue:\n(\s+\d\. .+\n){5}/);
+
+    // The printed numbers, against totals computed here from the sample read independently.
+    const transactions = independentGoodTransactions();
+    const money = (x: number) => x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    const sum = (key: (t: Transaction) => string, measure: (t: Transaction) => number) => {
+      const totals = new Map<string, number>();
+      for (const t of transactions) totals.set(key(t), (totals.get(key(t)) ?? 0) + measure(t));
+      return [...totals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    };
+    sum((t) => t.salesChannel, (t) => t.finalPrice * t.quantity)
+      .slice(0, 5)
+      .forEach(([channel, revenue], i) => expect(run.stdout).to.match(new RegExp(`${i + 1}\\. ${channel}\\s+${money(revenue)}\\n`)));
+    sum((t) => t.customerState, (t) => t.quantity)
+      .slice(0, 5)
+      .forEach(([state, quantity], i) => expect(run.stdout).to.match(new RegExp(`${i + 1}\\. ${state}\\s+${quantity}\\n`)));
+    for (const [category, revenue] of sum((t) => t.category, (t) => t.finalPrice * t.quantity)) {
+      const count = transactions.filter((t) => t.category === category).length;
+      expect(run.stdout).to.contain(`${money(revenue)}  (${count} transactions)`);
+    }
   });
 });

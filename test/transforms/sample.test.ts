@@ -4,12 +4,9 @@
  * values never come from the code under test.
  */
 import { expect } from "chai";
-import * as fs from "fs";
-import * as path from "path";
 import * as beam from "apache-beam";
 import { expectSameElements, fromArray, runPipeline } from "../../testing";
 import type { Transaction } from "../../transforms/transaction";
-import type { TextLine } from "../../transforms/text_line";
 import { parseCsvTransactions } from "../../transforms/parse_csv";
 import { parseJsonTransactions } from "../../transforms/parse_json";
 import type { ParsedTransactions } from "../../transforms/validate";
@@ -26,63 +23,9 @@ import {
   salesByProductAndCenter,
 } from "../../transforms/aggregates";
 import { topChannelsByRevenue, topStatesByQuantity } from "../../transforms/top_n";
+import { csvFields, goodTransactions, jsonFields, sampleLines, sampleManifest } from "../support/independent_sample";
 
-const SAMPLE_DIR = path.join(__dirname, "../../fixtures/sample");
 const TOLERANCE = 1e-6;
-
-interface ManifestLine {
-  line: number;
-  field: string | null;
-}
-interface FileManifest {
-  lines: number;
-  goodRecords: number;
-  headerLines: number;
-  blankLines: number;
-  badRecords: ManifestLine[];
-}
-
-/** The file's physical lines, counted by `\n` as the manifest counts them, `\r` left in place. */
-function sampleLines(file: string): TextLine[] {
-  const text = fs.readFileSync(path.join(SAMPLE_DIR, file), "utf8");
-  return text.split("\n").slice(0, -1).map((line, i) => ({ line, file, lineNumber: i + 1 }));
-}
-
-/** Fields of a well-formed CSV line: quotes, `""` and commas inside quotes. Nothing else needed here. */
-function csvFields(line: string): string[] {
-  const fields: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted && c === '"' && line[i + 1] === '"') { field += '"'; i++; }
-    else if (c === '"') quoted = !quoted;
-    else if (c === "," && !quoted) { fields.push(field); field = ""; }
-    else field += c;
-  }
-  fields.push(field);
-  return fields;
-}
-
-/** A transaction from the 14 values of a good record, in column order. */
-function transactionOf(v: (string | number)[]): Transaction {
-  const [day, month, year] = String(v[8]).split("-").map(Number);
-  const [hours, minutes, seconds] = String(v[9]).split(":").map(Number);
-  return {
-    transactionId: String(v[0]), userId: String(v[1]), productId: String(v[2]), category: String(v[3]),
-    price: Number(v[4]), discountPercent: Number(v[5]), finalPrice: Number(v[6]), paymentMethod: String(v[7]),
-    quantity: Number(v[10]), salesChannel: String(v[11]), customerState: String(v[12]), distributionCenter: String(v[13]),
-    eventTimeMs: Date.UTC(year, month - 1, day, hours, minutes, seconds),
-  };
-}
-
-/** The good records of a sample file, read without the project's parser: every line not header, blank or bad. */
-function goodTransactions(lines: TextLine[], manifest: FileManifest, values: (line: string) => (string | number)[]): Transaction[] {
-  const bad = new Set(manifest.badRecords.map((b) => b.line));
-  return lines
-    .filter((l) => l.lineNumber! > manifest.headerLines && !bad.has(l.lineNumber!) && l.line.replace("\r", "") !== "")
-    .map((l) => transactionOf(values(l.line.replace(/\r$/, ""))));
-}
 
 /** Totals of `measures` per key, the way a report would compute them: one loop. */
 function totals(transactions: Transaction[], keyFields: (keyof Transaction)[], measures: Record<string, (t: Transaction) => number>) {
@@ -107,14 +50,11 @@ function top5<Row extends Record<string, unknown>>(rows: Row[], measure: string,
 }
 
 describe("transforms over the committed sample (fixtures/sample)", () => {
-  const manifest: Record<string, FileManifest> = JSON.parse(fs.readFileSync(path.join(SAMPLE_DIR, "manifest.json"), "utf8")).files;
+  const manifest = sampleManifest();
   const csvLines = sampleLines("transactions.csv");
   const jsonLines = sampleLines("transactions.jsonl");
   const expectedCsv = goodTransactions(csvLines, manifest["transactions.csv"], csvFields);
-  const expectedJson = goodTransactions(jsonLines, manifest["transactions.jsonl"], (line) => {
-    const object = JSON.parse(line);
-    return ["Transaction_ID", "User_ID", "Product_ID", "Category", "Price (Rs.)", "Discount (%)", "Final_Price(Rs.)", "Payment_Method", "Purchase_Date", "Purchase_Time", "Quantity", "Sales_Channel", "Customer_State", "Distribution_Center"].map((k) => object[k]);
-  });
+  const expectedJson = goodTransactions(jsonLines, manifest["transactions.jsonl"], jsonFields);
   const all = [...expectedCsv, ...expectedJson];
 
   let out: Awaited<ReturnType<typeof runSample>>;
