@@ -7,55 +7,27 @@
  */
 import { expect } from "chai";
 import { execFileSync } from "child_process";
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import "apache-beam";
 import { PubSub, v1 } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
+import { sampleBadRowCount, checksum, expectedRows, goodTransactions, SAMPLE_FILES } from "../support/sample_rows";
 import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { streamingPipeline } from "../../pipelines/streaming";
 import { ingest } from "../../ingest/publisher";
 import { readRows, closeBigtableClients, type ReadRow } from "../../io/bigtable";
 import { pubsubClientOptions } from "../../io/pubsub_client";
-import { transactionRow } from "../../transforms/bigtable_row";
-import { parseCsvLine, csvLineRole } from "../../transforms/parse_csv";
-import { parseJsonLine } from "../../transforms/parse_json";
-import { isBlankLine } from "../../transforms/text_line";
-import { revenueOf, type Transaction } from "../../transforms/transaction";
+import { revenueOf } from "../../transforms/transaction";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const SAMPLE = ["fixtures/sample/transactions.csv", "fixtures/sample/transactions.jsonl"].map((f) => path.join(ROOT, f));
 const PROJECT = "local-project";
 const INSTANCE = "e-commerce-data";
-
-/** The sample's good transactions, parsed line by line (what the pipeline must have written). */
-function goodTransactions(): Transaction[] {
-  const good: Transaction[] = [];
-  for (const file of SAMPLE) {
-    fs.readFileSync(file, "utf8").split("\n").forEach((raw, i) => {
-      const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-      if (isBlankLine(line)) return;
-      if (file.endsWith(".csv") && csvLineRole(line, i + 1) === "header") return;
-      const parsed = file.endsWith(".csv") ? parseCsvLine(line) : parseJsonLine(line);
-      if ("ok" in parsed) good.push(parsed.ok);
-    });
-  }
-  return good;
-}
-
-/** An order-independent checksum of rows: key, then every cell's family, qualifier, value and time. */
-function checksum(rows: { key: string; cells: { family: string; qualifier: string; value: string; timestampMicros: number }[] }[]): string {
-  const lines = rows.map((r) => [r.key, ...r.cells.map((c) => `${c.family}:${c.qualifier}@${c.timestampMicros}=${c.value}`).sort()].join("|")).sort();
-  return createHash("sha256").update(lines.join("\n")).digest("hex");
-}
 
 describe("the streaming pipeline on the emulators: Pub/Sub → our runner → Bigtable", function () {
   this.timeout(120_000);
   const emulators = useEmulators(["pubsub", "bigtable"]);
-  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures/sample/manifest.json"), "utf8"));
-  const badRows = Object.values(manifest.files as Record<string, { badRecords: unknown[] }>).reduce((n, f) => n + f.badRecords.length, 0);
+  const badRows = sampleBadRowCount();
   let result: DirectPipelineResult;
   let published = 0;
   let deadLetterDir: string;
@@ -76,7 +48,7 @@ describe("the streaming pipeline on the emulators: Pub/Sub → our runner → Bi
       deadLetter: { kind: "files" as const, prefix: path.join(deadLetterDir, "dead") },
       createTables: true,
     };
-    const counts = await ingest({ inputs: SAMPLE, topic: "transactions-e2e", projectId: PROJECT, eventTime: "now" });
+    const counts = await ingest({ inputs: SAMPLE_FILES, topic: "transactions-e2e", projectId: PROJECT, eventTime: "now" });
     published = counts.published;
     result = (await directRunner({ stopAfter: { records: published } }).run(streamingPipeline(job))) as DirectPipelineResult;
   });
@@ -92,11 +64,10 @@ describe("the streaming pipeline on the emulators: Pub/Sub → our runner → Bi
   });
 
   it("writes every good row, exactly: count and checksum of cells", async () => {
-    const expected = goodTransactions().map(transactionRow);
+    const expected = expectedRows(goodTransactions());
     const rows = await readRows({ projectId: PROJECT, instanceId: INSTANCE, tableId: "transacoes" });
     expect(rows.length).to.equal(expected.length);
-    const expectedCells = expected.map((r) => ({ key: r.key, cells: r.cells.map((c) => ({ family: r.family, ...c })) }));
-    expect(checksum(rows)).to.equal(checksum(expectedCells));
+    expect(checksum(rows)).to.equal(checksum(expected));
   });
 
   it("sends every bad row to the dead letters, with the step and the reason", async () => {
