@@ -13,7 +13,7 @@ import type { BigtableRow } from "../transforms/bigtable_row";
 import { ensureTable } from "./bigtable_admin";
 import { bigtableClient } from "./bigtable_clients";
 import { mutateRowsOnce, toMutationEntry, type MutateRowsAttempt, type MutationEntry } from "./bigtable_mutate";
-import { codeName, OK, RETRYABLE_CODES, type Status } from "./bigtable_status";
+import { codeName, OK, RETRYABLE_CODES, statusOf, type Status } from "./bigtable_status";
 
 /** Everything a write needs, as plain data (it travels with the serialized pipeline). */
 export interface BigtableWriteSettings {
@@ -42,7 +42,7 @@ export async function writeRowsWithRetries(settings: BigtableWriteSettings, rows
   } catch (error) {
     throw new Error(`Bigtable table ${tableName}: ${(error as Error).message}`);
   }
-  if (settings.createFamilies !== undefined) await ensureOnce(client, settings, settings.createFamilies);
+  if (settings.createFamilies !== undefined) await ensureWithRetries(client, settings, settings.createFamilies);
 
   const target = { client, tableName, attemptTimeoutMs: settings.attemptTimeoutMs };
   let pending = entries.map((_, index) => index);
@@ -86,6 +86,20 @@ function sleep(ms: number): Promise<void> {
 function describe(rows: BigtableRow[], failure: { index: number; status: Status }, failedCount: number): string {
   const others = failedCount > 1 ? `; ${failedCount - 1} more rows of this batch failed too` : "";
   return `row '${rows[failure.index].key}' was not written: ${codeName(failure.status.code)} ${failure.status.message}${others}`;
+}
+
+/** {@link ensureOnce}, retried like a write: a Bigtable unreachable when the job starts is an outage too. */
+async function ensureWithRetries(client: Bigtable, settings: BigtableWriteSettings, families: string[]): Promise<void> {
+  for (let retry = 0; ; retry++) {
+    try {
+      return await ensureOnce(client, settings, families);
+    } catch (error) {
+      // Admin errors wrap the gRPC status of their cause.
+      const { code } = statusOf((error as Error).cause ?? error);
+      if (!RETRYABLE_CODES.has(code) || retry >= settings.maxRetries) throw error;
+      await sleep(backoffMs(settings, retry));
+    }
+  }
 }
 
 function ensureOnce(client: Bigtable, settings: BigtableWriteSettings, families: string[]): Promise<void> {

@@ -2,8 +2,12 @@
  * Handler for `beam:transform:pubsub_read:v1`: a live engine source on the official client.
  *
  * Pulling: sequential unary pulls of up to 1 000 messages (measured fastest against the emulator;
- * concurrent pulls make it thrash), paused while the messages outstanding (pulled, not yet
- * acknowledged) exceed the flow-control limits.
+ * concurrent pulls make it thrash). The engine pulls only once everything pulled before has been
+ * processed, so what waits in memory is at most one pull. Messages may still wait for their
+ * acknowledgement — behind a window that has not closed — but pausing the pulls for them would stall
+ * the watermark that closes those windows: a deadlock. Instead their number and bytes are capped, and
+ * past the cap the job fails saying why (a job whose windows hold more than that needs a shorter
+ * lateness or a bigger cap), rather than hang.
  *
  * Acknowledging: only once the engine's durability watermark says everything derived from a message
  * — rows, dead letters, the windowed aggregates it is part of — has been written by every sink. Until
@@ -39,8 +43,8 @@ export interface PubSubSourceLimits {
 }
 
 export const DEFAULT_PUBSUB_LIMITS: PubSubSourceLimits = {
-  maxOutstandingMessages: 20_000,
-  maxOutstandingBytes: 100 * 2 ** 20,
+  maxOutstandingMessages: 2_000_000,
+  maxOutstandingBytes: 2 * 2 ** 30,
   ackDeadlineSeconds: 60,
   idleWatermarkMs: 2_000,
   outOfOrdernessMs: 60_000,
@@ -98,9 +102,11 @@ export class PubSubSource implements StreamSource {
     if (this.stopped) return false;
     const client = await this.connect();
     if (this.outstanding.size >= this.limits.maxOutstandingMessages || this.outstandingBytes >= this.limits.maxOutstandingBytes) {
-      // Flow control: wait for acknowledgements instead of pulling more.
-      await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
-      return false;
+      throw new Error(
+        `Pub/Sub read from ${this.subscription}: ${this.outstanding.size} messages (${this.outstandingBytes} bytes) are waiting for ` +
+          `their windows to close before they can be acknowledged, past the limit of ${this.limits.maxOutstandingMessages} messages / ` +
+          `${this.limits.maxOutstandingBytes} bytes. Shorten the windows or the allowed lateness, or raise the limits.`,
+      );
     }
     const timeout = Math.max(100, Math.min(PULL_TIMEOUT_MS, deadline - Date.now()));
     let received: protos.google.pubsub.v1.IReceivedMessage[] = [];
@@ -304,8 +310,4 @@ function isTimeout(error: unknown): boolean {
   const code = (error as { code?: number }).code;
   // DEADLINE_EXCEEDED: the pull's own timeout on an empty subscription.
   return code === 4;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
