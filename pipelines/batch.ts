@@ -5,7 +5,11 @@
  */
 import * as beam from "apache-beam";
 import type { Runner } from "apache-beam/runners/runner";
+import * as path from "path";
 import { readTextLines } from "../io/text_files";
+import { writeTextFiles } from "../io/text_file_sink";
+import { writeDeadLetters } from "../io/dead_letters";
+import { toBigtableRows, TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
 import { closeCollection, collect, openCollection } from "../io/in_process";
 import { parseCsvTransactions } from "../transforms/parse_csv";
 import { parseJsonTransactions } from "../transforms/parse_json";
@@ -38,8 +42,26 @@ export interface BatchReport {
   topStates: StateQuantity[];
 }
 
-/** Runs the batch ETL over CSV (`.csv`) and JSON-lines (any other extension) files. */
-export async function runBatch(inputs: string[], runner: Runner): Promise<BatchReport> {
+/** Writes the rows, dead letters and aggregates under `dir` as JSON-lines files. */
+function writeOutputs(
+  dir: string,
+  valid: beam.PCollection<Transaction>,
+  deadLetters: beam.PCollection<DeadLetter>,
+  aggregates: Record<string, beam.PCollection<unknown>>,
+): void {
+  valid.apply(toBigtableRows()).apply(beam.withName("writeRows", writeTextFiles({ prefix: path.join(dir, TRANSACTIONS_TABLE), suffix: ".jsonl", format: "jsonl" })));
+  deadLetters.apply(writeDeadLetters({ kind: "files", prefix: path.join(dir, "dead-letters") }));
+  for (const [name, rows] of Object.entries(aggregates)) {
+    rows.apply(beam.withName(`write(${name})`, writeTextFiles({ prefix: path.join(dir, name), suffix: ".jsonl", format: "jsonl" })));
+  }
+}
+
+/**
+ * Runs the batch ETL over CSV (`.csv`) and JSON-lines (any other extension) files. With `outputDir`,
+ * also writes what the streaming pipeline writes to Bigtable, as JSON-lines files there: the
+ * transaction rows (`transacoes-*.jsonl`), the dead letters and each aggregate.
+ */
+export async function runBatch(inputs: string[], runner: Runner, outputDir?: string): Promise<BatchReport> {
   const ids = {
     valid: openCollection("valid"),
     deadLetters: openCollection("deadLetters"),
@@ -57,13 +79,20 @@ export async function runBatch(inputs: string[], runner: Runner): Promise<BatchR
       return lines.apply(beam.withName(`parse[${i}]`, file.endsWith(".csv") ? parseCsvTransactions() : parseJsonTransactions()));
     });
     const valid = beam.P(parsed.map((p) => p.valid)).apply(beam.withName("allValid", beam.flatten<Transaction>()));
-    beam.P(parsed.map((p) => p.deadLetter)).apply(beam.withName("allDeadLetters", beam.flatten<DeadLetter>())).map(into(ids.deadLetters, "deadLetters"));
+    const deadLetters = beam.P(parsed.map((p) => p.deadLetter)).apply(beam.withName("allDeadLetters", beam.flatten<DeadLetter>()));
+    deadLetters.map(into(ids.deadLetters, "deadLetters"));
     valid.map(beam.withName("countValid", () => collect(ids.valid, 1)));
-    valid.apply(revenueByCategory()).map(into(ids.byCategory, "byCategory"));
-    valid.apply(revenueByPaymentMethod()).map(into(ids.byPaymentMethod, "byPaymentMethod"));
-    valid.apply(salesByProductAndCenter()).map(into(ids.byProductAndCenter, "byProductAndCenter"));
+    const aggregates = {
+      "revenue-by-category": valid.apply(revenueByCategory()),
+      "revenue-by-payment-method": valid.apply(revenueByPaymentMethod()),
+      "sales-by-product-and-center": valid.apply(salesByProductAndCenter()),
+    };
+    aggregates["revenue-by-category"].map(into(ids.byCategory, "byCategory"));
+    aggregates["revenue-by-payment-method"].map(into(ids.byPaymentMethod, "byPaymentMethod"));
+    aggregates["sales-by-product-and-center"].map(into(ids.byProductAndCenter, "byProductAndCenter"));
     valid.apply(revenueByChannel()).apply(topChannelsByRevenue()).map(into(ids.topChannels, "topChannels"));
     valid.apply(quantityByState()).apply(topStatesByQuantity()).map(into(ids.topStates, "topStates"));
+    if (outputDir !== undefined) writeOutputs(outputDir, valid, deadLetters, aggregates);
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return {

@@ -42,8 +42,9 @@ function say(line: string): void {
 }
 
 async function batch(options: PipelineOptions): Promise<void> {
-  const report = await runBatch(options.inputs!, directRunner({ bundleSize: options.bundleSize }));
+  const report = await runBatch(options.inputs!, directRunner({ bundleSize: options.bundleSize }), options.output);
   say(formatBatchReport(report));
+  say(`\nrows, aggregates and dead letters written as JSON lines under ${options.output}/`);
 }
 
 /** The streaming pipeline against the topic or subscription given (endpoints from the environment). */

@@ -33,6 +33,7 @@ const FLAGS: Flag[] = [
   { name: "table", type: "string", default: "transacoes", value: "TABLE", help: "Bigtable table of transaction rows" },
   { name: "aggregate-table", type: "string", default: "receita_por_minuto", value: "TABLE", help: "Bigtable table of revenue per category per minute" },
   { name: "dead-letter", type: "string", default: "files:tmp/dead-letters", value: "files:PREFIX|pubsub:TOPIC|bigtable:TABLE", help: "where bad input goes" },
+  { name: "output", type: "string", default: "tmp/batch", value: "DIR", help: "batch: where the rows, aggregates and dead letters are written (JSON lines)" },
   { name: "max-records", type: "string", value: "N", help: "streaming: drain after reading N messages" },
   { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain after this long without a message" },
   { name: "max-duration", type: "string", value: "SECONDS", help: "streaming: drain after running this long" },
@@ -56,6 +57,7 @@ export interface PipelineOptions {
   table: string;
   aggregateTable: string;
   deadLetter: DeadLetterTarget;
+  output: string;
   stopAfter: { records?: number; idleMs?: number; durationMs?: number };
   bundleSize: number;
   /** True when nothing names an outside resource: run the self-contained demo. */
@@ -114,6 +116,7 @@ export function parseOptions(argv: string[]): PipelineOptions {
     table: text("table", "transacoes")!,
     aggregateTable: text("aggregate-table", "receita_por_minuto")!,
     deadLetter: deadLetterTarget(text("dead-letter", "files:tmp/dead-letters")!),
+    output: text("output", "tmp/batch")!,
     stopAfter: {
       records: count("max-records", text("max-records")),
       idleMs: seconds("idle-timeout", text("idle-timeout")),

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { independentGoodTransactions } from "../support/independent_sample";
 import type { Transaction } from "../../transforms/transaction";
@@ -37,10 +38,18 @@ describe("npm run pipeline", () => {
     const files = Object.values(manifest.files) as { goodRecords: number; badRecords: unknown[] }[];
     const good = files.reduce((n, f) => n + f.goodRecords, 0);
     const bad = files.reduce((n, f) => n + f.badRecords.length, 0);
-    const run = pipelineCli("--runner=direct", "--pipeline=batch");
+    const output = fs.mkdtempSync(path.join(os.tmpdir(), "batch-"));
+    const run = pipelineCli("--runner=direct", "--pipeline=batch", `--output=${output}`);
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stdout).to.contain(`records: ${good + bad} read, ${good} valid, ${bad} dead letters`);
     expect(run.stdout).to.match(/top 5 sales channels by revenue:\n(\s+\d\. .+\n){5}/);
+    // The file outputs: one row per valid transaction, one dead letter per bad row.
+    const lines = (prefix: string) =>
+      fs.readdirSync(output).filter((f) => f.startsWith(prefix) && f.endsWith(".jsonl"))
+        .flatMap((f) => fs.readFileSync(path.join(output, f), "utf8").split("\n").filter(Boolean));
+    expect(lines("transacoes-")).to.have.length(good);
+    expect(lines("dead-letters-")).to.have.length(bad);
+    expect(lines("revenue-by-category-")).to.have.length(new Set(independentGoodTransactions().map((t) => t.category)).size);
 
     // The printed numbers, against totals computed here from the sample read independently.
     const transactions = independentGoodTransactions();
