@@ -2,7 +2,7 @@
  * `npm run ingest -- --input FILE --topic T [--rate N] [--replay-speed X]`: publishes one Pub/Sub
  * message per row of the input files (see publisher.ts).
  */
-import { parseArgs } from "util";
+import { parseFlags, runCommand, UsageError } from "../cli/command_line";
 import { ingest, type IngestCounts } from "./publisher";
 
 const HELP = `Usage: npm run ingest -- --input FILE [--input FILE …] --topic TOPIC [flags]
@@ -19,14 +19,8 @@ const HELP = `Usage: npm run ingest -- --input FILE [--input FILE …] --topic T
 Against the emulator, set PUBSUB_EMULATOR_HOST (npm run emulators prints it).
 `;
 
-class UsageError extends Error {}
-
 function options(argv: string[]) {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
+  const values = parseFlags(argv, {
         input: { type: "string", multiple: true },
         topic: { type: "string" },
         project: { type: "string", default: "local-project" },
@@ -35,13 +29,7 @@ function options(argv: string[]) {
         "event-time": { type: "string", default: "row" },
         "create-topic": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  });
   if (values.help) return undefined;
   if (!values.input?.length) throw new UsageError("--input is required");
   if (!values.topic) throw new UsageError("--topic is required");
@@ -70,11 +58,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${progressLine(counts)} to ${opts.topic}\n`);
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    process.stderr.write(`error: ${error.message}\n\n${HELP}`);
-    process.exit(2);
-  }
-  process.stderr.write(`ingest failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runCommand(main, () => HELP, "ingest");

@@ -2,7 +2,7 @@
  * `npm run rows -- [flags]`: prints a table's rows from the Bigtable emulator in `cbt read`'s layout,
  * to check what a pipeline wrote without installing or configuring cbt.
  */
-import { parseArgs } from "util";
+import { parseFlags, runCommand, UsageError } from "../cli/command_line";
 import { acceptsConnections } from "../emulators/health";
 import { TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
 import { closeBigtableClients, DEFAULT_INSTANCE_ID, DEFAULT_PROJECT_ID, formatRowsLikeCbt, readRows } from "./bigtable";
@@ -24,27 +24,15 @@ Prints rows of a Bigtable table from the emulator (BIGTABLE_EMULATOR_HOST), as \
 Start the emulators with \`npm run emulators\` and export the BIGTABLE_EMULATOR_HOST line it prints.
 `;
 
-class UsageError extends Error {}
-
 function options(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
+  const parsed = parseFlags(argv, {
         table: { type: "string", default: TRANSACTIONS_TABLE },
         limit: { type: "string" },
         prefix: { type: "string" },
         project: { type: "string", default: DEFAULT_PROJECT_ID },
         instance: { type: "string", default: DEFAULT_INSTANCE_ID },
         help: { type: "boolean", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  });
   const limit = parsed.limit === undefined ? undefined : Number(parsed.limit);
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`--limit must be a positive integer, got '${parsed.limit}'`);
   for (const name of ["table", "project", "instance"] as const) {
@@ -85,11 +73,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    process.stderr.write(`error: ${error.message}\n\n${HELP}`);
-    process.exit(2);
-  }
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runCommand(main, () => HELP, "npm run rows");

@@ -9,7 +9,8 @@ import * as path from "path";
 import { directRunner } from "../runners/direct";
 import { runBatch } from "./batch";
 import { formatBatchReport } from "./report";
-import { helpText, parseOptions, UsageError, type PipelineOptions } from "./options";
+import { helpText, parseOptions, type PipelineOptions } from "./options";
+import { runCommand } from "../cli/command_line";
 import { missingForDemo, runDemo, type DemoSummary } from "./demo";
 import { streamingPipeline } from "./streaming";
 
@@ -89,11 +90,4 @@ function describeTarget(options: PipelineOptions): string {
   return t.kind === "files" ? `files ${t.prefix}-*.jsonl` : t.kind === "pubsub" ? `Pub/Sub topic ${t.topic}` : `Bigtable table ${t.table}`;
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    process.stderr.write(`error: ${error.message}\n\n${helpText()}`);
-    process.exit(2);
-  }
-  process.stderr.write(`pipeline failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runCommand(main, helpText, "pipeline");

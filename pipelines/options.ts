@@ -3,11 +3,10 @@
  * (`--runner`, `--project`, `--region`, `--streaming`, `--tempLocation`, `--stagingLocation`), ours
  * for the rest. One table drives both the parser and `--help`, so they cannot disagree.
  */
-import { parseArgs } from "util";
+import { parseFlags, UsageError } from "../cli/command_line";
 import type { DeadLetterTarget } from "../io/dead_letters";
 
-/** A usage mistake: the CLI prints it with the help and exits 2. */
-export class UsageError extends Error {}
+export { UsageError } from "../cli/command_line";
 
 interface Flag {
   name: string;
@@ -84,17 +83,10 @@ ${rows.join("\n")}
 
 /** Parses `argv`; throws UsageError naming the flag and the reason. */
 export function parseOptions(argv: string[]): PipelineOptions {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: Object.fromEntries(FLAGS.map((f) => [f.name, { type: f.type, multiple: f.multiple ?? false }])),
-      strict: true,
-      allowPositionals: false,
-    }).values as typeof values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(
+    argv,
+    Object.fromEntries(FLAGS.map((f) => [f.name, { type: f.type, multiple: f.multiple ?? false }])),
+  ) as Record<string, string | boolean | string[] | undefined>;
   const text = (name: string, fallback?: string) => (values[name] as string | undefined) ?? fallback;
   const runner = text("runner", "direct");
   if (runner !== "direct") throw new UsageError(`--runner=${runner}: only "direct" is available yet (Dataflow submission is not built)`);
