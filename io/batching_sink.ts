@@ -4,7 +4,9 @@
  * sink hands the runner a promise, so the runner stops feeding it until a write completes. Memory
  * stays bounded by `batchSize × (maxInFlight + 1)` elements however slow the destination is.
  * `finishBundle` resolves only once everything the bundle received has been written, which is what
- * lets a runner acknowledge input only after its output is durable.
+ * lets a runner acknowledge input only after its output is durable — unless the runner offers to
+ * track that itself (sdk/deferred_writes.ts, as ours does): then the bundle's writes are handed to it
+ * and the next bundle runs while they finish.
  *
  * It is an SDK operator of our own URN: our runner and the SDK's worker (hence Dataflow) run it alike.
  */
@@ -16,6 +18,7 @@ import { requireForSerialization } from "apache-beam/serialization";
 import type { PTransform as PTransformProto } from "apache-beam/proto/beam_runner_api";
 import type { WindowedValue } from "apache-beam/values";
 import type { Pipeline } from "apache-beam/internal/pipeline";
+import { writeDeferrer } from "../sdk/deferred_writes";
 
 /** URN of a batching sink; the payload holds the serialized write function and settings. */
 export const BATCHING_SINK_URN = "beam-ts-native:transform:batching_sink:v1";
@@ -67,13 +70,15 @@ export class BatchingSinkOperator implements operators.IOperator {
   private buffer: unknown[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown = undefined;
+  private readonly deferWrites: ((written: Promise<void>) => void) | undefined;
 
   constructor(
     readonly transformId: string,
     transform: PTransformProto,
-    _context: operators.OperatorContext,
+    context: operators.OperatorContext,
   ) {
     this.settings = deserializeFn(transform.spec!.payload) as SinkPayload;
+    this.deferWrites = writeDeferrer(context);
   }
 
   async startBundle(): Promise<void> {}
@@ -88,7 +93,14 @@ export class BatchingSinkOperator implements operators.IOperator {
 
   async finishBundle(): Promise<void> {
     if (this.buffer.length > 0) this.flush();
-    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    const written = this.writesSoFar();
+    if (this.deferWrites !== undefined) this.deferWrites(written);
+    else await written;
+  }
+
+  /** Resolves once every write started so far has finished; rejects if any write has failed. */
+  private async writesSoFar(): Promise<void> {
+    await Promise.all([...this.inFlight]);
     if (this.failure !== undefined) throw this.failure;
   }
 

@@ -14,13 +14,20 @@
  *
  * Durability: every element carries (in its queue or pane) the event time of the oldest source input
  * it derives from. The minimum of those over the whole job is the durability watermark: source input
- * older than it has been processed by every step and written by every sink (sinks finish writing
- * before their bundle ends), so sources may acknowledge it — never earlier.
+ * older than it has been processed by every step and written by every sink, so sources may
+ * acknowledge it — never earlier. A sink may finish writing after its bundle has ended (the bundle's
+ * outcome says so, see sdk/deferred_writes.ts); that bundle's durability hold stays until the writes
+ * land, while the next bundles run. The job ends only once every such write has landed.
  *
  * Quiescence: when no bundle can run and no watermark can move, sources are asked to advance (a
  * TestStream plays its next event; a live source waits for data, bounded by the next processing-time
  * trigger). When every source has finished and every watermark is +Infinity, the job is done; when
  * nothing at all can move, it is reported as stalled — never waited on.
+ *
+ * Reading ahead: a live source that allows it is also asked to advance before each bundle whenever
+ * fewer than {@link READ_AHEAD_BUNDLES} bundles of its input wait, so that its next read is on the
+ * wire while the bundle runs and awaits its writes; bundles then grow from the reads that arrived
+ * meanwhile. What waits in memory stays bounded by those bundles plus one read.
  */
 import type { Window, WindowedValue } from "apache-beam/values";
 import type { Clock } from "./clock";
@@ -29,6 +36,9 @@ import { DroppedElements, Grouping, GroupingSpec } from "./grouping";
 import type { StreamSource } from "./source";
 import type { Millis } from "./time";
 import { windowKey, windowMaxTimestamp } from "./windows";
+
+/** Bundles' worth of a reading-ahead source's input that may wait before it is asked for more. */
+export const READ_AHEAD_BUNDLES = 2;
 
 /** How elements reach a stage. */
 export type StageInput =
@@ -55,8 +65,14 @@ export interface StageSpec {
 /** Where an emitted element goes. */
 export type Destination = { kind: "stage"; stage: string } | { kind: "sideInput"; pcollection: string };
 
+/** What a bundle leaves behind when it ends: writes of its sinks still on their way, if any. */
+export interface BundleOutcome {
+  /** Resolves once they have all landed; rejects (failing the job) if one failed. */
+  written: Promise<void>;
+}
+
 /** Runs one bundle of a stage: pushes the elements through its fused steps, awaiting async ones. */
-export type BundleExecutor = (elements: WindowedValue<unknown>[]) => Promise<void>;
+export type BundleExecutor = (elements: WindowedValue<unknown>[]) => Promise<BundleOutcome | undefined>;
 
 /** Engine settings. */
 export interface EngineOptions {
@@ -116,6 +132,13 @@ export class Engine {
   private cancellation: Error | undefined;
   private wake: (() => void) | undefined;
   private readonly advancing = new Map<StageState, Promise<boolean>>();
+  /**
+   * The first failure of work nobody awaits (a source read ahead, a sink's deferred writes), ending the
+   * job at the next step of the loop.
+   */
+  private backgroundFailure: unknown = undefined;
+  /** Writes bundles left behind, each with the durability hold of its bundle, until they land. */
+  private readonly landing = new Map<Promise<void>, Millis>();
   /** The durability hold of the bundle running now (bundles run one at a time). */
   private emittingDurability: Millis = Infinity;
   private lastCommit = 0;
@@ -226,15 +249,17 @@ export class Engine {
         const reason = this.options.shouldDrain(this.progress());
         if (reason !== undefined) this.drain(reason);
       }
+      if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
       const next = this.nextBundle();
       if (next !== undefined) {
+        this.readAhead();
         await this.runBundle(next.stage, next.elements, next.hold, next.durability);
         if (Date.now() - this.lastCommit > 100) this.commitSources();
         continue;
       }
       if (this.updateWatermarks()) continue;
       this.commitSources();
-      if (this.order.every((s) => s.outputWatermark === Infinity)) return;
+      if (this.order.every((s) => s.outputWatermark === Infinity)) return this.awaitLanding();
       if (await this.advanceSources()) continue;
       throw new Error(`pipeline stalled: nothing can run and no watermark can advance\n${this.describe()}`);
     }
@@ -318,13 +343,15 @@ export class Engine {
     stage.inFlightHold = hold;
     stage.inFlightDurability = durability;
     this.emittingDurability = durability;
+    let outcome: BundleOutcome | undefined;
     try {
-      await stage.execute(elements);
+      outcome = await stage.execute(elements);
     } finally {
       stage.inFlightHold = Infinity;
       stage.inFlightDurability = Infinity;
       this.emittingDurability = Infinity;
     }
+    if (outcome !== undefined) this.holdUntilLanded(outcome.written, durability);
     stage.elementsProcessed += elements.length;
     stage.bundlesProcessed += 1;
     // Long synchronous runs must still let timers, signals and I/O callbacks in.
@@ -332,6 +359,31 @@ export class Engine {
       await new Promise((resolve) => setImmediate(resolve));
       this.lastYield = Date.now();
     }
+  }
+
+  /** Keeps `durability` in the durability watermark until `written` resolves; a rejection fails the job. */
+  private holdUntilLanded(written: Promise<void>, durability: Millis): void {
+    this.landing.set(written, durability);
+    written.then(
+      () => {
+        this.landing.delete(written);
+        // Acknowledge promptly, even while the loop waits for a source.
+        this.commitSources();
+      },
+      (error: unknown) => {
+        this.backgroundFailure ??= error;
+        this.wake?.();
+      },
+    );
+  }
+
+  /** The end of the job: waits for writes still landing (each bounded by the stage's stall timeout), then acknowledges. */
+  private async awaitLanding(): Promise<void> {
+    while (this.landing.size > 0) {
+      await Promise.race(this.landing.keys()).catch(() => undefined);
+      if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
+    }
+    this.commitSources();
   }
 
   /** Recomputes every watermark in topological order and fires due panes. True if anything moved. */
@@ -362,38 +414,68 @@ export class Engine {
    */
   private async advanceSources(): Promise<boolean> {
     const clock = this.options.clock;
-    const wakeUp = Math.min(...this.order.map((s) => s.grouping?.nextWakeUp() ?? Infinity));
-    const sources = this.order.filter((s) => s.spec.input.kind === "source" && !(s.spec.input as { source: StreamSource }).source.finished);
+    const wakeUp = this.nextWakeUp();
+    const sources = this.order.filter((s) => s.spec.input.kind === "source" && !s.spec.input.source.finished);
     if (sources.length === 0) {
       if (wakeUp === Infinity || clock.manual) return false;
       await this.sleepUntil(wakeUp);
       return true;
     }
-    // A live source may still be waiting from an earlier call: wait on that, never ask twice.
-    const advances = sources.map((s) => {
-      let advance = this.advancing.get(s);
-      if (advance === undefined) {
-        const queue = s.pending;
-        const emit = (element: WindowedValue<unknown>) => {
-          this.sourceElements++;
-          this.lastSourceElementAt = clock.now();
-          // Source input is its own durability hold: its event time.
-          queue.push(element);
-        };
-        advance = (s.spec.input as { source: StreamSource }).source.advance(emit, wakeUp).finally(() => this.advancing.delete(s));
-        this.advancing.set(s, advance);
-      }
-      return advance;
+    // A live source may still be waiting from an earlier call (or reading ahead): wait on that, never
+    // ask twice — but no later than the next processing-time trigger, which that call may not know of.
+    const advances: Promise<boolean>[] = sources.map((s) => this.advancing.get(s) ?? this.startAdvance(s, wakeUp));
+    let timer: NodeJS.Timeout | undefined;
+    const interrupted = new Promise<boolean>((resolve) => {
+      this.wake = () => resolve(true);
+      if (wakeUp !== Infinity && !clock.manual) timer = setTimeout(() => resolve(true), Math.max(0, wakeUp - clock.now()));
     });
-    const interrupted = new Promise<boolean>((resolve) => (this.wake = () => resolve(true)));
     try {
       const moved = await Promise.race([...advances, interrupted]);
       // Under the wall clock a live source that returned is always worth another look; under a
       // manual clock only a scripted step or an expired timer moves anything.
       return moved || clock.now() >= wakeUp || !clock.manual;
     } finally {
+      clearTimeout(timer);
       this.wake = undefined;
     }
+  }
+
+  /** Asks each reading-ahead source for more while a bundle is about to run, if little of its input waits. */
+  private readAhead(): void {
+    let wakeUp: Millis | undefined;
+    for (const s of this.order) {
+      const input = s.spec.input;
+      if (input.kind !== "source" || !input.source.readsAhead || input.source.finished || this.advancing.has(s)) continue;
+      if (s.pending.size >= READ_AHEAD_BUNDLES * this.options.bundleSize) continue;
+      wakeUp ??= this.nextWakeUp();
+      // Nobody awaits this one unless the engine falls quiescent: a failure is kept for the loop.
+      this.startAdvance(s, wakeUp).catch((error: unknown) => {
+        this.backgroundFailure ??= error;
+        this.wake?.();
+      });
+    }
+  }
+
+  /** Starts an advance of source stage `s`, whose elements go to its queue; one at a time per source. */
+  private startAdvance(s: StageState, deadline: Millis): Promise<boolean> {
+    const clock = this.options.clock;
+    const queue = s.pending;
+    const emit = (element: WindowedValue<unknown>) => {
+      this.sourceElements++;
+      this.lastSourceElementAt = clock.now();
+      // Source input is its own durability hold: its event time.
+      queue.push(element);
+    };
+    const advance = (s.spec.input as { source: StreamSource }).source.advance(emit, deadline).finally(() => this.advancing.delete(s));
+    this.advancing.set(s, advance);
+    return advance;
+  }
+
+  /** The processing time of the earliest timer any grouping waits for (+Infinity when none). */
+  private nextWakeUp(): Millis {
+    let wakeUp = Infinity;
+    for (const s of this.order) if (s.grouping !== undefined) wakeUp = Math.min(wakeUp, s.grouping.nextWakeUp());
+    return wakeUp;
   }
 
   private async sleepUntil(deadline: Millis): Promise<void> {
@@ -413,6 +495,7 @@ export class Engine {
     for (const s of this.order) {
       min = Math.min(min, s.pending.durabilityHold, s.inFlightDurability, s.grouping?.durabilityHold ?? Infinity);
     }
+    for (const hold of this.landing.values()) if (hold < min) min = hold;
     return min;
   }
 

@@ -1,13 +1,20 @@
 /**
  * Sources the engine reads from besides the impulse: a TestStream's script, or a live subscription.
- * The engine asks a source to move only when everything else is quiescent, which is what gives a
- * TestStream its meaning (each event is fully processed before the next) and what lets a live source
- * wait for data without spinning.
+ * A scripted source is asked to move only when everything else is quiescent, which is what gives a
+ * TestStream its meaning (each event is fully processed before the next). A live source that reads
+ * ahead is also asked while bundles run, whenever little of its input is waiting, so that its I/O
+ * (a pull) overlaps the processing and writing of what it read before; at most one of its advances is
+ * in flight at any time, and none while a good bundle's worth of its input is already waiting.
  */
 import type { WindowedValue } from "apache-beam/values";
 import type { Millis } from "./time";
 
 export interface StreamSource {
+  /**
+   * True for a live source whose advance may run while bundles run (it reads ahead). Its elements and
+   * watermark then change between bundles, never during one's synchronous part.
+   */
+  readonly readsAhead?: boolean;
   /** The source's output watermark: no element it emits later will be earlier than this. */
   readonly watermark: Millis;
   /** True once the source will produce nothing more; its watermark is then +Infinity. */

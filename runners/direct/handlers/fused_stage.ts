@@ -10,6 +10,7 @@ import * as operators from "apache-beam/worker/operators";
 import { MetricsContainer } from "apache-beam/worker/metrics";
 import type { StateProvider } from "apache-beam/worker/state";
 import type { WindowedValue } from "apache-beam/values";
+import type { DeferredWritesContext } from "../../../sdk/deferred_writes";
 import type { BundleExecutor } from "../engine/engine";
 import type { PlannedStage } from "../plan/stages";
 import { asStepFailure } from "./step_failure";
@@ -117,6 +118,13 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
   );
   // One context per job: its coder cache is shared by every stage.
   context.pipelineContext = services.pipelineContext;
+  // Sinks hand their writes over (sdk/deferred_writes.ts): the engine holds the bundle's input
+  // unacknowledged until they land, and the stage's next bundle runs meanwhile.
+  let deferred: Promise<void>[] = [];
+  let finishingStep: string | undefined;
+  (context as unknown as DeferredWritesContext).deferWrites = (written) => {
+    deferred.push(withinStallTimeout(written, finishingStep ?? stage.id, services.stallTimeoutMs));
+  };
   function getOperator(id: string): Operator {
     let operator = created.get(id);
     if (operator === undefined) {
@@ -151,17 +159,37 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
       }
     }
     for (const operator of topological) {
-      activity.waitingOn = stepName(operator.transformId);
+      activity.waitingOn = finishingStep = stepName(operator.transformId);
       try {
         await operator.finishBundle();
       } catch (error) {
-        throw asStepFailure(error, stepName(operator.transformId), undefined, "in finishBundle");
+        throw asStepFailure(error, finishingStep, undefined, "in finishBundle");
       }
     }
-    activity.waitingOn = undefined;
+    activity.waitingOn = finishingStep = undefined;
+    if (deferred.length === 0) return undefined;
+    const written = Promise.all(deferred).then(() => undefined);
+    deferred = [];
+    return { written };
   };
 
   return (elements) => withStallWatchdog(runBundle(elements), activity, services.stallTimeoutMs);
+}
+
+/**
+ * `written` (a sink's deferred writes), rejecting with a failure of `step` if they neither land nor
+ * fail within `timeoutMs`: writes nobody waits on must still never hang the job.
+ */
+function withinStallTimeout(written: Promise<void>, step: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`step '${step}' made no progress for ${timeoutMs} ms: is its destination reachable?`)), timeoutMs);
+    timer.unref();
+  });
+  const failed = written.catch((error: unknown) => {
+    throw asStepFailure(error, step, undefined, "writing");
+  });
+  return Promise.race([failed, stalled]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -169,7 +197,7 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
  * answers surfaces as an error naming it, instead of a job that hangs. A slow but moving bundle
  * (a large file being read) is never cut short.
  */
-function withStallWatchdog(bundle: Promise<void>, activity: BundleActivity, timeoutMs: number): Promise<void> {
+function withStallWatchdog<T>(bundle: Promise<T>, activity: BundleActivity, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<never>((_, reject) => {
     let seen = activity.delivered;

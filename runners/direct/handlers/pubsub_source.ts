@@ -1,9 +1,10 @@
 /**
  * Handler for `beam:transform:pubsub_read:v1`: a live engine source on the official client.
  *
- * Pulling: sequential unary pulls of up to 1 000 messages (measured fastest against the emulator;
- * concurrent pulls make it thrash). The engine pulls only once everything pulled before has been
- * processed, so what waits in memory is at most one pull. Messages may still wait for their
+ * Pulling: a few unary pulls on the wire at once (see PubSubPuller for why and how many). The source
+ * reads ahead: its next pulls are on the wire while the bundles of the previous ones run and write,
+ * and it is not asked for more while two bundles' worth wait (see Engine), so what waits in memory is
+ * bounded. Messages may still wait for their
  * acknowledgement — behind a window that has not closed — but pausing the pulls for them would stall
  * the watermark that closes those windows: a deadlock. Instead their number and bytes are capped, and
  * past the cap the job fails saying why (a job whose windows hold more than that needs a shorter
@@ -28,6 +29,7 @@ import { pubsubClientOptions } from "../../../io/pubsub_client";
 import type { PubSubMessage } from "../../../io/pubsub_read";
 import type { StreamSource } from "../engine/source";
 import { Millis, toInstant } from "../engine/time";
+import { PubSubPuller } from "./pubsub_puller";
 import { NO_FIRING } from "./test_stream_source";
 
 /** Flow control and timing of a Pub/Sub source. */
@@ -50,8 +52,6 @@ export const DEFAULT_PUBSUB_LIMITS: PubSubSourceLimits = {
   outOfOrdernessMs: 60_000,
 };
 
-const PULL_BATCH = 1_000;
-const PULL_TIMEOUT_MS = 2_000;
 const ACK_BATCH = 2_500;
 const RETAINED_IDS = 200_000;
 
@@ -63,9 +63,12 @@ interface Outstanding {
 
 export class PubSubSource implements StreamSource {
   private client: v1.SubscriberClient | undefined;
+  private puller: PubSubPuller | undefined;
   private subscription: string | undefined;
   private createdSubscription = false;
   private readonly outstanding = new Map<string, Outstanding>();
+  /** No outstanding message has an earlier event time (commits below it have nothing to do). */
+  private oldestOutstanding: Millis = Infinity;
   private outstandingBytes = 0;
   private readonly toAck: string[] = [];
   private acking: Promise<void> = Promise.resolve();
@@ -90,6 +93,8 @@ export class PubSubSource implements StreamSource {
     this.ackDeadlineSeconds = limits.ackDeadlineSeconds;
   }
 
+  readonly readsAhead = true;
+
   get watermark(): Millis {
     return this.currentWatermark;
   }
@@ -100,7 +105,7 @@ export class PubSubSource implements StreamSource {
 
   async advance(emit: (element: WindowedValue<unknown>) => void, deadline: Millis): Promise<boolean> {
     if (this.stopped) return false;
-    const client = await this.connect();
+    const puller = await this.connect();
     if (this.outstanding.size >= this.limits.maxOutstandingMessages || this.outstandingBytes >= this.limits.maxOutstandingBytes) {
       throw new Error(
         `Pub/Sub read from ${this.subscription}: ${this.outstanding.size} messages (${this.outstandingBytes} bytes) are waiting for ` +
@@ -108,14 +113,7 @@ export class PubSubSource implements StreamSource {
           `${this.limits.maxOutstandingBytes} bytes. Shorten the windows or the allowed lateness, or raise the limits.`,
       );
     }
-    const timeout = Math.max(100, Math.min(PULL_TIMEOUT_MS, deadline - Date.now()));
-    let received: protos.google.pubsub.v1.IReceivedMessage[] = [];
-    try {
-      const [response] = await client.pull({ subscription: this.subscription, maxMessages: PULL_BATCH }, { timeout });
-      received = response.receivedMessages ?? [];
-    } catch (error) {
-      if (!isTimeout(error)) throw new Error(`Pub/Sub pull from ${this.subscription} failed: ${(error as Error).message}`, { cause: error });
-    }
+    const received = await puller.next(deadline);
     if (this.stopped) {
       // Drained while pulling: hand these back for prompt redelivery rather than process them.
       this.handBack(received.map((m) => m.ackId!));
@@ -132,6 +130,7 @@ export class PubSubSource implements StreamSource {
       const bytes = message.message!.data?.length ?? 0;
       this.outstanding.set(message.ackId!, { eventTime, publishTime: publishTimeOf(message.message!), bytes });
       this.outstandingBytes += bytes;
+      if (eventTime < this.oldestOutstanding) this.oldestOutstanding = eventTime;
       this.newestEventTime = Math.max(this.newestEventTime, eventTime);
       emit({ value: this.elementOf(message.message!), windows: [new GlobalWindow()], timestamp: toInstant(eventTime), pane: NO_FIRING });
     }
@@ -141,9 +140,14 @@ export class PubSubSource implements StreamSource {
   }
 
   commit(durableBefore: Millis): void {
+    // Called every 100 ms while messages may wait a window's length: skip the scan when it would find nothing.
+    if (durableBefore <= this.oldestOutstanding) return;
     const now = Date.now();
+    let oldest = Infinity;
     for (const [ackId, { eventTime, publishTime, bytes }] of this.outstanding) {
-      if (eventTime < durableBefore) {
+      if (eventTime >= durableBefore) {
+        if (eventTime < oldest) oldest = eventTime;
+      } else {
         this.outstanding.delete(ackId);
         this.outstandingBytes -= bytes;
         this.toAck.push(ackId);
@@ -152,6 +156,7 @@ export class PubSubSource implements StreamSource {
         this.ackLatency.set(latency, (this.ackLatency.get(latency) ?? 0) + 1);
       }
     }
+    this.oldestOutstanding = oldest;
     this.flushAcks();
   }
 
@@ -175,9 +180,11 @@ export class PubSubSource implements StreamSource {
     clearInterval(this.extender);
     this.flushAcks();
     await this.acking;
-    // Whatever is still outstanding was not durably processed (the job failed or was cancelled):
-    // hand it back for prompt redelivery instead of waiting out its ack deadline.
-    this.handBack([...this.outstanding.keys()]);
+    // Whatever is still outstanding was not durably processed (the job failed or was cancelled), and
+    // what the last pulls bring was never processed: hand it back for prompt redelivery instead of
+    // waiting out its ack deadline.
+    const unread = (await this.puller?.settle()) ?? [];
+    this.handBack([...this.outstanding.keys(), ...unread.map((m) => m.ackId!)]);
     await this.acking;
     const client = this.client;
     if (client === undefined) return;
@@ -185,8 +192,8 @@ export class PubSubSource implements StreamSource {
     await client.close();
   }
 
-  private async connect(): Promise<v1.SubscriberClient> {
-    if (this.client !== undefined) return this.client;
+  private async connect(): Promise<PubSubPuller> {
+    if (this.puller !== undefined) return this.puller;
     const client = new v1.SubscriberClient(pubsubClientOptions(this.projectId) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
     this.client = client;
     if (this.read.subscription) {
@@ -204,7 +211,8 @@ export class PubSubSource implements StreamSource {
     // Messages still being processed must not be redelivered to us: extend their deadlines.
     this.extender = setInterval(() => this.extendDeadlines(), (this.ackDeadlineSeconds * 1000) / 3);
     this.extender.unref();
-    return client;
+    this.puller = new PubSubPuller(client, this.subscription!);
+    return this.puller;
   }
 
   private idle(): boolean {
@@ -306,8 +314,3 @@ function quantile(histogram: Map<number, number>, total: number, p: number): num
   return NaN;
 }
 
-function isTimeout(error: unknown): boolean {
-  const code = (error as { code?: number }).code;
-  // DEADLINE_EXCEEDED: the pull's own timeout on an empty subscription.
-  return code === 4;
-}

@@ -27,6 +27,8 @@ export class SyntheticStreamSource implements StreamSource {
     this.startedAt = clock.now();
   }
 
+  readonly readsAhead = true;
+
   /** Every element from now on is stamped at or after the current time. */
   get watermark(): Millis {
     return this.lastEventTime;
