@@ -55,7 +55,7 @@ describe("io/pubsub_read on the Pub/Sub emulator", function () {
     const { outputs, result } = await runJob(
       (root) =>
         (root.apply(readFromPubSub({ subscription, timestampAttribute: "ts", idAttribute: "id", withAttributes: true })) as beam.PCollection<PubSubMessage>).map(
-          (m: PubSubMessage, ctx: { t: beam.ParDoLookupParam<Long> }) => ({ data: String.fromCharCode(...m.data), id: m.attributes.id, t: Number(ctx.t.lookup().toString()) }),
+          (m: PubSubMessage, ctx: { t: ReturnType<typeof beam.timestampParam> }) => ({ data: String.fromCharCode(...m.data), id: m.attributes.id, t: Number(ctx.t.lookup().toString()) }),
           { t: beam.timestampParam() },
         ),
       { runner: directRunner({ stopAfter: { idleMs: 1_500 } }) },
