@@ -1,6 +1,9 @@
 /**
  * Unary pulls from one subscription, several on the wire at once, so that the subscription's next
- * messages are already on their way while the ones before are processed.
+ * messages are already on their way while the ones before are processed. A pull that brings
+ * messages is followed by the next at once — not when the reader next asks, which a busy reader
+ * does late, leaving the server idle — until {@link MAX_BUFFERED} messages wait unread. A pull that
+ * comes back empty is not: the next one waits for the reader (no spinning on an idle subscription).
  *
  * Against the Pub/Sub emulator (2 cores, 200-byte messages; it answers at most 100 messages a pull
  * whatever is asked) pulls with acknowledgements, measured: 1 in flight ≈ 12 000 msg/s, 2 ≈ 14 000,
@@ -12,6 +15,8 @@ type ReceivedMessage = protos.google.pubsub.v1.IReceivedMessage;
 
 /** Pulls on the wire at once (see the module comment). */
 export const PULLS_IN_FLIGHT = 4;
+/** Unread messages past which no pull is started until the reader takes them. */
+export const MAX_BUFFERED = 2_000;
 /** Messages asked for per pull (the emulator sends at most 100; the service up to 1 000). */
 const PULL_BATCH = 1_000;
 /**
@@ -25,6 +30,7 @@ export class PubSubPuller {
   private readonly inFlight = new Set<Promise<void>>();
   private arrived: ReceivedMessage[] = [];
   private failure: Error | undefined;
+  private stopped = false;
 
   constructor(
     private readonly client: v1.SubscriberClient,
@@ -38,7 +44,7 @@ export class PubSubPuller {
    * reason but an empty subscription.
    */
   async next(deadline: number): Promise<ReceivedMessage[]> {
-    while (this.inFlight.size < PULLS_IN_FLIGHT) this.startPull();
+    this.refill();
     if (this.arrived.length === 0 && this.failure === undefined) {
       let timer: NodeJS.Timeout | undefined;
       const deadlinePassed = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, Math.min(PULL_TIMEOUT_MS, deadline - Date.now())))));
@@ -49,25 +55,41 @@ export class PubSubPuller {
     return this.arrived.splice(0);
   }
 
-  /** Waits for the pulls on the wire to come back and returns what they (and earlier ones) brought. */
+  /** Starts no more pulls (those on the wire still come back). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Starts no more pulls, waits for those on the wire to come back, and returns every message still unread. */
   async settle(): Promise<ReceivedMessage[]> {
+    this.stop();
     await Promise.all(this.inFlight);
     return this.arrived.splice(0);
   }
 
+  private refill(): void {
+    while (!this.stopped && this.inFlight.size < PULLS_IN_FLIGHT && this.arrived.length < MAX_BUFFERED) this.startPull();
+  }
+
   private startPull(): void {
+    let brought = 0;
     const pull: Promise<void> = this.client
       .pull({ subscription: this.subscription, maxMessages: PULL_BATCH }, { timeout: PULL_TIMEOUT_MS })
       .then(
         ([response]) => {
-          for (const message of response.receivedMessages ?? []) this.arrived.push(message);
+          const received = response.receivedMessages ?? [];
+          for (const message of received) this.arrived.push(message);
+          brought = received.length;
         },
         (error: Error) => {
           if (isTimeout(error)) return;
           this.failure ??= new Error(`Pub/Sub pull from ${this.subscription} failed: ${error.message}`, { cause: error });
         },
       )
-      .finally(() => this.inFlight.delete(pull));
+      .finally(() => {
+        this.inFlight.delete(pull);
+        if (brought > 0) this.refill();
+      });
     this.inFlight.add(pull);
   }
 }

@@ -173,6 +173,7 @@ export class PubSubSource implements StreamSource {
 
   stop(): void {
     this.stopped = true;
+    this.puller?.stop();
   }
 
   async close(): Promise<void> {
