@@ -38,35 +38,57 @@ export type MutateRowsAttempt = (target: MutateTarget, entries: MutationEntry[])
 
 const MICROS_PER_MILLI = 1000;
 
+/** Column qualifiers already encoded: a table has few, and every row repeats them. */
+const qualifierBytes = new Map<string, Buffer>();
+/** Past this many distinct qualifiers (a table with data in its qualifiers) they are encoded per row. */
+const MAX_CACHED_QUALIFIERS = 1024;
+
+function qualifierBuffer(qualifier: string): Buffer {
+  let bytes = qualifierBytes.get(qualifier);
+  if (bytes === undefined) {
+    bytes = Buffer.from(qualifier, "utf8");
+    if (qualifierBytes.size < MAX_CACHED_QUALIFIERS) qualifierBytes.set(qualifier, bytes);
+  }
+  return bytes;
+}
+
 /**
  * The entry of `row`. Throws (a mistake no retry can fix) for a cell Bigtable would refuse: a
  * timestamp that is not a whole, non-negative number of milliseconds (in microseconds), or a value
- * that is not a string.
+ * that is not a string. The key and the values share one buffer (views into it): one allocation per
+ * row instead of one per cell, which showed in profiles.
  */
 export function toMutationEntry(row: BigtableRow): MutationEntry {
-  return {
-    rowKey: Buffer.from(row.key, "utf8"),
-    mutations: row.cells.map((cell) => {
-      const ts = cell.timestampMicros;
-      if (!Number.isSafeInteger(ts) || ts < 0 || ts % MICROS_PER_MILLI !== 0) {
-        throw new Error(
-          `row '${row.key}', cell ${row.family}:${cell.qualifier}: timestampMicros ${ts} is not a whole number of milliseconds ` +
-            `(Bigtable keeps millisecond granularity: give a non-negative multiple of 1000 below 2^53)`,
-        );
-      }
-      if (typeof cell.value !== "string") {
-        throw new Error(`row '${row.key}', cell ${row.family}:${cell.qualifier}: the value must be a string, got ${typeof cell.value}`);
-      }
-      return {
-        setCell: {
-          familyName: row.family,
-          columnQualifier: Buffer.from(cell.qualifier, "utf8"),
-          timestampMicros: ts,
-          value: Buffer.from(cell.value, "utf8"),
-        },
-      };
-    }),
-  };
+  let size = Buffer.byteLength(row.key, "utf8");
+  for (const cell of row.cells) {
+    const ts = cell.timestampMicros;
+    if (!Number.isSafeInteger(ts) || ts < 0 || ts % MICROS_PER_MILLI !== 0) {
+      throw new Error(
+        `row '${row.key}', cell ${row.family}:${cell.qualifier}: timestampMicros ${ts} is not a whole number of milliseconds ` +
+          `(Bigtable keeps millisecond granularity: give a non-negative multiple of 1000 below 2^53)`,
+      );
+    }
+    if (typeof cell.value !== "string") {
+      throw new Error(`row '${row.key}', cell ${row.family}:${cell.qualifier}: the value must be a string, got ${typeof cell.value}`);
+    }
+    size += Buffer.byteLength(cell.value, "utf8");
+  }
+  const bytes = Buffer.allocUnsafe(size);
+  let offset = bytes.write(row.key, 0, "utf8");
+  const rowKey = bytes.subarray(0, offset);
+  const mutations = row.cells.map((cell) => {
+    const start = offset;
+    offset += bytes.write(cell.value, offset, "utf8");
+    return {
+      setCell: {
+        familyName: row.family,
+        columnQualifier: qualifierBuffer(cell.qualifier),
+        timestampMicros: cell.timestampMicros,
+        value: bytes.subarray(start, offset),
+      },
+    };
+  });
+  return { rowKey, mutations };
 }
 
 /** The real attempt: one MutateRows RPC, without the client's own retries (the caller retries). */
