@@ -8,6 +8,11 @@
  * track that itself (sdk/deferred_writes.ts, as ours does): then the bundle's writes are handed to it
  * and the next bundle runs while they finish.
  *
+ * Each sink reports how far behind event time its writes land: the distribution
+ * `writeLagMs/<step name>` (count, sum, min, max of "written at − element timestamp", for elements
+ * with a real timestamp — not the global window's minimum), readable as any Beam distribution. Where
+ * event time is the publish time, that is the publish → written latency.
+ *
  * It is an SDK operator of our own URN: our runner and the SDK's worker (hence Dataflow) run it alike.
  */
 import * as beam from "apache-beam";
@@ -19,6 +24,14 @@ import type { PTransform as PTransformProto } from "apache-beam/proto/beam_runne
 import type { WindowedValue } from "apache-beam/values";
 import type { Pipeline } from "apache-beam/internal/pipeline";
 import { writeDeferrer } from "../sdk/deferred_writes";
+
+/** Name of the distribution of write lags of the sink at step `step` (see the module comment). */
+export function writeLagMetricName(step: string): string {
+  return `writeLagMs/${step}`;
+}
+
+/** Below this, a timestamp is the global window's minimum (or near it), not an event's time. */
+const EARLIEST_REAL_TIMESTAMP_MS = -1e15;
 
 /** URN of a batching sink; the payload holds the serialized write function and settings. */
 export const BATCHING_SINK_URN = "beam-ts-native:transform:batching_sink:v1";
@@ -68,6 +81,9 @@ export function writeInBatches<T>(
 export class BatchingSinkOperator implements operators.IOperator {
   private readonly settings: SinkPayload;
   private buffer: unknown[] = [];
+  /** Timestamps (ms) of the buffered elements, in order. */
+  private timestamps: number[] = [];
+  private readonly writeLag: { update(value: number): void };
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown = undefined;
   private readonly deferWrites: ((written: Promise<void>) => void) | undefined;
@@ -79,6 +95,11 @@ export class BatchingSinkOperator implements operators.IOperator {
   ) {
     this.settings = deserializeFn(transform.spec!.payload) as SinkPayload;
     this.deferWrites = writeDeferrer(context);
+    const step = context.descriptor.transforms?.[transformId]?.uniqueName ?? transformId;
+    this.writeLag = context.metricsContainer.getMetric(transformId, undefined, {
+      metricType: "beam:metric:user:distribution_int64:v1",
+      name: writeLagMetricName(step),
+    }) as unknown as { update(value: number): void };
   }
 
   async startBundle(): Promise<void> {}
@@ -86,6 +107,8 @@ export class BatchingSinkOperator implements operators.IOperator {
   process(element: WindowedValue<unknown>): operators.ProcessResult {
     if (this.failure !== undefined) throw this.failure;
     this.buffer.push(element.value);
+    const timestamp = element.timestamp as unknown as number | { toNumber(): number };
+    this.timestamps.push(typeof timestamp === "number" ? timestamp : timestamp.toNumber());
     if (this.buffer.length < this.settings.batchSize) return operators.NonPromise;
     this.flush();
     return this.inFlight.size >= this.settings.maxInFlight ? this.oneWriteDone() : operators.NonPromise;
@@ -106,9 +129,15 @@ export class BatchingSinkOperator implements operators.IOperator {
 
   private flush(): void {
     const batch = this.buffer;
+    const timestamps = this.timestamps;
     this.buffer = [];
+    this.timestamps = [];
     const write: Promise<void> = this.settings
       .write(batch)
+      .then(() => {
+        const now = Date.now();
+        for (const t of timestamps) if (t > EARLIEST_REAL_TIMESTAMP_MS) this.writeLag.update(Math.max(0, now - t));
+      })
       .catch((error: unknown) => {
         this.failure ??= error;
       })

@@ -2,7 +2,9 @@ import { expect } from "chai";
 import "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import { directRunner } from "../../runners/direct";
-import { writeInBatches } from "../../io/batching_sink";
+import * as beam from "apache-beam";
+import Long from "long";
+import { writeInBatches, writeLagMetricName } from "../../io/batching_sink";
 import { fromArray } from "../../testing";
 import { recordWrite, takeRecording, startRecording } from "./slow_destination";
 
@@ -44,5 +46,25 @@ describe("io: an async batching sink with backpressure", () => {
     await run.catch((e: Error) => (error = e));
     takeRecording(recording);
     expect(error?.message).to.match(/step 'flakySink' failed/).and.to.match(/disk full/);
+  });
+
+  it("reports how far behind event time its writes land, counting only elements with a real timestamp", async () => {
+    const recording = startRecording();
+    const started = Date.now();
+    const eventTimes = [started - 60_000, started - 30_000];
+    const result = await directRunner().run((root) => {
+      const timed = root.apply(fromArray(eventTimes)).apply(beam.assignTimestamps((t: number) => Long.fromNumber(t)));
+      // Elements of the global window carry its minimum timestamp: no event time to lag behind.
+      const timeless = root.apply(fromArray([1, 2, 3]));
+      beam.P([timed, timeless])
+        .apply(beam.flatten())
+        .apply(writeInBatches("laggingSink", (batch: number[]) => recordWrite(recording, batch, 1), { batchSize: 10 }));
+    });
+    takeRecording(recording);
+    const elapsed = Date.now() - started;
+    const lag = (await result.distributions())[writeLagMetricName("laggingSink")] as unknown as { count: number; min: number; max: number; sum: number };
+    expect(lag.count).to.equal(2);
+    expect(lag.min).to.be.within(30_000, 30_000 + elapsed);
+    expect(lag.max).to.be.within(60_000, 60_000 + elapsed);
   });
 });
