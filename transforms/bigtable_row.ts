@@ -83,27 +83,28 @@ export function userRowPrefix(userId: string): string {
 
 /** The Bigtable row of a transaction: its key, and one cell per qualifier, all stamped with the event time. */
 export function transactionRow(t: Transaction): BigtableRow {
-  const values: Record<TransactionQualifier, string> = {
-    transaction_id: t.transactionId,
-    user_id: t.userId,
-    product_id: t.productId,
-    category: t.category,
-    price: String(t.price),
-    discount: String(t.discountPercent),
-    final_price: String(t.finalPrice),
-    payment: t.paymentMethod,
-    quantity: String(t.quantity),
-    channel: t.salesChannel,
-    state: t.customerState,
-    distribution_center: t.distributionCenter,
-    event_time: new Date(t.eventTimeMs).toISOString(),
-  };
+  // In the order of TRANSACTION_QUALIFIERS. A plain loop, not a map over a record: this runs for every
+  // transaction, and the closure version (as ts-closure-transform rewrites it) was a quarter of the
+  // streaming pipeline's own CPU time.
+  const values = [
+    t.transactionId,
+    t.userId,
+    t.productId,
+    t.category,
+    String(t.price),
+    String(t.discountPercent),
+    String(t.finalPrice),
+    t.paymentMethod,
+    String(t.quantity),
+    t.salesChannel,
+    t.customerState,
+    t.distributionCenter,
+    new Date(t.eventTimeMs).toISOString(),
+  ];
   const timestampMicros = t.eventTimeMs * MICROS_PER_MS;
-  return {
-    key: transactionRowKey(t),
-    family: TRANSACTION_FAMILY,
-    cells: TRANSACTION_QUALIFIERS.map((qualifier) => ({ qualifier, value: values[qualifier], timestampMicros })),
-  };
+  const cells: BigtableCell[] = new Array(values.length);
+  for (let i = 0; i < values.length; i++) cells[i] = { qualifier: TRANSACTION_QUALIFIERS[i], value: values[i], timestampMicros };
+  return { key: transactionRowKey(t), family: TRANSACTION_FAMILY, cells };
 }
 
 /** Maps transactions to their Bigtable rows, ready for a Bigtable sink. */
