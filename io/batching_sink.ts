@@ -6,7 +6,10 @@
  * `finishBundle` resolves only once everything the bundle received has been written, which is what
  * lets a runner acknowledge input only after its output is durable — unless the runner offers to
  * track that itself (sdk/deferred_writes.ts, as ours does): then the bundle's writes are handed to it
- * and the next bundle runs while they finish.
+ * and the next bundle runs while they finish. A partial batch left at the end of a bundle then waits
+ * up to `lingerMs` for the next bundles to fill it (the bundle's handed-over promise includes it):
+ * streaming bundles are small, and a write per bundle made many small writes, each costing the
+ * destination about as much as a full one.
  *
  * Each sink reports how far behind event time its writes land: the distribution
  * `writeLagMs/<step name>` (count, sum, min, max of "written at − element timestamp", for elements
@@ -45,12 +48,15 @@ export interface BatchingSinkOptions {
   batchSize?: number;
   /** Writes in flight at once before the sink pushes back (default 4). */
   maxInFlight?: number;
+  /** Where the runner tracks durability: how long a partial batch may wait to be filled (default 50 ms). */
+  lingerMs?: number;
 }
 
 interface SinkPayload {
   write: BatchWriter<unknown>;
   batchSize: number;
   maxInFlight: number;
+  lingerMs: number;
 }
 
 /**
@@ -67,10 +73,12 @@ export function writeInBatches<T>(
     write: write as BatchWriter<unknown>,
     batchSize: options.batchSize ?? 500,
     maxInFlight: options.maxInFlight ?? 4,
+    lingerMs: options.lingerMs ?? 50,
   };
   if (!(payload.batchSize >= 1 && payload.maxInFlight >= 1)) {
     throw new Error(`${name}: batchSize and maxInFlight must be at least 1, got ${payload.batchSize} and ${payload.maxInFlight}`);
   }
+  if (!(payload.lingerMs >= 0)) throw new Error(`${name}: lingerMs must be at least 0, got ${payload.lingerMs}`);
   return beam.withName(name, (input: beam.PCollection<T>, pipeline: Pipeline, transform: PTransformProto) => {
     transform.spec = { urn: BATCHING_SINK_URN, payload: serializeFn(payload) };
     return pipeline.createPCollectionInternal<never>(new GeneralObjectCoder());
@@ -87,6 +95,9 @@ export class BatchingSinkOperator implements operators.IOperator {
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown = undefined;
   private readonly deferWrites: ((written: Promise<void>) => void) | undefined;
+  /** The buffered batch's landing, promised to bundles that ended with it partial (deferred writes only). */
+  private bufferLanded: { promise: Promise<void>; resolve: () => void } | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly transformId: string,
@@ -115,19 +126,39 @@ export class BatchingSinkOperator implements operators.IOperator {
   }
 
   async finishBundle(): Promise<void> {
-    if (this.buffer.length > 0) this.flush();
-    const written = this.writesSoFar();
-    if (this.deferWrites !== undefined) this.deferWrites(written);
-    else await written;
+    if (this.deferWrites === undefined) {
+      if (this.buffer.length > 0) this.flush();
+      return this.landed([...this.inFlight]);
+    }
+    const writes = [...this.inFlight];
+    if (this.buffer.length > 0) {
+      writes.push(this.whenBufferLands());
+      this.lingerTimer ??= setTimeout(() => this.flush(), this.settings.lingerMs);
+    }
+    this.deferWrites(this.landed(writes));
   }
 
-  /** Resolves once every write started so far has finished; rejects if any write has failed. */
-  private async writesSoFar(): Promise<void> {
-    await Promise.all([...this.inFlight]);
+  /** Resolves once `writes` have finished; rejects if any write has failed. */
+  private async landed(writes: Promise<void>[]): Promise<void> {
+    await Promise.all(writes);
     if (this.failure !== undefined) throw this.failure;
   }
 
+  private whenBufferLands(): Promise<void> {
+    if (this.bufferLanded === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.bufferLanded = { promise, resolve };
+    }
+    return this.bufferLanded.promise;
+  }
+
   private flush(): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    const landed = this.bufferLanded;
+    this.bufferLanded = undefined;
+    if (this.buffer.length === 0) return landed?.resolve();
     const batch = this.buffer;
     const timestamps = this.timestamps;
     this.buffer = [];
@@ -141,7 +172,10 @@ export class BatchingSinkOperator implements operators.IOperator {
       .catch((error: unknown) => {
         this.failure ??= error;
       })
-      .finally(() => this.inFlight.delete(write));
+      .finally(() => {
+        this.inFlight.delete(write);
+        landed?.resolve();
+      });
     this.inFlight.add(write);
   }
 

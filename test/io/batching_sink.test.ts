@@ -67,4 +67,21 @@ describe("io: an async batching sink with backpressure", () => {
     expect(lag.min).to.be.within(30_000, 30_000 + elapsed);
     expect(lag.max).to.be.within(60_000, 60_000 + elapsed);
   });
+
+  it("on our runner, fills its batches across small bundles: a partial batch waits for the next bundles", async () => {
+    const recording = startRecording();
+    const values = Array.from({ length: 1000 }, (_, i) => i);
+    // The grouping makes a stage boundary, so the sink sees bundles of 10.
+    await directRunner({ bundleSize: 10 }).run((root) => {
+      root
+        .apply(fromArray(values))
+        .apply(beam.groupBy((x: number) => x))
+        .map((group: { key: number }) => group.key)
+        .apply(writeInBatches("fillingSink", (batch: number[]) => recordWrite(recording, batch, 1), { batchSize: 100 }));
+    });
+    const { written, writes } = takeRecording(recording);
+    expect([...written].sort((a, b) => a - b)).to.deep.equal(values);
+    // A write per bundle would be 100 writes.
+    expect(writes).to.be.at.most(15);
+  });
 });
