@@ -76,10 +76,14 @@ export function toMutationEntry(row: BigtableRow): MutationEntry {
   const bytes = Buffer.allocUnsafe(size);
   let offset = bytes.write(row.key, 0, "utf8");
   const rowKey = bytes.subarray(0, offset);
-  const mutations = row.cells.map((cell) => {
+  // A loop, not a map over a closure: this runs for every row, and ts-closure-transform makes every
+  // closure a fresh function with its captured variables attached, which showed in profiles.
+  const mutations: MutationEntry["mutations"] = new Array(row.cells.length);
+  for (let i = 0; i < row.cells.length; i++) {
+    const cell = row.cells[i];
     const start = offset;
     offset += bytes.write(cell.value, offset, "utf8");
-    return {
+    mutations[i] = {
       setCell: {
         familyName: row.family,
         columnQualifier: qualifierBuffer(cell.qualifier),
@@ -87,7 +91,7 @@ export function toMutationEntry(row: BigtableRow): MutationEntry {
         value: bytes.subarray(start, offset),
       },
     };
-  });
+  }
   return { rowKey, mutations };
 }
 
