@@ -256,7 +256,8 @@ export class PubSubSource implements StreamSource {
     if (!this.read.withAttributes) return data;
     return {
       data,
-      attributes: { ...(message.attributes ?? {}) },
+      // The decoded message is ours alone: its attributes need no copy.
+      attributes: message.attributes ?? {},
       messageId: message.messageId ?? "",
       publishTimeMs: publishTimeOf(message),
     };
@@ -302,7 +303,10 @@ export class PubSubSource implements StreamSource {
 
 function publishTimeOf(message: protos.google.pubsub.v1.IPubsubMessage): Millis {
   const publish = message.publishTime;
-  return Number(publish?.seconds ?? 0) * 1000 + Math.floor((publish?.nanos ?? 0) / 1e6);
+  const seconds = publish?.seconds ?? 0;
+  // The decoder gives a Long; Number() of a Long goes through its decimal string, per message.
+  const wholeSeconds = typeof seconds === "object" ? seconds.toNumber() : Number(seconds);
+  return wholeSeconds * 1000 + Math.floor((publish?.nanos ?? 0) / 1e6);
 }
 
 /** The `p` quantile of a histogram of `total` values in 1 ms buckets (NaN when empty). */
