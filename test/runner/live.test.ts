@@ -58,6 +58,25 @@ describe("live streaming (wall clock)", () => {
     expect(panes.reduce((n, p) => n + p.sum, 0)).to.equal((20_000 * 19_999) / 2);
   });
 
+  it("fires windows while a stream flows at full speed, not only once it stops", async () => {
+    const { outputs } = await runJob(
+      (root) =>
+        windowTotals(root, { make: (i) => i, elementsPerSecond: 0 }).map(
+          (pane: { count: number }, ctx: { window: beam.ParDoLookupParam<beam.Window> }) => ({
+            count: pane.count,
+            delayMs: Date.now() - Number((ctx.window.lookup() as beam.IntervalWindow).end.toString()),
+          }),
+          { window: beam.windowParam() },
+        ),
+      { runner: directRunner({ stopAfter: { durationMs: 2_000 } }) },
+    );
+    const delays = (outputs as { delayMs: number }[]).map((p) => p.delayMs).sort((a, b) => a - b);
+    // Ten 100 ms windows a second for two seconds; were panes fired only at the drain, the median
+    // window would have closed about a second before its pane.
+    expect(delays.length).to.be.greaterThan(10);
+    expect(delays[Math.floor(delays.length / 2)]).to.be.below(300);
+  });
+
   it("--max-duration drains an endless stream: what was read is all in the output, and the job is DONE", async () => {
     const { outputs, result } = await runJob(
       (root) => windowTotals(root, { make: (i) => i, elementsPerSecond: 5_000 }),

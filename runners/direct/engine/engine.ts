@@ -27,7 +27,10 @@
  * Reading ahead: a live source that allows it is also asked to advance before each bundle whenever
  * fewer than {@link READ_AHEAD_BUNDLES} bundles of its input wait, so that its next read is on the
  * wire while the bundle runs and awaits its writes; bundles then grow from the reads that arrived
- * meanwhile. What waits in memory stays bounded by those bundles plus one read.
+ * meanwhile. What waits in memory stays bounded by those bundles plus one read. Since there is then
+ * always a bundle to run, watermarks and panes are refreshed between bundles every
+ * {@link WATERMARK_REFRESH_MS} (under the wall clock; a TestStream's manual clock keeps the
+ * quiescence rule alone, so its runs stay deterministic).
  */
 import type { Window, WindowedValue } from "apache-beam/values";
 import type { Clock } from "./clock";
@@ -39,6 +42,12 @@ import { windowKey, windowMaxTimestamp } from "./windows";
 
 /** Bundles' worth of a reading-ahead source's input that may wait before it is asked for more. */
 export const READ_AHEAD_BUNDLES = 2;
+/**
+ * While bundles keep coming (a source reading ahead always has the next one), watermarks and panes
+ * are still brought up to date this often, in wall-clock milliseconds — not only when the engine
+ * falls quiescent, which under a steady stream is never.
+ */
+const WATERMARK_REFRESH_MS = 10;
 
 /** How elements reach a stage. */
 export type StageInput =
@@ -142,6 +151,7 @@ export class Engine {
   /** The durability hold of the bundle running now (bundles run one at a time). */
   private emittingDurability: Millis = Infinity;
   private lastCommit = 0;
+  private lastWatermarkUpdate = 0;
   private rejectCancelled: (error: Error) => void = () => {};
   private readonly cancelled = new Promise<never>((_, reject) => (this.rejectCancelled = reject));
 
@@ -254,6 +264,7 @@ export class Engine {
       if (next !== undefined) {
         this.readAhead();
         await this.runBundle(next.stage, next.elements, next.hold, next.durability);
+        if (!this.options.clock.manual && Date.now() - this.lastWatermarkUpdate >= WATERMARK_REFRESH_MS) this.updateWatermarks();
         if (Date.now() - this.lastCommit > 100) this.commitSources();
         continue;
       }
@@ -388,6 +399,7 @@ export class Engine {
 
   /** Recomputes every watermark in topological order and fires due panes. True if anything moved. */
   private updateWatermarks(): boolean {
+    this.lastWatermarkUpdate = Date.now();
     let changed = false;
     const now = this.options.clock.now();
     for (const s of this.order) {
