@@ -109,7 +109,7 @@ async function startOne(spec: EmulatorSpec, executable: string, logDir: string, 
   for (let attempt = 1; ; attempt++) {
     const port = await freePort(HOST);
     const logFile = path.join(logDir, `${spec.name}-${port}.log`);
-    const child = await spawnProcessGroup(executable, spec.args(HOST, port), logFile);
+    const child = await spawnProcessGroup(executable, spec.args(HOST, port), logFile, unsetOf(spec.defaultEnv));
     try {
       const exited = child.exited.then((how) => `it exited (${how})`);
       await waitUntil(`${spec.title} on ${HOST}:${port}`, () => ready(spec, HOST, port), Math.max(0, deadline - Date.now()), { aborted: exited });
@@ -158,4 +158,11 @@ function logTail(logFile: string): string {
   } catch (error) {
     return `(unreadable: ${(error as Error).message})`;
   }
+}
+
+/** The variables of `defaults` the user has not set (theirs win). */
+function unsetOf(defaults: Record<string, string>): Record<string, string> {
+  const unset: Record<string, string> = {};
+  for (const name of Object.keys(defaults)) if (process.env[name] === undefined) unset[name] = defaults[name];
+  return unset;
 }

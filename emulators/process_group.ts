@@ -36,13 +36,13 @@ export interface OwnedProcess {
 
 const owned = new Set<OwnedProcess>();
 
-/** Starts `command` in a new process group, stdout and stderr appended to `logFile`. */
-export async function spawnProcessGroup(command: string, args: readonly string[], logFile: string): Promise<OwnedProcess> {
+/** Starts `command` in a new process group (with `env` added to ours), stdout and stderr appended to `logFile`. */
+export async function spawnProcessGroup(command: string, args: readonly string[], logFile: string, env: Record<string, string> = {}): Promise<OwnedProcess> {
   const log = fs.openSync(logFile, "a");
   let child: ChildProcess;
   try {
     // The child writes to the file itself: no pipe for us to drain, and its log survives us.
-    child = spawn(command, args, { detached: true, stdio: ["ignore", log, log] });
+    child = spawn(command, args, { detached: true, stdio: ["ignore", log, log], env: { ...process.env, ...env } });
   } finally {
     fs.closeSync(log);
   }

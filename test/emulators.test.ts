@@ -40,6 +40,23 @@ async function eventually(condition: () => boolean, ms = 3_000): Promise<boolean
   return condition();
 }
 
+/** The command lines (arguments joined by spaces) of the live processes of process group `group`. */
+function groupCommandLines(group: number): string[] {
+  const lines: string[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The process group is the 3rd field after the command name (which may hold spaces).
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== group) continue;
+      lines.push(fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" "));
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  return lines;
+}
+
 function executable(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text, { mode: 0o755 });
@@ -146,6 +163,29 @@ describe("emulators: started for real", function () {
     }
     expect(emulators.logFiles).to.have.length(2);
     expect(fs.readFileSync(emulators.logFiles[1], "utf8")).to.contain("Cloud Bigtable emulator running");
+  });
+
+  it("starts the Pub/Sub emulator's JVM with the options for a small machine, unless the user set their own", async function () {
+    if (!fs.existsSync("/proc/self/cmdline")) this.skip();
+    const javaCommandLine = async (): Promise<string> => {
+      const started = await withoutEmulatorVariables(() => startEmulators(["pubsub"], { sdkRoot }));
+      try {
+        return groupCommandLines(started.pids.pubsub!).find((line) => line.includes("java")) ?? "";
+      } finally {
+        await started.stop();
+      }
+    };
+    const saved = process.env.CLOUD_PUBSUB_EMULATOR_OPTS;
+    try {
+      delete process.env.CLOUD_PUBSUB_EMULATOR_OPTS;
+      expect(await javaCommandLine()).to.include("-XX:+UseSerialGC").and.to.include("-XX:TieredStopAtLevel=1");
+      process.env.CLOUD_PUBSUB_EMULATOR_OPTS = "-Xmx300m";
+      const theirs = await javaCommandLine();
+      expect(theirs).to.include("-Xmx300m").and.not.to.include("-XX:+UseSerialGC");
+    } finally {
+      if (saved === undefined) delete process.env.CLOUD_PUBSUB_EMULATOR_OPTS;
+      else process.env.CLOUD_PUBSUB_EMULATOR_OPTS = saved;
+    }
   });
 
   it("reuses endpoints set in the environment: starts nothing, and its stop() leaves them running", async () => {
