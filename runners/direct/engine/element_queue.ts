@@ -49,15 +49,19 @@ export class ElementQueue {
   }
 
   /** Removes and returns up to `max` elements that satisfy `ready`, stopping at the first that does not. */
-  take(max: number, ready: (element: WindowedValue<unknown>) => boolean = () => true): WindowedValue<unknown>[] {
+  take(max: number, ready?: (element: WindowedValue<unknown>) => boolean): WindowedValue<unknown>[] {
     const out: WindowedValue<unknown>[] = [];
-    while (out.length < max && this.head < this.items.length && ready(this.items[this.head])) {
-      out.push(this.items[this.head++]);
+    const items = this.items;
+    while (out.length < max && this.head < items.length && (ready === undefined || ready(items[this.head]))) {
+      out.push(items[this.head]);
+      // A queue a source reads ahead into never empties: what was taken must not stay reachable
+      // from here until the next compaction (it would outlive the young generation, costing GC).
+      items[this.head++] = undefined as unknown as WindowedValue<unknown>;
     }
     const nextSequence = this.dropped + this.head;
     this.timestamps.dropBefore(nextSequence);
     this.durabilities.dropBefore(nextSequence);
-    if (this.head === this.items.length || (this.head > 65536 && this.head * 2 > this.items.length)) {
+    if (this.head === items.length || (this.head > 4096 && this.head * 2 > items.length)) {
       this.items = this.items.slice(this.head);
       this.dropped += this.head;
       this.head = 0;
@@ -80,6 +84,13 @@ class SlidingMinimum {
   }
 
   push(value: Millis, sequence: number): void {
+    const last = this.values.length - 1;
+    // Equal to the newest candidate (a batch of one timestamp, the usual case): that candidate now
+    // lasts as long as this element does.
+    if (last >= this.first && this.values[last] === value) {
+      this.sequences[last] = sequence;
+      return;
+    }
     while (this.values.length > this.first && this.values[this.values.length - 1] >= value) {
       this.values.pop();
       this.sequences.pop();
