@@ -45,9 +45,12 @@ export const READ_AHEAD_BUNDLES = 2;
 /**
  * While bundles keep coming (a source reading ahead always has the next one), watermarks and panes
  * are still brought up to date this often, in wall-clock milliseconds — not only when the engine
- * falls quiescent, which under a steady stream is never.
+ * falls quiescent, which under a steady stream is never. A refresh visits every open pane, so with
+ * very many keys it is spaced further — ten times what the last one took — but never more than
+ * {@link WATERMARK_REFRESH_MAX_MS} (a refresh that fired many panes took long for good reason).
  */
 const WATERMARK_REFRESH_MS = 10;
+const WATERMARK_REFRESH_MAX_MS = 100;
 
 /** How elements reach a stage. */
 export type StageInput =
@@ -152,6 +155,8 @@ export class Engine {
   private emittingDurability: Millis = Infinity;
   private lastCommit = 0;
   private lastWatermarkUpdate = 0;
+  /** How long the last refresh of watermarks and panes took (ms). */
+  private watermarkUpdateCost = 0;
   private rejectCancelled: (error: Error) => void = () => {};
   private readonly cancelled = new Promise<never>((_, reject) => (this.rejectCancelled = reject));
 
@@ -264,7 +269,7 @@ export class Engine {
       if (next !== undefined) {
         this.readAhead();
         await this.runBundle(next.stage, next.elements, next.hold, next.durability);
-        if (!this.options.clock.manual && Date.now() - this.lastWatermarkUpdate >= WATERMARK_REFRESH_MS) this.updateWatermarks();
+        if (!this.options.clock.manual && Date.now() - this.lastWatermarkUpdate >= this.watermarkRefreshInterval()) this.updateWatermarks();
         if (Date.now() - this.lastCommit > 100) this.commitSources();
         continue;
       }
@@ -397,9 +402,23 @@ export class Engine {
     this.commitSources();
   }
 
+  /** How long to run bundles before refreshing watermarks and panes again (see WATERMARK_REFRESH_MS). */
+  private watermarkRefreshInterval(): number {
+    return Math.min(WATERMARK_REFRESH_MAX_MS, Math.max(WATERMARK_REFRESH_MS, this.watermarkUpdateCost * 10));
+  }
+
   /** Recomputes every watermark in topological order and fires due panes. True if anything moved. */
   private updateWatermarks(): boolean {
-    this.lastWatermarkUpdate = Date.now();
+    const started = performance.now();
+    try {
+      return this.refreshWatermarks();
+    } finally {
+      this.lastWatermarkUpdate = Date.now();
+      this.watermarkUpdateCost = performance.now() - started;
+    }
+  }
+
+  private refreshWatermarks(): boolean {
     let changed = false;
     const now = this.options.clock.now();
     for (const s of this.order) {
