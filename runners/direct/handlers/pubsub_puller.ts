@@ -7,7 +7,12 @@
  *
  * Against the Pub/Sub emulator (2 cores, 200-byte messages; it answers at most 100 messages a pull
  * whatever is asked) pulls with acknowledgements, measured: 1 in flight ≈ 12 000 msg/s, 2 ≈ 14 000,
- * 4 ≈ 20 000, 8 ≈ 15 000 (it starts to thrash). Hence {@link PULLS_IN_FLIGHT}.
+ * 4 ≈ 20 000–26 000, 8 ≈ 15 000 (it starts to thrash); the high-level client's streaming pull
+ * 1 900–3 800. Hence unary pulls, {@link PULLS_IN_FLIGHT} of them.
+ *
+ * An unreachable service (UNAVAILABLE…) is retried by the client within each pull; a pull still
+ * failing at its timeout comes back empty, and the next one starts: an outage pauses the reading, it
+ * does not fail the job (test/pipelines/pubsub_outage.test.ts). Any other failure does.
  */
 import type { v1, protos } from "@google-cloud/pubsub";
 
