@@ -73,18 +73,24 @@ export async function spawnProcessGroup(command: string, args: readonly string[]
   return handle;
 }
 
-/**
- * Whether any process of group `pgid` is alive. A killed process whose parent was the killed leader
- * stays a zombie until init reaps it (up to a second on some machines); it holds nothing, so on Linux
- * we read /proc and count only the living. Elsewhere, signal 0 to the group answers.
- */
-export function groupAlive(pgid: number): boolean {
+/** A process of a group, as /proc shows it. */
+export interface GroupProcess {
+  pid: number;
+  /** Its state letter: R, S, D… and Z for a zombie (dead, not yet reaped). */
+  state: string;
+  /** CPU time used (user + system), in clock ticks (USER_HZ, 100 a second). */
+  cpuTicks: number;
+}
+
+/** The processes of group `pgid`, read from /proc; undefined where there is no /proc (not Linux). */
+export function processesOfGroup(pgid: number): GroupProcess[] | undefined {
   let pids: string[];
   try {
     pids = fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name));
   } catch {
-    return signalGroup(pgid, 0);
+    return undefined;
   }
+  const members: GroupProcess[] = [];
   for (const pid of pids) {
     let stat: string;
     try {
@@ -92,11 +98,23 @@ export function groupAlive(pgid: number): boolean {
     } catch {
       continue; // exited while we looked
     }
-    // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses, so split after the last ')'.
+    // "pid (comm) state ppid pgrp … utime(14th) stime(15th)"; comm may hold spaces and parentheses,
+    // so split after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
+    if (Number(fields[2]) === pgid) members.push({ pid: Number(pid), state: fields[0], cpuTicks: Number(fields[11]) + Number(fields[12]) });
   }
-  return false;
+  return members;
+}
+
+/**
+ * Whether any process of group `pgid` is alive. A killed process whose parent was the killed leader
+ * stays a zombie until init reaps it (up to a second on some machines); it holds nothing, so on Linux
+ * we read /proc and count only the living. Elsewhere, signal 0 to the group answers.
+ */
+export function groupAlive(pgid: number): boolean {
+  const members = processesOfGroup(pgid);
+  if (members === undefined) return signalGroup(pgid, 0);
+  return members.some((member) => member.state !== "Z");
 }
 
 async function stopGroup(pgid: number, leaderExited: Promise<string>): Promise<void> {

@@ -7,7 +7,7 @@ import { Bigtable } from "@google-cloud/bigtable";
 import { PubSub } from "@google-cloud/pubsub";
 import { describeMissing, missingEmulators, startEmulators, type EmulatorName } from "../emulators";
 import { acceptsConnections } from "../emulators/health";
-import { groupAlive } from "../emulators/process_group";
+import { groupAlive, processesOfGroup } from "../emulators/process_group";
 import { gcloudSdkRoot } from "../emulators/sdk";
 
 const ALL: EmulatorName[] = ["pubsub", "bigtable"];
@@ -40,21 +40,9 @@ async function eventually(condition: () => boolean, ms = 3_000): Promise<boolean
   return condition();
 }
 
-/** The command lines (arguments joined by spaces) of the live processes of process group `group`. */
+/** The command lines (arguments joined by spaces) of the processes of process group `group`. */
 function groupCommandLines(group: number): string[] {
-  const lines: string[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      // The process group is the 3rd field after the command name (which may hold spaces).
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== group) continue;
-      lines.push(fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" "));
-    } catch {
-      // gone between the listing and the read
-    }
-  }
-  return lines;
+  return (processesOfGroup(group) ?? []).map((member) => fs.readFileSync(`/proc/${member.pid}/cmdline`, "utf8").split("\0").join(" "));
 }
 
 function executable(file: string, text: string): void {
@@ -166,7 +154,10 @@ describe("emulators: started for real", function () {
   });
 
   it("starts the Pub/Sub emulator's JVM with the options for a small machine, unless the user set their own", async function () {
-    if (!fs.existsSync("/proc/self/cmdline")) this.skip();
+    if (!fs.existsSync("/proc/self/cmdline")) {
+      console.log("  skipped: /proc is missing (not Linux), so the emulator's JVM command line cannot be read");
+      this.skip();
+    }
     const javaCommandLine = async (): Promise<string> => {
       const started = await withoutEmulatorVariables(() => startEmulators(["pubsub"], { sdkRoot }));
       try {
