@@ -25,6 +25,7 @@ import { PubSub, v1 } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
 import { checksum, expectedRows, goodTransactions, SAMPLE_CSV, SAMPLE_FILES, SAMPLE_JSONL, sampleBadRowCount } from "../support/sample_rows";
 import { startTcpProxy, type TcpProxy } from "../support/tcp_proxy";
+import { drainOnceAllRead, stopIfStillRunning, until } from "../support/live_job";
 import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { streamingPipeline } from "../../pipelines/streaming";
 import { ingest } from "../../ingest/publisher";
@@ -46,15 +47,6 @@ interface Observation {
   /** Transaction rows plus dead-letter rows: every output a message can have. */
   rowsInTables: number;
   acknowledged: number;
-}
-
-/** Polls `condition` every 50 ms until it holds; fails naming `what` after `timeoutMs`. */
-async function until(what: string, timeoutMs: number, condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** Rows in `tableId`, counted on `bigtable` from keys only (one stripped cell per row). */
@@ -123,15 +115,9 @@ describe("the streaming pipeline through a Bigtable outage", function () {
       published += (await jsonl).published;
       proxy.restore();
 
-      await until("every published message is read", 30_000, () => result.progress().sourceElements >= published);
-      result.drain("every published message was read");
-      state = await result.waitUntilFinish(30_000);
+      state = await drainOnceAllRead(result, published, 30_000);
     } finally {
-      // A job still running here is one the test gave up on: stop it, or it keeps the process alive.
-      if (result !== undefined && (state === undefined || state === JobState_Enum.RUNNING)) {
-        result.cancel("the outage test gave up waiting");
-        state = await result.waitUntilFinish(10_000);
-      }
+      state = await stopIfStillRunning(result, state, "the outage test gave up waiting");
       process.env.BIGTABLE_EMULATOR_HOST = emulators.endpoints.bigtable;
       await closeBigtableClients();
     }

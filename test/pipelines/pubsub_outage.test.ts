@@ -19,6 +19,7 @@ import { PubSub, v1 } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
 import { checksum, expectedRows, goodTransactions, SAMPLE_CSV, SAMPLE_FILES, SAMPLE_JSONL, sampleBadRowCount } from "../support/sample_rows";
 import { startTcpProxy, type TcpProxy } from "../support/tcp_proxy";
+import { drainOnceAllRead, stopIfStillRunning, until } from "../support/live_job";
 import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { streamingPipeline } from "../../pipelines/streaming";
 import { ingest } from "../../ingest/publisher";
@@ -31,15 +32,6 @@ const TOPIC = "transactions-pubsub-outage";
 const SUBSCRIPTION = "transactions-pubsub-outage-pipeline";
 const TABLE = "transacoes_pubsub_outage";
 const OUTAGE_MS = 3_000;
-
-/** Polls `condition` every 50 ms until it holds; fails naming `what` after `timeoutMs`. */
-async function until(what: string, timeoutMs: number, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("the streaming pipeline through a Pub/Sub outage", function () {
   this.timeout(90_000);
@@ -85,15 +77,9 @@ describe("the streaming pipeline through a Pub/Sub outage", function () {
       proxy.restore();
 
       // Messages a cut pull had taken come back after their 10 s ack deadline.
-      await until("every published message is read", 45_000, () => result.progress().sourceElements >= published);
-      result.drain("every published message was read");
-      state = await result.waitUntilFinish(30_000);
+      state = await drainOnceAllRead(result, published, 45_000);
     } finally {
-      // A job still running here is one the test gave up on: stop it, or it keeps the process alive.
-      if (result !== undefined && (state === undefined || state === JobState_Enum.RUNNING)) {
-        result.cancel("the Pub/Sub outage test gave up waiting");
-        state = await result.waitUntilFinish(10_000);
-      }
+      state = await stopIfStillRunning(result, state, "the Pub/Sub outage test gave up waiting");
       process.env.PUBSUB_EMULATOR_HOST = emulators.endpoints.pubsub;
       await closeBigtableClients();
     }
