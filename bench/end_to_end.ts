@@ -40,7 +40,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import "apache-beam";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
-import { PubSub, v1 } from "@google-cloud/pubsub";
+import { PubSub, v1, type protos } from "@google-cloud/pubsub";
 import { startEmulators, type RunningEmulators } from "../emulators";
 import { writeTransactions } from "../fixtures/generate";
 import { ingest } from "../ingest/publisher";
@@ -58,6 +58,8 @@ import { transactionRow, TRANSACTION_FAMILY, type BigtableRow } from "../transfo
 import { parseCsvLine } from "../transforms/parse_csv";
 import { parsePubSubPayload } from "../transforms/parse_json";
 import { available as processCpuAvailable, groupCpuSeconds, ownCpuSeconds } from "./process_cpu";
+
+type ReceivedMessage = protos.google.pubsub.v1.IReceivedMessage;
 
 const PROJECT = "local-project";
 const INSTANCE = "e-commerce-data";
@@ -174,20 +176,11 @@ async function measurePullAck(subscriptionName: string, count: number): Promise<
   const subscription = `projects/${PROJECT}/subscriptions/${subscriptionName}`;
   const puller = new PubSubPuller(client, subscription);
   try {
-    const seen = new Set<string>();
     const acks: Promise<unknown>[] = [];
-    let lastMessageAt = Date.now();
     const started = performance.now();
-    while (seen.size < count) {
-      const received = await puller.next(Date.now() + 2_000);
-      if (received.length === 0) {
-        if (Date.now() - lastMessageAt >= NOTHING_COMING_MS) throw new Error(`pull+ack: only ${seen.size} of ${count} messages arrived`);
-        continue;
-      }
-      lastMessageAt = Date.now();
-      for (const m of received) seen.add(m.message!.messageId!);
+    await pullAll(puller, count, "pull+ack", (received) => {
       acks.push(client.acknowledge({ subscription, ackIds: received.map((m) => m.ackId!) }));
-    }
+    });
     await withTimeout(Promise.all(acks), "acknowledging");
     return count / ((performance.now() - started) / 1000);
   } finally {
@@ -320,28 +313,18 @@ async function measureHandWritten(file: string, topic: string, subscriptionName:
   const published = ingest({ inputs: [file], topic, projectId: PROJECT, eventTime: "now" });
   published.catch(() => undefined);
   try {
-    const seen = new Set<string>();
     let firstReadAt: number | undefined;
-    let lastMessageAt = Date.now();
-    while (seen.size < count) {
-      const received = await puller.next(Date.now() + 2_000);
-      if (received.length === 0) {
-        if (Date.now() - lastMessageAt >= NOTHING_COMING_MS) throw new Error(`hand-written: only ${seen.size} of ${count} messages arrived`);
-        continue;
-      }
-      lastMessageAt = Date.now();
+    await pullAll(puller, count, "hand-written", async (received, firstSeen) => {
       firstReadAt ??= performance.now();
-      for (const { ackId, message } of received) {
-        ackIds.push(ackId!);
-        if (seen.has(message!.messageId!)) continue;
-        seen.add(message!.messageId!);
+      for (const { ackId } of received) ackIds.push(ackId!);
+      for (const { message } of firstSeen) {
         const parsed = parsePubSubPayload(message!.data!);
         if ("ok" in parsed) rows.push(transactionRow(parsed.ok));
       }
       if (rows.length >= BATCH) flush();
       // A rejected write rejects the race, and with it the stage.
       while (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
-    }
+    });
     flush();
     await withTimeout(Promise.all(writes), "the hand-written consumer's writes");
     const endedAt = performance.now();
@@ -352,6 +335,36 @@ async function measureHandWritten(file: string, topic: string, subscriptionName:
     await Promise.allSettled(writes);
     await puller.settle();
     await client.close();
+  }
+}
+
+/**
+ * Pulls with `puller` until `count` distinct messages have arrived, handing each arrival to `onArrival`
+ * (everything received, and the messages seen there for the first time; it may await, which holds the
+ * next pull back). Fails, naming `what`, when no message comes for {@link NOTHING_COMING_MS}.
+ */
+async function pullAll(
+  puller: PubSubPuller,
+  count: number,
+  what: string,
+  onArrival: (received: ReceivedMessage[], firstSeen: ReceivedMessage[]) => void | Promise<void>,
+): Promise<void> {
+  const seen = new Set<string>();
+  let lastMessageAt = Date.now();
+  while (seen.size < count) {
+    const received = await puller.next(Date.now() + 2_000);
+    if (received.length === 0) {
+      if (Date.now() - lastMessageAt >= NOTHING_COMING_MS) throw new Error(`${what}: only ${seen.size} of ${count} messages arrived`);
+      continue;
+    }
+    lastMessageAt = Date.now();
+    const firstSeen: ReceivedMessage[] = [];
+    for (const m of received) {
+      if (seen.has(m.message!.messageId!)) continue;
+      seen.add(m.message!.messageId!);
+      firstSeen.push(m);
+    }
+    await onArrival(received, firstSeen);
   }
 }
 
