@@ -179,6 +179,11 @@ class BundleFiles {
   }
 }
 
+/** The settings both steps carry as their payload (JSON). */
+function sinkSettingsOf(transform: PTransformProto): SinkSettings {
+  return JSON.parse(new TextDecoder().decode(transform.spec!.payload)) as SinkSettings;
+}
+
 /** The write step as an SDK operator: formats, batches and appends to the bundle's temp files. */
 export class TextFileWriterOperator implements operators.IOperator {
   private readonly settings: SinkSettings;
@@ -194,7 +199,7 @@ export class TextFileWriterOperator implements operators.IOperator {
     transform: PTransformProto,
     context: operators.OperatorContext,
   ) {
-    this.settings = JSON.parse(new TextDecoder().decode(transform.spec!.payload)) as SinkSettings;
+    this.settings = sinkSettingsOf(transform);
     this.receiver = context.getReceiver(Object.values(transform.outputs)[0]);
   }
 
@@ -262,7 +267,7 @@ export class TextFileFinalizerOperator implements operators.IOperator {
     transform: PTransformProto,
     context: operators.OperatorContext,
   ) {
-    this.settings = JSON.parse(new TextDecoder().decode(transform.spec!.payload)) as SinkSettings;
+    this.settings = sinkSettingsOf(transform);
     this.receiver = context.getReceiver(Object.values(transform.outputs)[0]);
   }
 

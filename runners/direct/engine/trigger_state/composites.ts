@@ -85,13 +85,8 @@ export class AfterAnyTrigger extends TriggerState {
 
   protected merge(states: this[]): void {
     const live = states.filter((s) => !s.finished);
-    if (live.length === 0) {
-      this.finished = true;
-      return;
-    }
-    const subs = this.subs.map((_, i) => mergeMachines(live.map((s) => s.subs[i])));
-    this.finished = false;
-    this.subs = subs;
+    this.finished = live.length === 0;
+    if (!this.finished) this.subs = mergeSubTriggers(live.map((s) => s.subs));
   }
 }
 
@@ -153,13 +148,8 @@ export class AfterAllTrigger extends TriggerState {
     const latestNow = Math.max(...states.map((s) => s.latestNow));
     const live = states.filter((s) => !s.finished);
     this.latestNow = latestNow;
-    if (live.length === 0) {
-      this.finished = true;
-      return;
-    }
-    const subs = this.subs.map((_, i) => mergeMachines(live.map((s) => s.subs[i])));
-    this.finished = false;
-    this.subs = subs;
+    this.finished = live.length === 0;
+    if (!this.finished) this.subs = mergeSubTriggers(live.map((s) => s.subs));
   }
 
   private see(ctx: TriggerContext): void {
@@ -281,4 +271,9 @@ export class OrFinallyTrigger extends TriggerState {
     this.main = main;
     this.until = until;
   }
+}
+
+/** Sub-trigger i of the result is sub-trigger i of every state given, merged (the states share one spec). */
+function mergeSubTriggers(subsOfEachState: TriggerStateMachine[][]): TriggerStateMachine[] {
+  return subsOfEachState[0].map((_, i) => mergeMachines(subsOfEachState.map((subs) => subs[i])));
 }
