@@ -3,32 +3,33 @@
  * sales channel, per customer state) and revenue per category and per payment method.
  *
  * All are `groupBy(...).combining(...)` with Beam's own `sum` and `count` CombineFns, which the SDK
- * expands to a `combine_per_key` a runner can lift (partial sums before the shuffle). Sums are raw
- * floating point sums, in no particular order; rounding is for whoever presents them.
- * Revenue is `revenueOf(t)`: final unit price × quantity.
+ * expands to a `combine_per_key` a runner can lift (partial sums before the shuffle). Revenue is
+ * `revenueOf(t)`, final unit price × quantity in integer paise, so every sum is exact in any order
+ * (`revenuePaise`; money.ts prints it as rupees).
  */
 import * as beam from "apache-beam";
 import { count, sum } from "apache-beam/transforms/combiners";
 import { revenueOf, type Transaction } from "./transaction";
+import type { Paise } from "./money";
 import { requireForSerialization } from "apache-beam/serialization";
 
 /** Seed 000's first aggregate: value and units sold per product and distribution center. */
-export type ProductCenterSales = { productId: string; distributionCenter: string; revenue: number; quantity: number };
+export type ProductCenterSales = { productId: string; distributionCenter: string; revenuePaise: Paise; quantity: number };
 /** Revenue per sales channel. */
-export type ChannelRevenue = { salesChannel: string; revenue: number };
+export type ChannelRevenue = { salesChannel: string; revenuePaise: Paise };
 /** Units sold per customer state. */
 export type StateQuantity = { customerState: string; quantity: number };
 /** Revenue and number of transactions per category. */
-export type CategoryRevenue = { category: string; revenue: number; count: number };
+export type CategoryRevenue = { category: string; revenuePaise: Paise; count: number };
 /** Revenue and number of transactions per payment method. */
-export type PaymentMethodRevenue = { paymentMethod: string; revenue: number; count: number };
+export type PaymentMethodRevenue = { paymentMethod: string; revenuePaise: Paise; count: number };
 
 /** What can be totalled per key; each becomes the output field of the same name. */
-type Measure = "revenue" | "quantity" | "count";
+type Measure = "revenuePaise" | "quantity" | "count";
 
 /** Per measure: what to take from a transaction (a field name or a function) and how to combine it. */
 const MEASURES: Record<Measure, { of: string | ((t: Transaction) => number); combineFn: beam.CombineFn<any, any, number> }> = {
-  revenue: { of: revenueOf, combineFn: sum },
+  revenuePaise: { of: revenueOf, combineFn: sum },
   quantity: { of: "quantity", combineFn: sum },
   count: { of: "transactionId", combineFn: count },
 };
@@ -53,12 +54,12 @@ function totalsBy<Row>(
 
 /** Revenue (seed 000's "total value") and quantity per product and distribution center. */
 export function salesByProductAndCenter(): beam.PTransform<beam.PCollection<Transaction>, beam.PCollection<ProductCenterSales>> {
-  return totalsBy("salesByProductAndCenter", ["productId", "distributionCenter"], ["revenue", "quantity"]);
+  return totalsBy("salesByProductAndCenter", ["productId", "distributionCenter"], ["revenuePaise", "quantity"]);
 }
 
 /** Revenue per sales channel. */
 export function revenueByChannel(): beam.PTransform<beam.PCollection<Transaction>, beam.PCollection<ChannelRevenue>> {
-  return totalsBy("revenueByChannel", "salesChannel", ["revenue"]);
+  return totalsBy("revenueByChannel", "salesChannel", ["revenuePaise"]);
 }
 
 /** Units sold per customer state. */
@@ -68,7 +69,7 @@ export function quantityByState(): beam.PTransform<beam.PCollection<Transaction>
 
 /** Revenue and transaction count per category. */
 export function revenueByCategory(): beam.PTransform<beam.PCollection<Transaction>, beam.PCollection<CategoryRevenue>> {
-  return totalsBy("revenueByCategory", "category", ["revenue", "count"]);
+  return totalsBy("revenueByCategory", "category", ["revenuePaise", "count"]);
 }
 
 /** Revenue and transaction count per payment method. */
@@ -76,7 +77,7 @@ export function revenueByPaymentMethod(): beam.PTransform<
   beam.PCollection<Transaction>,
   beam.PCollection<PaymentMethodRevenue>
 > {
-  return totalsBy("revenueByPaymentMethod", "paymentMethod", ["revenue", "count"]);
+  return totalsBy("revenueByPaymentMethod", "paymentMethod", ["revenuePaise", "count"]);
 }
 
 requireForSerialization("beam-ts-native/transforms/aggregates", exports);

@@ -17,6 +17,7 @@
  */
 import * as beam from "apache-beam";
 import type { Transaction } from "./transaction";
+import { formatRupees } from "./money";
 import { requireForSerialization } from "apache-beam/serialization";
 
 /** Bigtable table holding one row per transaction (seed 004's name). */
@@ -91,9 +92,9 @@ export function transactionRow(t: Transaction): BigtableRow {
     t.userId,
     t.productId,
     t.category,
-    String(t.price),
+    formatRupees(t.pricePaise),
     String(t.discountPercent),
-    String(t.finalPrice),
+    formatRupees(t.finalPricePaise),
     t.paymentMethod,
     String(t.quantity),
     t.salesChannel,

@@ -8,6 +8,7 @@ import * as beam from "apache-beam";
 import { requireForSerialization } from "apache-beam/serialization";
 import type { BigtableRow } from "./bigtable_row";
 import type { CategoryMinute } from "./revenue_per_minute";
+import { formatRupees } from "./money";
 
 /** Table of the per-minute revenue aggregate. */
 export const REVENUE_PER_MINUTE_TABLE = "receita_por_minuto";
@@ -22,7 +23,7 @@ export function categoryMinuteRow(m: CategoryMinute): BigtableRow {
     key: `${m.category.replace(/[%#]/g, encodeURIComponent)}#${new Date(m.minuteStartMs).toISOString()}`,
     family: REVENUE_PER_MINUTE_FAMILY,
     cells: [
-      cell("revenue", m.revenue.toFixed(2)),
+      cell("revenue", formatRupees(m.revenuePaise)),
       cell("count", String(m.count)),
       cell("pane", m.timing),
       cell("update", String(m.update)),

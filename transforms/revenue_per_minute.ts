@@ -11,13 +11,15 @@ import { requireForSerialization } from "apache-beam/serialization";
 import { minuteWindowsWithEarlyUpdates } from "../sdk/windowing";
 import { revenueByCategory, type CategoryRevenue } from "./aggregates";
 import type { Transaction } from "./transaction";
+import type { Paise } from "./money";
 
 /** One update of one category's minute. */
 export interface CategoryMinute {
   category: string;
   /** Start of the minute, milliseconds since the epoch (UTC). */
   minuteStartMs: number;
-  revenue: number;
+  /** Revenue in paise (exact). */
+  revenuePaise: Paise;
   count: number;
   /** EARLY (the minute is still open), ON_TIME (the watermark passed it) or LATE (a correction). */
   timing: string;
@@ -66,7 +68,7 @@ export function categoryMinute(
   return {
     category: row.category,
     minuteStartMs: window.start.toNumber(),
-    revenue: row.revenue,
+    revenuePaise: row.revenuePaise,
     count: row.count,
     timing: pane.timing,
     update: pane.index,

@@ -63,7 +63,7 @@ export function topN<Row>(
 export function topChannelsByRevenue(
   n = 5,
 ): beam.PTransform<beam.PCollection<ChannelRevenue>, beam.PCollection<ChannelRevenue[]>> {
-  return beam.withName("topChannelsByRevenue", topN<ChannelRevenue>(n, "revenue", "salesChannel"));
+  return beam.withName("topChannelsByRevenue", topN<ChannelRevenue>(n, "revenuePaise", "salesChannel"));
 }
 
 /** The top `n` (default 5) customer states by units sold, from {@link quantityByState}'s rows. */

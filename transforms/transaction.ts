@@ -1,3 +1,5 @@
+import type { Paise } from "./money";
+
 /**
  * The one typed record every pipeline in this project works on: an e-commerce purchase.
  *
@@ -12,12 +14,12 @@ export interface Transaction {
   userId: string;
   productId: string;
   category: string;
-  /** `Price (Rs.)`: list price of one unit. */
-  price: number;
+  /** `Price (Rs.)`: list price of one unit, in paise (an integer: money is exact). */
+  pricePaise: Paise;
   /** `Discount (%)`: 0 to 100 inclusive. */
   discountPercent: number;
-  /** `Final_Price(Rs.)`: price of one unit after the discount. */
-  finalPrice: number;
+  /** `Final_Price(Rs.)`: price of one unit after the discount, in paise. */
+  finalPricePaise: Paise;
   paymentMethod: string;
   /** Number of units bought (at least 1). */
   quantity: number;
@@ -49,7 +51,7 @@ export const TRANSACTION_COLUMNS = [
 /** One of {@link TRANSACTION_COLUMNS}. */
 export type TransactionColumn = (typeof TRANSACTION_COLUMNS)[number];
 
-/** Revenue of one purchase: final unit price times quantity. */
-export function revenueOf(t: Transaction): number {
-  return t.finalPrice * t.quantity;
+/** Revenue of one purchase in paise: final unit price times quantity (an integer, exact). */
+export function revenueOf(t: Transaction): Paise {
+  return t.finalPricePaise * t.quantity;
 }

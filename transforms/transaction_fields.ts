@@ -7,9 +7,10 @@
  * - text columns take a string or a JSON number (ids are sometimes sent as numbers);
  * - numeric columns take a JSON number or a decimal string with `.` as the decimal point
  *   (`12.50`; not `12,50`, `₹100`, `1e3`, `0x10`);
- * - `Price (Rs.)` and `Final_Price(Rs.)` are at least 0; `Discount (%)` is between 0 and 100;
- * - `Final_Price(Rs.)` equals price × (1 − discount/100) within {@link FINAL_PRICE_TOLERANCE}
- *   (the data carries two decimals; checked only once each of the three is valid on its own);
+ * - `Price (Rs.)` and `Final_Price(Rs.)` are at least 0 and have at most two decimals (they are kept
+ *   as integer paise, see money.ts); `Discount (%)` is between 0 and 100;
+ * - `Final_Price(Rs.)` equals price × (1 − discount/100) within {@link FINAL_PRICE_TOLERANCE_PAISE}
+ *   (one paisa: the data rounds to the paisa; checked only once each of the three is valid on its own);
  * - `Purchase_Date` is `dd-mm-yyyy`, a real calendar date, not before 01-01-1970 (event times and
  *   Bigtable cell timestamps count from the Unix epoch and cannot be negative);
  * - `Purchase_Time` is `HH:MM:SS` on a 24-hour clock; together they give `eventTimeMs` in UTC;
@@ -18,11 +19,12 @@
  */
 import { TRANSACTION_COLUMNS, type Transaction, type TransactionColumn } from "./transaction";
 import type { ParseResult } from "./parse_result";
+import { formatRupees, paiseOfRupees, type Paise } from "./money";
 import { requireForSerialization } from "apache-beam/serialization";
 
-/** Largest accepted difference between `Final_Price(Rs.)` and price × (1 − discount/100). */
-export const FINAL_PRICE_TOLERANCE = 0.01;
-// Absorbs binary floating point error, so that a difference of exactly 0.01 in decimal passes.
+/** Largest accepted difference, in paise, between `Final_Price(Rs.)` and price × (1 − discount/100). */
+export const FINAL_PRICE_TOLERANCE_PAISE = 1;
+// Absorbs binary floating point error in price × (1 − discount/100), so that exactly one paisa passes.
 const FLOAT_SLACK = 1e-9;
 
 const MS_PER_SECOND = 1000;
@@ -54,12 +56,12 @@ export function transactionFromValues(values: readonly unknown[]): ParseResult<T
     const userId = text(values, "User_ID");
     const productId = text(values, "Product_ID");
     const category = text(values, "Category");
-    const price = nonNegative(values, "Price (Rs.)");
+    const pricePaise = paise(values, "Price (Rs.)");
     const discountPercent = decimal(values, "Discount (%)");
     if (discountPercent < 0 || discountPercent > 100) {
       reject("Discount (%)", `Discount (%) must be between 0 and 100, found ${discountPercent}`);
     }
-    const finalPrice = nonNegative(values, "Final_Price(Rs.)");
+    const finalPricePaise = paise(values, "Final_Price(Rs.)");
     const paymentMethod = text(values, "Payment_Method");
     const dayMs = purchaseDateMs(values[COLUMN_INDEX.Purchase_Date]);
     const timeOfDayMs = purchaseTimeMs(values[COLUMN_INDEX.Purchase_Time]);
@@ -70,10 +72,10 @@ export function transactionFromValues(values: readonly unknown[]): ParseResult<T
     const salesChannel = text(values, "Sales_Channel");
     const customerState = text(values, "Customer_State");
     const distributionCenter = text(values, "Distribution_Center");
-    checkFinalPrice(price, discountPercent, finalPrice, values[COLUMN_INDEX["Final_Price(Rs.)"]]);
+    checkFinalPrice(pricePaise, discountPercent, finalPricePaise, values[COLUMN_INDEX["Final_Price(Rs.)"]]);
     return {
       ok: {
-        transactionId, userId, productId, category, price, discountPercent, finalPrice, paymentMethod,
+        transactionId, userId, productId, category, pricePaise, discountPercent, finalPricePaise, paymentMethod,
         quantity, salesChannel, customerState, distributionCenter, eventTimeMs: dayMs + timeOfDayMs,
       },
     };
@@ -114,10 +116,13 @@ function decimal(values: readonly unknown[], column: TransactionColumn): number 
   return amount;
 }
 
-function nonNegative(values: readonly unknown[], column: TransactionColumn): number {
+/** A rupee amount of at least 0 with at most two decimals, as integer paise. */
+function paise(values: readonly unknown[], column: TransactionColumn): Paise {
   const amount = decimal(values, column);
   if (amount < 0) reject(column, `${column} must be at least 0, found ${amount}`);
-  return amount;
+  const exact = paiseOfRupees(amount);
+  if (exact === undefined) reject(column, `${column} must have at most two decimals (whole paise), found ${amount}`);
+  return exact;
 }
 
 // Integers below 2^53 and powers of ten up to 1e22 are exact doubles, so for at most 15 digits one
@@ -205,13 +210,13 @@ function purchaseTimeMs(value: unknown): number {
   return ((hours * 60 + minutes) * 60 + seconds) * MS_PER_SECOND;
 }
 
-function checkFinalPrice(price: number, discountPercent: number, finalPrice: number, written: unknown): void {
-  const expected = price * (1 - discountPercent / 100);
-  if (Math.abs(finalPrice - expected) > FINAL_PRICE_TOLERANCE + FLOAT_SLACK) {
+function checkFinalPrice(pricePaise: Paise, discountPercent: number, finalPricePaise: Paise, written: unknown): void {
+  const expectedPaise = pricePaise * (1 - discountPercent / 100);
+  if (Math.abs(finalPricePaise - expectedPaise) > FINAL_PRICE_TOLERANCE_PAISE + FLOAT_SLACK) {
     reject(
       "Final_Price(Rs.)",
-      `Final_Price(Rs.) must be Price (Rs.) × (1 − Discount (%)/100) = ${Number(expected.toFixed(4))} ` +
-        `within ${FINAL_PRICE_TOLERANCE}, found ${show(written)}`,
+      `Final_Price(Rs.) must be Price (Rs.) × (1 − Discount (%)/100) = ${Number((expectedPaise / 100).toFixed(4))} ` +
+        `within ${formatRupees(FINAL_PRICE_TOLERANCE_PAISE)}, found ${show(written)}`,
     );
   }
 }

@@ -53,19 +53,19 @@ describe("npm run pipeline", () => {
 
     // The printed numbers, against totals computed here from the sample read independently.
     const transactions = independentGoodTransactions();
-    const money = (x: number) => x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    const money = (paise: number) => (paise / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     const sum = (key: (t: Transaction) => string, measure: (t: Transaction) => number) => {
       const totals = new Map<string, number>();
       for (const t of transactions) totals.set(key(t), (totals.get(key(t)) ?? 0) + measure(t));
       return [...totals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     };
-    sum((t) => t.salesChannel, (t) => t.finalPrice * t.quantity)
+    sum((t) => t.salesChannel, (t) => t.finalPricePaise * t.quantity)
       .slice(0, 5)
       .forEach(([channel, revenue], i) => expect(run.stdout).to.match(new RegExp(`${i + 1}\\. ${channel}\\s+${money(revenue)}\\n`)));
     sum((t) => t.customerState, (t) => t.quantity)
       .slice(0, 5)
       .forEach(([state, quantity], i) => expect(run.stdout).to.match(new RegExp(`${i + 1}\\. ${state}\\s+${quantity}\\n`)));
-    for (const [category, revenue] of sum((t) => t.category, (t) => t.finalPrice * t.quantity)) {
+    for (const [category, revenue] of sum((t) => t.category, (t) => t.finalPricePaise * t.quantity)) {
       const count = transactions.filter((t) => t.category === category).length;
       expect(run.stdout).to.contain(`${money(revenue)}  (${count} transactions)`);
     }

@@ -99,14 +99,15 @@ describe("the streaming pipeline on the emulators: Pub/Sub → our runner → Bi
     const byCategory = new Map<string, number>();
     for (const row of rows) {
       const category = decodeURIComponent(row.key.slice(0, row.key.lastIndexOf("#")));
-      const latestRevenue = Number(row.cells.find((c) => c.qualifier === "revenue")!.value);
+      const latestRevenue = Math.round(Number(row.cells.find((c) => c.qualifier === "revenue")!.value) * 100);
       byCategory.set(category, (byCategory.get(category) ?? 0) + latestRevenue);
     }
     const expected = new Map<string, number>();
     for (const t of goodTransactions()) expected.set(t.category, (expected.get(t.category) ?? 0) + revenueOf(t));
     expect([...byCategory.keys()].sort()).to.deep.equal([...expected.keys()].sort());
-    // Each minute's revenue is written with two decimals.
-    for (const [category, revenue] of expected) expect(byCategory.get(category)).to.be.closeTo(revenue, 0.01 * rows.length);
+    // Each minute's revenue is written with two decimals, exactly: the sums of the cells are the paise summed here.
+    for (const [category, revenuePaise] of expected) expect(byCategory.get(category), category).to.equal(revenuePaise);
+    for (const row of rows) expect(row.cells.find((c) => c.qualifier === "revenue")!.value).to.match(/^\d+\.\d\d$/);
   });
 
   it("leaves nothing unacknowledged", async () => {

@@ -50,7 +50,7 @@ function transactionOf(v: (string | number)[]): Transaction {
   const [hours, minutes, seconds] = String(v[9]).split(":").map(Number);
   return {
     transactionId: String(v[0]), userId: String(v[1]), productId: String(v[2]), category: String(v[3]),
-    price: Number(v[4]), discountPercent: Number(v[5]), finalPrice: Number(v[6]), paymentMethod: String(v[7]),
+    pricePaise: Math.round(Number(v[4]) * 100), discountPercent: Number(v[5]), finalPricePaise: Math.round(Number(v[6]) * 100), paymentMethod: String(v[7]),
     quantity: Number(v[10]), salesChannel: String(v[11]), customerState: String(v[12]), distributionCenter: String(v[13]),
     eventTimeMs: Date.UTC(year, month - 1, day, hours, minutes, seconds),
   };

@@ -12,33 +12,34 @@ import {
 import { topChannelsByRevenue, topN, topStatesByQuantity } from "../../transforms/top_n";
 import { directRunner } from "../../runners/direct";
 import { generatedTransactions, VALID_TRANSACTION } from "./transactions";
+import { formatRupees } from "../../transforms/money";
 
 const sale = (changes: Partial<Transaction>): Transaction => ({ ...VALID_TRANSACTION, ...changes });
 
 /** Five purchases whose totals are easy to check by hand. */
 const SALES: Transaction[] = [
-  sale({ transactionId: "1", productId: "P1", distributionCenter: "DC-A", finalPrice: 10, quantity: 1, salesChannel: "Web", customerState: "Goa", category: "Books", paymentMethod: "UPI" }),
-  sale({ transactionId: "2", productId: "P1", distributionCenter: "DC-A", finalPrice: 10, quantity: 3, salesChannel: "Store", customerState: "Goa", category: "Books", paymentMethod: "Card" }),
-  sale({ transactionId: "3", productId: "P1", distributionCenter: "DC-B", finalPrice: 2.5, quantity: 2, salesChannel: "Web", customerState: "Kerala", category: "Toys", paymentMethod: "UPI" }),
-  sale({ transactionId: "4", productId: "P2", distributionCenter: "DC-A", finalPrice: 7, quantity: 1, salesChannel: "Web", customerState: "Delhi", category: "Toys", paymentMethod: "UPI" }),
-  sale({ transactionId: "5", productId: "P2", distributionCenter: "DC-A", finalPrice: 0.1, quantity: 4, salesChannel: "App", customerState: "Delhi", category: "Books", paymentMethod: "Cash" }),
+  sale({ transactionId: "1", productId: "P1", distributionCenter: "DC-A", finalPricePaise: 1000, quantity: 1, salesChannel: "Web", customerState: "Goa", category: "Books", paymentMethod: "UPI" }),
+  sale({ transactionId: "2", productId: "P1", distributionCenter: "DC-A", finalPricePaise: 1000, quantity: 3, salesChannel: "Store", customerState: "Goa", category: "Books", paymentMethod: "Card" }),
+  sale({ transactionId: "3", productId: "P1", distributionCenter: "DC-B", finalPricePaise: 250, quantity: 2, salesChannel: "Web", customerState: "Kerala", category: "Toys", paymentMethod: "UPI" }),
+  sale({ transactionId: "4", productId: "P2", distributionCenter: "DC-A", finalPricePaise: 700, quantity: 1, salesChannel: "Web", customerState: "Delhi", category: "Toys", paymentMethod: "UPI" }),
+  sale({ transactionId: "5", productId: "P2", distributionCenter: "DC-A", finalPricePaise: 10, quantity: 4, salesChannel: "App", customerState: "Delhi", category: "Books", paymentMethod: "Cash" }),
 ];
 
 describe("transforms/aggregates: sales totals per key", () => {
   it("totals revenue and quantity per product and distribution center (seed 000's first)", async () => {
     expectSameElements(await runTransform(salesByProductAndCenter(), SALES), [
-      { productId: "P1", distributionCenter: "DC-A", revenue: 40, quantity: 4 },
-      { productId: "P1", distributionCenter: "DC-B", revenue: 5, quantity: 2 },
-      { productId: "P2", distributionCenter: "DC-A", revenue: 7.4, quantity: 5 },
-    ], { tolerance: 1e-9 });
+      { productId: "P1", distributionCenter: "DC-A", revenuePaise: 4000, quantity: 4 },
+      { productId: "P1", distributionCenter: "DC-B", revenuePaise: 500, quantity: 2 },
+      { productId: "P2", distributionCenter: "DC-A", revenuePaise: 740, quantity: 5 },
+    ]);
   });
 
   it("totals revenue per sales channel", async () => {
     expectSameElements(await runTransform(revenueByChannel(), SALES), [
-      { salesChannel: "Web", revenue: 22 },
-      { salesChannel: "Store", revenue: 30 },
-      { salesChannel: "App", revenue: 0.4 },
-    ], { tolerance: 1e-9 });
+      { salesChannel: "Web", revenuePaise: 2200 },
+      { salesChannel: "Store", revenuePaise: 3000 },
+      { salesChannel: "App", revenuePaise: 40 },
+    ]);
   });
 
   it("totals quantity per customer state", async () => {
@@ -55,23 +56,31 @@ describe("transforms/aggregates: sales totals per key", () => {
       return { byCategory: sales.apply(revenueByCategory()), byPayment: sales.apply(revenueByPaymentMethod()) };
     });
     expectSameElements(out.byCategory, [
-      { category: "Books", revenue: 40.4, count: 3 },
-      { category: "Toys", revenue: 12, count: 2 },
-    ], { tolerance: 1e-9 });
+      { category: "Books", revenuePaise: 4040, count: 3 },
+      { category: "Toys", revenuePaise: 1200, count: 2 },
+    ]);
     expectSameElements(out.byPayment, [
-      { paymentMethod: "UPI", revenue: 22, count: 3 },
-      { paymentMethod: "Card", revenue: 30, count: 1 },
-      { paymentMethod: "Cash", revenue: 0.4, count: 1 },
-    ], { tolerance: 1e-9 });
+      { paymentMethod: "UPI", revenuePaise: 2200, count: 3 },
+      { paymentMethod: "Card", revenuePaise: 3000, count: 1 },
+      { paymentMethod: "Cash", revenuePaise: 40, count: 1 },
+    ]);
   });
 
-  it("agrees with a plain loop over 20k generated transactions", async () => {
+  it("sums money exactly: 100 000 purchases of 0.10 are 10000.00, in any bundling", async () => {
+    // In floating-point rupees, 0.1 added 100 000 times is 10000.000000018848: a drift money must not have.
+    const dimes = Array.from({ length: 100_000 }, (_, i) => sale({ transactionId: `D${i}`, finalPricePaise: 10, quantity: 1 }));
+    const [row] = await runTransform(revenueByCategory(), dimes, { runner: directRunner({ bundleSize: 777 }) });
+    expect(row.revenuePaise).to.equal(1_000_000);
+    expect(formatRupees(row.revenuePaise)).to.equal("10000.00");
+  });
+
+  it("agrees exactly with a plain loop over 20k generated transactions", async () => {
     const transactions = generatedTransactions(20_000);
-    const expected = new Map<string, { revenue: number; quantity: number }>();
+    const expected = new Map<string, { revenuePaise: number; quantity: number }>();
     for (const t of transactions) {
       const key = `${t.productId}|${t.distributionCenter}`;
-      const total = expected.get(key) ?? { revenue: 0, quantity: 0 };
-      total.revenue += t.finalPrice * t.quantity;
+      const total = expected.get(key) ?? { revenuePaise: 0, quantity: 0 };
+      total.revenuePaise += t.finalPricePaise * t.quantity;
       total.quantity += t.quantity;
       expected.set(key, total);
     }
@@ -82,20 +91,20 @@ describe("transforms/aggregates: sales totals per key", () => {
         const [productId, distributionCenter] = key.split("|");
         return { productId, distributionCenter, ...total };
       }),
-      { tolerance: 1e-6 },
     );
+    for (const row of rows) expect(Number.isSafeInteger(row.revenuePaise), `${row.productId}: ${row.revenuePaise}`).to.equal(true);
   });
 });
 
 describe("transforms/top_n: leaderboards over aggregate rows", () => {
   const channels = [
-    { salesChannel: "Web", revenue: 50 },
-    { salesChannel: "Store", revenue: 70 },
-    { salesChannel: "App", revenue: 50 },
-    { salesChannel: "Kiosk", revenue: 10 },
-    { salesChannel: "Call Center", revenue: 50 },
-    { salesChannel: "Marketplace", revenue: 90 },
-    { salesChannel: "Fair", revenue: 5 },
+    { salesChannel: "Web", revenuePaise: 50 },
+    { salesChannel: "Store", revenuePaise: 70 },
+    { salesChannel: "App", revenuePaise: 50 },
+    { salesChannel: "Kiosk", revenuePaise: 10 },
+    { salesChannel: "Call Center", revenuePaise: 50 },
+    { salesChannel: "Marketplace", revenuePaise: 90 },
+    { salesChannel: "Fair", revenuePaise: 5 },
   ];
 
   it("ranks the top 5 channels by revenue, ties broken by name", async () => {
@@ -110,15 +119,15 @@ describe("transforms/top_n: leaderboards over aggregate rows", () => {
   });
 
   it("gives the same ranking whatever the input order and bundling (ties broken by every key field)", async () => {
-    type Row = { productId: string; distributionCenter: string; revenue: number };
+    type Row = { productId: string; distributionCenter: string; revenuePaise: number };
     const rows: Row[] = [
-      { productId: "P2", distributionCenter: "DC-A", revenue: 5 },
-      { productId: "P1", distributionCenter: "DC-B", revenue: 5 },
-      { productId: "P1", distributionCenter: "DC-A", revenue: 5 },
-      { productId: "P3", distributionCenter: "DC-A", revenue: 6 },
-      { productId: "P0", distributionCenter: "DC-A", revenue: 1 },
+      { productId: "P2", distributionCenter: "DC-A", revenuePaise: 5 },
+      { productId: "P1", distributionCenter: "DC-B", revenuePaise: 5 },
+      { productId: "P1", distributionCenter: "DC-A", revenuePaise: 5 },
+      { productId: "P3", distributionCenter: "DC-A", revenuePaise: 6 },
+      { productId: "P0", distributionCenter: "DC-A", revenuePaise: 1 },
     ];
-    const rank = () => topN<Row>(3, "revenue", ["productId", "distributionCenter"]);
+    const rank = () => topN<Row>(3, "revenuePaise", ["productId", "distributionCenter"]);
     // Bundles of 2 make the runner combine partial top-3s, exercising mergeAccumulators.
     const out = await runPipeline(
       (root) => ({
@@ -133,6 +142,6 @@ describe("transforms/top_n: leaderboards over aggregate rows", () => {
   });
 
   it("refuses a count that is not a whole number of at least 1", () => {
-    expect(() => topN(0, "revenue", "salesChannel")).to.throw("at least 1");
+    expect(() => topN(0, "revenuePaise", "salesChannel")).to.throw("at least 1");
   });
 });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { categoryMinuteRow } from "../../transforms/category_minute_row";
 
 describe("transforms/category_minute_row: the aggregate's Bigtable rows", () => {
-  const minute = { category: "Home & Kitchen", minuteStartMs: Date.UTC(2024, 4, 1, 10, 30), revenue: 1234.5, count: 3, timing: "EARLY", update: 0 };
+  const minute = { category: "Home & Kitchen", minuteStartMs: Date.UTC(2024, 4, 1, 10, 30), revenuePaise: 123_450, count: 3, timing: "EARLY", update: 0 };
 
   it("keys a category's minutes in time order, every pane at the minute's cell timestamp", () => {
     const row = categoryMinuteRow(minute);
@@ -18,7 +18,7 @@ describe("transforms/category_minute_row: the aggregate's Bigtable rows", () => 
 
   it("a later pane of the same minute writes the same key and cell timestamps (it overwrites)", () => {
     const early = categoryMinuteRow(minute);
-    const onTime = categoryMinuteRow({ ...minute, revenue: 2000, count: 4, timing: "ON_TIME", update: 1 });
+    const onTime = categoryMinuteRow({ ...minute, revenuePaise: 200_000, count: 4, timing: "ON_TIME", update: 1 });
     expect(onTime.key).to.equal(early.key);
     expect(onTime.cells.map((c) => c.timestampMicros)).to.deep.equal(early.cells.map((c) => c.timestampMicros));
   });

@@ -9,10 +9,10 @@ import { generatedTransactions } from "./transactions";
 
 const MINUTE = 60_000;
 
-/** A transaction of `category` at event time `at` with a revenue of `revenue`. */
-function purchase(id: number, category: string, revenue: number, at: number): Transaction {
+/** A transaction of `category` at event time `at` with a revenue of `revenuePaise`. */
+function purchase(id: number, category: string, revenuePaise: number, at: number): Transaction {
   const t = generatedTransactions(1)[0];
-  return { ...t, transactionId: `T${id}`, category, finalPrice: revenue, price: revenue, discountPercent: 0, quantity: 1, eventTimeMs: at };
+  return { ...t, transactionId: `T${id}`, category, finalPricePaise: revenuePaise, pricePaise: revenuePaise, discountPercent: 0, quantity: 1, eventTimeMs: at };
 }
 const arriving = (t: Transaction) => ({ value: t, timestamp: t.eventTimeMs });
 
@@ -30,19 +30,19 @@ describe("transforms/revenue_per_minute: the dashboard aggregate", () => {
       runner: directRunner(),
     })) as CategoryMinute[];
     const books = rows.filter((r) => r.category === "Books" && r.minuteStartMs === 0);
-    expect(books.map((r) => [r.timing, r.update, r.revenue, r.count])).to.deep.equal([
+    expect(books.map((r) => [r.timing, r.update, r.revenuePaise, r.count])).to.deep.equal([
       ["EARLY", 0, 10, 1],
       ["EARLY", 1, 30, 2],
       ["ON_TIME", 2, 30, 2],
       ["LATE", 3, 130, 3],
     ]);
     const toys = rows.filter((r) => r.category === "Toys");
-    expect(toys.map((r) => [r.timing, r.revenue])).to.deep.equal([
+    expect(toys.map((r) => [r.timing, r.revenuePaise])).to.deep.equal([
       ["EARLY", 5],
       ["ON_TIME", 5],
     ]);
     const nextMinute = rows.filter((r) => r.minuteStartMs === MINUTE);
-    expect(nextMinute.map((r) => [r.category, r.timing, r.revenue])).to.deep.equal([
+    expect(nextMinute.map((r) => [r.category, r.timing, r.revenuePaise])).to.deep.equal([
       ["Books", "EARLY", 1],
       ["Books", "ON_TIME", 1],
     ]);
@@ -60,6 +60,6 @@ describe("transforms/revenue_per_minute: the dashboard aggregate", () => {
     }
     expect(rows.every((r) => r.timing === "ON_TIME")).to.equal(true);
     expect(rows.length).to.equal(expected.size);
-    for (const r of rows) expect(r.revenue).to.be.closeTo(expected.get(`${r.category}@${r.minuteStartMs}`)!, 1e-6);
+    for (const r of rows) expect(r.revenuePaise).to.equal(expected.get(`${r.category}@${r.minuteStartMs}`)!);
   });
 });

@@ -25,9 +25,9 @@ export const VALID_TRANSACTION: Transaction = {
   userId: "005258a0",
   productId: "8235030767923",
   category: "Books",
-  price: 100,
+  pricePaise: 10_000,
   discountPercent: 10,
-  finalPrice: 90,
+  finalPricePaise: 9_000,
   paymentMethod: "UPI",
   quantity: 2,
   salesChannel: "Web",
@@ -61,16 +61,16 @@ export function generatedTransactions(count: number): Transaction[] {
   const states = ["Delhi", "Gujarat", "Kerala", "Punjab", "Tamil Nadu", "Goa", "Bihar"];
   const payments = ["UPI", "Credit Card", "Cash on Delivery"];
   return Array.from({ length: count }, (_, i): Transaction => {
-    const price = 50 + ((i * 37) % 1000) + 0.25;
+    const pricePaise = (50 + ((i * 37) % 1000)) * 100 + 25;
     const discountPercent = (i * 7) % 50;
     return {
       transactionId: `T${String(i).padStart(12, "0")}`,
       userId: `u${Math.floor(i / 2) % 997}`,
       productId: `P${i % 50}`,
       category: categories[i % categories.length],
-      price,
+      pricePaise,
       discountPercent,
-      finalPrice: price * (1 - discountPercent / 100),
+      finalPricePaise: Math.round(pricePaise * (1 - discountPercent / 100)),
       paymentMethod: payments[i % payments.length],
       quantity: 1 + (i % 5),
       salesChannel: channels[(i * 3) % channels.length],
