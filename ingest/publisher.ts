@@ -26,6 +26,8 @@ export interface IngestOptions {
   eventTime?: "row" | "now";
   /** Called now and then with the counts so far. */
   onProgress?: (counts: IngestCounts) => void;
+  /** Stops publishing (what was sent stays sent); the counts say how far it got. */
+  signal?: AbortSignal;
 }
 
 /** What was published. */
@@ -52,8 +54,10 @@ export async function ingest(options: IngestOptions): Promise<IngestCounts> {
   try {
     for (const input of options.inputs) {
       const format = input.endsWith(".csv") ? "csv" : "jsonl";
+      if (options.signal?.aborted) break;
       await forEachLineChunk(input, async (lines) => {
         for (const line of lines) {
+          if (options.signal?.aborted) break;
           const message = rowMessage(line, format);
           if (message === undefined) continue;
           if (options.eventTime === "now") message.attributes[EVENT_TIME_ATTRIBUTE] = String(Date.now());

@@ -17,24 +17,43 @@ import { closeBigtableClients, formatRowsLikeCbt, readRows, type ReadRow } from 
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
 import { streamingPipeline, type StreamingJob } from "./streaming";
 import type { PipelineOptions } from "./options";
+import { runEnd, type RunEnd } from "./run_end";
+import { paiseOfRupees, type Paise } from "../transforms/money";
 
 const TOPIC = "transacoes-demo";
-const SUBSCRIPTION = "transacoes-demo-pipeline";
+/** The subscription the demo reads (messages left unread stay there). */
+export const DEMO_SUBSCRIPTION = "transacoes-demo-pipeline";
 
-/** What the demo found out, for the summary. */
+/** What the demo found out, for the summary: every figure counts this run only. */
 export interface DemoSummary {
   published: IngestCounts;
+  /** Messages the job read from the subscription. */
+  read: number;
+  /** Messages the job acknowledged: everything they produced was written. */
+  acknowledged: number;
   valid: number;
   deadLetters: number;
+  /** From the job's start to its end. */
   seconds: number;
+  /** Why the job stopped (see run_end.ts). */
+  ended: RunEnd;
   ackLatencyP50Ms: number;
   ackLatencyP99Ms: number;
   /** Valid transactions too late for their minute's aggregate (their rows are still written). */
   droppedLate: number;
   /** Three transaction rows as `cbt read` prints them. */
   sampleRows: string;
-  /** The per-minute aggregate's rows, summed per category. */
-  revenueByCategory: { category: string; revenue: number; count: number }[];
+  /** The per-minute aggregate's rows of this run's minutes, summed per category. */
+  revenueByCategory: CategoryTotal[];
+  /** Which emulators the demo started (and stopped), and which it reused (and left running). */
+  emulators: { started: string[]; reused: string[] };
+}
+
+/** Revenue and transactions of one category. */
+export interface CategoryTotal {
+  category: string;
+  revenuePaise: Paise;
+  count: number;
 }
 
 /** The emulators the demo needs that this machine lacks, as lines to print (empty: all there). */
@@ -55,30 +74,40 @@ export async function runDemo(
     say(`emulators: Pub/Sub at ${emulators.env.PUBSUB_EMULATOR_HOST}, Bigtable at ${emulators.env.BIGTABLE_EMULATOR_HOST}`);
     await createTopicAndSubscription(options.project);
 
-    const job: StreamingJob = { ...options, subscription: SUBSCRIPTION, createTables: true };
+    const job: StreamingJob = { ...options, subscription: DEMO_SUBSCRIPTION, createTables: true };
     const started = Date.now();
+    // This run's per-minute aggregate is the rows of the minutes it ran in: event time is publish time.
+    const firstMinuteMs = Math.floor(started / 60_000) * 60_000;
     const result = (await directRunner({ bundleSize: options.bundleSize, handleSignals: true }).runAsync(
       streamingPipeline(job),
     )) as DirectPipelineResult;
     // A live stream made of the sample (seed 004's emulation): event time = publish time, so the
     // per-minute dashboard shows the minutes of this run. The rows keep their own dates.
-    const published = await ingest({ inputs: options.inputs!, topic: TOPIC, projectId: options.project, eventTime: "now" });
+    // Publishing stops when the job stops early (Ctrl-C): what was not published is not "left unread".
+    const publishing = new AbortController();
+    const jobEnded = result.waitUntilFinish().finally(() => publishing.abort());
+    const published = await ingest({ inputs: options.inputs!, topic: TOPIC, projectId: options.project, eventTime: "now", signal: publishing.signal });
     say(`published ${published.published} messages (${published.invalid} of them bad rows, on purpose) in ${published.seconds.toFixed(1)} s`);
     await untilEveryMessageRead(result, published.published, progress);
+    await jobEnded;
     const counters = await result.counters();
     const source = Object.values(result.progress().sources)[0] ?? {};
     const seconds = (Date.now() - started) / 1000;
     const bigtable = { projectId: options.project, instanceId: options.instance };
     return {
       published,
+      read: result.progress().sourceElements,
+      acknowledged: source.acknowledged ?? 0,
       valid: counters.valid ?? 0,
       deadLetters: counters.deadLetters ?? 0,
       seconds,
+      ended: runEnd(result.drainReason(), `all ${published.published} published messages read`),
       ackLatencyP50Ms: source.ackLatencyP50Ms,
       ackLatencyP99Ms: source.ackLatencyP99Ms,
       droppedLate: counters.droppedDueToLateness ?? 0,
       sampleRows: formatRowsLikeCbt(await readRows({ ...bigtable, tableId: options.table, limit: 3 })),
-      revenueByCategory: perCategory(await readRows({ ...bigtable, tableId: options.aggregateTable })),
+      revenueByCategory: perCategory(await readRows({ ...bigtable, tableId: options.aggregateTable }), firstMinuteMs),
+      emulators: { started: Object.keys(emulators.pids), reused: Object.keys(emulators.endpoints).filter((e) => !(e in emulators.pids)) },
     };
   } finally {
     await closeBigtableClients();
@@ -92,14 +121,14 @@ async function createTopicAndSubscription(projectId: string): Promise<void> {
   try {
     const [topicExists] = await pubsub.topic(TOPIC).exists();
     if (!topicExists) await pubsub.createTopic(TOPIC);
-    const [subscriptionExists] = await pubsub.subscription(SUBSCRIPTION).exists();
-    if (!subscriptionExists) await pubsub.topic(TOPIC).createSubscription(SUBSCRIPTION, { ackDeadlineSeconds: 60 });
+    const [subscriptionExists] = await pubsub.subscription(DEMO_SUBSCRIPTION).exists();
+    if (!subscriptionExists) await pubsub.topic(TOPIC).createSubscription(DEMO_SUBSCRIPTION, { ackDeadlineSeconds: 60 });
   } finally {
     await pubsub.close();
   }
 }
 
-/** Drains the job once it has read `published` messages, and waits for it to end. */
+/** Drains the job once it has read `published` messages (the reason {@link runEnd} knows), and waits for it to end. */
 async function untilEveryMessageRead(result: DirectPipelineResult, published: number, progress?: (line: string) => void): Promise<void> {
   const ticker = setInterval(() => {
     const p = result.progress();
@@ -121,17 +150,23 @@ function bar(done: number, total: number): string {
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
-/** Latest pane of each (category, minute) summed per category. */
-function perCategory(rows: ReadRow[]): { category: string; revenue: number; count: number }[] {
-  const totals = new Map<string, { revenue: number; count: number }>();
+/**
+ * Latest pane of each (category, minute) from `firstMinuteMs` on, summed per category: this run's
+ * minutes only. Rows of earlier runs against the same emulators are older minutes; a minute this run
+ * shares with an earlier one holds this run's total, since the latest pane overwrites the cell.
+ */
+function perCategory(rows: ReadRow[], firstMinuteMs: number): CategoryTotal[] {
+  const totals = new Map<string, { revenuePaise: Paise; count: number }>();
   for (const row of rows) {
-    const category = decodeURIComponent(row.key.slice(0, row.key.lastIndexOf("#")));
+    const separator = row.key.lastIndexOf("#");
+    if (Date.parse(row.key.slice(separator + 1)) < firstMinuteMs) continue;
+    const category = decodeURIComponent(row.key.slice(0, separator));
     // Cells come newest first: the first of each qualifier is the latest pane.
     const latest = (q: string) => Number(row.cells.find((c) => c.qualifier === q)?.value ?? 0);
-    const t = totals.get(category) ?? { revenue: 0, count: 0 };
-    t.revenue += latest("revenue");
+    const t = totals.get(category) ?? { revenuePaise: 0, count: 0 };
+    t.revenuePaise += paiseOfRupees(latest("revenue")) ?? NaN;
     t.count += latest("count");
     totals.set(category, t);
   }
-  return [...totals].map(([category, t]) => ({ category, ...t })).sort((a, b) => b.revenue - a.revenue);
+  return [...totals].map(([category, t]) => ({ category, ...t })).sort((a, b) => b.revenuePaise - a.revenuePaise);
 }

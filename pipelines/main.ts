@@ -11,7 +11,8 @@ import { runBatch } from "./batch";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand } from "../cli/command_line";
-import { missingForDemo, runDemo, type DemoSummary } from "./demo";
+import { missingForDemo, runDemo } from "./demo";
+import { formatDemoSummary } from "./summary";
 import { streamingPipeline } from "./streaming";
 
 const SAMPLE = ["fixtures/sample/transactions.csv", "fixtures/sample/transactions.jsonl"];
@@ -55,39 +56,6 @@ async function streaming(options: PipelineOptions): Promise<void> {
   );
   const counters = await result.counters();
   say(`done: ${result.progress().sourceElements} messages read, ${counters.valid ?? 0} valid, ${counters.deadLetters ?? 0} dead letters (${result.drainReason() ?? "sources finished"})`);
-}
-
-function formatDemoSummary(s: DemoSummary, options: PipelineOptions): string {
-  const money = (x: number) => x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  const cbt = `cbt -project ${options.project} -instance ${options.instance}`;
-  return [
-    "",
-    "summary",
-    `  published       ${s.published.published} messages (${s.published.valid} valid rows, ${s.published.invalid} bad rows)`,
-    `  valid           ${s.valid} → Bigtable ${options.table} (and ${options.aggregateTable}, per category per minute)`,
-    `  dead letters    ${s.deadLetters} → ${describeTarget(options)}`,
-    `  rows written    ${s.valid}`,
-    `  throughput      ${Math.round(s.published.published / s.seconds)} messages/s end to end (${s.seconds.toFixed(1)} s)`,
-    `  latency         p50 ${s.ackLatencyP50Ms} ms, p99 ${s.ackLatencyP99Ms} ms (publish → every row written and the message acknowledged)`,
-    "",
-    `three rows of ${options.table}, as \`cbt read\` shows them:`,
-    s.sampleRows.trimEnd(),
-    "",
-    `revenue per category (sum of the per-minute aggregate${s.droppedLate ? `; ${s.droppedLate} transactions too late for it` : ""}):`,
-    ...s.revenueByCategory.map((c) => `  ${c.category.padEnd(16)} ${money(c.revenue).padStart(16)}  (${c.count} transactions)`),
-    "",
-    "look further (the demo stopped its emulators; keep them up to look):",
-    "  npm run emulators                      # in another terminal; then export the two variables it prints",
-    "  npm run pipeline                       # reuses those emulators, which keep the rows",
-    `  ${cbt} read ${options.table} count=3`,
-    `  ${cbt} count ${options.table}`,
-    `  npm run rows -- --table ${options.table} --limit 5`,
-  ].join("\n");
-}
-
-function describeTarget(options: PipelineOptions): string {
-  const t = options.deadLetter;
-  return t.kind === "files" ? `files ${t.prefix}-*.jsonl` : t.kind === "pubsub" ? `Pub/Sub topic ${t.topic}` : `Bigtable table ${t.table}`;
 }
 
 runCommand(main, helpText, "pipeline");
