@@ -1,35 +1,47 @@
 /**
  * What every command line of this project does alike: parse flags strictly (an unknown or malformed
- * flag is a usage error), and end the process the same way — usage errors print the message and the
- * help and exit 2, failures print what failed and exit 1.
+ * flag is a usage error), and end the process the same way — a user's mistake (a flag, an input
+ * that is not there, a topic that does not exist, a missing emulator variable) prints one line and
+ * exits 2; a failure prints what failed and exits 1. Stacks only with `--verbose` or `DEBUG` set.
  */
 import { parseArgs, type ParseArgsConfig } from "util";
 
-/** A usage mistake: reported with the help, exit code 2. */
+/** A user's mistake: one line saying what and how to fix it, exit code 2. */
 export class UsageError extends Error {}
 
 type StrictConfig<O> = { args: string[]; options: O; strict: true; allowPositionals: false };
 
-/** `parseArgs` in strict mode, with its errors as {@link UsageError}s. */
+/** The flag every command takes: stacks of failures (also with `DEBUG` set). */
+const VERBOSE = { verbose: { type: "boolean" } } as const;
+
+/** `parseArgs` in strict mode, with `--verbose` added and its errors as {@link UsageError}s. */
 export function parseFlags<O extends NonNullable<ParseArgsConfig["options"]>>(
   argv: string[],
   options: O,
-): ReturnType<typeof parseArgs<StrictConfig<O>>>["values"] {
+): ReturnType<typeof parseArgs<StrictConfig<O & typeof VERBOSE>>>["values"] {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: argv, options: { ...options, ...VERBOSE }, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(`${(error as Error).message.split("\n")[0]} (--help lists the flags)`);
   }
 }
 
+/** Whether failures show their stack: `--verbose` on the command line, or `DEBUG` set. */
+export function verbose(argv: readonly string[] = process.argv): boolean {
+  return argv.includes("--verbose") || Boolean(process.env.DEBUG);
+}
+
 /** Runs a command's `main`, ending the process as described above; `what` names it in failures. */
-export function runCommand(main: () => Promise<void>, help: () => string, what: string): void {
+export function runCommand(main: () => Promise<void>, what: string): void {
   main().catch((error: unknown) => {
+    const stack = error instanceof Error && verbose() ? `\n${error.stack}` : "";
     if (error instanceof UsageError) {
-      process.stderr.write(`error: ${error.message}\n\n${help()}`);
+      process.stderr.write(`error: ${error.message}${stack}\n`);
       process.exit(2);
     }
-    process.stderr.write(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const message = error instanceof Error ? error.message : String(error);
+    const hint = error instanceof Error && !stack ? "\n(the stack: run again with --verbose, or DEBUG=1)" : "";
+    process.stderr.write(`${what} failed: ${message}${stack}${hint}\n`);
     process.exit(1);
   });
 }

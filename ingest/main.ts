@@ -4,16 +4,20 @@
  */
 import { parseFlags, runCommand, UsageError } from "../cli/command_line";
 import { ingest, type IngestCounts } from "./publisher";
+import { newPubSub } from "../io/pubsub_client";
+import { INPUT_FORMATS, InputError, resolveInput, type InputFormat } from "../io/files/input_format";
 
 const HELP = `Usage: npm run ingest -- --input FILE [--input FILE …] --topic TOPIC [flags]
 
-  --input FILE          a CSV (.csv) or JSON-lines file to publish, one message per row (repeatable)
+  --input FILE          a CSV (.csv) or JSON-lines (.jsonl) file or glob to publish, one message per row (repeatable)
+  --format FORMAT       csv or jsonl: the format of every --input           (default: by extension)
   --topic TOPIC         the Pub/Sub topic                                       (required)
   --project ID          the project                                             (default: local-project)
   --rate N              messages per second; 0 = as fast as possible            (default: 0)
   --replay-speed X      pace by the rows' event times, X times real time        (default: off)
   --event-time WHICH    row: each row's own event time; now: the publish time (a live stream)  (default: row)
   --create-topic        create the topic if it does not exist
+  --verbose             print the stack of a failure (so does DEBUG=1)
   --help                this text
 
 Against the emulator, set PUBSUB_EMULATOR_HOST (npm run emulators prints it).
@@ -22,6 +26,7 @@ Against the emulator, set PUBSUB_EMULATOR_HOST (npm run emulators prints it).
 function options(argv: string[]) {
   const values = parseFlags(argv, {
         input: { type: "string", multiple: true },
+        format: { type: "string" },
         topic: { type: "string" },
         project: { type: "string", default: "local-project" },
         rate: { type: "string", default: "0" },
@@ -39,7 +44,48 @@ function options(argv: string[]) {
   if (replaySpeed !== undefined && !(replaySpeed > 0)) throw new UsageError(`--replay-speed must be a number > 0, got '${values["replay-speed"]}'`);
   const eventTime = values["event-time"] as "row" | "now";
   if (eventTime !== "row" && eventTime !== "now") throw new UsageError(`--event-time must be row or now, got '${eventTime}'`);
-  return { inputs: values.input, topic: values.topic, projectId: values.project!, rate, replaySpeed, createTopic: values["create-topic"], eventTime };
+  const format = values.format as InputFormat | undefined;
+  if (format !== undefined && !INPUT_FORMATS.includes(format)) throw new UsageError(`--format must be ${INPUT_FORMATS.join(" or ")}, got '${format}'`);
+  return { inputs: inputFiles(values.input, format), format, topic: values.topic, projectId: values.project!, rate, replaySpeed, createTopic: values["create-topic"], eventTime };
+}
+
+/** The files the patterns name, checked (exist, are text, known format); a bad one is a usage error. */
+function inputFiles(patterns: string[], format: InputFormat | undefined): string[] {
+  try {
+    return patterns.flatMap((pattern) => resolveInput(pattern, format).files);
+  } catch (error) {
+    throw error instanceof InputError ? new UsageError(error.message) : error;
+  }
+}
+
+/**
+ * Fails with a usage error before anything is published when the topic is missing (naming it and
+ * the fix) or when there is nowhere to publish: no emulator variable and no Google credentials.
+ */
+/** gRPC's status for a malformed request, here a topic name Pub/Sub refuses. */
+const INVALID_ARGUMENT = 3;
+
+async function checkTopic(topicName: string, projectId: string, create: boolean): Promise<void> {
+  const pubsub = newPubSub(projectId);
+  const where = process.env.PUBSUB_EMULATOR_HOST ? `the Pub/Sub emulator at ${process.env.PUBSUB_EMULATOR_HOST}` : "Google Cloud Pub/Sub";
+  try {
+    const [exists] = await pubsub.topic(topicName).exists();
+    if (!exists && !create) {
+      throw new UsageError(`topic '${topicName}' does not exist in project ${projectId} (${where}); create it with --create-topic, or name an existing one`);
+    }
+  } catch (error) {
+    if (!process.env.PUBSUB_EMULATOR_HOST && /default credentials/i.test((error as Error).message)) {
+      throw new UsageError(
+        "PUBSUB_EMULATOR_HOST is not set and no Google credentials were found: for the emulator, run `npm run emulators` " +
+          "in another shell and export the PUBSUB_EMULATOR_HOST line it prints; for Google Cloud, run `gcloud auth application-default login`",
+      );
+    }
+    if ((error as { code?: number }).code === INVALID_ARGUMENT) throw new UsageError(`--topic ${topicName}: ${(error as Error).message}`);
+    throw error;
+  } finally {
+    // Without credentials, closing the never-connected client fails the same way; the error above says it.
+    await pubsub.close().catch(() => undefined);
+  }
 }
 
 function progressLine(c: IngestCounts): string {
@@ -52,10 +98,11 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  await checkTopic(opts.topic, opts.projectId, opts.createTopic);
   const live = process.stderr.isTTY;
   const counts = await ingest({ ...opts, onProgress: live ? (c) => process.stderr.write(`\r${progressLine(c)}`) : undefined });
   if (live) process.stderr.write("\n");
   process.stdout.write(`${progressLine(counts)} to ${opts.topic}\n`);
 }
 
-runCommand(main, () => HELP, "ingest");
+runCommand(main, "ingest");

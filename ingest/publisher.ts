@@ -6,11 +6,14 @@
 import type { Topic } from "@google-cloud/pubsub";
 import { newPubSub } from "../io/pubsub_client";
 import { forEachLineChunk } from "../io/text_files";
+import { formatByExtension, type InputFormat } from "../io/files/input_format";
 import { EVENT_TIME_ATTRIBUTE, rowMessage, type RowMessage } from "./messages";
 
 /** What to publish and how fast. */
 export interface IngestOptions {
   inputs: string[];
+  /** The format of every input; default: each by its extension (io/files/input_format.ts). */
+  format?: InputFormat;
   topic: string;
   projectId: string;
   /** Messages per second; 0 = as fast as possible (default). */
@@ -53,7 +56,7 @@ export async function ingest(options: IngestOptions): Promise<IngestCounts> {
   let lastProgress = 0;
   try {
     for (const input of options.inputs) {
-      const format = input.endsWith(".csv") ? "csv" : "jsonl";
+      const format = options.format ?? formatByExtension(input);
       if (options.signal?.aborted) break;
       await forEachLineChunk(input, async (lines) => {
         for (const line of lines) {

@@ -19,6 +19,7 @@ Prints rows of a Bigtable table from the emulator (BIGTABLE_EMULATOR_HOST), as \
   --prefix=TEXT      only rows whose key starts with TEXT   (default: none)
   --project=ID       the project                            (default: ${DEFAULT_PROJECT_ID})
   --instance=ID      the instance                           (default: ${DEFAULT_INSTANCE_ID})
+  --verbose          print the stack of a failure (so does DEBUG=1)
   --help             this text
 
 Start the emulators with \`npm run emulators\` and export the BIGTABLE_EMULATOR_HOST line it prints.
@@ -52,9 +53,9 @@ async function emulatorEndpoint(): Promise<string> {
     process.stderr.write(`note: BIGTABLE_EMULATOR_HOST is not set; using the emulator answering on ${GCLOUD_DEFAULT_EMULATOR}\n`);
     return GCLOUD_DEFAULT_EMULATOR;
   }
-  throw new Error(
-    `BIGTABLE_EMULATOR_HOST is not set, and no Bigtable emulator answers on ${GCLOUD_DEFAULT_EMULATOR} (gcloud's default).\n` +
-      `Start one with \`npm run emulators\` in another shell, run the \`export BIGTABLE_EMULATOR_HOST=…\` line it prints here, and try again.`,
+  throw new UsageError(
+    `BIGTABLE_EMULATOR_HOST is not set, and no Bigtable emulator answers on ${GCLOUD_DEFAULT_EMULATOR} (gcloud's default): ` +
+      `start one with \`npm run emulators\` in another shell, run the \`export BIGTABLE_EMULATOR_HOST=…\` line it prints here, and try again`,
   );
 }
 
@@ -73,4 +74,4 @@ async function main(): Promise<void> {
   }
 }
 
-runCommand(main, () => HELP, "npm run rows");
+runCommand(main, "npm run rows");

@@ -28,6 +28,7 @@ import {
 } from "../transforms/aggregates";
 import { topChannelsByRevenue, topStatesByQuantity } from "../transforms/top_n";
 import type { Transaction } from "../transforms/transaction";
+import type { InputFormat, ResolvedInput } from "../io/files/input_format";
 
 /** What the batch ETL computes. */
 export interface BatchReport {
@@ -56,12 +57,21 @@ function writeOutputs(
   }
 }
 
+/** Valid transactions and dead letters, as every parser gives them. */
+type Parsed = { valid: beam.PCollection<Transaction>; deadLetter: beam.PCollection<DeadLetter> };
+
+/** How each input format is read and parsed: the one place a new format plugs in. */
+const READERS: Record<InputFormat, (files: string[]) => beam.PTransform<beam.Root, Parsed>> = {
+  csv: (files) => (root: beam.Root) => root.apply(readTextLines(files)).apply(parseCsvTransactions()),
+  jsonl: (files) => (root: beam.Root) => root.apply(readTextLines(files)).apply(parseJsonTransactions()),
+};
+
 /**
- * Runs the batch ETL over CSV (`.csv`) and JSON-lines (any other extension) files. With `outputDir`,
- * also writes what the streaming pipeline writes to Bigtable, as JSON-lines files there: the
- * transaction rows (`transacoes-*.jsonl`), the dead letters and each aggregate.
+ * Runs the batch ETL over resolved inputs (io/files/input_format.ts: CSV or JSON lines). With
+ * `outputDir`, also writes what the streaming pipeline writes to Bigtable, as JSON-lines files there:
+ * the transaction rows (`transacoes-*.jsonl`), the dead letters and each aggregate.
  */
-export async function runBatch(inputs: string[], runner: Runner, outputDir?: string): Promise<BatchReport> {
+export async function runBatch(inputs: ResolvedInput[], runner: Runner, outputDir?: string): Promise<BatchReport> {
   const ids = {
     valid: openCollection("valid"),
     deadLetters: openCollection("deadLetters"),
@@ -74,10 +84,7 @@ export async function runBatch(inputs: string[], runner: Runner, outputDir?: str
   const into = (id: string, name: string) => beam.withName(`report(${name})`, (x: unknown) => collect(id, x));
   const start = process.hrtime.bigint();
   await runner.run((root) => {
-    const parsed = inputs.map((file, i) => {
-      const lines = root.apply(beam.withName(`read[${i}]`, readTextLines(file)));
-      return lines.apply(beam.withName(`parse[${i}]`, file.endsWith(".csv") ? parseCsvTransactions() : parseJsonTransactions()));
-    });
+    const parsed = inputs.map((input, i) => root.apply(beam.withName(`read[${i}](${input.format})`, READERS[input.format](input.files))));
     const valid = beam.P(parsed.map((p) => p.valid)).apply(beam.withName("allValid", beam.flatten<Transaction>()));
     const deadLetters = beam.P(parsed.map((p) => p.deadLetter)).apply(beam.withName("allDeadLetters", beam.flatten<DeadLetter>()));
     deadLetters.map(into(ids.deadLetters, "deadLetters"));
@@ -96,7 +103,7 @@ export async function runBatch(inputs: string[], runner: Runner, outputDir?: str
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return {
-    inputs,
+    inputs: inputs.map((input) => input.pattern),
     seconds,
     valid: closeCollection(ids.valid).length,
     deadLetters: closeCollection(ids.deadLetters) as DeadLetter[],

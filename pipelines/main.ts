@@ -10,7 +10,9 @@ import { directRunner } from "../runners/direct";
 import { runBatch } from "./batch";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
-import { runCommand } from "../cli/command_line";
+import { runCommand, UsageError } from "../cli/command_line";
+import { InputError, resolveInput, type ResolvedInput } from "../io/files/input_format";
+import { describeWritten } from "./written";
 import { missingForDemo, runDemo } from "./demo";
 import { formatDemoSummary } from "./summary";
 import { streamingPipeline } from "./streaming";
@@ -24,15 +26,17 @@ async function main(): Promise<void> {
     return;
   }
   options.inputs ??= SAMPLE.map((f) => path.relative(process.cwd(), path.join(__dirname, "..", f)));
-  if (options.pipeline === "batch") return batch(options);
+  const inputs = resolveInputs(options);
+  if (options.pipeline === "batch") return batch(options, inputs);
   if (!options.demo) return streaming(options);
   const missing = await missingForDemo();
   if (missing.length > 0) {
     say("The streaming demo needs Google's emulators, and this machine lacks some:");
     for (const line of missing) say(`  - ${line}`);
     say("Running the batch pipeline over the same sample instead.\n");
-    return batch(options);
+    return batch(options, inputs);
   }
+  options.inputs = inputs.flatMap((input) => input.files);
   const live = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[2K${line}`) : undefined;
   const summary = await runDemo(options, say, live);
   if (live) process.stderr.write("\n");
@@ -43,10 +47,20 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function batch(options: PipelineOptions): Promise<void> {
-  const report = await runBatch(options.inputs!, directRunner({ bundleSize: options.bundleSize }), options.output);
+/** The inputs, each checked (exists, is text, has a known format); a bad one is the user's mistake. */
+function resolveInputs(options: PipelineOptions): ResolvedInput[] {
+  try {
+    return options.inputs!.map((pattern) => resolveInput(pattern, options.format));
+  } catch (error) {
+    throw error instanceof InputError ? new UsageError(error.message) : error;
+  }
+}
+
+async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise<void> {
+  const startedMs = Date.now();
+  const report = await runBatch(inputs, directRunner({ bundleSize: options.bundleSize }), options.output);
   say(formatBatchReport(report));
-  say(`\nrows, aggregates and dead letters written as JSON lines under ${options.output}/`);
+  say(`\n${describeWritten(options.output, startedMs)}`);
 }
 
 /** The streaming pipeline against the topic or subscription given (endpoints from the environment). */
@@ -58,4 +72,4 @@ async function streaming(options: PipelineOptions): Promise<void> {
   say(`done: ${result.progress().sourceElements} messages read, ${counters.valid ?? 0} valid, ${counters.deadLetters ?? 0} dead letters (${result.drainReason() ?? "sources finished"})`);
 }
 
-runCommand(main, helpText, "pipeline");
+runCommand(main, "pipeline");

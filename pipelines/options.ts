@@ -5,6 +5,7 @@
  */
 import { parseFlags, UsageError } from "../cli/command_line";
 import type { DeadLetterTarget } from "../io/dead_letters";
+import { INPUT_FORMATS, type InputFormat } from "../io/files/input_format";
 
 export { UsageError } from "../cli/command_line";
 
@@ -21,11 +22,12 @@ const FLAGS: Flag[] = [
   { name: "runner", type: "string", default: "direct", value: "direct", help: "the runner: our direct runner (dataflow submission is not built yet)" },
   { name: "pipeline", type: "string", default: "streaming", value: "streaming|batch", help: "Pub/Sub → Bigtable, or files → report" },
   { name: "project", type: "string", default: "local-project", value: "ID", help: "Google Cloud project" },
-  { name: "region", type: "string", default: "europe-west10", value: "REGION", help: "Dataflow region" },
+  { name: "region", type: "string", default: "europe-west10", value: "REGION", help: "Dataflow runner only: the job's region (the direct runner ignores it)" },
   { name: "streaming", type: "boolean", help: "Beam's flag; implied by --pipeline=streaming" },
-  { name: "tempLocation", type: "string", value: "gs://…", help: "Dataflow temp files" },
-  { name: "stagingLocation", type: "string", value: "gs://…", help: "Dataflow staged artifacts" },
+  { name: "tempLocation", type: "string", value: "gs://…", help: "Dataflow runner only: temp files (the direct runner ignores it)" },
+  { name: "stagingLocation", type: "string", value: "gs://…", help: "Dataflow runner only: staged artifacts (the direct runner ignores it)" },
   { name: "input", type: "string", multiple: true, value: "FILE|GLOB|gs://…", help: "batch: input files, .csv or JSON lines (repeatable); streaming demo: what the publisher sends", default: "the committed sample" },
+  { name: "format", type: "string", value: INPUT_FORMATS.join("|"), help: "the format of every --input (default: by extension: .csv; .jsonl, .ndjson, .json)" },
   { name: "topic", type: "string", value: "TOPIC", help: "streaming: read this topic (a subscription is made for the job)" },
   { name: "subscription", type: "string", value: "SUB", help: "streaming: read this subscription (unacknowledged messages survive a crash)" },
   { name: "instance", type: "string", default: "e-commerce-data", value: "ID", help: "Bigtable instance" },
@@ -37,6 +39,7 @@ const FLAGS: Flag[] = [
   { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain after this long without a message" },
   { name: "max-duration", type: "string", value: "SECONDS", help: "streaming: drain after running this long" },
   { name: "bundle-size", type: "string", default: "1000", value: "N", help: "elements per bundle on the direct runner" },
+  { name: "verbose", type: "boolean", help: "print the stack of a failure (so does DEBUG=1)" },
   { name: "help", type: "boolean", help: "this text" },
 ];
 
@@ -50,6 +53,8 @@ export interface PipelineOptions {
   tempLocation?: string;
   stagingLocation?: string;
   inputs?: string[];
+  /** The declared format of every input (`--format`); undefined: by extension. */
+  format?: InputFormat;
   topic?: string;
   subscription?: string;
   instance: string;
@@ -102,6 +107,7 @@ export function parseOptions(argv: string[]): PipelineOptions {
     tempLocation: text("tempLocation"),
     stagingLocation: text("stagingLocation"),
     inputs: values.input as string[] | undefined,
+    format: inputFormat(text("format")),
     topic: text("topic"),
     subscription: text("subscription"),
     instance: text("instance", "e-commerce-data")!,
@@ -117,6 +123,12 @@ export function parseOptions(argv: string[]): PipelineOptions {
     bundleSize: count("bundle-size", text("bundle-size", "1000"))!,
     demo: values.topic === undefined && values.subscription === undefined,
   };
+}
+
+function inputFormat(value: string | undefined): InputFormat | undefined {
+  if (value === undefined) return undefined;
+  if (!(INPUT_FORMATS as readonly string[]).includes(value)) throw new UsageError(`--format=${value}: expected ${INPUT_FORMATS.join(" or ")}`);
+  return value as InputFormat;
 }
 
 function count(flag: string, value: string | undefined): number | undefined {

@@ -1,0 +1,91 @@
+/**
+ * What an input file holds, told before a pipeline reads it: its format (from `--format`, or its
+ * extension) and, for a local file, whether it is text at all. A binary file read as lines would
+ * become hundreds of dead letters of raw bytes; an unknown extension silently read as JSON lines,
+ * the same. Both are refused up front with a message naming the file and the fix.
+ *
+ * Formats live in one table: a new one (Parquet, say) is a row of {@link FORMAT_EXTENSIONS} and a
+ * reader in the dispatch that uses {@link inputFormatOf} (pipelines/batch.ts).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { expandLocalPattern } from "../file_patterns";
+import { isGcsUri } from "../gcs";
+
+/** The formats inputs may have. */
+export const INPUT_FORMATS = ["csv", "jsonl"] as const;
+/** One of {@link INPUT_FORMATS}. */
+export type InputFormat = (typeof INPUT_FORMATS)[number];
+
+/** The extensions each format is recognised by. */
+export const FORMAT_EXTENSIONS: Readonly<Record<InputFormat, readonly string[]>> = {
+  csv: [".csv"],
+  jsonl: [".jsonl", ".ndjson", ".json"],
+};
+
+/** A pattern resolved: the local files it names (a `gs://` pattern stays as given) and their format. */
+export interface ResolvedInput {
+  pattern: string;
+  files: string[];
+  format: InputFormat;
+}
+
+/** A user's input that cannot be read as asked; the message names the input and the fix. */
+export class InputError extends Error {}
+
+const SNIFF_BYTES = 64 * 1024;
+
+/**
+ * Resolves `pattern` (a local path or glob, or a `gs://` one): the files must exist, be text, and
+ * have a known format, `declared` or by extension. Throws {@link InputError} otherwise.
+ */
+export function resolveInput(pattern: string, declared?: InputFormat): ResolvedInput {
+  if (isGcsUri(pattern)) return { pattern, files: [pattern], format: declared ?? formatByExtension(pattern) };
+  if (fs.existsSync(pattern) && fs.statSync(pattern).isDirectory()) {
+    throw new InputError(`input '${pattern}' is a folder; name its files, e.g. --input='${path.join(pattern, "*.csv")}'`);
+  }
+  let files: string[];
+  try {
+    files = expandLocalPattern(pattern);
+  } catch (error) {
+    throw new InputError((error as Error).message);
+  }
+  const formats = new Set(files.map((file) => declared ?? formatByExtension(file)));
+  if (formats.size > 1) throw new InputError(`input '${pattern}' matches files of different formats (${[...formats].join(", ")}); give one --input per format`);
+  for (const file of files) checkText(file);
+  return { pattern, files, format: [...formats][0] };
+}
+
+/** The format of `file` by its extension; throws {@link InputError} for one not in {@link FORMAT_EXTENSIONS}. */
+export function formatByExtension(file: string): InputFormat {
+  const extension = path.extname(file).toLowerCase();
+  const format = INPUT_FORMATS.find((f) => FORMAT_EXTENSIONS[f].includes(extension));
+  if (format !== undefined) return format;
+  const known = INPUT_FORMATS.map((f) => `${f} (${FORMAT_EXTENSIONS[f].join(", ")})`).join(", ");
+  throw new InputError(
+    `input '${file}': ${extension ? `'${extension}' is not` : "a file without an extension is not"} a format this pipeline reads — ` +
+      `it reads ${known}; if the file is one of them, say which with --format=${INPUT_FORMATS.join("|")}`,
+  );
+}
+
+/** Refuses a local file that is not UTF-8 text: a NUL byte or an invalid UTF-8 sequence in its first 64 KiB. */
+function checkText(file: string): void {
+  const fd = fs.openSync(file, "r");
+  let head: Buffer;
+  try {
+    head = Buffer.alloc(SNIFF_BYTES);
+    head = head.subarray(0, fs.readSync(fd, head, 0, SNIFF_BYTES, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+  const nul = head.indexOf(0);
+  const notText = (why: string) =>
+    new InputError(`input '${file}' is not a text file (${why}): the pipeline reads CSV or JSON-lines text`);
+  if (nul !== -1) throw notText(`a NUL byte at offset ${nul}`);
+  try {
+    // `stream: true`: a character cut by the 64 KiB boundary is not an error.
+    new TextDecoder("utf-8", { fatal: true }).decode(head, { stream: true });
+  } catch {
+    throw notText("not UTF-8");
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * What a batch run wrote, said from the disk rather than assumed: the JSON-lines files under the
+ * output folder that this run created or rewrote, grouped by output. An empty input writes nothing,
+ * and the message says so instead of naming a folder that was never created.
+ */
+import * as fs from "fs";
+import * as path from "path";
+
+/** One line: "written under DIR/: transacoes (4 files), dead-letters (1 file), …", or that nothing was. */
+export function describeWritten(dir: string, sinceMs: number): string {
+  const files = fs.existsSync(dir)
+    ? fs.readdirSync(dir).filter((f) => f.endsWith(".jsonl") && fs.statSync(path.join(dir, f)).mtimeMs >= sinceMs - 1_000)
+    : [];
+  if (files.length === 0) return "nothing was written: the inputs hold no records";
+  const byOutput = new Map<string, number>();
+  // Shards are named <output>-<shard>-of-<shards>.jsonl (io/text_file_sink.ts).
+  for (const f of files) {
+    const output = f.replace(/-\d+-of-\d+\.jsonl$/, "");
+    byOutput.set(output, (byOutput.get(output) ?? 0) + 1);
+  }
+  const parts = [...byOutput].sort().map(([output, n]) => `${output} (${n} file${n === 1 ? "" : "s"})`);
+  return `written under ${dir}/ as JSON lines: ${parts.join(", ")}`;
+}

@@ -1,0 +1,114 @@
+/**
+ * A user's mistakes on the command line, as they meet them: each ends with exit 2 and one line on
+ * stderr that names the input (or topic, or variable) and the fix, with no stack unless asked for
+ * (`--verbose`, `DEBUG`). Runs the commands as processes, the way `npm run …` does.
+ */
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { useEmulators } from "../support/emulators";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function command(script: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const run = spawnSync(process.execPath, ["-r", "./scripts/register.js", script, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000, env: { ...env, DEBUG: "" } });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, lines: run.stderr.split("\n").filter((l) => l !== "") };
+}
+
+/** Expects exit 2 and exactly one line on stderr, matching `first`. */
+function expectMistake(run: ReturnType<typeof command>, first: RegExp): void {
+  expect(run.status, run.stderr).to.equal(2);
+  expect(run.lines, run.stderr).to.have.length(1);
+  expect(run.lines[0]).to.match(first);
+}
+
+describe("user mistakes: exit 2, one clear line, no stack", function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "user-errors-"))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const batch = (...args: string[]) => command("pipelines/main.ts", ["--pipeline=batch", `--output=${path.join(dir, "out")}`, ...args]);
+
+  it("an input file that does not exist", () => {
+    expectMistake(batch(`--input=${dir}/nope.csv`), /^error: input file '.*nope\.csv' does not exist$/);
+  });
+
+  it("a folder as input", () => {
+    expectMistake(batch(`--input=${dir}`), /^error: input '.*' is a folder; name its files, e.g. --input='.*\*\.csv'$/);
+  });
+
+  it("a glob that matches nothing", () => {
+    expectMistake(batch(`--input=${dir}/*.csv`), /^error: file pattern '.*\*\.csv' matches no file$/);
+  });
+
+  it("a binary file, even declared as CSV", () => {
+    expectMistake(batch("--input=/bin/ls", "--format=csv"), /^error: input '\/bin\/ls' is not a text file \(a NUL byte at offset \d+\)/);
+  });
+
+  it("an extension the pipeline does not read, and the way out: --format", () => {
+    const parquet = path.join(dir, "t.parquet");
+    fs.writeFileSync(parquet, "PAR1");
+    expectMistake(batch(`--input=${parquet}`), /^error: input '.*t\.parquet': '\.parquet' is not a format this pipeline reads — .* --format=csv\|jsonl$/);
+    const csvNamedOddly = path.join(dir, "export.txt");
+    fs.copyFileSync(path.join(ROOT, "fixtures/sample/transactions.csv"), csvNamedOddly);
+    const declared = batch(`--input=${csvNamedOddly}`, "--format=csv");
+    expect(declared.status, declared.stderr).to.equal(0);
+    expect(declared.stdout).to.contain("records: 2021 read, 2000 valid, 21 dead letters");
+    expectMistake(batch(`--input=${csvNamedOddly}`, "--format=xml"), /^error: --format=xml: expected csv or jsonl$/);
+  });
+
+  it("an empty input: exit 0, and no claim that outputs were written", () => {
+    const empty = path.join(dir, "empty.csv");
+    fs.writeFileSync(empty, "");
+    const out = path.join(dir, "empty-out");
+    const run = command("pipelines/main.ts", ["--pipeline=batch", `--input=${empty}`, `--output=${out}`]);
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain("nothing was written: the inputs hold no records");
+    expect(run.stdout).to.not.contain("written under");
+    expect(fs.existsSync(out)).to.equal(false);
+  });
+
+  it("an unknown flag, briefly (no help dump)", () => {
+    expectMistake(batch("--bogus"), /^error: Unknown option '--bogus'.* \(--help lists the flags\)$/);
+  });
+
+  it("--verbose (or DEBUG) shows the stack", () => {
+    const run = command("pipelines/main.ts", ["--pipeline=batch", `--input=${dir}/nope.csv`, "--verbose"]);
+    expect(run.status).to.equal(2);
+    expect(run.stderr).to.match(/\n\s+at /);
+  });
+
+  it("--help says --region, --tempLocation and --stagingLocation are for the Dataflow runner", () => {
+    const help = command("pipelines/main.ts", ["--help"]).stdout;
+    for (const flag of ["region", "tempLocation", "stagingLocation"]) {
+      expect(help).to.match(new RegExp(`--${flag}=\\S+\\s+Dataflow runner only: .*\\(the direct runner ignores it\\)`));
+    }
+  });
+
+  it("ingest without PUBSUB_EMULATOR_HOST or credentials says what is missing", function () {
+    if (process.env.GOOGLE_APPLICATION_CREDENTIALS) this.skip(); // then the real Pub/Sub would be tried
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir };
+    delete env.PUBSUB_EMULATOR_HOST;
+    const run = command("ingest/main.ts", ["--input=fixtures/sample/transactions.csv", "--topic=orders"], env);
+    expectMistake(run, /^error: PUBSUB_EMULATOR_HOST is not set and no Google credentials were found: .*npm run emulators/);
+  });
+
+  it("ingest of a missing input names it", () => {
+    expectMistake(command("ingest/main.ts", [`--input=${dir}/nope.jsonl`, "--topic=orders"]), /^error: input file '.*nope\.jsonl' does not exist$/);
+  });
+
+  describe("against the Pub/Sub emulator", () => {
+    const emulators = useEmulators(["pubsub"]);
+
+    it("ingest to a missing topic names the topic and the fix; --create-topic creates it", () => {
+      const env = { ...process.env, ...emulators.env };
+      const missing = command("ingest/main.ts", ["--input=fixtures/sample/transactions.csv", "--topic=no-such-topic"], env);
+      expectMistake(missing, /^error: topic 'no-such-topic' does not exist in project local-project \(the Pub\/Sub emulator at .*\); create it with --create-topic/);
+      const created = command("ingest/main.ts", ["--input=fixtures/sample/transactions.csv", "--topic=no-such-topic", "--create-topic"], env);
+      expect(created.status, created.stderr).to.equal(0);
+      expect(created.stdout).to.match(/^published 2021 \(2000 valid, 21 bad rows\)/);
+    });
+  });
+});
