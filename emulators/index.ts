@@ -16,6 +16,7 @@ import * as path from "path";
 import { emulatorSpec, type EmulatorName, type EmulatorSpec } from "./catalog";
 import { acceptsConnections, answersHttp, freePort, waitUntil } from "./health";
 import { spawnProcessGroup, type OwnedProcess } from "./process_group";
+import { removeFolderWhenGone } from "./watchdog";
 import { emulatorExecutable, gcloudSdkRoot, missingEmulators, missingEmulatorsError } from "./sdk";
 
 export type { EmulatorName } from "./catalog";
@@ -75,13 +76,20 @@ export async function startEmulators(which: ReadonlyArray<EmulatorName>, options
   await Promise.all(reused.map((spec) => checkReused(spec, process.env[spec.envVar]!)));
 
   const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const logDir = options.logDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "beam-ts-native-emulators-"));
+  // A folder of our own is removed when the emulators stop, or by the watchdog if we die first.
+  const ownLogDir = options.logDir === undefined && toStart.length > 0;
+  const logDir = options.logDir ?? (toStart.length > 0 ? fs.mkdtempSync(path.join(os.tmpdir(), "beam-ts-native-emulators-")) : os.tmpdir());
   fs.mkdirSync(logDir, { recursive: true });
+  if (ownLogDir) removeFolderWhenGone(logDir);
+  const removeLogDir = () => {
+    if (ownLogDir) fs.rmSync(logDir, { recursive: true, force: true });
+  };
   const outcomes = await Promise.allSettled(toStart.map((spec) => startOne(spec, emulatorExecutable(spec, sdkRoot!), logDir, timeoutMs)));
   const started = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
   const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [(o.reason as Error).message] : []));
   if (failures.length > 0) {
     await Promise.allSettled(started.map((s) => s.process.stop()));
+    removeLogDir(); // the failures carry the end of each log
     throw new Error(failures.join("\n"));
   }
 
@@ -98,7 +106,7 @@ export async function startEmulators(which: ReadonlyArray<EmulatorName>, options
   }
   let stopping: Promise<void> | undefined;
   running.stop = () => {
-    stopping ??= Promise.all(started.map((s) => s.process.stop())).then(() => undefined);
+    stopping ??= Promise.all(started.map((s) => s.process.stop())).then(removeLogDir);
     return stopping;
   };
   return running;

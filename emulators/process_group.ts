@@ -11,10 +11,13 @@
  * - on SIGINT / SIGTERM when no one else listens for that signal: we stop the groups, then re-raise
  *   the signal so the process still dies of it. When someone else listens (a CLI that stops its
  *   emulators itself, a runner draining a pipeline that may still be writing to them), the process's
- *   shutdown is theirs, and the exit handler remains the backstop.
+ *   shutdown is theirs, and the exit handler remains the backstop;
+ * - when this process is killed outright (SIGKILL, the OOM killer), no handler runs: the watchdog
+ *   (watchdog.ts), a separate process that sees our end as the end of a pipe, stops the groups.
  */
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
+import { unwatchGroup, watchGroup } from "./watchdog";
 
 /** How long a group gets to exit after SIGTERM before SIGKILL, and after SIGKILL before we give up. */
 const TERM_GRACE_MS = 5_000;
@@ -157,10 +160,13 @@ function own(p: OwnedProcess): void {
     for (const signal of SIGNALS) process.on(signal, onSignal);
   }
   owned.add(p);
+  watchGroup(p.pid);
 }
 
 function disown(p: OwnedProcess): void {
-  if (!owned.delete(p) || owned.size > 0) return;
+  if (!owned.delete(p)) return;
+  unwatchGroup(p.pid);
+  if (owned.size > 0) return;
   process.removeListener("exit", killAllNow);
   for (const signal of SIGNALS) process.removeListener(signal, onSignal);
 }

@@ -139,6 +139,8 @@ describe("emulators: started for real", function () {
       const [table] = await bigtable.instance("e-commerce-data").createTable("health-check", { families: ["dados"] });
       expect((await table.exists())[0]).to.equal(true);
       await bigtable.close();
+      expect(emulators.logFiles).to.have.length(2);
+      expect(fs.readFileSync(emulators.logFiles[1], "utf8")).to.contain("Cloud Bigtable emulator running");
     } finally {
       await emulators.stop();
     }
@@ -149,8 +151,32 @@ describe("emulators: started for real", function () {
     for (const pid of [emulators.pids.pubsub!, emulators.pids.bigtable!]) {
       expect(groupAlive(pid), `process group ${pid} still alive`).to.equal(false);
     }
-    expect(emulators.logFiles).to.have.length(2);
-    expect(fs.readFileSync(emulators.logFiles[1], "utf8")).to.contain("Cloud Bigtable emulator running");
+    // The folder of their logs goes with them: nothing is left under the temp dir.
+    expect(fs.existsSync(path.dirname(emulators.logFiles[0])), "log folder left behind").to.equal(false);
+  });
+
+  it("an owner killed with SIGKILL takes the Java Pub/Sub emulator and cbtemulator with it, and their log folder", async () => {
+    const script = `
+      require("./emulators").startEmulators(["pubsub", "bigtable"]).then((e) => {
+        console.log(JSON.stringify({ pids: e.pids, logFiles: e.logFiles }));
+        setInterval(() => {}, 1000);
+      });`;
+    const env = { ...process.env };
+    for (const name of VARIABLES) delete env[name];
+    const owner = spawn(process.execPath, ["-r", "./scripts/register.js", "-e", script], { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+    const started = await new Promise<{ pids: { pubsub: number; bigtable: number }; logFiles: string[] }>((resolve, reject) => {
+      owner.stdout.once("data", (data: Buffer) => resolve(JSON.parse(String(data))));
+      owner.once("exit", (code) => reject(new Error(`owner exited (${code}) before starting its emulators`)));
+    });
+    const groups = [started.pids.pubsub, started.pids.bigtable];
+    expect(groupCommandLines(started.pids.pubsub).join("\n")).to.contain("java");
+    expect(groupCommandLines(started.pids.bigtable).join("\n")).to.contain("cbtemulator");
+    owner.kill("SIGKILL");
+    await new Promise((resolve) => owner.once("exit", resolve));
+    // The watchdog gives SIGTERM 2 s before SIGKILL; 10 s bounds it with room for a loaded machine.
+    for (const group of groups) expect(await eventually(() => !groupAlive(group), 10_000), `process group ${group} survived its owner`).to.equal(true);
+    const logDir = path.dirname(started.logFiles[0]);
+    expect(await eventually(() => !fs.existsSync(logDir), 5_000), `${logDir} left behind`).to.equal(true);
   });
 
   it("starts the Pub/Sub emulator's JVM with the options for a small machine, unless the user set their own", async function () {
@@ -260,7 +286,7 @@ describe("emulators: nothing outlives its owner", function () {
     expect(await acceptsConnections(...hostPort(emulators.endpoints.bigtable!))).to.equal(false);
   });
 
-  for (const ending of ["process.exit(0)", "SIGINT", "SIGTERM"] as const) {
+  for (const ending of ["process.exit(0)", "SIGINT", "SIGTERM", "SIGKILL"] as const) {
     it(`a process that ends by ${ending} without calling stop() takes its emulators with it`, async () => {
       const script = `
         require("./emulators").startEmulators(["bigtable"], { sdkRoot: ${JSON.stringify(fakeRoot)} }).then((e) => {
@@ -284,7 +310,8 @@ describe("emulators: nothing outlives its owner", function () {
       });
       // A signal nobody else handles is re-raised once the emulators are stopped: the process still dies of it.
       expect(ending === "process.exit(0)" ? code : signal).to.equal(ending === "process.exit(0)" ? 0 : ending);
-      expect(await eventually(() => !groupAlive(pid)), `process group ${pid} survived its owner`).to.equal(true);
+      // After SIGKILL no handler ran: the watchdog stops the group (SIGTERM, which the fake obeys at once).
+      expect(await eventually(() => !groupAlive(pid), ending === "SIGKILL" ? 10_000 : 3_000), `process group ${pid} survived its owner`).to.equal(true);
     });
   }
 });
