@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { TRANSACTION_COLUMNS } from "../transforms/transaction";
 import { runCommandLine, writeTransactions, type WriteTransactionsOptions } from "../fixtures/generate";
 import { sampleFiles, type SampleManifest } from "../fixtures/sample";
+import { transactionRows } from "../fixtures/transaction_rows";
 
 // The rules below are written out again here, from the schema in fixtures/README.md, rather than
 // imported from fixtures/: a test that reused the generator's own constants could not catch them drifting.
@@ -221,6 +222,24 @@ describe("fixtures: the transaction generator", function () {
     const { text } = await generated({ rows: 500, seed: 1, format: "csv", from: "2024-02-28", to: "2024-03-01" }, "range.csv");
     const days = new Set(physicalLines(text).slice(1).map((line) => line.text.split(",")[8]));
     expect([...days].sort()).to.deep.equal(["01-03-2024", "28-02-2024", "29-02-2024"]);
+  });
+
+  it("draws products from a catalogue: --products N, and a default that stops growing with the rows", () => {
+    const productsOf = (options: { rows: number; products?: number }) => {
+      const products = new Set<string>();
+      const categories = new Map<string, string>();
+      for (const row of transactionRows({ seed: 3, ...options })) {
+        products.add(row.Product_ID);
+        // A product keeps its category whatever the catalogue size.
+        expect(categories.get(row.Product_ID) ?? row.Category).to.equal(row.Category);
+        categories.set(row.Product_ID, row.Category);
+      }
+      return products.size;
+    };
+    expect(productsOf({ rows: 20_000, products: 40 })).to.equal(40);
+    expect(productsOf({ rows: 2_000 })).to.be.within(150, 200); // rows / 10 while that is below the default catalogue
+    expect(productsOf({ rows: 200_000 })).to.equal(5_000); // not 20 000: the default catalogue's size
+    expect(() => transactionRows({ rows: 10, seed: 1, products: 0 })).to.throw(RangeError, "products");
   });
 
   it("rejects bad options before touching the file", async () => {
