@@ -2,9 +2,15 @@
  * The batch e-commerce ETL (seed 000's job): transaction files → parse and validate (dead letters
  * kept) → the sales aggregates → a report. CSV and JSON-lines inputs go through the same transforms
  * the streaming pipeline uses.
+ *
+ * Bounded by design: memory grows with the number of distinct keys, never with the rows. Nothing
+ * per record is held for the report — counts are counters, dead letters are streamed to their sink
+ * with only a sample of five kept, and the report's rows are aggregates. Outputs are sharded by the
+ * input's size.
  */
 import * as beam from "apache-beam";
 import type { Runner } from "apache-beam/runners/runner";
+import * as fs from "fs";
 import * as path from "path";
 import { readTextLines } from "../io/text_files";
 import { writeTextFiles } from "../io/text_file_sink";
@@ -14,6 +20,7 @@ import { closeCollection, collect, openCollection } from "../io/in_process";
 import { parseCsvTransactions } from "../transforms/parse_csv";
 import { parseJsonTransactions } from "../transforms/parse_json";
 import type { DeadLetter } from "../transforms/dead_letter";
+import { deadLetterSample, type DeadLetterSample } from "../transforms/dead_letter_sample";
 import {
   quantityByState,
   revenueByCategory,
@@ -23,38 +30,25 @@ import {
   type CategoryRevenue,
   type ChannelRevenue,
   type PaymentMethodRevenue,
-  type ProductCenterSales,
   type StateQuantity,
 } from "../transforms/aggregates";
 import { topChannelsByRevenue, topStatesByQuantity } from "../transforms/top_n";
 import type { Transaction } from "../transforms/transaction";
 import type { InputFormat, ResolvedInput } from "../io/files/input_format";
+import { countDeadLetter, countValid } from "./streaming";
 
 /** What the batch ETL computes. */
 export interface BatchReport {
   inputs: string[];
   seconds: number;
   valid: number;
-  deadLetters: DeadLetter[];
+  deadLetters: DeadLetterSample;
   byCategory: CategoryRevenue[];
   byPaymentMethod: PaymentMethodRevenue[];
-  byProductAndCenter: ProductCenterSales[];
+  /** How many (product, distribution center) pairs sold; their totals are in the output files. */
+  productCenterPairs: number;
   topChannels: ChannelRevenue[];
   topStates: StateQuantity[];
-}
-
-/** Writes the rows, dead letters and aggregates under `dir` as JSON-lines files. */
-function writeOutputs(
-  dir: string,
-  valid: beam.PCollection<Transaction>,
-  deadLetters: beam.PCollection<DeadLetter>,
-  aggregates: Record<string, beam.PCollection<unknown>>,
-): void {
-  valid.apply(toBigtableRows()).apply(beam.withName("writeRows", writeTextFiles({ prefix: path.join(dir, TRANSACTIONS_TABLE), suffix: ".jsonl", format: "jsonl" })));
-  deadLetters.apply(writeDeadLetters({ kind: "files", prefix: path.join(dir, "dead-letters") }));
-  for (const [name, rows] of Object.entries(aggregates)) {
-    rows.apply(beam.withName(`write(${name})`, writeTextFiles({ prefix: path.join(dir, name), suffix: ".jsonl", format: "jsonl" })));
-  }
 }
 
 /** Valid transactions and dead letters, as every parser gives them. */
@@ -66,29 +60,101 @@ const READERS: Record<InputFormat, (files: string[]) => beam.PTransform<beam.Roo
   jsonl: (files) => (root: beam.Root) => root.apply(readTextLines(files)).apply(parseJsonTransactions()),
 };
 
+/** Elements per bundle unless told otherwise: larger bundles mean fewer partial totals and temp files. */
+export const BATCH_BUNDLE_SIZE = 10_000;
+
+/**
+ * About how many lines the local inputs hold, from their sizes and the length of their first lines
+ * (for a progress bar); undefined when an input is on GCS.
+ */
+export function estimatedLines(inputs: ResolvedInput[]): number | undefined {
+  let lines = 0;
+  for (const input of inputs) {
+    for (const file of input.files) {
+      if (file.startsWith("gs://")) return undefined;
+      const size = fs.statSync(file).size;
+      const head = Buffer.alloc(Math.min(size, 64 * 1024));
+      const fd = fs.openSync(file, "r");
+      try {
+        fs.readSync(fd, head, 0, head.length, 0);
+      } finally {
+        fs.closeSync(fd);
+      }
+      let newlines = 0;
+      for (let at = head.indexOf(10); at !== -1; at = head.indexOf(10, at + 1)) newlines++;
+      lines += newlines === 0 ? (size > 0 ? 1 : 0) : Math.round((size * newlines) / head.length);
+    }
+  }
+  return lines;
+}
+
+/** Input bytes per output shard of the rows (JSON rows are ~9× the CSV bytes): 1M CSV rows → 4 shards. */
+const INPUT_BYTES_PER_ROWS_SHARD = 32 << 20;
+const MAX_SHARDS = 64;
+
+/** How many shards the transaction rows get: by the local input's size (`gs://` inputs: 4). */
+export function rowShards(inputs: ResolvedInput[]): number {
+  let bytes = 0;
+  for (const input of inputs) for (const file of input.files) bytes += file.startsWith("gs://") ? 4 * INPUT_BYTES_PER_ROWS_SHARD : fs.statSync(file).size;
+  return Math.min(MAX_SHARDS, Math.max(1, Math.ceil(bytes / INPUT_BYTES_PER_ROWS_SHARD)));
+}
+
+/** Writes the rows (sharded), dead letters and aggregates under `dir` as JSON-lines files. */
+function writeOutputs(
+  dir: string,
+  rowsShards: number,
+  valid: beam.PCollection<Transaction>,
+  deadLetters: beam.PCollection<DeadLetter>,
+  aggregates: Record<string, beam.PCollection<unknown>>,
+): void {
+  const jsonl = (name: string, shards = 1) => writeTextFiles({ prefix: path.join(dir, name), suffix: ".jsonl", format: "jsonl", shards });
+  valid.apply(toBigtableRows()).apply(beam.withName("writeRows", jsonl(TRANSACTIONS_TABLE, rowsShards)));
+  deadLetters.apply(writeDeadLetters({ kind: "files", prefix: path.join(dir, "dead-letters") }));
+  for (const [name, rows] of Object.entries(aggregates)) rows.apply(beam.withName(`write(${name})`, jsonl(name)));
+}
+
+/** While the job runs, what it has done so far (for progress lines). */
+export interface BatchProgress {
+  /** Records parsed so far: valid ones and dead letters. */
+  records: number;
+  seconds: number;
+}
+
 /**
  * Runs the batch ETL over resolved inputs (io/files/input_format.ts: CSV or JSON lines). With
  * `outputDir`, also writes what the streaming pipeline writes to Bigtable, as JSON-lines files there:
- * the transaction rows (`transacoes-*.jsonl`), the dead letters and each aggregate.
+ * the transaction rows (`transacoes-*.jsonl`, sharded), the dead letters and each aggregate.
+ * `onProgress` is called about once a second while it runs.
  */
-export async function runBatch(inputs: ResolvedInput[], runner: Runner, outputDir?: string): Promise<BatchReport> {
+export async function runBatch(
+  inputs: ResolvedInput[],
+  runner: Runner,
+  outputDir?: string,
+  onProgress?: (progress: BatchProgress) => void,
+): Promise<BatchReport> {
   const ids = {
-    valid: openCollection("valid"),
     deadLetters: openCollection("deadLetters"),
     byCategory: openCollection("byCategory"),
     byPaymentMethod: openCollection("byPaymentMethod"),
-    byProductAndCenter: openCollection("byProductAndCenter"),
+    productCenterPairs: openCollection("productCenterPairs"),
     topChannels: openCollection("topChannels"),
     topStates: openCollection("topStates"),
   };
   const into = (id: string, name: string) => beam.withName(`report(${name})`, (x: unknown) => collect(id, x));
+  const rowsShards = rowShards(inputs);
   const start = process.hrtime.bigint();
-  await runner.run((root) => {
-    const parsed = inputs.map((input, i) => root.apply(beam.withName(`read[${i}](${input.format})`, READERS[input.format](input.files))));
-    const valid = beam.P(parsed.map((p) => p.valid)).apply(beam.withName("allValid", beam.flatten<Transaction>()));
-    const deadLetters = beam.P(parsed.map((p) => p.deadLetter)).apply(beam.withName("allDeadLetters", beam.flatten<DeadLetter>()));
-    deadLetters.map(into(ids.deadLetters, "deadLetters"));
-    valid.map(beam.withName("countValid", () => collect(ids.valid, 1)));
+  const result = await runner.runAsync((root) => {
+    // One reader per format, not per input: a flatten is a stage boundary where our runner queues
+    // without backpressure, so with a single format the whole job is one fused, backpressured stage.
+    const formats = [...new Set(inputs.map((input) => input.format))];
+    const parsed = formats.map((format) =>
+      root.apply(beam.withName(`read(${format})`, READERS[format](inputs.filter((input) => input.format === format).flatMap((input) => input.files)))),
+    );
+    const valid = oneOf(parsed.map((p) => p.valid), "allValid").map(beam.withName("countValid", countValid), { valid: beam.counter("valid") });
+    const deadLetters = oneOf(parsed.map((p) => p.deadLetter), "allDeadLetters").map(beam.withName("countDeadLetters", countDeadLetter), {
+      deadLetters: beam.counter("deadLetters"),
+    });
+    deadLetters.apply(deadLetterSample(5)).map(into(ids.deadLetters, "deadLetters"));
     const aggregates = {
       "revenue-by-category": valid.apply(revenueByCategory()),
       "revenue-by-payment-method": valid.apply(revenueByPaymentMethod()),
@@ -96,21 +162,42 @@ export async function runBatch(inputs: ResolvedInput[], runner: Runner, outputDi
     };
     aggregates["revenue-by-category"].map(into(ids.byCategory, "byCategory"));
     aggregates["revenue-by-payment-method"].map(into(ids.byPaymentMethod, "byPaymentMethod"));
-    aggregates["sales-by-product-and-center"].map(into(ids.byProductAndCenter, "byProductAndCenter"));
+    aggregates["sales-by-product-and-center"].apply(beam.withName("countPairs", beam.countGlobally())).map(into(ids.productCenterPairs, "pairs"));
     valid.apply(revenueByChannel()).apply(topChannelsByRevenue()).map(into(ids.topChannels, "topChannels"));
     valid.apply(quantityByState()).apply(topStatesByQuantity()).map(into(ids.topStates, "topStates"));
-    if (outputDir !== undefined) writeOutputs(outputDir, valid, deadLetters, aggregates);
+    if (outputDir !== undefined) writeOutputs(outputDir, rowsShards, valid, deadLetters, aggregates);
   });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
+  const ticker =
+    onProgress &&
+    setInterval(() => {
+      void result.counters().then((c) => onProgress({ records: (c.valid ?? 0) + (c.deadLetters ?? 0), seconds: seconds() }));
+    }, 1_000);
+  try {
+    await result.waitUntilFinish();
+    const failure = (result as { error?: () => Error | undefined }).error?.();
+    if (failure !== undefined) throw failure;
+  } catch (error) {
+    for (const id of Object.values(ids)) closeCollection(id);
+    throw error;
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+  const counters = await result.counters();
   return {
     inputs: inputs.map((input) => input.pattern),
-    seconds,
-    valid: closeCollection(ids.valid).length,
-    deadLetters: closeCollection(ids.deadLetters) as DeadLetter[],
+    seconds: seconds(),
+    valid: counters.valid ?? 0,
+    deadLetters: (closeCollection(ids.deadLetters)[0] as DeadLetterSample | undefined) ?? { count: 0, first: [] },
     byCategory: closeCollection(ids.byCategory) as CategoryRevenue[],
     byPaymentMethod: closeCollection(ids.byPaymentMethod) as PaymentMethodRevenue[],
-    byProductAndCenter: closeCollection(ids.byProductAndCenter) as ProductCenterSales[],
+    productCenterPairs: (closeCollection(ids.productCenterPairs)[0] as number | undefined) ?? 0,
     topChannels: (closeCollection(ids.topChannels)[0] as ChannelRevenue[] | undefined) ?? [],
     topStates: (closeCollection(ids.topStates)[0] as StateQuantity[] | undefined) ?? [],
   };
+}
+
+/** The one PCollection, or several flattened into one. */
+function oneOf<T>(pcolls: beam.PCollection<T>[], name: string): beam.PCollection<T> {
+  return pcolls.length === 1 ? pcolls[0] : beam.P(pcolls).apply(beam.withName(name, beam.flatten<T>()));
 }

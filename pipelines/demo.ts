@@ -15,7 +15,7 @@ import { startEmulators, missingEmulators, describeMissing, type RunningEmulator
 import { ingest, type IngestCounts } from "../ingest/publisher";
 import { closeBigtableClients, formatRowsLikeCbt, readRows, type ReadRow } from "../io/bigtable";
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
-import { streamingPipeline, type StreamingJob } from "./streaming";
+import { STREAMING_BUNDLE_SIZE, streamingPipeline, type StreamingJob } from "./streaming";
 import type { PipelineOptions } from "./options";
 import { runEnd, type RunEnd } from "./run_end";
 import { paiseOfRupees, type Paise } from "../transforms/money";
@@ -78,7 +78,7 @@ export async function runDemo(
     const started = Date.now();
     // This run's per-minute aggregate is the rows of the minutes it ran in: event time is publish time.
     const firstMinuteMs = Math.floor(started / 60_000) * 60_000;
-    const result = (await directRunner({ bundleSize: options.bundleSize, handleSignals: true }).runAsync(
+    const result = (await directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, handleSignals: true }).runAsync(
       streamingPipeline(job),
     )) as DirectPipelineResult;
     // A live stream made of the sample (seed 004's emulation): event time = publish time, so the

@@ -7,7 +7,8 @@
  */
 import * as path from "path";
 import { directRunner } from "../runners/direct";
-import { runBatch } from "./batch";
+import { BATCH_BUNDLE_SIZE, estimatedLines, runBatch } from "./batch";
+import { progress } from "../cli/progress";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand, UsageError } from "../cli/command_line";
@@ -15,7 +16,7 @@ import { InputError, resolveInput, type ResolvedInput } from "../io/files/input_
 import { describeWritten } from "./written";
 import { missingForDemo, runDemo } from "./demo";
 import { formatDemoSummary } from "./summary";
-import { streamingPipeline } from "./streaming";
+import { STREAMING_BUNDLE_SIZE, streamingPipeline } from "./streaming";
 
 const SAMPLE = ["fixtures/sample/transactions.csv", "fixtures/sample/transactions.jsonl"];
 
@@ -58,14 +59,19 @@ function resolveInputs(options: PipelineOptions): ResolvedInput[] {
 
 async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise<void> {
   const startedMs = Date.now();
-  const report = await runBatch(inputs, directRunner({ bundleSize: options.bundleSize }), options.output);
+  const lines = estimatedLines(inputs);
+  const bar = progress("batch");
+  const runner = directRunner({ bundleSize: options.bundleSize ?? BATCH_BUNDLE_SIZE });
+  const report = await runBatch(inputs, runner, options.output, ({ records, seconds }) =>
+    bar.update(records, lines === undefined ? undefined : Math.max(lines, records), `records, ${Math.round(records / seconds)}/s`),
+  ).finally(() => bar.stop());
   say(formatBatchReport(report));
   say(`\n${describeWritten(options.output, startedMs)}`);
 }
 
 /** The streaming pipeline against the topic or subscription given (endpoints from the environment). */
 async function streaming(options: PipelineOptions): Promise<void> {
-  const result = await directRunner({ bundleSize: options.bundleSize, handleSignals: true, stopAfter: options.stopAfter }).run(
+  const result = await directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, handleSignals: true, stopAfter: options.stopAfter }).run(
     streamingPipeline({ ...options, createTables: true }),
   );
   const counters = await result.counters();

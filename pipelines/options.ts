@@ -38,7 +38,7 @@ const FLAGS: Flag[] = [
   { name: "max-records", type: "string", value: "N", help: "streaming: drain after reading N messages" },
   { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain after this long without a message" },
   { name: "max-duration", type: "string", value: "SECONDS", help: "streaming: drain after running this long" },
-  { name: "bundle-size", type: "string", default: "1000", value: "N", help: "elements per bundle on the direct runner" },
+  { name: "bundle-size", type: "string", default: "1000 streaming, 10000 batch", value: "N", help: "elements per bundle on the direct runner" },
   { name: "verbose", type: "boolean", help: "print the stack of a failure (so does DEBUG=1)" },
   { name: "help", type: "boolean", help: "this text" },
 ];
@@ -63,7 +63,8 @@ export interface PipelineOptions {
   deadLetter: DeadLetterTarget;
   output: string;
   stopAfter: { records?: number; idleMs?: number; durationMs?: number };
-  bundleSize: number;
+  /** Elements per bundle; undefined: each pipeline's own default. */
+  bundleSize?: number;
   /** True when nothing names an outside resource: run the self-contained demo. */
   demo: boolean;
 }
@@ -120,7 +121,7 @@ export function parseOptions(argv: string[]): PipelineOptions {
       idleMs: seconds("idle-timeout", text("idle-timeout")),
       durationMs: seconds("max-duration", text("max-duration")),
     },
-    bundleSize: count("bundle-size", text("bundle-size", "1000"))!,
+    bundleSize: count("bundle-size", text("bundle-size")),
     demo: values.topic === undefined && values.subscription === undefined,
   };
 }

@@ -2,14 +2,16 @@
 import type { BatchReport } from "./batch";
 import { formatRupeesGrouped as money } from "../transforms/money";
 
-
 /** Formats `report` for people; every number in it comes from the report. */
 export function formatBatchReport(report: BatchReport): string {
-  const records = report.valid + report.deadLetters.length;
+  const records = report.valid + report.deadLetters.count;
   const lines = [
     `inputs: ${report.inputs.join(", ")}`,
-    `records: ${records} read, ${report.valid} valid, ${report.deadLetters.length} dead letters`,
+    `records: ${records} read, ${report.valid} valid, ${report.deadLetters.count} dead letters`,
     `throughput: ${Math.round(records / report.seconds)} records/s (${report.seconds.toFixed(2)} s)`,
+  ];
+  if (records === 0) return lines.join("\n");
+  lines.push(
     "",
     "top 5 sales channels by revenue:",
     ...report.topChannels.map((c, i) => `  ${i + 1}. ${c.salesChannel.padEnd(14)} ${money(c.revenuePaise).padStart(16)}`),
@@ -19,9 +21,13 @@ export function formatBatchReport(report: BatchReport): string {
     ...[...report.byCategory]
       .sort((a, b) => b.revenuePaise - a.revenuePaise)
       .map((c) => `  ${c.category.padEnd(16)} ${money(c.revenuePaise).padStart(16)}  (${c.count} transactions)`),
-    `(product, distribution center) totals: ${report.byProductAndCenter.length} pairs`,
-    "dead letters (first 5):",
-    ...report.deadLetters.slice(0, 5).map((d) => `  ${d.origin ?? "?"}: ${d.field ? `${d.field}: ` : ""}${d.reason}`),
-  ];
+    `(product, distribution center) totals: ${report.productCenterPairs} pairs`,
+  );
+  if (report.deadLetters.count > 0) {
+    lines.push(
+      `dead letters (the first ${report.deadLetters.first.length} of ${report.deadLetters.count}):`,
+      ...report.deadLetters.first.map((d) => `  ${d.origin ?? "?"}: ${d.field ? `${d.field}: ` : ""}${d.reason}`),
+    );
+  }
   return lines.join("\n");
 }

@@ -22,6 +22,9 @@ import type { Transaction } from "../transforms/transaction";
 import type { DeadLetter } from "../transforms/dead_letter";
 import type { DeadLetterTarget } from "../io/dead_letters";
 
+/** Elements per bundle unless told otherwise: small bundles keep the time to an acknowledgement short. */
+export const STREAMING_BUNDLE_SIZE = 1_000;
+
 /** What the streaming pipeline reads and writes. */
 export interface StreamingJob {
   /** Exactly one of topic and subscription. */

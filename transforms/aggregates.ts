@@ -2,13 +2,13 @@
  * Sales aggregates over transactions: seed 000's three (per product and distribution center, per
  * sales channel, per customer state) and revenue per category and per payment method.
  *
- * All are `groupBy(...).combining(...)` with Beam's own `sum` and `count` CombineFns, which the SDK
- * expands to a `combine_per_key` a runner can lift (partial sums before the shuffle). Revenue is
+ * Each is a `combine_per_key` (a runner lifts it: partial totals per bundle before the shuffle) of
+ * one small CombineFn that totals every measure at once, keyed by a string (see `keyOf`). Revenue is
  * `revenueOf(t)`, final unit price × quantity in integer paise, so every sum is exact in any order
  * (`revenuePaise`; money.ts prints it as rupees).
  */
 import * as beam from "apache-beam";
-import { count, sum } from "apache-beam/transforms/combiners";
+import { combinePerKey } from "apache-beam/transforms/internal";
 import { revenueOf, type Transaction } from "./transaction";
 import type { Paise } from "./money";
 import { requireForSerialization } from "apache-beam/serialization";
@@ -27,29 +27,76 @@ export type PaymentMethodRevenue = { paymentMethod: string; revenuePaise: Paise;
 /** What can be totalled per key; each becomes the output field of the same name. */
 type Measure = "revenuePaise" | "quantity" | "count";
 
-/** Per measure: what to take from a transaction (a field name or a function) and how to combine it. */
-const MEASURES: Record<Measure, { of: string | ((t: Transaction) => number); combineFn: beam.CombineFn<any, any, number> }> = {
-  revenuePaise: { of: revenueOf, combineFn: sum },
-  quantity: { of: "quantity", combineFn: sum },
-  count: { of: "transactionId", combineFn: count },
-};
-
 type TextField = "productId" | "distributionCenter" | "salesChannel" | "customerState" | "category" | "paymentMethod";
+
+/** One measure of one transaction (exact: paise and units are integers). */
+export function measureOf(measure: Measure, t: Transaction): number {
+  return measure === "revenuePaise" ? revenueOf(t) : measure === "quantity" ? t.quantity : 1;
+}
+
+/**
+ * The grouping key of `t`: the field itself, or for several fields each prefixed by its length
+ * (`7:DC-Pune3:P12` cannot be split two ways). A string key is compared as it is by the runner;
+ * an object or array key would be encoded with a coder for every element, five times slower.
+ */
+export function keyOf(fields: readonly TextField[], t: Transaction): string {
+  if (fields.length === 1) return t[fields[0]];
+  let key = "";
+  for (const field of fields) key += `${t[field].length}:${t[field]}`;
+  return key;
+}
+
+/** The field values a {@link keyOf} key was made of. */
+export function fieldsOfKey(fields: readonly TextField[], key: string): string[] {
+  if (fields.length === 1) return [key];
+  const values: string[] = [];
+  for (let at = 0; values.length < fields.length; ) {
+    const colon = key.indexOf(":", at);
+    const length = Number(key.slice(at, colon));
+    values.push(key.slice(colon + 1, colon + 1 + length));
+    at = colon + 1 + length;
+  }
+  return values;
+}
+
+/** Totals of `measures` per key, one number each; a liftable CombineFn (partial totals per bundle). */
+export function totalsFn(measures: readonly Measure[]): beam.CombineFn<Transaction, number[], number[]> {
+  return {
+    createAccumulator: () => new Array(measures.length).fill(0),
+    addInput: (totals: number[], t: Transaction) => {
+      for (let i = 0; i < measures.length; i++) totals[i] += measureOf(measures[i], t);
+      return totals;
+    },
+    mergeAccumulators: (all: Iterable<number[]>) => {
+      const merged: number[] = new Array(measures.length).fill(0);
+      for (const totals of all) for (let i = 0; i < measures.length; i++) merged[i] += totals[i];
+      return merged;
+    },
+    extractOutput: (totals: number[]) => totals,
+  };
+}
 
 /** Groups transactions by `key` (one field, or several) and totals each measure per group. */
 function totalsBy<Row>(
   name: string,
   key: TextField | TextField[],
-  [firstMeasure, ...moreMeasures]: [Measure, ...Measure[]],
+  measures: [Measure, ...Measure[]],
 ): beam.PTransform<beam.PCollection<Transaction>, beam.PCollection<Row>> {
-  return beam.withName(name, (transactions: beam.PCollection<Transaction>): beam.PCollection<Row> => {
-    const first = MEASURES[firstMeasure];
-    let totals = beam.groupBy<Transaction, unknown>(key).combining(first.of, first.combineFn, firstMeasure);
-    for (const measure of moreMeasures) {
-      totals = totals.combining(MEASURES[measure].of, MEASURES[measure].combineFn, measure);
-    }
-    return transactions.apply(totals);
-  });
+  const fields: TextField[] = typeof key === "string" ? [key] : key;
+  return beam.withName(name, (transactions: beam.PCollection<Transaction>): beam.PCollection<Row> =>
+    transactions
+      .map(beam.withName("keyed", (t: Transaction) => ({ key: keyOf(fields, t), value: t })))
+      .apply(combinePerKey(totalsFn(measures)))
+      .map(
+        beam.withName("row", (kv: { key: string; value: number[] }) => {
+          const row: Record<string, string | number> = {};
+          const values = fieldsOfKey(fields, kv.key);
+          for (let i = 0; i < fields.length; i++) row[fields[i]] = values[i];
+          for (let i = 0; i < measures.length; i++) row[measures[i]] = kv.value[i];
+          return row as Row;
+        }),
+      ),
+  );
 }
 
 /** Revenue (seed 000's "total value") and quantity per product and distribution center. */
