@@ -9,7 +9,7 @@
  * Where the emulators are missing it says which and how to get them, and runs the batch pipeline
  * over the same sample instead.
  */
-import { newPubSub } from "../io/pubsub_client";
+import { newPubSub } from "../io/pubsub/client";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { startEmulators, missingEmulators, describeMissing, type RunningEmulators } from "../emulators";
 import { ingest, type IngestCounts } from "../ingest/publisher";

@@ -9,7 +9,7 @@
  * `transaction_id`; a message is acknowledged only once everything it produced is written.
  */
 import * as beam from "apache-beam";
-import { readFromPubSub, type PubSubMessage } from "../io/pubsub_read";
+import { readFromPubSub, type PubSubMessage } from "../io/pubsub/read";
 import { writeToBigtable } from "../io/bigtable";
 import { writeDeadLetters } from "../io/dead_letters";
 import { EVENT_TIME_ATTRIBUTE, TRANSACTION_ID_ATTRIBUTE } from "../ingest/messages";

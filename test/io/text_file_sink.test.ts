@@ -10,8 +10,8 @@ import * as path from "path";
 import * as beam from "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import { directRunner } from "../../runners/direct";
-import { writeTextFiles, shardFileName } from "../../io/text_file_sink";
-import { readTextLines } from "../../io/text_files";
+import { writeTextFiles, shardFileName } from "../../io/files/text_file_sink";
+import { readTextLines } from "../../io/files/text_files";
 import { fromArray, runPipeline } from "../../testing";
 import type { TextLine } from "../../transforms/text_line";
 import { startFakeGcs, type FakeGcs } from "../support/fake_gcs";

@@ -33,11 +33,11 @@
  * quiescence rule alone, so its runs stay deterministic).
  */
 import type { Window, WindowedValue } from "apache-beam/values";
-import type { Clock } from "./clock";
+import type { Clock } from "../../../sdk/clock";
 import { ElementQueue } from "./element_queue";
 import { DroppedElements, Grouping, GroupingSpec } from "./grouping";
-import type { StreamSource } from "./source";
-import type { Millis } from "./time";
+import type { StreamSource } from "../../../sdk/stream_source";
+import type { Millis } from "../../../sdk/time";
 import { windowKey, windowMaxTimestamp } from "./windows";
 
 /** Bundles' worth of a reading-ahead source's input that may wait before it is asked for more. */

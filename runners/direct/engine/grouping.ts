@@ -12,11 +12,11 @@
  * emitted then if it holds data not yet emitted).
  */
 import { IntervalWindow, Timing, Window, WindowedValue, KV, PaneInfo } from "apache-beam/values";
-import type { Clock } from "./clock";
-import type { Millis } from "./time";
-import { toInstant } from "./time";
+import type { Clock } from "../../../sdk/clock";
+import type { Millis } from "../../../sdk/time";
+import { toInstant } from "../../../sdk/time";
 import { mergeOverlapping, windowKey, windowMaxTimestamp } from "./windows";
-import type { TriggerContext, TriggerSpec, TriggerStateMachine } from "./trigger_spec";
+import type { TriggerContext, TriggerSpec, TriggerStateMachine } from "./triggers/spec";
 import { triggerStateMachine } from "./triggers";
 
 /** How values of one key and window are folded together. */

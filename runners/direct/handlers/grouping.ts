@@ -9,8 +9,8 @@ import { deserializeFn } from "apache-beam/internal/serialize";
 import type { CombineFn } from "apache-beam/transforms/group_and_combine";
 import type { Aggregator, GroupingSpec } from "../engine/grouping";
 import { COMBINE_PER_KEY } from "../plan/urns";
-import { keyIdentity } from "./keys";
-import { windowingOf } from "./trigger_spec";
+import { keyIdentity } from "../execution/keys";
+import { windowingOf } from "./windowing_strategy";
 
 const listAggregator: Aggregator<unknown[]> = {
   create: () => [],

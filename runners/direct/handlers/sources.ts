@@ -6,13 +6,13 @@ import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import type { PipelineContext } from "apache-beam/internal/pipeline";
 import { deserializeFn } from "apache-beam/internal/serialize";
 import { SYNTHETIC_STREAM_URN, type SyntheticStreamSettings } from "../../../io/synthetic_stream";
-import type { Clock, ManualClock } from "../engine/clock";
-import type { StreamSource } from "../engine/source";
+import type { Clock, ManualClock } from "../../../sdk/clock";
+import type { StreamSource } from "../../../sdk/stream_source";
 import { testStreamEvents, TEST_STREAM_URN } from "./test_stream";
 import { TestStreamSource } from "./test_stream_source";
-import { SyntheticStreamSource } from "./synthetic_stream_source";
-import { PUBSUB_READ_URN } from "../../../io/pubsub_read";
-import { PubSubSource } from "./pubsub_source";
+import { SyntheticStreamSource } from "../../../io/synthetic_stream_source";
+import { PUBSUB_READ_URN } from "../../../io/pubsub/read";
+import { PubSubSource } from "../../../io/pubsub/source";
 
 type SourceHandler = (transform: runnerApi.PTransform, context: PipelineContext, clock: Clock) => StreamSource;
 

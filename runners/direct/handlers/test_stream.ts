@@ -9,7 +9,7 @@ import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import { Context } from "apache-beam/coders/coders";
 import type { PipelineContext } from "apache-beam/internal/pipeline";
 import { Reader } from "protobufjs";
-import { type Millis, toMillis } from "../engine/time";
+import { type Millis, toMillis } from "../../../sdk/time";
 
 /** URN of Beam's TestStream primitive. */
 export const TEST_STREAM_URN = "beam:transform:teststream:v1";

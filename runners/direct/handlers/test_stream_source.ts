@@ -5,9 +5,9 @@
  * Processing-time events move the job's manual clock.
  */
 import { GlobalWindow, PaneInfo, Timing, WindowedValue } from "apache-beam/values";
-import type { ManualClock } from "../engine/clock";
-import type { StreamSource } from "../engine/source";
-import { Millis, toInstant } from "../engine/time";
+import type { ManualClock } from "../../../sdk/clock";
+import type { StreamSource } from "../../../sdk/stream_source";
+import { Millis, toInstant } from "../../../sdk/time";
 import type { TestStreamEvent } from "./test_stream";
 
 /** The pane of an element that no trigger produced (Beam's PaneInfo.NO_FIRING). */

@@ -2,10 +2,10 @@
  * `npm run rows -- [flags]`: prints a table's rows from the Bigtable emulator in `cbt read`'s layout,
  * to check what a pipeline wrote without installing or configuring cbt.
  */
-import { parseFlags, runCommand, UsageError } from "../cli/command_line";
+import { parseFlags, runCommand, UsageError } from "./command_line";
 import { acceptsConnections } from "../emulators/health";
 import { TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
-import { closeBigtableClients, DEFAULT_INSTANCE_ID, DEFAULT_PROJECT_ID, formatRowsLikeCbt, readRows } from "./bigtable";
+import { closeBigtableClients, DEFAULT_INSTANCE_ID, DEFAULT_PROJECT_ID, formatRowsLikeCbt, readRows } from "../io/bigtable";
 
 /** Where `gcloud beta emulators bigtable start` listens unless told otherwise. */
 const GCLOUD_DEFAULT_EMULATOR = "localhost:8086";

@@ -17,9 +17,9 @@ import {
   windowed,
   type TriggeredWindowing,
 } from "../../sdk/windowing";
-import { triggerSpecOf, windowingOf, type GroupingWindowing } from "../../runners/direct/handlers/trigger_spec";
-import type { TriggerSpec } from "../../runners/direct/engine/trigger_spec";
-import { capturePipeline, outputWindowing } from "./capture_pipeline";
+import { triggerSpecOf, windowingOf, type GroupingWindowing } from "../../runners/direct/handlers/windowing_strategy";
+import type { TriggerSpec } from "../../runners/direct/engine/triggers/spec";
+import { capturePipeline, outputWindowing } from "../sdk/capture_pipeline";
 
 /** Builder → pipeline proto (as shipped) → what the runner reads. */
 async function runnerWindowing(

@@ -14,7 +14,7 @@ import type { DeferredWritesContext } from "../../../sdk/deferred_writes";
 import type { BundleExecutor } from "../engine/engine";
 import type { PlannedStage } from "../plan/stages";
 import { asStepFailure } from "./step_failure";
-import { nativeParDo } from "./pardo";
+import { nativeParDo } from "../handlers/pardo";
 
 type Operator = operators.IOperator;
 

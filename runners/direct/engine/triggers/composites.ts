@@ -3,8 +3,8 @@
  * AfterAllStateMachine, AfterEachStateMachine and OrFinallyStateMachine). Each holds the live states
  * of its sub-triggers and a `Fresh` per sub-trigger to reset one: resetting is replacing the state.
  */
-import type { Millis } from "../time";
-import type { TriggerContext, TriggerStateMachine } from "../trigger_spec";
+import type { Millis } from "../../../../sdk/time";
+import type { TriggerContext, TriggerStateMachine } from "./spec";
 import { Fresh, mergeMachines, TriggerState } from "./base";
 
 /**

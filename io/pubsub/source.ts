@@ -25,12 +25,12 @@
 import { v1, protos } from "@google-cloud/pubsub";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import { GlobalWindow, WindowedValue } from "apache-beam/values";
-import { pubsubClientOptions } from "../../../io/pubsub_client";
-import type { PubSubMessage } from "../../../io/pubsub_read";
-import type { StreamSource } from "../engine/source";
-import { Millis, toInstant } from "../engine/time";
-import { PubSubPuller } from "./pubsub_puller";
-import { NO_FIRING } from "./test_stream_source";
+import { pubsubClientOptions } from "./client";
+import type { PubSubMessage } from "./read";
+import type { StreamSource } from "../../sdk/stream_source";
+import { Millis, toInstant } from "../../sdk/time";
+import { PubSubPuller } from "./puller";
+import { NO_FIRING } from "../../runners/direct/handlers/test_stream_source";
 
 /** Flow control and timing of a Pub/Sub source. */
 export interface PubSubSourceLimits {

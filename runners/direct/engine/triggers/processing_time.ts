@@ -2,8 +2,8 @@
  * AfterProcessingTime.pastFirstElementInPane().plusDelayOf(delay) (Beam's
  * AfterProcessingTimeStateMachine): a once trigger on the runner's processing-time clock.
  */
-import type { Millis } from "../time";
-import type { TriggerContext } from "../trigger_spec";
+import type { Millis } from "../../../../sdk/time";
+import type { TriggerContext } from "./spec";
 import { TriggerState } from "./base";
 
 /**

@@ -2,7 +2,7 @@
  * Which Bigtable table: project, instance and table, defaulting to seed 004's local setup (project
  * `local-project`, instance `e-commerce-data`, table `transacoes`).
  */
-import { TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
+import { TRANSACTIONS_TABLE } from "../../transforms/bigtable_row";
 
 /** A table; each part defaults to seed 004's. */
 export interface BigtableTableOptions {

@@ -3,7 +3,7 @@
  * WindowingStrategy proto's Trigger into this; `triggers.ts` runs it as a state machine per
  * (window, key) pane. Semantics follow Beam's model (Java's TriggerStateMachines).
  */
-import type { Millis } from "./time";
+import type { Millis } from "../../../../sdk/time";
 
 export type TriggerSpec =
   /** Fire when the watermark passes the end of the window, then once per late arrival; never finishes. */

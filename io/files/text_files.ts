@@ -21,8 +21,8 @@ import { requireForSerialization } from "apache-beam/serialization";
 import type { PTransform as PTransformProto } from "apache-beam/proto/beam_runner_api";
 import type { WindowedValue } from "apache-beam/values";
 import type { Pipeline } from "apache-beam/internal/pipeline";
-import type { TextLine } from "../transforms/text_line";
-import { emitAll } from "./emit";
+import type { TextLine } from "../../transforms/text_line";
+import { emitAll } from "../emit";
 import { expandLocalPattern } from "./file_patterns";
 import { expandGcsPattern, gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "./gcs";
 
@@ -162,4 +162,4 @@ export class ReadTextLinesOperator implements operators.IOperator {
 }
 
 operators.registerOperator(READ_TEXT_LINES_URN, ReadTextLinesOperator);
-requireForSerialization("beam-ts-native/io/text_files", exports);
+requireForSerialization("beam-ts-native/io/files/text_files", exports);

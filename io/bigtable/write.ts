@@ -9,11 +9,11 @@
  */
 import type { Bigtable } from "@google-cloud/bigtable";
 import { requireForSerialization } from "apache-beam/serialization";
-import type { BigtableRow } from "../transforms/bigtable_row";
-import { ensureTable } from "./bigtable_admin";
-import { bigtableClient } from "./bigtable_clients";
-import { mutateRowsOnce, toMutationEntry, type MutateRowsAttempt, type MutationEntry } from "./bigtable_mutate";
-import { codeName, OK, RETRYABLE_CODES, statusOf, type Status } from "./bigtable_status";
+import type { BigtableRow } from "../../transforms/bigtable_row";
+import { ensureTable } from "./admin";
+import { bigtableClient } from "./clients";
+import { mutateRowsOnce, toMutationEntry, type MutateRowsAttempt, type MutationEntry } from "./mutate";
+import { codeName, OK, RETRYABLE_CODES, statusOf, type Status } from "./status";
 
 /** Everything a write needs, as plain data (it travels with the serialized pipeline). */
 export interface BigtableWriteSettings {
@@ -120,4 +120,4 @@ function ensureOnce(client: Bigtable, settings: BigtableWriteSettings, families:
   return done;
 }
 
-requireForSerialization("beam-ts-native/io/bigtable_write", exports);
+requireForSerialization("beam-ts-native/io/bigtable/write", exports);

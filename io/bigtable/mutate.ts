@@ -12,8 +12,8 @@
  */
 import { v2, type Bigtable } from "@google-cloud/bigtable";
 import { requireForSerialization } from "apache-beam/serialization";
-import type { BigtableRow } from "../transforms/bigtable_row";
-import { OK, statusOf, UNAVAILABLE, type Status } from "./bigtable_status";
+import type { BigtableRow } from "../../transforms/bigtable_row";
+import { OK, statusOf, UNAVAILABLE, type Status } from "./status";
 
 /** A MutateRows entry as the client's protobuf layer takes it. */
 export interface MutationEntry {
@@ -126,4 +126,4 @@ function dataClient(client: Bigtable): v2.BigtableClient {
   return created;
 }
 
-requireForSerialization("beam-ts-native/io/bigtable_mutate", exports);
+requireForSerialization("beam-ts-native/io/bigtable/mutate", exports);

@@ -2,8 +2,8 @@
  * What every trigger state machine shares: the merge plumbing (sessions) and the two questions about
  * event time that the watermark triggers ask. Each kind of trigger lives in its own file next to this.
  */
-import type { Millis } from "../time";
-import type { TriggerContext, TriggerStateMachine } from "../trigger_spec";
+import type { Millis } from "../../../../sdk/time";
+import type { TriggerContext, TriggerStateMachine } from "./spec";
 
 /** Makes the initial state of one (sub-)trigger; composites call it to reset a sub-trigger. */
 export type Fresh = () => TriggerStateMachine;

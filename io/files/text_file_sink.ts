@@ -314,4 +314,4 @@ async function removeIfEmpty(directory: string): Promise<void> {
 
 operators.registerOperator(TEXT_FILE_WRITER_URN, TextFileWriterOperator);
 operators.registerOperator(TEXT_FILE_FINALIZER_URN, TextFileFinalizerOperator);
-requireForSerialization("beam-ts-native/io/text_file_sink", exports);
+requireForSerialization("beam-ts-native/io/files/text_file_sink", exports);

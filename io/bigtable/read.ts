@@ -3,9 +3,9 @@
  * decoded as UTF-8 text (what this project writes).
  */
 import type { Row } from "@google-cloud/bigtable";
-import { bigtableClient } from "./bigtable_clients";
-import { codeName, statusOf } from "./bigtable_status";
-import { resolveTable, type BigtableTableOptions } from "./bigtable_table";
+import { bigtableClient } from "./clients";
+import { codeName, statusOf } from "./status";
+import { resolveTable, type BigtableTableOptions } from "./table";
 
 /** What to read. */
 export interface ReadRowsOptions extends BigtableTableOptions {

@@ -13,12 +13,12 @@
  * - `isFinished()` after `onFire`: the pane then closes for its key;
  * - `nextProcessingTimeWakeUp()` after any of the above, to set a processing-time timer.
  */
-import type { TriggerSpec, TriggerStateMachine } from "./trigger_spec";
-import type { Fresh } from "./trigger_state/base";
-import { AfterAllTrigger, AfterAnyTrigger, AfterEachTrigger, OrFinallyTrigger, RepeatedlyTrigger } from "./trigger_state/composites";
-import { AfterCountTrigger, AlwaysTrigger, NeverTrigger } from "./trigger_state/elements";
-import { AfterProcessingTimeTrigger } from "./trigger_state/processing_time";
-import { AfterWatermarkTrigger, DefaultTrigger } from "./trigger_state/watermark";
+import type { TriggerSpec, TriggerStateMachine } from "./spec";
+import type { Fresh } from "./base";
+import { AfterAllTrigger, AfterAnyTrigger, AfterEachTrigger, OrFinallyTrigger, RepeatedlyTrigger } from "./composites";
+import { AfterCountTrigger, AlwaysTrigger, NeverTrigger } from "./elements";
+import { AfterProcessingTimeTrigger } from "./processing_time";
+import { AfterWatermarkTrigger, DefaultTrigger } from "./watermark";
 
 /**
  * Compiled specs: a grouping creates a state machine per pane, and composites create fresh

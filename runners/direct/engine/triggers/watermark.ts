@@ -2,8 +2,8 @@
  * The event-time triggers: the default trigger and AfterWatermark with its early and late firings
  * (Beam's DefaultTriggerStateMachine and AfterWatermarkStateMachine).
  */
-import type { Millis } from "../time";
-import type { TriggerContext, TriggerStateMachine } from "../trigger_spec";
+import type { Millis } from "../../../../sdk/time";
+import type { TriggerContext, TriggerStateMachine } from "./spec";
 import { endOfWindowReached, firedOnTimeFor, Fresh, mergeMachines, mergeOnTimeAt, TriggerState } from "./base";
 
 /**

@@ -15,8 +15,8 @@
 import * as beam from "apache-beam";
 import { v1 } from "@google-cloud/pubsub";
 import { requireForSerialization } from "apache-beam/serialization";
-import { writeInBatches } from "./batching_sink";
-import { pubsubClientOptions } from "./pubsub_client";
+import { writeInBatches } from "../batching_sink";
+import { pubsubClientOptions } from "./client";
 
 /** Settings of {@link writeToPubSub}. */
 export interface WriteToPubSubOptions<T> {
@@ -148,4 +148,4 @@ function publisher(projectId: string): v1.PublisherClient {
   return client;
 }
 
-requireForSerialization("beam-ts-native/io/pubsub_write", exports);
+requireForSerialization("beam-ts-native/io/pubsub/write", exports);

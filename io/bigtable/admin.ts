@@ -3,7 +3,7 @@
  * empty emulator. Tolerates ALREADY_EXISTS (another worker, or an earlier run, got there first).
  */
 import type { Bigtable } from "@google-cloud/bigtable";
-import { ALREADY_EXISTS, codeName, statusOf } from "./bigtable_status";
+import { ALREADY_EXISTS, codeName, statusOf } from "./status";
 
 /** Makes sure table `tableId` of `instanceId` exists with at least `families`. */
 export async function ensureTable(client: Bigtable, instanceId: string, tableId: string, families: readonly string[]): Promise<void> {

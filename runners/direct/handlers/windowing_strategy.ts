@@ -4,7 +4,7 @@
  * The engine never sees protos; this is where they stop.
  */
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
-import type { TriggerSpec } from "../engine/trigger_spec";
+import type { TriggerSpec } from "../engine/triggers/spec";
 
 /** How a grouping fires its windows, in the engine's terms. */
 export interface GroupingWindowing {

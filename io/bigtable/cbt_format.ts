@@ -16,7 +16,7 @@
  * next line the value quoted as Go's `%q` quotes it; a blank line ends each row. As cbt does, this
  * follows the TZ of the environment.
  */
-import type { ReadCell, ReadRow } from "./bigtable_read";
+import type { ReadCell, ReadRow } from "./read";
 
 const SEPARATOR = "-".repeat(40);
 const COLUMN_WIDTH = 40;

@@ -12,16 +12,16 @@
  */
 import * as beam from "apache-beam";
 import { requireForSerialization } from "apache-beam/serialization";
-import type { BigtableRow } from "../transforms/bigtable_row";
-import { writeInBatches, type BatchWriter } from "./batching_sink";
-import { mutateRowsOnce, type MutateRowsAttempt } from "./bigtable_mutate";
-import { resolveTable, type BigtableTableOptions } from "./bigtable_table";
-import { writeRowsWithRetries, type BigtableWriteSettings } from "./bigtable_write";
+import type { BigtableRow } from "../../transforms/bigtable_row";
+import { writeInBatches, type BatchWriter } from "../batching_sink";
+import { mutateRowsOnce, type MutateRowsAttempt } from "./mutate";
+import { resolveTable, type BigtableTableOptions } from "./table";
+import { writeRowsWithRetries, type BigtableWriteSettings } from "./write";
 
-export { formatRowsLikeCbt } from "./bigtable_cbt_format";
-export { closeBigtableClients } from "./bigtable_clients";
-export { readRows, type ReadCell, type ReadRow, type ReadRowsOptions } from "./bigtable_read";
-export { DEFAULT_INSTANCE_ID, DEFAULT_PROJECT_ID, type BigtableTableOptions } from "./bigtable_table";
+export { formatRowsLikeCbt } from "./cbt_format";
+export { closeBigtableClients } from "./clients";
+export { readRows, type ReadCell, type ReadRow, type ReadRowsOptions } from "./read";
+export { DEFAULT_INSTANCE_ID, DEFAULT_PROJECT_ID, type BigtableTableOptions } from "./table";
 
 /** Settings of {@link writeToBigtable}. */
 export interface WriteToBigtableOptions extends BigtableTableOptions {
@@ -84,4 +84,4 @@ export function bigtableBatchWriter(options: WriteToBigtableOptions = {}, attemp
   return (batch: BigtableRow[]) => writeRowsWithRetries(settings, batch, attempt);
 }
 
-requireForSerialization("beam-ts-native/io/bigtable", exports);
+requireForSerialization("beam-ts-native/io/bigtable/index", exports);

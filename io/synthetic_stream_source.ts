@@ -4,11 +4,11 @@
  * due — never past the engine's deadline, and never once the job drains.
  */
 import { GlobalWindow, WindowedValue } from "apache-beam/values";
-import type { SyntheticStreamSettings } from "../../../io/synthetic_stream";
-import type { Clock } from "../engine/clock";
-import type { StreamSource } from "../engine/source";
-import { Millis, toInstant } from "../engine/time";
-import { NO_FIRING } from "./test_stream_source";
+import type { SyntheticStreamSettings } from "./synthetic_stream";
+import type { Clock } from "../sdk/clock";
+import type { StreamSource } from "../sdk/stream_source";
+import { Millis, toInstant } from "../sdk/time";
+import { NO_FIRING } from "../runners/direct/handlers/test_stream_source";
 
 /** Elements emitted per advance at most, so that bundles stay bounded. */
 const MAX_BATCH = 1000;

@@ -2,7 +2,7 @@
  * Triggers that look only at element arrivals: AfterPane.elementCountAtLeast (Beam's
  * AfterPaneStateMachine), and the two degenerate ones, always and never.
  */
-import type { Millis } from "../time";
+import type { Millis } from "../../../../sdk/time";
 import { TriggerState } from "./base";
 
 /** Fires once, when at least `count` elements arrived since this state was created; finishes then. */
