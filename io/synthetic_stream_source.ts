@@ -1,14 +1,13 @@
 /**
- * Handler for our synthetic stream (`io/synthetic_stream.ts`): a live engine source on the wall
- * clock. Each advance emits what is due by now (a batch at most), or waits until the next element is
+ * The live source behind our synthetic stream (registered by `io/synthetic_stream.ts`), on the
+ * wall clock. Each advance emits what is due by now (a batch at most), or waits until the next element is
  * due — never past the engine's deadline, and never once the job drains.
  */
 import { GlobalWindow, WindowedValue } from "apache-beam/values";
 import type { SyntheticStreamSettings } from "./synthetic_stream";
 import type { Clock } from "../sdk/clock";
 import type { StreamSource } from "../sdk/stream_source";
-import { Millis, toInstant } from "../sdk/time";
-import { NO_FIRING } from "../runners/direct/handlers/test_stream_source";
+import { Millis, NO_FIRING, toInstant } from "../sdk/time";
 
 /** Elements emitted per advance at most, so that bundles stay bounded. */
 const MAX_BATCH = 1000;

@@ -1,5 +1,10 @@
 /**
- * Sources the engine reads from besides the impulse: a TestStream's script, or a live subscription.
+ * The contract between a runner and the sources it reads besides the impulse (a TestStream's script,
+ * a live subscription), and the table of their constructors by URN. It lives in sdk/ because both
+ * sides see sdk/ and neither sees the other: a connector in io/ implements a StreamSource and
+ * registers its constructor here when its module loads; the runner looks the URN up here and never
+ * imports io/.
+ *
  * A scripted source is asked to move only when everything else is quiescent, which is what gives a
  * TestStream its meaning (each event is fully processed before the next). A live source that reads
  * ahead is also asked while bundles run, whenever little of its input is waiting, so that its I/O
@@ -7,6 +12,7 @@
  * in flight at any time, and none while a good bundle's worth of its input is already waiting.
  */
 import type { WindowedValue } from "apache-beam/values";
+import type { Clock } from "./clock";
 import type { Millis } from "./time";
 
 export interface StreamSource {
@@ -36,4 +42,32 @@ export interface StreamSource {
   close?(): Promise<void>;
   /** Figures worth showing (acknowledged, duplicates, latency…), by name. */
   report?(): Record<string, number>;
+}
+
+/** What a source's constructor gets from the runner besides its transform's payload. */
+export interface SourceEnvironment {
+  /** The job's processing-time clock (the wall clock, or a TestStream's manual one). */
+  clock: Clock;
+}
+
+/** Builds the source of one transform from its `spec.payload`. */
+export type StreamSourceConstructor = (payload: Uint8Array, environment: SourceEnvironment) => StreamSource;
+
+const constructors = new Map<string, StreamSourceConstructor>();
+
+/** Makes `urn` a source: a runner that meets a transform with this URN builds its source with `construct`. */
+export function registerStreamSource(urn: string, construct: StreamSourceConstructor): void {
+  const known = constructors.get(urn);
+  if (known !== undefined && known !== construct) throw new Error(`a different source is already registered for URN ${urn}`);
+  constructors.set(urn, construct);
+}
+
+/** The constructor registered for `urn`, if any. */
+export function streamSourceConstructor(urn: string): StreamSourceConstructor | undefined {
+  return constructors.get(urn);
+}
+
+/** The URNs sources are registered for, now (modules register as they load). */
+export function registeredSourceUrns(): string[] {
+  return [...constructors.keys()];
 }

@@ -5,6 +5,7 @@
  * fit a double exactly, which is why they map to the infinities instead.
  */
 import Long from "long";
+import { PaneInfo, Timing } from "apache-beam/values";
 
 /** Milliseconds since the Unix epoch, or ±Infinity. */
 export type Millis = number;
@@ -31,3 +32,6 @@ export function toInstant(millis: Millis): Long {
 
 /** The minimum timestamp, as the SDK's impulse carries it. */
 export const MIN_INSTANT = BEAM_MIN_MILLIS;
+
+/** The pane of an element that no trigger produced (Beam's PaneInfo.NO_FIRING): what sources emit. */
+export const NO_FIRING: PaneInfo = { timing: Timing.UNKNOWN, index: 0, onTimeIndex: 0, isFirst: true, isLast: true };

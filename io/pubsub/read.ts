@@ -1,7 +1,7 @@
 /**
  * Reading from Pub/Sub: the standard `beam:transform:pubsub_read:v1` primitive with its
  * `PubSubReadPayload`, so Dataflow runs it with its native Pub/Sub source and our runner with the
- * official client (runners/direct/handlers/pubsub_source.ts).
+ * official client (./source.ts, registered here as the URN's source: see sdk/stream_source.ts).
  *
  * Each element is a message's payload bytes (`Uint8Array`), or, with `withAttributes`, a
  * {@link PubSubMessage} (payload, attributes, id, publish time). Event time comes from the
@@ -14,6 +14,8 @@ import { BytesCoder } from "apache-beam/coders/required_coders";
 import { GeneralObjectCoder } from "apache-beam/coders/js_coders";
 import type { Pipeline } from "apache-beam/internal/pipeline";
 import type { Coder } from "apache-beam/coders/coders";
+import { registerStreamSource } from "../../sdk/stream_source";
+import { PubSubSource } from "./source";
 
 /** Beam's standard URN for a Pub/Sub read. */
 export const PUBSUB_READ_URN = "beam:transform:pubsub_read:v1";
@@ -69,3 +71,9 @@ export function readFromPubSub(options: PubSubReadOptions): beam.PTransform<beam
     return pipeline.createPCollectionInternal<Uint8Array | PubSubMessage>(coder as Coder<Uint8Array | PubSubMessage>, undefined, runnerApi.IsBounded_Enum.UNBOUNDED);
   });
 }
+
+registerStreamSource(PUBSUB_READ_URN, (payload) => {
+  const read = runnerApi.PubSubReadPayload.fromBinary(payload);
+  const projectId = (read.subscription || read.topic).split("/")[1];
+  return new PubSubSource(read, projectId);
+});

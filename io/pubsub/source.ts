@@ -1,5 +1,5 @@
 /**
- * Handler for `beam:transform:pubsub_read:v1`: a live engine source on the official client.
+ * The live source behind `beam:transform:pubsub_read:v1` (registered by ./read.ts), on the official client.
  *
  * Pulling: a few unary pulls on the wire at once (see PubSubPuller for why and how many). The source
  * reads ahead: its next pulls are on the wire while the bundles of the previous ones run and write,
@@ -28,9 +28,8 @@ import { GlobalWindow, WindowedValue } from "apache-beam/values";
 import { pubsubClientOptions } from "./client";
 import type { PubSubMessage } from "./read";
 import type { StreamSource } from "../../sdk/stream_source";
-import { Millis, toInstant } from "../../sdk/time";
+import { Millis, NO_FIRING, toInstant } from "../../sdk/time";
 import { PubSubPuller } from "./puller";
-import { NO_FIRING } from "../../runners/direct/handlers/test_stream_source";
 
 /** Flow control and timing of a Pub/Sub source. */
 export interface PubSubSourceLimits {

@@ -19,8 +19,8 @@ import { fusedStageExecutor } from "./execution/fused_stage";
 import { groupingSpec } from "./handlers/grouping";
 import { impulseElement } from "./handlers/impulse";
 import { sideInputStateProvider } from "./execution/side_inputs";
-import { TEST_STREAM_URN } from "./handlers/test_stream";
-import { SOURCE_URNS, streamSource } from "./handlers/sources";
+import { TEST_STREAM_URN } from "./plan/urns";
+import { sourceUrns, streamSource } from "./handlers/sources";
 import { DirectPipelineResult } from "./result";
 import { DirectRunnerOptions, ResolvedDirectRunnerOptions, resolveOptions, stopReason } from "./options";
 import { verifySerialization } from "./verify_serialization";
@@ -50,7 +50,7 @@ export class DirectRunner extends Runner {
     const pipeline = this.options.verifySerialization ? verifySerialization(proto) : proto;
     const components = pipeline.components!;
     const context = new PipelineContext(components, "");
-    const plan = planStages(pipeline, SOURCE_URNS);
+    const plan = planStages(pipeline, sourceUrns());
     // Under a TestStream processing time is the stream's to move; otherwise it is the wall clock's.
     const drivenByTestStream = plan.stages.some((s) => s.root.kind === "source" && components.transforms[s.root.transformId].spec?.urn === TEST_STREAM_URN);
     const clock: Clock = drivenByTestStream ? new ManualClock() : wallClock;

@@ -10,9 +10,7 @@ import { Context } from "apache-beam/coders/coders";
 import type { PipelineContext } from "apache-beam/internal/pipeline";
 import { Reader } from "protobufjs";
 import { type Millis, toMillis } from "../../../sdk/time";
-
-/** URN of Beam's TestStream primitive. */
-export const TEST_STREAM_URN = "beam:transform:teststream:v1";
+import { TEST_STREAM_URN } from "../plan/urns";
 
 /** One step of a TestStream, in order. */
 export type TestStreamEvent =
