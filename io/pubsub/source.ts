@@ -25,10 +25,11 @@
 import { v1, protos } from "@google-cloud/pubsub";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import { GlobalWindow, WindowedValue } from "apache-beam/values";
-import { pubsubClientOptions } from "./client";
-import type { PubSubMessage } from "./read";
 import type { StreamSource } from "../../sdk/stream_source";
 import { Millis, NO_FIRING, toInstant } from "../../sdk/time";
+import { pubsubClientOptions } from "./client";
+import { Leases } from "./leases";
+import { elementOf, eventTimeOf, publishTimeOf } from "./message";
 import { PubSubPuller } from "./puller";
 
 /** Flow control and timing of a Pub/Sub source. */
@@ -51,46 +52,33 @@ export const DEFAULT_PUBSUB_LIMITS: PubSubSourceLimits = {
   outOfOrdernessMs: 60_000,
 };
 
-const ACK_BATCH = 2_500;
+/** Message ids remembered for `idAttribute` deduplication. */
 const RETAINED_IDS = 200_000;
 
-interface Outstanding {
-  eventTime: Millis;
-  publishTime: Millis;
-  bytes: number;
+/** What a connected source talks to. */
+interface Connection {
+  client: v1.SubscriberClient;
+  subscription: string;
+  createdSubscription: boolean;
+  puller: PubSubPuller;
+  leases: Leases;
 }
 
 export class PubSubSource implements StreamSource {
-  private client: v1.SubscriberClient | undefined;
-  private puller: PubSubPuller | undefined;
-  private subscription: string | undefined;
-  private createdSubscription = false;
-  private readonly outstanding = new Map<string, Outstanding>();
-  /** No outstanding message has an earlier event time (commits below it have nothing to do). */
-  private oldestOutstanding: Millis = Infinity;
-  private outstandingBytes = 0;
-  private readonly toAck: string[] = [];
-  private acking: Promise<void> = Promise.resolve();
+  private connection: Connection | undefined;
   private readonly seenIds = new Set<string>();
   private currentWatermark: Millis = -Infinity;
   private newestEventTime: Millis = -Infinity;
   private emptySince: Millis | undefined;
   private stopped = false;
-  private extender: NodeJS.Timeout | undefined;
-  private ackDeadlineSeconds: number;
   /** Messages dropped because their id was already seen (they are acknowledged). */
   private duplicates = 0;
-  private acknowledged = 0;
-  /** Publish → acknowledged (everything the message produced written), in 1 ms buckets. */
-  private readonly ackLatency = new Map<number, number>();
 
   constructor(
     private readonly read: runnerApi.PubSubReadPayload,
     private readonly projectId: string,
     private readonly limits: PubSubSourceLimits = DEFAULT_PUBSUB_LIMITS,
-  ) {
-    this.ackDeadlineSeconds = limits.ackDeadlineSeconds;
-  }
+  ) {}
 
   readonly readsAhead = true;
 
@@ -104,10 +92,10 @@ export class PubSubSource implements StreamSource {
 
   async advance(emit: (element: WindowedValue<unknown>) => void, deadline: Millis): Promise<boolean> {
     if (this.stopped) return false;
-    const puller = await this.connect();
-    if (this.outstanding.size >= this.limits.maxOutstandingMessages || this.outstandingBytes >= this.limits.maxOutstandingBytes) {
+    const { puller, leases, subscription } = await this.connect();
+    if (leases.size >= this.limits.maxOutstandingMessages || leases.bytes >= this.limits.maxOutstandingBytes) {
       throw new Error(
-        `Pub/Sub read from ${this.subscription}: ${this.outstanding.size} messages (${this.outstandingBytes} bytes) are waiting for ` +
+        `Pub/Sub read from ${subscription}: ${leases.size} messages (${leases.bytes} bytes) are waiting for ` +
           `their windows to close before they can be acknowledged, past the limit of ${this.limits.maxOutstandingMessages} messages / ` +
           `${this.limits.maxOutstandingBytes} bytes. Shorten the windows or the allowed lateness, or raise the limits.`,
       );
@@ -115,104 +103,86 @@ export class PubSubSource implements StreamSource {
     const received = await puller.next(deadline);
     if (this.stopped) {
       // Drained while pulling: hand these back for prompt redelivery rather than process them.
-      this.handBack(received.map((m) => m.ackId!));
+      leases.handBack(received.map((m) => m.ackId!));
       return false;
     }
     if (received.length === 0) return this.idle();
     this.emptySince = undefined;
     for (const message of received) {
-      const eventTime = this.eventTimeOf(message.message!);
+      const eventTime = eventTimeOf(message.message!, this.read);
       if (this.isDuplicate(message.message!)) {
-        this.toAck.push(message.ackId!);
+        leases.ackUnprocessed(message.ackId!);
         continue;
       }
-      const bytes = message.message!.data?.length ?? 0;
-      this.outstanding.set(message.ackId!, { eventTime, publishTime: publishTimeOf(message.message!), bytes });
-      this.outstandingBytes += bytes;
-      if (eventTime < this.oldestOutstanding) this.oldestOutstanding = eventTime;
+      leases.hold(message.ackId!, eventTime, publishTimeOf(message.message!), message.message!.data?.length ?? 0);
       this.newestEventTime = Math.max(this.newestEventTime, eventTime);
-      emit({ value: this.elementOf(message.message!), windows: [new GlobalWindow()], timestamp: toInstant(eventTime), pane: NO_FIRING });
+      emit({ value: elementOf(message.message!, this.read), windows: [new GlobalWindow()], timestamp: toInstant(eventTime), pane: NO_FIRING });
     }
     this.currentWatermark = Math.max(this.currentWatermark, this.newestEventTime - this.limits.outOfOrdernessMs);
-    this.flushAcks();
+    leases.flush();
     return true;
   }
 
   commit(durableBefore: Millis): void {
-    // Called every 100 ms while messages may wait a window's length: skip the scan when it would find nothing.
-    if (durableBefore <= this.oldestOutstanding) return;
-    const now = Date.now();
-    let oldest = Infinity;
-    for (const [ackId, { eventTime, publishTime, bytes }] of this.outstanding) {
-      if (eventTime >= durableBefore) {
-        if (eventTime < oldest) oldest = eventTime;
-      } else {
-        this.outstanding.delete(ackId);
-        this.outstandingBytes -= bytes;
-        this.toAck.push(ackId);
-        this.acknowledged++;
-        const latency = Math.max(0, now - publishTime);
-        this.ackLatency.set(latency, (this.ackLatency.get(latency) ?? 0) + 1);
-      }
-    }
-    this.oldestOutstanding = oldest;
-    this.flushAcks();
+    this.connection?.leases.commit(durableBefore);
   }
 
   /** Acknowledged and duplicate messages, what is outstanding, and publish → acknowledged latency. */
   report(): Record<string, number> {
+    const leases = this.connection?.leases;
     return {
-      acknowledged: this.acknowledged,
+      acknowledged: leases?.acknowledged ?? 0,
       duplicates: this.duplicates,
-      outstanding: this.outstanding.size,
-      ackLatencyP50Ms: quantile(this.ackLatency, this.acknowledged, 0.5),
-      ackLatencyP99Ms: quantile(this.ackLatency, this.acknowledged, 0.99),
+      outstanding: leases?.size ?? 0,
+      ackLatencyP50Ms: leases?.ackLatencyQuantile(0.5) ?? NaN,
+      ackLatencyP99Ms: leases?.ackLatencyQuantile(0.99) ?? NaN,
     };
   }
 
   stop(): void {
     this.stopped = true;
-    this.puller?.stop();
+    this.connection?.puller.stop();
   }
 
   async close(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.extender);
-    this.flushAcks();
-    await this.acking;
-    // Whatever is still outstanding was not durably processed (the job failed or was cancelled), and
-    // what the last pulls bring was never processed: hand it back for prompt redelivery instead of
-    // waiting out its ack deadline.
-    const unread = (await this.puller?.settle()) ?? [];
-    this.handBack([...this.outstanding.keys(), ...unread.map((m) => m.ackId!)]);
-    await this.acking;
-    const client = this.client;
-    if (client === undefined) return;
-    if (this.createdSubscription) await client.deleteSubscription({ subscription: this.subscription }).catch(() => undefined);
+    const connection = this.connection;
+    if (connection === undefined) return;
+    const { client, subscription, puller, leases } = connection;
+    await leases.settle();
+    // What the last pulls bring was never processed: it goes back with what is still held.
+    const unread = await puller.settle();
+    await leases.release(unread.map((m) => m.ackId!));
+    if (connection.createdSubscription) await client.deleteSubscription({ subscription }).catch(() => undefined);
     await client.close();
   }
 
-  private async connect(): Promise<PubSubPuller> {
-    if (this.puller !== undefined) return this.puller;
+  private async connect(): Promise<Connection> {
+    if (this.connection !== undefined) return this.connection;
     const client = new v1.SubscriberClient(pubsubClientOptions(this.projectId) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
-    this.client = client;
+    let subscription: string;
+    let ackDeadlineSeconds = this.limits.ackDeadlineSeconds;
+    let createdSubscription = false;
     if (this.read.subscription) {
-      this.subscription = this.read.subscription;
+      subscription = this.read.subscription;
       // Extend by the subscription's own deadline: after a crash, what was in flight comes back that soon.
-      const [subscription] = await client.getSubscription({ subscription: this.subscription });
-      this.ackDeadlineSeconds = subscription.ackDeadlineSeconds || this.limits.ackDeadlineSeconds;
+      const [existing] = await client.getSubscription({ subscription });
+      ackDeadlineSeconds = existing.ackDeadlineSeconds || this.limits.ackDeadlineSeconds;
     } else {
       // Reading a topic: a subscription of the job's own, deleted when the job ends.
       const topicName = this.read.topic.split("/").pop();
-      this.subscription = `projects/${this.projectId}/subscriptions/${topicName}-beam-ts-native-${process.pid}-${Date.now()}`;
-      await client.createSubscription({ name: this.subscription, topic: this.read.topic, ackDeadlineSeconds: this.ackDeadlineSeconds });
-      this.createdSubscription = true;
+      subscription = `projects/${this.projectId}/subscriptions/${topicName}-beam-ts-native-${process.pid}-${Date.now()}`;
+      await client.createSubscription({ name: subscription, topic: this.read.topic, ackDeadlineSeconds });
+      createdSubscription = true;
     }
-    // Messages still being processed must not be redelivered to us: extend their deadlines.
-    this.extender = setInterval(() => this.extendDeadlines(), (this.ackDeadlineSeconds * 1000) / 3);
-    this.extender.unref();
-    this.puller = new PubSubPuller(client, this.subscription!);
-    return this.puller;
+    this.connection = {
+      client,
+      subscription,
+      createdSubscription,
+      puller: new PubSubPuller(client, subscription),
+      leases: new Leases(client, subscription, ackDeadlineSeconds),
+    };
+    return this.connection;
   }
 
   private idle(): boolean {
@@ -224,17 +194,6 @@ export class PubSubSource implements StreamSource {
       return true;
     }
     return false;
-  }
-
-  private eventTimeOf(message: protos.google.pubsub.v1.IPubsubMessage): Millis {
-    const attribute = this.read.timestampAttribute ? message.attributes?.[this.read.timestampAttribute] : undefined;
-    if (attribute !== undefined) {
-      const parsed = /^\d+$/.test(attribute) ? Number(attribute) : Date.parse(attribute);
-      if (Number.isFinite(parsed)) return parsed;
-    }
-    // A missing or unreadable timestamp attribute falls back to the publish time: the message is
-    // still processed (its payload's own validation decides whether it is good).
-    return publishTimeOf(message);
   }
 
   private isDuplicate(message: protos.google.pubsub.v1.IPubsubMessage): boolean {
@@ -249,72 +208,4 @@ export class PubSubSource implements StreamSource {
     this.seenIds.add(id);
     return false;
   }
-
-  private elementOf(message: protos.google.pubsub.v1.IPubsubMessage): Uint8Array | PubSubMessage {
-    const data = message.data instanceof Uint8Array ? message.data : new Uint8Array(Buffer.from(message.data ?? ""));
-    if (!this.read.withAttributes) return data;
-    return {
-      data,
-      // The decoded message is ours alone: its attributes need no copy.
-      attributes: message.attributes ?? {},
-      messageId: message.messageId ?? "",
-      publishTimeMs: publishTimeOf(message),
-    };
-  }
-
-  /** Sends queued acknowledgements, one request at a time, in order. */
-  private flushAcks(): void {
-    if (this.toAck.length === 0 || this.client === undefined) return;
-    const client = this.client;
-    const ackIds = this.toAck.splice(0);
-    this.acking = this.acking.then(async () => {
-      for (let i = 0; i < ackIds.length; i += ACK_BATCH) {
-        await client.acknowledge({ subscription: this.subscription, ackIds: ackIds.slice(i, i + ACK_BATCH) }).catch((error: Error) => {
-          // A lost ack only means a redelivery, which idempotent sinks absorb; say so, don't fail.
-          process.stderr.write(`warning: Pub/Sub acknowledge failed (${error.message}); those messages will be redelivered\n`);
-        });
-      }
-    });
-  }
-
-  private extendDeadlines(): void {
-    const client = this.client;
-    const ackIds = [...this.outstanding.keys()];
-    if (client === undefined || ackIds.length === 0) return;
-    for (let i = 0; i < ackIds.length; i += ACK_BATCH) {
-      client
-        .modifyAckDeadline({ subscription: this.subscription, ackIds: ackIds.slice(i, i + ACK_BATCH), ackDeadlineSeconds: this.ackDeadlineSeconds })
-        .catch(() => undefined);
-    }
-  }
-
-  private handBack(ackIds: string[]): void {
-    if (ackIds.length === 0 || this.client === undefined) return;
-    const client = this.client;
-    this.acking = this.acking.then(() =>
-      client.modifyAckDeadline({ subscription: this.subscription, ackIds, ackDeadlineSeconds: 0 }).then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
-  }
 }
-
-function publishTimeOf(message: protos.google.pubsub.v1.IPubsubMessage): Millis {
-  const publish = message.publishTime;
-  const seconds = publish?.seconds ?? 0;
-  // The decoder gives a Long; Number() of a Long goes through its decimal string, per message.
-  const wholeSeconds = typeof seconds === "object" ? seconds.toNumber() : Number(seconds);
-  return wholeSeconds * 1000 + Math.floor((publish?.nanos ?? 0) / 1e6);
-}
-
-/** The `p` quantile of a histogram of `total` values in 1 ms buckets (NaN when empty). */
-function quantile(histogram: Map<number, number>, total: number, p: number): number {
-  let seen = 0;
-  for (const [ms, n] of [...histogram].sort((a, b) => a[0] - b[0])) {
-    seen += n;
-    if (seen >= p * total) return ms;
-  }
-  return NaN;
-}
-
