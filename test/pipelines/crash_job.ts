@@ -5,10 +5,11 @@
  */
 import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { streamingPipeline } from "../../pipelines/streaming";
+import { drainOnSignals } from "../../cli/signals";
 
 async function main(): Promise<void> {
   const [subscription] = process.argv.slice(2);
-  const result = (await directRunner({ handleSignals: true, bundleSize: 100 }).runAsync(
+  const result = (await directRunner({ bundleSize: 100 }).runAsync(
     streamingPipeline({
       subscription,
       project: "local-project",
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
       createTables: true,
     }),
   )) as DirectPipelineResult;
+  drainOnSignals(result);
   const ticker = setInterval(() => {
     const p = result.progress();
     const source = Object.values(p.sources)[0] ?? {};

@@ -11,7 +11,7 @@ import { MetricsContainer } from "apache-beam/worker/metrics";
 import type { StateProvider } from "apache-beam/worker/state";
 import type { WindowedValue } from "apache-beam/values";
 import type { DeferredWritesContext } from "../../../sdk/deferred_writes";
-import type { BundleExecutor } from "../engine/engine";
+import type { BundleResult } from "./bundle_executor";
 import type { PlannedStage } from "../plan/stages";
 import { asStepFailure } from "./step_failure";
 import { nativeParDo } from "../handlers/pardo";
@@ -73,8 +73,11 @@ class StageReceiver {
   }
 }
 
+/** Runs one bundle of a stage through its operators. */
+export type StageBundleRunner = (elements: WindowedValue<unknown>[]) => Promise<BundleResult | undefined>;
+
 /** Builds the operators of `stage` once and returns the function that runs one bundle through them. */
-export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServices): BundleExecutor {
+export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServices): StageBundleRunner {
   const { components } = services;
   const inStage = new Set(stage.transforms);
   const consumers = new Map<string, string[]>();

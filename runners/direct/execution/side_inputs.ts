@@ -16,7 +16,7 @@ import { windowKey } from "../engine/windows";
 export function sideInputStateProvider(
   components: runnerApi.Components,
   context: PipelineContext,
-  store: (pcollection: string) => Map<string, SideInputWindow>,
+  store: (pcollection: string) => ReadonlyMap<string, SideInputWindow>,
 ): StateProvider {
   const encoded = new Map<string, Uint8Array>();
   return {
