@@ -4,8 +4,8 @@
  */
 import { parseFlags, runCommand, UsageError } from "./command_line";
 import { acceptsConnections } from "../emulators/health";
-import { TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
-import { closeBigtableClients, DEFAULT_INSTANCE_ID, DEFAULT_PROJECT_ID, formatRowsLikeCbt, readRows } from "../io/bigtable";
+import { ECOMMERCE_INSTANCE, TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
+import { closeBigtableClients, DEFAULT_PROJECT_ID, formatRowsLikeCbt, readRows } from "../io/bigtable";
 
 /** Where `gcloud beta emulators bigtable start` listens unless told otherwise. */
 const GCLOUD_DEFAULT_EMULATOR = "localhost:8086";
@@ -18,7 +18,7 @@ Prints rows of a Bigtable table from the emulator (BIGTABLE_EMULATOR_HOST), as \
   --limit=N          at most N rows, in key order           (default: all)
   --prefix=TEXT      only rows whose key starts with TEXT   (default: none)
   --project=ID       the project                            (default: ${DEFAULT_PROJECT_ID})
-  --instance=ID      the instance                           (default: ${DEFAULT_INSTANCE_ID})
+  --instance=ID      the instance                           (default: ${ECOMMERCE_INSTANCE})
   --help             this text
 
 Start the emulators with \`npm run emulators\` and export the BIGTABLE_EMULATOR_HOST line it prints.
@@ -30,7 +30,7 @@ function options(argv: string[]) {
         limit: { type: "string" },
         prefix: { type: "string" },
         project: { type: "string", default: DEFAULT_PROJECT_ID },
-        instance: { type: "string", default: DEFAULT_INSTANCE_ID },
+        instance: { type: "string", default: ECOMMERCE_INSTANCE },
         help: { type: "boolean", default: false },
   });
   const limit = parsed.limit === undefined ? undefined : Number(parsed.limit);

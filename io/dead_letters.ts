@@ -39,8 +39,7 @@ export type DeadLetterTarget =
       kind: "bigtable";
       table: string;
       projectId?: string;
-      /** Default `e-commerce-data`. */
-      instanceId?: string;
+      instanceId: string;
       /** Create the table (family {@link DEAD_LETTER_FAMILY}) if it does not exist. Default false. */
       createTable?: boolean;
     };

@@ -69,7 +69,7 @@ export function streamingPipeline(job: StreamingJob): (root: beam.Root) => void 
 function inJobProject(job: StreamingJob): DeadLetterTarget {
   const target = job.deadLetter;
   if (target.kind === "pubsub") return { projectId: job.project, ...target };
-  if (target.kind === "bigtable") return { projectId: job.project, instanceId: job.instance, ...target };
+  if (target.kind === "bigtable") return { projectId: job.project, ...target };
   return target;
 }
 

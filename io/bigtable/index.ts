@@ -2,11 +2,11 @@
  * Bigtable IO on the official client (@google-cloud/bigtable 6):
  *
  * ```ts
- * transactions.apply(toBigtableRows()).apply(writeToBigtable({ createTable: { families: ["dados"] } }));
- * const rows = await readRows({ prefix: userRowPrefix("005258a0"), limit: 10 });
+ * transactions.apply(toBigtableRows()).apply(writeToBigtable({ instanceId: "e-commerce-data", tableId: "transacoes", createTable: { families: ["dados"] } }));
+ * const rows = await readRows({ instanceId: "e-commerce-data", tableId: "transacoes", prefix: userRowPrefix("005258a0"), limit: 10 });
  * ```
  * The sink is a {@link writeInBatches} sink, so it runs on our runner and in the SDK's worker alike:
- * each batch is one MutateRows, retried entry by entry on transient failures (bigtable_write.ts), and
+ * each batch is one MutateRows, retried entry by entry on transient failures (write.ts), and
  * `finishBundle` resolves only once every row is written. Writes are idempotent: the same rows with the
  * same timestamps leave the table as it was. Against the emulator, set BIGTABLE_EMULATOR_HOST.
  */
@@ -21,7 +21,7 @@ import { writeRowsWithRetries, type BigtableWriteSettings } from "./write";
 export { formatRowsLikeCbt } from "./cbt_format";
 export { closeBigtableClients } from "./clients";
 export { readRows, type ReadCell, type ReadRow, type ReadRowsOptions } from "./read";
-export { DEFAULT_INSTANCE_ID, DEFAULT_PROJECT_ID, type BigtableTableOptions } from "./table";
+export { DEFAULT_PROJECT_ID, type BigtableTableOptions } from "./table";
 
 /** Settings of {@link writeToBigtable}. */
 export interface WriteToBigtableOptions extends BigtableTableOptions {
@@ -50,7 +50,7 @@ const DEFAULTS = { batchSize: 500, maxInFlight: 4, maxRetries: 8, initialBackoff
  * A sink writing {@link BigtableRow}s to a Bigtable table; its step is named
  * `writeToBigtable(<table>)`, which is what a failed job names.
  */
-export function writeToBigtable(options: WriteToBigtableOptions = {}): beam.PTransform<beam.PCollection<BigtableRow>, beam.PCollection<never>> {
+export function writeToBigtable(options: WriteToBigtableOptions): beam.PTransform<beam.PCollection<BigtableRow>, beam.PCollection<never>> {
   const { tableId } = resolveTable(options);
   return writeInBatches(`writeToBigtable(${tableId})`, bigtableBatchWriter(options), {
     batchSize: options.batchSize ?? DEFAULTS.batchSize,
@@ -63,7 +63,7 @@ export function writeToBigtable(options: WriteToBigtableOptions = {}): beam.PTra
  * call) can be replaced to inject faults below the retries; it must be a function of a registered
  * module, since the writer is serialized with the pipeline.
  */
-export function bigtableBatchWriter(options: WriteToBigtableOptions = {}, attempt: MutateRowsAttempt = mutateRowsOnce): BatchWriter<BigtableRow> {
+export function bigtableBatchWriter(options: WriteToBigtableOptions, attempt: MutateRowsAttempt = mutateRowsOnce): BatchWriter<BigtableRow> {
   const settings: BigtableWriteSettings = {
     ...resolveTable(options),
     createFamilies: options.createTable?.families,

@@ -34,7 +34,7 @@ export interface ReadRow {
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** The rows of a table, in key order. */
-export async function readRows(options: ReadRowsOptions = {}): Promise<ReadRow[]> {
+export async function readRows(options: ReadRowsOptions): Promise<ReadRow[]> {
   const { projectId, instanceId, tableId } = resolveTable(options);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const table = bigtableClient(projectId).instance(instanceId).table(tableId);

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
       instance: "e-commerce-data",
       table: "transacoes",
       aggregateTable: "receita_por_minuto",
-      deadLetter: { kind: "bigtable", table: "dead_letters", createTable: true },
+      deadLetter: { kind: "bigtable", table: "dead_letters", instanceId: "e-commerce-data", createTable: true },
       createTables: true,
     }),
   )) as DirectPipelineResult;

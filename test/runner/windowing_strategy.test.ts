@@ -17,14 +17,15 @@ import {
   windowed,
   type TriggeredWindowing,
 } from "../../sdk/windowing";
-import { triggerSpecOf, windowingOf, type GroupingWindowing } from "../../runners/direct/handlers/windowing_strategy";
+import { triggerSpecOf, windowingOf } from "../../runners/direct/handlers/windowing_strategy";
+import type { PaneWindowing } from "../../runners/direct/engine/grouping";
 import type { TriggerSpec } from "../../runners/direct/engine/triggers/spec";
 import { capturePipeline, outputWindowing } from "../sdk/capture_pipeline";
 
 /** Builder → pipeline proto (as shipped) → what the runner reads. */
 async function runnerWindowing(
   windowing: beam.PTransform<beam.PCollection<number>, beam.PCollection<number>>,
-): Promise<GroupingWindowing> {
+): Promise<PaneWindowing> {
   const proto = await capturePipeline((root) => {
     root.apply(beam.create([1])).apply(beam.withName("windowing", windowing));
   });
@@ -117,8 +118,8 @@ describe("sdk/windowing → runner: the engine reads the triggers the builder wr
       },
       allowedLatenessMs: 600_000,
       accumulating: true,
-      closing: "fireIfNonEmpty",
-      onTime: "fireAlways",
+      onTimeFireAlways: true,
+      closingFireAlways: false,
       outputTime: "endOfWindow",
     });
   });
@@ -128,8 +129,8 @@ describe("sdk/windowing → runner: the engine reads the triggers the builder wr
       trigger: { kind: "default" },
       allowedLatenessMs: 0,
       accumulating: false,
-      closing: "fireAlways",
-      onTime: "fireAlways",
+      onTimeFireAlways: true,
+      closingFireAlways: true,
       outputTime: "endOfWindow",
     });
   });
@@ -139,8 +140,8 @@ describe("sdk/windowing → runner: the engine reads the triggers the builder wr
       trigger: { kind: "default" },
       allowedLatenessMs: 0,
       accumulating: false,
-      closing: "fireIfNonEmpty",
-      onTime: "fireAlways",
+      onTimeFireAlways: true,
+      closingFireAlways: false,
       outputTime: "endOfWindow",
     });
   });

@@ -67,11 +67,18 @@ export interface StageSpec {
   input: StageInput;
   /** Stages whose outputs feed this stage's input (queue or grouping). */
   upstream: string[];
-  /**
-   * Side inputs this stage reads: the PCollection, the stage producing it, and whether every main
-   * window maps to the side input's global window (then it is ready only once complete).
-   */
-  sideInputs: { pcollection: string; producer: string; globalWindow: boolean }[];
+  /** Side inputs this stage reads. */
+  sideInputs: SideInputSpec[];
+}
+
+/**
+ * A side input of a stage: the PCollection, the stage producing it, and whether every main window
+ * maps to the side input's global window (then it is ready only once complete).
+ */
+export interface SideInputSpec {
+  pcollection: string;
+  producer: string;
+  globalWindow: boolean;
 }
 
 /** Where an emitted element goes. */

@@ -57,12 +57,6 @@ export function groupingSpec(
     aggregator: aggregator as Aggregator<unknown>,
     mergesWindows,
     bounded: input.isBounded !== runnerApi.IsBounded_Enum.UNBOUNDED,
-    windowing: {
-      trigger: panes.trigger,
-      allowedLatenessMs: panes.allowedLatenessMs,
-      accumulating: panes.accumulating,
-      onTimeFireAlways: panes.onTime === "fireAlways",
-      closingFireAlways: panes.closing === "fireAlways",
-    },
+    windowing: panes,
   };
 }

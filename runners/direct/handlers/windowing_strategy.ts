@@ -4,30 +4,15 @@
  * The engine never sees protos; this is where they stop.
  */
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
+import type { PaneWindowing } from "../engine/grouping";
 import type { TriggerSpec } from "../engine/triggers/spec";
-
-/** How a grouping fires its windows, in the engine's terms. */
-export interface GroupingWindowing {
-  /** When panes fire. */
-  trigger: TriggerSpec;
-  /** How long after the end of a window (event time) its late data is still taken in; later data is dropped. */
-  allowedLatenessMs: number;
-  /** True: each pane holds everything so far; false: only what arrived since the previous pane. */
-  accumulating: boolean;
-  /** When the window expires: emit a final pane even if nothing arrived since the last one, or only if something did. */
-  closing: "fireIfNonEmpty" | "fireAlways";
-  /** When the watermark passes the end of the window: emit the ON_TIME pane always, or only if it holds new elements. */
-  onTime: "fireIfNonEmpty" | "fireAlways";
-  /** The timestamp of a pane's output: its window's last instant, or its earliest or latest element's. */
-  outputTime: "endOfWindow" | "earliestInPane" | "latestInPane";
-}
 
 /**
  * Reads the windowing of a grouping from its input's WindowingStrategy. UNSPECIFIED enum values
  * (a proto3 field left unset) read as Beam's defaults (Java's `WindowingStrategy.globalDefault()`):
  * discarding, closing only if non-empty, on-time always, output at the end of the window.
  */
-export function windowingOf(strategy: runnerApi.WindowingStrategy): GroupingWindowing {
+export function windowingOf(strategy: runnerApi.WindowingStrategy): PaneWindowing {
   if (strategy.accumulationMode === runnerApi.AccumulationMode_Enum.RETRACTING) {
     throw new Error("accumulation mode RETRACTING is unsupported: no Beam runner implements retractions");
   }
@@ -35,13 +20,13 @@ export function windowingOf(strategy: runnerApi.WindowingStrategy): GroupingWind
     trigger: triggerSpecOf(strategy.trigger),
     allowedLatenessMs: Number(strategy.allowedLateness),
     accumulating: strategy.accumulationMode === runnerApi.AccumulationMode_Enum.ACCUMULATING,
-    closing: strategy.closingBehavior === runnerApi.ClosingBehavior_Enum.EMIT_ALWAYS ? "fireAlways" : "fireIfNonEmpty",
-    onTime: strategy.onTimeBehavior === runnerApi.OnTimeBehavior_Enum.FIRE_IF_NONEMPTY ? "fireIfNonEmpty" : "fireAlways",
+    onTimeFireAlways: strategy.onTimeBehavior !== runnerApi.OnTimeBehavior_Enum.FIRE_IF_NONEMPTY,
+    closingFireAlways: strategy.closingBehavior === runnerApi.ClosingBehavior_Enum.EMIT_ALWAYS,
     outputTime: outputTimeOf(strategy.outputTime),
   };
 }
 
-function outputTimeOf(outputTime: runnerApi.OutputTime_Enum): GroupingWindowing["outputTime"] {
+function outputTimeOf(outputTime: runnerApi.OutputTime_Enum): PaneWindowing["outputTime"] {
   switch (outputTime) {
     case runnerApi.OutputTime_Enum.EARLIEST_IN_PANE:
       return "earliestInPane";
