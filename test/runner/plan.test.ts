@@ -157,7 +157,7 @@ describe("plan: fused stages from the pipeline proto", () => {
 
   it("names the step when it reads a PCollection no step produces", async () => {
     const proto = await capturePipeline((root) => {
-      root.apply(beam.impulse()).map(double);
+      root.apply(beam.impulse()).map(() => 1).map(double);
     });
     const step = Object.values(proto.components!.transforms).find((t) => t.uniqueName === "map(double)")!;
     const tag = Object.keys(step.inputs)[0];
