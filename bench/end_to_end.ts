@@ -7,7 +7,7 @@
  * 2. the ceiling, with the official clients used directly, one stage at a time: (a) publish the N
  *    messages, (b) pull + acknowledge them the fastest way we measured (unary pulls, 4 on the wire,
  *    with the source's own puller; streaming pull is ten times slower on the emulator, see
- *    runners/direct/handlers/pubsub_puller.ts), (c) insert the N transaction rows in 1000-row
+ *    io/pubsub/puller.ts), (c) insert the N transaction rows in 1000-row
  *    batches, 4 in flight, with the sink's own batch writer. The pipeline cannot beat its slowest
  *    stage: ceiling = the minimum of the three;
  * 3. (d) the same work hand-written with the same clients and no Beam, under the pipeline's

@@ -46,7 +46,7 @@ describe("io: writeTextFiles", () => {
       const input = path.join(dir, "input.jsonl");
       fs.writeFileSync(input, elements.map((e) => JSON.stringify(e) + "\n").join(""));
       // A file source, not fromArray: the SDK's runner drops the promise of a source's first step,
-      // and only our reader waits for its own emissions in finishBundle (see io/text_files.ts).
+      // and only our reader waits for its own emissions in finishBundle (see io/files/text_files.ts).
       const written = await runPipeline<beam.PCollection<string>>(
         (root) =>
           root

@@ -1,7 +1,7 @@
 /**
  * Triggers as state machines: one per (window, key) pane, built from the plain TriggerSpec the
  * handlers translate out of the windowing strategy. Semantics follow Beam's runners-core
- * TriggerStateMachines; each kind is a class in trigger_state/, this file only assembles them.
+ * TriggerStateMachines; each kind is a class in a file next to this one, this file only assembles them.
  *
  * How the engine drives one (the contract in trigger_spec.ts):
  * - `onElement(ctx)` for every element added to the pane, before asking `shouldFire`;
