@@ -9,12 +9,13 @@
  * Where the emulators are missing it says which and how to get them, and runs the batch pipeline
  * over the same sample instead.
  */
-import { newPubSub } from "../io/pubsub_client";
+import { newPubSub } from "../io/pubsub/client";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { startEmulators, missingEmulators, describeMissing, type RunningEmulators } from "../emulators";
 import { ingest, type IngestCounts } from "../ingest/publisher";
 import { closeBigtableClients, formatRowsLikeCbt, readRows, type ReadRow } from "../io/bigtable";
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
+import { drainOnSignals } from "../cli/signals";
 import { STREAMING_BUNDLE_SIZE, streamingPipeline, type StreamingJob } from "./streaming";
 import type { PipelineOptions } from "./options";
 import { runEnd, type RunEnd } from "./run_end";
@@ -78,9 +79,8 @@ export async function runDemo(
     const started = Date.now();
     // This run's per-minute aggregate is the rows of the minutes it ran in: event time is publish time.
     const firstMinuteMs = Math.floor(started / 60_000) * 60_000;
-    const result = (await directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, handleSignals: true }).runAsync(
-      streamingPipeline(job),
-    )) as DirectPipelineResult;
+    const result = (await directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE }).runAsync(streamingPipeline(job))) as DirectPipelineResult;
+    drainOnSignals(result);
     // A live stream made of the sample (seed 004's emulation): event time = publish time, so the
     // per-minute dashboard shows the minutes of this run. The rows keep their own dates.
     // Publishing stops when the job stops early (Ctrl-C): what was not published is not "left unread".

@@ -12,6 +12,7 @@ import { progress } from "../cli/progress";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand, UsageError } from "../cli/command_line";
+import { runDrainingOnSignals } from "../cli/signals";
 import { InputError, resolveInput, type ResolvedInput } from "../io/files/input_format";
 import { describeWritten } from "./written";
 import { missingForDemo, runDemo } from "./demo";
@@ -71,7 +72,8 @@ async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise
 
 /** The streaming pipeline against the topic or subscription given (endpoints from the environment). */
 async function streaming(options: PipelineOptions): Promise<void> {
-  const result = await directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, handleSignals: true, stopAfter: options.stopAfter }).run(
+  const result = await runDrainingOnSignals(
+    directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, stopAfter: options.stopAfter }),
     streamingPipeline({ ...options, createTables: true }),
   );
   const counters = await result.counters();

@@ -9,8 +9,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { expandLocalPattern } from "../file_patterns";
-import { isGcsUri } from "../gcs";
+import { expandLocalPattern } from "./file_patterns";
+import { isGcsUri } from "./gcs";
 
 /** The formats inputs may have. */
 export const INPUT_FORMATS = ["csv", "jsonl"] as const;
