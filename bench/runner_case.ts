@@ -2,14 +2,14 @@
  * One measurement of the runner benchmark, alone in its process so that its peak memory is its own.
  * Prints one JSON line: { seconds, peak_rss_mb, result }.
  *
- *   node -r ./scripts/register.js bench/runner_case.ts <native|sdk|handwritten|map-native|map-sdk> <file|count>
+ *   node -r ./scripts/register.js bench/runner_case.ts <native|sdk|handwritten|batch-etl|map-native|map-sdk> <file|count>
  */
 import "apache-beam";
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import type { Runner } from "apache-beam/runners/runner";
 import { directRunner } from "../runners/direct";
 import { closeCollection, openCollection } from "../io/in_process";
-import { categoryRevenueLoop, categoryRevenuePipeline, mapChainInput, mapChainPipeline } from "./workloads";
+import { batchEtl, categoryRevenueLoop, categoryRevenuePipeline, mapChainInput, mapChainPipeline } from "./workloads";
 
 async function runCollecting(runner: Runner, build: (id: string) => (root: any) => void): Promise<unknown[]> {
   const id = openCollection("bench");
@@ -33,6 +33,7 @@ const variants: Record<string, Variant<any>> = {
   native: fileVariant((file) => runCollecting(directRunner(), (id) => categoryRevenuePipeline(file, id, true))),
   sdk: fileVariant((file) => runCollecting(sdkDirectRunner(), (id) => categoryRevenuePipeline(file, id, false))),
   handwritten: fileVariant((file) => categoryRevenueLoop(file)),
+  "batch-etl": fileVariant((file) => batchEtl(file)),
   "map-native": mapChainVariant(() => directRunner()),
   "map-sdk": mapChainVariant(() => sdkDirectRunner()),
 };

@@ -4,7 +4,7 @@
  */
 import { parseFlags, runCommand, UsageError } from "../cli/command_line";
 import { ingest, type IngestCounts } from "./publisher";
-import { newPubSub } from "../io/pubsub_client";
+import { newPubSub } from "../io/pubsub/client";
 import { INPUT_FORMATS, InputError, resolveInput, type InputFormat } from "../io/files/input_format";
 
 const HELP = `Usage: npm run ingest -- --input FILE [--input FILE …] --topic TOPIC [flags]

@@ -15,19 +15,18 @@ import * as path from "path";
 import { readTextLines } from "../io/files/text_files";
 import { writeTextFiles } from "../io/files/text_file_sink";
 import { writeDeadLetters } from "../io/dead_letters";
-import { toBigtableRows, TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
+import { transactionRowJson, TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
 import { closeCollection, collect, openCollection } from "../io/in_process";
 import { parseCsvTransactions } from "../transforms/parse_csv";
 import { parseJsonTransactions } from "../transforms/parse_json";
 import type { DeadLetter } from "../transforms/dead_letter";
 import { deadLetterSample, type DeadLetterSample } from "../transforms/dead_letter_sample";
 import {
-  quantityByState,
-  revenueByCategory,
-  revenueByChannel,
-  revenueByPaymentMethod,
-  salesByProductAndCenter,
+  salesSummary,
+  type AggregateName,
   type CategoryRevenue,
+  type ProductCenterSales,
+  type SalesSummary,
   type ChannelRevenue,
   type PaymentMethodRevenue,
   type StateQuantity,
@@ -108,7 +107,9 @@ function writeOutputs(
   aggregates: Record<string, beam.PCollection<unknown>>,
 ): void {
   const jsonl = (name: string, shards = 1) => writeTextFiles({ prefix: path.join(dir, name), suffix: ".jsonl", format: "jsonl", shards });
-  valid.apply(toBigtableRows()).apply(beam.withName("writeRows", jsonl(TRANSACTIONS_TABLE, rowsShards)));
+  valid
+    .map(beam.withName("transactionRowJson", (t: Transaction) => transactionRowJson(t)))
+    .apply(beam.withName("writeRows", writeTextFiles({ prefix: path.join(dir, TRANSACTIONS_TABLE), suffix: ".jsonl", format: "text", shards: rowsShards })));
   deadLetters.apply(writeDeadLetters({ kind: "files", prefix: path.join(dir, "dead-letters") }));
   for (const [name, rows] of Object.entries(aggregates)) rows.apply(beam.withName(`write(${name})`, jsonl(name)));
 }
@@ -155,16 +156,19 @@ export async function runBatch(
       deadLetters: beam.counter("deadLetters"),
     });
     deadLetters.apply(deadLetterSample(5)).map(into(ids.deadLetters, "deadLetters"));
+    const summary = valid.apply(salesSummary());
+    const rowsOf = <Row>(name: AggregateName) =>
+      summary.flatMap(beam.withName(`rows(${name})`, (s: SalesSummary) => s[name] as Row[]));
     const aggregates = {
-      "revenue-by-category": valid.apply(revenueByCategory()),
-      "revenue-by-payment-method": valid.apply(revenueByPaymentMethod()),
-      "sales-by-product-and-center": valid.apply(salesByProductAndCenter()),
+      "revenue-by-category": rowsOf<CategoryRevenue>("revenueByCategory"),
+      "revenue-by-payment-method": rowsOf<PaymentMethodRevenue>("revenueByPaymentMethod"),
+      "sales-by-product-and-center": rowsOf<ProductCenterSales>("salesByProductAndCenter"),
     };
     aggregates["revenue-by-category"].map(into(ids.byCategory, "byCategory"));
     aggregates["revenue-by-payment-method"].map(into(ids.byPaymentMethod, "byPaymentMethod"));
     aggregates["sales-by-product-and-center"].apply(beam.withName("countPairs", beam.countGlobally())).map(into(ids.productCenterPairs, "pairs"));
-    valid.apply(revenueByChannel()).apply(topChannelsByRevenue()).map(into(ids.topChannels, "topChannels"));
-    valid.apply(quantityByState()).apply(topStatesByQuantity()).map(into(ids.topStates, "topStates"));
+    rowsOf<ChannelRevenue>("revenueByChannel").apply(topChannelsByRevenue()).map(into(ids.topChannels, "topChannels"));
+    rowsOf<StateQuantity>("quantityByState").apply(topStatesByQuantity()).map(into(ids.topStates, "topStates"));
     if (outputDir !== undefined) writeOutputs(outputDir, rowsShards, valid, deadLetters, aggregates);
   });
   const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;

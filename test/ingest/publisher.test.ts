@@ -3,10 +3,11 @@
  * the event time and transaction id attributes on valid rows, bad rows published as they are (and
  * counted), pacing by rate.
  */
+import { newPubSub } from "../../io/pubsub/client";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { PubSub, v1 } from "@google-cloud/pubsub";
+import { v1 } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
 import { ingest } from "../../ingest/publisher";
 import { EVENT_TIME_ATTRIBUTE, TRANSACTION_ID_ATTRIBUTE } from "../../ingest/messages";
@@ -41,7 +42,7 @@ describe("ingest: publishing the sample, one message per row", function () {
   useEmulators(["pubsub"]);
 
   it("publishes every record, valid rows with their event time and id, bad rows as they are", async () => {
-    const pubsub = new PubSub({ projectId: PROJECT });
+    const pubsub = newPubSub(PROJECT);
     const [topic] = await pubsub.createTopic("ingest-test");
     const [subscription] = await topic.createSubscription("ingest-test-sub");
     await pubsub.close();
@@ -64,7 +65,7 @@ describe("ingest: publishing the sample, one message per row", function () {
   });
 
   it("paces by rate: 200 messages at 1 000/s take about 0.2 s, not less", async () => {
-    const pubsub = new PubSub({ projectId: PROJECT });
+    const pubsub = newPubSub(PROJECT);
     await pubsub.createTopic("ingest-rate");
     await pubsub.close();
     const lines = fs.readFileSync(CSV, "utf8").split("\n").slice(0, 201).join("\n");

@@ -3,12 +3,13 @@
  * emulators, started by useEmulators (suites skip, saying what to install, where one is missing) —
  * a Pub/Sub topic and a Bigtable table.
  */
+import { newPubSub } from "../../io/pubsub/client";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
-import { PubSub, v1 } from "@google-cloud/pubsub";
+import { v1 } from "@google-cloud/pubsub";
 import { directRunner } from "../../runners/direct";
 import { deadLetterRow, deadLetterRowKey, writeDeadLetters } from "../../io/dead_letters";
 import { closeBigtableClients, readRows } from "../../io/bigtable";
@@ -69,7 +70,7 @@ describe("io: writeDeadLetters to Pub/Sub (emulator)", () => {
 
   it("publishes each dead letter as JSON with step, field and origin attributes", async () => {
     const project = "local-project";
-    const pubsub = new PubSub({ projectId: project });
+    const pubsub = newPubSub(project);
     const subscriber = new v1.SubscriberClient(pubsubClientOptions(project) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
     try {
       const [topic] = await pubsub.createTopic("dead-letters");

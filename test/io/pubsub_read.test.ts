@@ -4,10 +4,11 @@
  * own, and — the point of it all — a message is acknowledged only once what it produced is written,
  * even when that is a windowed aggregate still open.
  */
+import { newPubSub } from "../../io/pubsub/client";
 import { expect } from "chai";
 import * as beam from "apache-beam";
 import * as combiners from "apache-beam/transforms/combiners";
-import { PubSub, v1 } from "@google-cloud/pubsub";
+import { v1 } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
 import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { readFromPubSub, type PubSubMessage } from "../../io/pubsub/read";
@@ -21,7 +22,7 @@ let serial = 0;
 
 /** A fresh topic and subscription, with `messages` published to it. */
 async function topicWith(messages: { data: string; attributes?: Record<string, string> }[]): Promise<{ topic: string; subscription: string }> {
-  const pubsub = new PubSub({ projectId: PROJECT });
+  const pubsub = newPubSub(PROJECT);
   const name = `read-test-${process.pid}-${serial++}`;
   const [topic] = await pubsub.createTopic(name);
   await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 10 });
@@ -71,7 +72,7 @@ describe("io/pubsub_read on the Pub/Sub emulator", function () {
   });
 
   it("reads a topic through a subscription of its own, deleted when the job ends", async () => {
-    const pubsub = new PubSub({ projectId: PROJECT });
+    const pubsub = newPubSub(PROJECT);
     const name = `read-topic-${process.pid}`;
     const [topic] = await pubsub.createTopic(name);
     const run = runJob((root) => root.apply(readFromPubSub({ topic: name })), { runner: directRunner({ stopAfter: { records: 3 } }) });

@@ -3,6 +3,7 @@
  * saying what to install, where the emulator is missing): publish from a pipeline, pull the
  * messages back with the v1 SubscriberClient and compare payloads, attributes and ordering keys.
  */
+import { newPubSub } from "../../io/pubsub/client";
 import { expect } from "chai";
 import "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
@@ -34,7 +35,7 @@ describe("io: writeToPubSub (Pub/Sub emulator)", () => {
   let topics = 0;
 
   before(() => {
-    pubsub = new PubSub({ projectId: PROJECT });
+    pubsub = newPubSub(PROJECT);
     subscriber = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
   });
   after(async () => {

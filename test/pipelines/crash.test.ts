@@ -5,11 +5,11 @@
  * message redelivered, and the tables end up exactly as expected: every good row once, nothing
  * lost, no duplicate rows — acknowledging only what was written, plus idempotent writes.
  */
+import { newPubSub } from "../../io/pubsub/client";
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "child_process";
 import * as path from "path";
 import "apache-beam";
-import { PubSub } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
 import { ingest } from "../../ingest/publisher";
 import { readRows, closeBigtableClients } from "../../io/bigtable";
@@ -56,7 +56,7 @@ describe("crash: kill -9 mid-stream, run again, and the tables are exactly right
   after(() => closeBigtableClients());
 
   it("loses nothing and duplicates nothing", async () => {
-    const pubsub = new PubSub({ projectId: PROJECT });
+    const pubsub = newPubSub(PROJECT);
     const [topic] = await pubsub.createTopic("transactions-crash");
     await topic.createSubscription(SUBSCRIPTION, { ackDeadlineSeconds: 10 });
     await pubsub.close();

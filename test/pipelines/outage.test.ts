@@ -16,12 +16,13 @@
  * what it wrote until its files are finalized at the drain). Both also put every output of a message
  * in Bigtable, behind the outage.
  */
+import { newPubSub } from "../../io/pubsub/client";
 import { expect } from "chai";
 import * as path from "path";
 import "apache-beam";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { Bigtable } from "@google-cloud/bigtable";
-import { PubSub, v1 } from "@google-cloud/pubsub";
+import { v1 } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
 import { checksum, expectedRows, goodTransactions, SAMPLE_CSV, SAMPLE_FILES, SAMPLE_JSONL, sampleBadRowCount } from "../support/sample_rows";
 import { startTcpProxy, type TcpProxy } from "../support/tcp_proxy";
@@ -73,7 +74,7 @@ describe("the streaming pipeline through a Bigtable outage", function () {
 
   before(async function () {
     this.timeout(75_000);
-    const pubsub = new PubSub({ projectId: PROJECT });
+    const pubsub = newPubSub(PROJECT);
     const [topic] = await pubsub.createTopic(TOPIC);
     await topic.createSubscription(SUBSCRIPTION, { ackDeadlineSeconds: 10 });
     await pubsub.close();

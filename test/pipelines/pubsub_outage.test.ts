@@ -9,13 +9,14 @@
  * message is read, the table holds every good row exactly (count and checksum), and nothing is left
  * unacknowledged.
  */
+import { newPubSub } from "../../io/pubsub/client";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import "apache-beam";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
-import { PubSub, v1 } from "@google-cloud/pubsub";
+import { v1 } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
 import { checksum, expectedRows, goodTransactions, SAMPLE_CSV, SAMPLE_FILES, SAMPLE_JSONL, sampleBadRowCount } from "../support/sample_rows";
 import { startTcpProxy, type TcpProxy } from "../support/tcp_proxy";
@@ -46,7 +47,7 @@ describe("the streaming pipeline through a Pub/Sub outage", function () {
 
   before(async function () {
     this.timeout(75_000);
-    const pubsub = new PubSub({ projectId: PROJECT });
+    const pubsub = newPubSub(PROJECT);
     const [topic] = await pubsub.createTopic(TOPIC);
     await topic.createSubscription(SUBSCRIPTION, { ackDeadlineSeconds: 10 });
     await pubsub.close();

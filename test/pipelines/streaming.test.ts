@@ -5,13 +5,14 @@
  * reason, `cbt read` (the real CLI) shows seed 004's layout, the per-minute aggregate adds up, and
  * nothing is left unacknowledged.
  */
+import { newPubSub } from "../../io/pubsub/client";
 import { expect } from "chai";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import "apache-beam";
-import { PubSub, v1 } from "@google-cloud/pubsub";
+import { v1 } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
 import { sampleBadRowCount, checksum, expectedRows, goodTransactions, SAMPLE_FILES } from "../support/sample_rows";
 import { directRunner, type DirectPipelineResult } from "../../runners/direct";
@@ -34,7 +35,7 @@ describe("the streaming pipeline on the emulators: Pub/Sub → our runner → Bi
 
   before(async function () {
     this.timeout(120_000);
-    const pubsub = new PubSub({ projectId: PROJECT });
+    const pubsub = newPubSub(PROJECT);
     const [topic] = await pubsub.createTopic("transactions-e2e");
     await topic.createSubscription("transactions-e2e-pipeline", { ackDeadlineSeconds: 10 });
     await pubsub.close();

@@ -3,6 +3,7 @@ import { expectSameElements, runTransform } from "../../testing";
 import {
   toBigtableRows,
   transactionRow,
+  transactionRowJson,
   transactionRowKey,
   TRANSACTION_FAMILY,
   TRANSACTION_QUALIFIERS,
@@ -12,6 +13,20 @@ import {
 import { generatedTransactions, VALID_TRANSACTION } from "./transactions";
 
 describe("transforms/bigtable_row: a transaction as a Bigtable row", () => {
+  it("as a JSON line (the batch's stand-in for the table): the row's key, family, timestamp and cells", () => {
+    const odd = { ...VALID_TRANSACTION, userId: 'u"#1', customerState: "Tamil Nadu – Chennai\n", distributionCenter: "DC-\u0000" };
+    for (const t of [...generatedTransactions(200), odd]) {
+      const row = transactionRow(t);
+      expect(JSON.parse(transactionRowJson(t))).to.deep.equal({
+        key: row.key,
+        family: row.family,
+        timestampMicros: row.cells[0].timestampMicros,
+        cells: Object.fromEntries(row.cells.map((c) => [c.qualifier, c.value])),
+      });
+      expect(new Set(row.cells.map((c) => c.timestampMicros)).size).to.equal(1);
+    }
+  });
+
   it("uses seed 004's table and family, and its qualifiers among ours", () => {
     expect(TRANSACTIONS_TABLE).to.equal("transacoes");
     expect(TRANSACTION_FAMILY).to.equal("dados");
