@@ -366,9 +366,9 @@ function createdInWindows<T extends { t: number }>(name: string, elements: T[]) 
 type Tagged<S> = { order: Order } | { side: S };
 
 /**
- * ORDERS and side data `side` played by one TestStream. A window's side data arrives both with and
- * after its first order, one side element behind the watermark (but before the window's end), and the
- * order of [10, 20) before its side data.
+ * ORDERS and side data `side` played by one TestStream: the first side element of [0, 10) arrives
+ * with the first order, the rest of that window's behind the watermark (5 s, still before the
+ * window's end) with the second order, and the order of [10, 20) before that window's side data.
  */
 function ordersAndSideStream<S extends { t: number }>(side: S[]): TestStream<Tagged<S>> {
   const at = <E extends { t: number }>(e: E) => e.t * 1000;
