@@ -8,11 +8,11 @@ import { expect } from "chai";
 import "apache-beam";
 import Long from "long";
 import { GlobalWindow, IntervalWindow, PaneInfo, WindowedValue } from "apache-beam/values";
-import { ManualClock } from "../../runners/direct/engine/clock";
+import { ManualClock } from "../../sdk/clock";
 import { Engine, type StageSpec } from "../../runners/direct/engine/engine";
 import type { GroupingSpec } from "../../runners/direct/engine/grouping";
 import { windowKey } from "../../runners/direct/engine/windows";
-import { toInstant } from "../../runners/direct/engine/time";
+import { toInstant } from "../../sdk/time";
 
 const pane = { timing: 3, index: 0, onTimeIndex: 0, isFirst: true, isLast: true } as unknown as PaneInfo;
 const TEN_SECONDS = new IntervalWindow(Long.fromNumber(0), Long.fromNumber(10_000));
@@ -29,7 +29,7 @@ const groupByKey: GroupingSpec = {
   },
   mergesWindows: false,
   bounded: true,
-  windowing: { trigger: { kind: "default" }, allowedLatenessMs: 0, accumulating: false, onTimeFireAlways: false, closingFireAlways: false },
+  windowing: { trigger: { kind: "default" }, allowedLatenessMs: 0, accumulating: false, onTimeFireAlways: false, closingFireAlways: false, outputTime: "endOfWindow" },
 };
 
 const stage = (id: string, input: StageSpec["input"], upstream: string[], sideInputs: StageSpec["sideInputs"] = []): StageSpec => ({
