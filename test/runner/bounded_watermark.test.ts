@@ -18,7 +18,7 @@ const pane = { timing: 3, index: 0, onTimeIndex: 0, isFirst: true, isLast: true 
 const TEN_SECONDS = new IntervalWindow(Long.fromNumber(0), Long.fromNumber(10_000));
 const inTenSeconds = (value: unknown): WindowedValue<unknown> => ({ value, windows: [TEN_SECONDS], timestamp: toInstant(5_000), pane });
 
-/** A GroupByKey in the global window with the default trigger, over a bounded input. */
+/** A GroupByKey in the global window with the default trigger. */
 const groupByKey: GroupingSpec = {
   keyIdentity: (key) => String(key),
   aggregator: {
@@ -28,7 +28,6 @@ const groupByKey: GroupingSpec = {
     output: (values) => values,
   },
   mergesWindows: false,
-  bounded: true,
   windowing: { trigger: { kind: "default" }, allowedLatenessMs: 0, accumulating: false, onTimeFireAlways: false, closingFireAlways: false, outputTime: "endOfWindow" },
 };
 
