@@ -6,7 +6,7 @@
  */
 
 /** An iterator over `values` (then `tail` forever when given) that logs each `next` and `return`. */
-function logged(log: string[], values: unknown[], options: { throwAt?: number; forever?: boolean } = {}): Iterable<unknown> {
+function logged(log: string[], values: unknown[], options: { throwAt?: number; forever?: boolean } = {}): Iterable<any> {
   return {
     [Symbol.iterator]() {
       let at = 0;
