@@ -1,14 +1,18 @@
 "use strict";
-// ts-closure-transform 0.1.8 miscompiles three ordinary constructs that this file mends around it
-// (the others it got wrong, array destructuring, defaults inside patterns and computed keys
-// (`{ [URN]: … }`), are fixed in the transform itself: patches/ts-closure-transform+0.1.8.patch):
+// ts-closure-transform 0.1.8 miscompiles four ordinary constructs that this file mends around it
+// (what else it got wrong, array destructuring, defaults inside patterns, computed keys
+// (`{ [URN]: … }`) and a function declaration's temporaries, is fixed in the transform itself:
+// patches/ts-closure-transform+0.1.8.patch):
 //   1. `{ x }` (shorthand property) of a `let` a closure captures yields the box it keeps `x` in;
 //      closureSafeSyntax, before the transform, writes it `{ x: x }`.
 //   2. `for (let i = 0; …; i++) { … () => i … }`: the loop variable a closure captures is boxed, and
 //      the box's declaration is dropped from the loop's initializer (a ReferenceError at run time);
 //      closureSafeSyntax, before the transform, gives each iteration its own `const i` (what the
 //      language's per-iteration binding means), see perIterationCopy.
-//   3. a closure reading an `export const X` of its own module: TypeScript's CommonJS output reads
+//   3. `{ process(x) { … } }`: a method gets no scope of its own (its parameters and name are taken
+//      for captures of the enclosing function) and no __closure, and its source is no expression
+//      serialize-closures can rebuild; closureSafeSyntax writes it `{ process: function (x) { … } }`.
+//   4. a closure reading an `export const X` of its own module: TypeScript's CommonJS output reads
 //      `exports.X` in the body, but the __closure captures only `X`, so once rebuilt the body reads
 //      an `exports` that is not its module's. capturedExports, after the transform, makes such a
 //      closure capture `exports`, which must then be registered for serialization.
