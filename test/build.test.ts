@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import * as path from "path";
 import { deserializeFn, serializeFn } from "apache-beam/internal/serialize";
+import { takeBackRegistrationsAfterEach } from "./closures/registrations";
 const { ts, root, loadConfig, closureTransformers } = require("../scripts/closure-compiler");
 
 /** Emits one project file through the build's compiler setup, in memory. */
@@ -26,6 +27,8 @@ function compileAndRun(source: string, relativePath = "module.ts"): Record<strin
 }
 
 describe("build: what npm run build emits", () => {
+  takeBackRegistrationsAfterEach();
+
   it("gives functions that capture anything a __closure listing it", () => {
     const js = emitWithBuildSettings("transforms/parse_csv.ts");
     expect(js).to.match(/parseCsvLine\.__closure = \(\) => \(\{ csvRecordValues, transactionFromValues \}\)/);

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import { createRequire } from "module";
 import * as path from "path";
 import { deserializeFn, serializeFn } from "apache-beam/internal/serialize";
+import { takeBackRegistrationsAfterEach } from "./registrations";
 const { ts, root, loadConfig, closureTransformers } = require("../../scripts/closure-compiler");
 
 // Every example of scripts/CLOSURES.md, run as the page says: compiled as the build compiles,
@@ -23,6 +24,8 @@ function load(source: string, index: number, transformed: boolean): Record<strin
 }
 
 describe("closures: the rules of scripts/CLOSURES.md, example by example", () => {
+  takeBackRegistrationsAfterEach();
+
   it("finds the page's examples", () => {
     expect(examples.length).to.be.at.least(6);
   });
