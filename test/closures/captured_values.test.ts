@@ -54,6 +54,31 @@ describe("closures: captured Maps, Sets, typed arrays, dates and class instances
     expect(check()).to.deep.equal([true, true, true, true, 3]);
   });
 
+  it("copies a Buffer as a Buffer, with its bytes", () => {
+    const magic = Buffer.from([0xca, 0xfe, 0x00, 0xff]);
+    const { check } = deserializeFn(serializeFn({ check: () => [Buffer.isBuffer(magic), magic.toString("hex")] }));
+    expect(check()).to.deep.equal([true, "cafe00ff"]);
+  });
+
+  it("refuses, naming the variable, what holds state no copy reaches (WeakMap, WeakSet, Promise, generator, Proxy)", () => {
+    const seen = new WeakMap<object, number>();
+    const marks = new WeakSet<object>();
+    const ready = Promise.resolve(1);
+    const ids = (function* () {
+      yield 1;
+    })();
+    const guarded = new Proxy({}, {});
+    for (const [name, read, kind] of [
+      ["seen", () => seen.has({}), "WeakMap"],
+      ["marks", () => marks.has({}), "WeakSet"],
+      ["ready", () => ready, "Promise"],
+      ["ids", () => ids.next(), "Generator"],
+      ["guarded", () => guarded, "Proxy"],
+    ] as const) {
+      expect(() => serializeFn({ read }), name).to.throw(`Cannot serialize \`read\` → captured \`${name}\`: Cannot serialize a ${kind}`);
+    }
+  });
+
   it("refuses, naming the variable, an instance of a Map subclass that is not registered", () => {
     class Registry extends Map<string, number> {}
     const registry = new Registry([["a", 1]]);
