@@ -18,6 +18,10 @@ import { directRunner, type DirectPipelineResult } from "../runners/direct";
 import { drainOnSignals } from "../cli/signals";
 import { STREAMING_BUNDLE_SIZE, streamingPipeline, type StreamingJob } from "./streaming";
 import type { PipelineOptions } from "./options";
+import { estimatedLines } from "./batch";
+import { log } from "../cli/log";
+import { progress } from "../cli/progress";
+import type { Logger } from "pino";
 import { runEnd, type RunEnd } from "./run_end";
 import { paiseOfRupees, type Paise } from "../transforms/money";
 
@@ -62,17 +66,14 @@ export async function missingForDemo(): Promise<string[]> {
   return (await missingEmulators(["pubsub", "bigtable"])).map(describeMissing);
 }
 
-/** Runs the demo; `say` prints a line, `progress` redraws the live line (undefined: no terminal). */
-export async function runDemo(
-  options: PipelineOptions,
-  say: (line: string) => void,
-  progress?: (line: string) => void,
-): Promise<DemoSummary> {
-  const emulators: RunningEmulators = await startEmulators(["pubsub", "bigtable"]);
+/** Runs the demo: each step logged (cli/log.ts), each long one with its progress (cli/progress.ts). */
+export async function runDemo(options: PipelineOptions): Promise<DemoSummary> {
+  const logger = log().child({ job: "streaming-demo" });
+  const emulators = await startingEmulators(logger);
   const previousEnv = { ...process.env };
   Object.assign(process.env, emulators.env);
   try {
-    say(`emulators: Pub/Sub at ${emulators.env.PUBSUB_EMULATOR_HOST}, Bigtable at ${emulators.env.BIGTABLE_EMULATOR_HOST}`);
+    logger.info({ step: "emulators" }, `emulators: Pub/Sub at ${emulators.env.PUBSUB_EMULATOR_HOST}, Bigtable at ${emulators.env.BIGTABLE_EMULATOR_HOST}`);
     await createTopicAndSubscription(options.project);
 
     const job: StreamingJob = { ...options, subscription: DEMO_SUBSCRIPTION, createTables: true };
@@ -86,9 +87,22 @@ export async function runDemo(
     // Publishing stops when the job stops early (Ctrl-C): what was not published is not "left unread".
     const publishing = new AbortController();
     const jobEnded = result.waitUntilFinish().finally(() => publishing.abort());
-    const published = await ingest({ inputs: options.inputs!, topic: TOPIC, projectId: options.project, eventTime: "now", signal: publishing.signal });
-    say(`published ${published.published} messages (${published.invalid} of them bad rows, on purpose) in ${published.seconds.toFixed(1)} s`);
-    await untilEveryMessageRead(result, published.published, progress);
+    const toPublish = estimatedLineCount(options.inputs!);
+    const publishBar = progress("publishing");
+    const published = await ingest({
+      inputs: options.inputs!,
+      topic: TOPIC,
+      projectId: options.project,
+      eventTime: "now",
+      signal: publishing.signal,
+      onProgress: (c) => publishBar.update(c.published, Math.max(toPublish, c.published), `${Math.round(c.published / Math.max(c.seconds, 1e-3))} msg/s`),
+    }).finally(() => publishBar.stop());
+    logger.info(
+      { step: "publish", published: published.published, invalid: published.invalid },
+      `published ${published.published} messages (${published.invalid} of them bad rows, on purpose) in ${published.seconds.toFixed(1)} s`,
+    );
+    await untilEveryMessageRead(result, published.published);
+    logger.info({ step: "stream", reason: result.drainReason() }, `the streaming job ended: ${result.drainReason() ?? "its sources finished"}`);
     await jobEnded;
     const counters = await result.counters();
     const source = Object.values(result.progress().sources)[0] ?? {};
@@ -129,11 +143,12 @@ async function createTopicAndSubscription(projectId: string): Promise<void> {
 }
 
 /** Drains the job once it has read `published` messages (the reason {@link runEnd} knows), and waits for it to end. */
-async function untilEveryMessageRead(result: DirectPipelineResult, published: number, progress?: (line: string) => void): Promise<void> {
+async function untilEveryMessageRead(result: DirectPipelineResult, published: number): Promise<void> {
+  const bar = progress("streaming");
   const ticker = setInterval(() => {
     const p = result.progress();
     const acknowledged = Object.values(p.sources)[0]?.acknowledged ?? 0;
-    progress?.(bar(p.sourceElements, published) + ` ${p.sourceElements}/${published} read, ${acknowledged} written and acknowledged`);
+    bar.update(p.sourceElements, published, `read, ${acknowledged} written and acknowledged`);
     if (p.sourceElements >= published) result.drain(`all ${published} published messages read`);
   }, 100);
   try {
@@ -141,13 +156,30 @@ async function untilEveryMessageRead(result: DirectPipelineResult, published: nu
     if (state !== JobState_Enum.DONE) throw result.error() ?? new Error(`the streaming job ended ${JobState_Enum[state]}`);
   } finally {
     clearInterval(ticker);
+    bar.stop();
   }
 }
 
-function bar(done: number, total: number): string {
-  const width = 30;
-  const filled = Math.round((width * Math.min(done, total)) / Math.max(total, 1));
-  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
+/** Starts (or reuses) the emulators, saying so at once and showing the seconds go by: the JVM takes a few. */
+async function startingEmulators(logger: Logger): Promise<RunningEmulators> {
+  logger.info({ step: "emulators" }, "starting Google's Pub/Sub and Bigtable emulators (the Pub/Sub one, a JVM, answers after 2–4 s)…");
+  const bar = progress("emulators");
+  const startedAt = Date.now();
+  const ticker = setInterval(() => {
+    const seconds = Math.round((Date.now() - startedAt) / 1000);
+    bar.update(seconds, Math.max(10, seconds), "seconds (they usually answer within 10)");
+  }, 500);
+  try {
+    return await startEmulators(["pubsub", "bigtable"]);
+  } finally {
+    clearInterval(ticker);
+    bar.stop();
+  }
+}
+
+/** About how many lines (so messages) the files hold; 0 if unknown. */
+function estimatedLineCount(files: string[]): number {
+  return estimatedLines(files.map((file) => ({ pattern: file, files: [file], format: "csv" as const }))) ?? 0;
 }
 
 /**

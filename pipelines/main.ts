@@ -9,6 +9,7 @@ import * as path from "path";
 import { directRunner } from "../runners/direct";
 import { BATCH_BUNDLE_SIZE, estimatedLines, runBatch } from "./batch";
 import { progress } from "../cli/progress";
+import { configureLog, log } from "../cli/log";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand, UsageError } from "../cli/command_line";
@@ -23,6 +24,7 @@ const SAMPLE = ["fixtures/sample/transactions.csv", "fixtures/sample/transaction
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  configureLog(options.logFormat, options.logLevel);
   if (options.help) {
     process.stdout.write(helpText());
     return;
@@ -39,9 +41,7 @@ async function main(): Promise<void> {
     return batch(options, inputs);
   }
   options.inputs = inputs.flatMap((input) => input.files);
-  const live = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[2K${line}`) : undefined;
-  const summary = await runDemo(options, say, live);
-  if (live) process.stderr.write("\n");
+  const summary = await runDemo(options);
   say(formatDemoSummary(summary, options));
 }
 
@@ -63,9 +63,13 @@ async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise
   const lines = estimatedLines(inputs);
   const bar = progress("batch");
   const runner = directRunner({ bundleSize: options.bundleSize ?? BATCH_BUNDLE_SIZE });
+  const logger = log().child({ job: "batch" });
+  logger.info({ step: "batch", inputs: inputs.map((i) => i.pattern), output: options.output }, `batch ETL over ${inputs.map((i) => i.pattern).join(", ")}`);
   const report = await runBatch(inputs, runner, options.output, ({ records, seconds }) =>
     bar.update(records, lines === undefined ? undefined : Math.max(lines, records), `records, ${Math.round(records / seconds)}/s`),
   ).finally(() => bar.stop());
+  logger.info({ step: "batch", valid: report.valid, deadLetters: report.deadLetters.count, seconds: Number(report.seconds.toFixed(2)) }, "batch ETL done");
+  for (const d of report.deadLetters.first) logger.debug({ step: d.step, event_id: d.origin, field: d.field }, `dead letter: ${d.reason}`);
   say(formatBatchReport(report));
   say(`\n${describeWritten(options.output, startedMs)}`);
 }

@@ -6,6 +6,7 @@
 import { parseFlags, UsageError } from "../cli/command_line";
 import type { DeadLetterTarget } from "../io/dead_letters";
 import { INPUT_FORMATS, type InputFormat } from "../io/files/input_format";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "../cli/log";
 
 export { UsageError } from "../cli/command_line";
 
@@ -39,6 +40,8 @@ const FLAGS: Flag[] = [
   { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain after this long without a message" },
   { name: "max-duration", type: "string", value: "SECONDS", help: "streaming: drain after running this long" },
   { name: "bundle-size", type: "string", default: "1000 streaming, 10000 batch", value: "N", help: "elements per bundle on the direct runner" },
+  { name: "log-format", type: "string", default: "pretty", value: "json|pretty", help: "log lines (stderr) as JSON, or short lines for people" },
+  { name: "log-level", type: "string", default: "info", value: LOG_LEVELS.join("|"), help: "the quietest log level shown" },
   { name: "verbose", type: "boolean", help: "print the stack of a failure (so does DEBUG=1)" },
   { name: "help", type: "boolean", help: "this text" },
 ];
@@ -65,6 +68,8 @@ export interface PipelineOptions {
   stopAfter: { records?: number; idleMs?: number; durationMs?: number };
   /** Elements per bundle; undefined: each pipeline's own default. */
   bundleSize?: number;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
   /** True when nothing names an outside resource: run the self-contained demo. */
   demo: boolean;
 }
@@ -122,8 +127,15 @@ export function parseOptions(argv: string[]): PipelineOptions {
       durationMs: seconds("max-duration", text("max-duration")),
     },
     bundleSize: count("bundle-size", text("bundle-size")),
+    logFormat: oneOf("log-format", text("log-format", "pretty")!, ["json", "pretty"] as const),
+    logLevel: oneOf("log-level", text("log-level", "info")!, LOG_LEVELS),
     demo: values.topic === undefined && values.subscription === undefined,
   };
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag}=${value}: expected ${allowed.join(", ")}`);
+  return value as T;
 }
 
 function inputFormat(value: string | undefined): InputFormat | undefined {

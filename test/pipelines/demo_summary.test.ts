@@ -64,7 +64,7 @@ describe("npm run pipeline: the demo's summary", function () {
     child.stderr.on("data", (d) => (stderr += d));
     // Interrupt while it publishes: once the emulators answer, well before 40 000 rows are out.
     const deadline = Date.now() + 60_000;
-    while (!stdout.includes("emulators:") && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    while (!stderr.includes("emulators: Pub/Sub at") && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 1_500));
     child.kill("SIGINT");
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
