@@ -8,6 +8,8 @@ import {
   revenueByChannel,
   revenueByPaymentMethod,
   salesByProductAndCenter,
+  salesSummary,
+  type SalesSummary,
 } from "../../transforms/aggregates";
 import { topChannelsByRevenue, topN, topStatesByQuantity } from "../../transforms/top_n";
 import { directRunner } from "../../runners/direct";
@@ -93,6 +95,33 @@ describe("transforms/aggregates: sales totals per key", () => {
       }),
     );
     for (const row of rows) expect(Number.isSafeInteger(row.revenuePaise), `${row.productId}: ${row.revenuePaise}`).to.equal(true);
+  });
+});
+
+describe("transforms/aggregates: salesSummary, every aggregate in one pass", () => {
+  it("gives exactly what each aggregate gives alone, in any bundling; nothing for no input", async () => {
+    const transactions = generatedTransactions(20_000);
+    const out = await runPipeline(
+      (root) => {
+        const sales = root.apply(fromArray(transactions));
+        return {
+          summary: sales.apply(salesSummary()),
+          salesByProductAndCenter: sales.apply(salesByProductAndCenter()),
+          revenueByChannel: sales.apply(revenueByChannel()),
+          quantityByState: sales.apply(quantityByState()),
+          revenueByCategory: sales.apply(revenueByCategory()),
+          revenueByPaymentMethod: sales.apply(revenueByPaymentMethod()),
+        };
+      },
+      { runner: directRunner({ bundleSize: 333, verifySerialization: true }) },
+    );
+    expect(out.summary).to.have.length(1);
+    const summary = out.summary[0] as SalesSummary;
+    for (const name of ["salesByProductAndCenter", "revenueByChannel", "quantityByState", "revenueByCategory", "revenueByPaymentMethod"] as const) {
+      expectSameElements(summary[name] as object[], out[name] as object[]);
+    }
+    expect(summary.salesByProductAndCenter.length).to.equal(new Set(transactions.map((t) => `${t.productId}|${t.distributionCenter}`)).size);
+    expect(await runTransform(salesSummary(), [])).to.deep.equal([]);
   });
 });
 
