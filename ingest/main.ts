@@ -5,6 +5,7 @@
 import { parseFlags, runCommand, UsageError } from "../cli/command_line";
 import { ingest, type IngestCounts } from "./publisher";
 import { newPubSub } from "../io/pubsub/client";
+import { progress } from "../cli/progress";
 import { INPUT_FORMATS, InputError, resolveInput, type InputFormat } from "../io/files/input_format";
 
 const HELP = `Usage: npm run ingest -- --input FILE [--input FILE …] --topic TOPIC [flags]
@@ -99,9 +100,11 @@ async function main(): Promise<void> {
     return;
   }
   await checkTopic(opts.topic, opts.projectId, opts.createTopic);
-  const live = process.stderr.isTTY;
-  const counts = await ingest({ ...opts, onProgress: live ? (c) => process.stderr.write(`\r${progressLine(c)}`) : undefined });
-  if (live) process.stderr.write("\n");
+  const bar = progress("publishing");
+  const counts = await ingest({
+    ...opts,
+    onProgress: (c) => bar.update(c.published, undefined, `${c.invalid} bad rows, ${Math.round(c.published / Math.max(c.seconds, 1e-3))} msg/s`),
+  }).finally(() => bar.stop());
   process.stdout.write(`${progressLine(counts)} to ${opts.topic}\n`);
 }
 
