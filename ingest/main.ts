@@ -6,7 +6,7 @@ import { parseFlags, runCommand, UsageError } from "../cli/command_line";
 import { ingest, type IngestCounts } from "./publisher";
 import { newPubSub } from "../io/pubsub/client";
 import { progress } from "../cli/progress";
-import { INPUT_FORMATS, InputError, resolveInput, type InputFormat } from "../io/files/input_format";
+import { estimatedLines, INPUT_FORMATS, InputError, resolveInput, type InputFormat } from "../io/files/input_format";
 
 const HELP = `Usage: npm run ingest -- --input FILE [--input FILE …] --topic TOPIC [flags]
 
@@ -101,9 +101,10 @@ async function main(): Promise<void> {
   }
   await checkTopic(opts.topic, opts.projectId, opts.createTopic);
   const bar = progress("publishing");
+  const lines = estimatedLines(opts.inputs);
   const counts = await ingest({
     ...opts,
-    onProgress: (c) => bar.update(c.published, undefined, `${c.invalid} bad rows, ${Math.round(c.published / Math.max(c.seconds, 1e-3))} msg/s`),
+    onProgress: (c) => bar.update(c.published, lines === undefined ? undefined : Math.max(lines, c.published), `${c.invalid} bad rows, ${Math.round(c.published / Math.max(c.seconds, 1e-3))} msg/s`),
   }).finally(() => bar.stop());
   process.stdout.write(`${progressLine(counts)} to ${opts.topic}\n`);
 }

@@ -62,31 +62,6 @@ const READERS: Record<InputFormat, (files: string[]) => beam.PTransform<beam.Roo
 /** Elements per bundle unless told otherwise: larger bundles mean fewer partial totals and temp files. */
 export const BATCH_BUNDLE_SIZE = 10_000;
 
-/**
- * About how many lines the local inputs hold, from their sizes and the length of their first lines
- * (for a progress bar); undefined when an input is on GCS.
- */
-export function estimatedLines(inputs: ResolvedInput[]): number | undefined {
-  let lines = 0;
-  for (const input of inputs) {
-    for (const file of input.files) {
-      if (file.startsWith("gs://")) return undefined;
-      const size = fs.statSync(file).size;
-      const head = Buffer.alloc(Math.min(size, 64 * 1024));
-      const fd = fs.openSync(file, "r");
-      try {
-        fs.readSync(fd, head, 0, head.length, 0);
-      } finally {
-        fs.closeSync(fd);
-      }
-      let newlines = 0;
-      for (let at = head.indexOf(10); at !== -1; at = head.indexOf(10, at + 1)) newlines++;
-      lines += newlines === 0 ? (size > 0 ? 1 : 0) : Math.round((size * newlines) / head.length);
-    }
-  }
-  return lines;
-}
-
 /** Input bytes per output shard of the rows (JSON rows are ~9× the CSV bytes): 1M CSV rows → 4 shards. */
 const INPUT_BYTES_PER_ROWS_SHARD = 32 << 20;
 const MAX_SHARDS = 64;

@@ -18,8 +18,8 @@ import { directRunner, type DirectPipelineResult } from "../runners/direct";
 import { drainOnSignals } from "../cli/signals";
 import { STREAMING_BUNDLE_SIZE, streamingPipeline, type StreamingJob } from "./streaming";
 import type { PipelineOptions } from "./options";
-import { estimatedLines } from "./batch";
 import { log } from "../cli/log";
+import { estimatedLines } from "../io/files/input_format";
 import { progress } from "../cli/progress";
 import type { Logger } from "pino";
 import { runEnd, type RunEnd } from "./run_end";
@@ -87,7 +87,7 @@ export async function runDemo(options: PipelineOptions): Promise<DemoSummary> {
     // Publishing stops when the job stops early (Ctrl-C): what was not published is not "left unread".
     const publishing = new AbortController();
     const jobEnded = result.waitUntilFinish().finally(() => publishing.abort());
-    const toPublish = estimatedLineCount(options.inputs!);
+    const toPublish = estimatedLines(options.inputs!) ?? 0;
     const publishBar = progress("publishing");
     const published = await ingest({
       inputs: options.inputs!,
@@ -175,11 +175,6 @@ async function startingEmulators(logger: Logger): Promise<RunningEmulators> {
     clearInterval(ticker);
     bar.stop();
   }
-}
-
-/** About how many lines (so messages) the files hold; 0 if unknown. */
-function estimatedLineCount(files: string[]): number {
-  return estimatedLines(files.map((file) => ({ pattern: file, files: [file], format: "csv" as const }))) ?? 0;
 }
 
 /**

@@ -7,14 +7,14 @@
  */
 import * as path from "path";
 import { directRunner } from "../runners/direct";
-import { BATCH_BUNDLE_SIZE, estimatedLines, runBatch } from "./batch";
+import { BATCH_BUNDLE_SIZE, runBatch } from "./batch";
 import { progress } from "../cli/progress";
 import { configureLog, log } from "../cli/log";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand, UsageError } from "../cli/command_line";
 import { runDrainingOnSignals } from "../cli/signals";
-import { InputError, resolveInput, type ResolvedInput } from "../io/files/input_format";
+import { estimatedLines, InputError, resolveInput, type ResolvedInput } from "../io/files/input_format";
 import { describeWritten } from "./written";
 import { missingForDemo, runDemo } from "./demo";
 import { formatDemoSummary } from "./summary";
@@ -60,7 +60,7 @@ function resolveInputs(options: PipelineOptions): ResolvedInput[] {
 
 async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise<void> {
   const startedMs = Date.now();
-  const lines = estimatedLines(inputs);
+  const lines = estimatedLines(inputs.flatMap((input) => input.files));
   const bar = progress("batch");
   const runner = directRunner({ bundleSize: options.bundleSize ?? BATCH_BUNDLE_SIZE });
   const logger = log().child({ job: "batch" });

@@ -70,14 +70,7 @@ export function formatByExtension(file: string): InputFormat {
 
 /** Refuses a local file that is not UTF-8 text: a NUL byte or an invalid UTF-8 sequence in its first 64 KiB. */
 function checkText(file: string): void {
-  const fd = fs.openSync(file, "r");
-  let head: Buffer;
-  try {
-    head = Buffer.alloc(SNIFF_BYTES);
-    head = head.subarray(0, fs.readSync(fd, head, 0, SNIFF_BYTES, 0));
-  } finally {
-    fs.closeSync(fd);
-  }
+  const head = headOf(file);
   const nul = head.indexOf(0);
   const notText = (why: string) =>
     new InputError(`input '${file}' is not a text file (${why}): the pipeline reads CSV or JSON-lines text`);
@@ -87,5 +80,33 @@ function checkText(file: string): void {
     new TextDecoder("utf-8", { fatal: true }).decode(head, { stream: true });
   } catch {
     throw notText("not UTF-8");
+  }
+}
+
+/**
+ * About how many lines the local inputs hold, from their sizes and the length of their first lines
+ * (for a progress bar); undefined when an input is on GCS.
+ */
+export function estimatedLines(files: readonly string[]): number | undefined {
+  let lines = 0;
+  for (const file of files) {
+    if (isGcsUri(file)) return undefined;
+    const size = fs.statSync(file).size;
+    const head = headOf(file);
+    let newlines = 0;
+    for (let at = head.indexOf(10); at !== -1; at = head.indexOf(10, at + 1)) newlines++;
+    lines += newlines === 0 ? (size > 0 ? 1 : 0) : Math.round((size * newlines) / head.length);
+  }
+  return lines;
+}
+
+/** The first 64 KiB of a local file (all of it if smaller). */
+function headOf(file: string): Buffer {
+  const fd = fs.openSync(file, "r");
+  try {
+    const head = Buffer.alloc(SNIFF_BYTES);
+    return head.subarray(0, fs.readSync(fd, head, 0, SNIFF_BYTES, 0));
+  } finally {
+    fs.closeSync(fd);
   }
 }
