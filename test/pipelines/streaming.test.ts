@@ -91,6 +91,8 @@ describe("the streaming pipeline on the emulators: Pub/Sub → our runner → Bi
       env: { ...process.env, BIGTABLE_EMULATOR_HOST: emulators.endpoints.bigtable },
       encoding: "utf8",
       timeout: 20_000,
+      // cbt notes on stderr that it would use gcloud's credentials (the emulator needs none): kept out of the test output.
+      stdio: ["ignore", "pipe", "pipe"],
     });
     for (const qualifier of ["category", "final_price", "payment", "price"]) expect(out).to.contain(`dados:${qualifier}`);
   });
