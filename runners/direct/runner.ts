@@ -24,6 +24,7 @@ import { SOURCE_URNS, streamSource } from "./handlers/sources";
 import { DirectPipelineResult } from "./result";
 import { DirectRunnerOptions, ResolvedDirectRunnerOptions, resolveOptions, stopReason } from "./options";
 import { verifySerialization } from "./verify_serialization";
+import { PCollectionTaps } from "./status";
 
 export class DirectRunner extends Runner {
   private readonly options: ResolvedDirectRunnerOptions;
@@ -65,6 +66,7 @@ export class DirectRunner extends Runner {
       },
     );
     const metrics = new MetricsContainer();
+    const taps = new PCollectionTaps();
     const stateProvider = sideInputStateProvider(components, context, (pc) => engine.sideInputStore(pc));
     for (const stage of plan.stages) {
       const exits = new Map(
@@ -80,13 +82,19 @@ export class DirectRunner extends Runner {
           stateProvider,
           exitsOf: (pcoll) => exits.get(pcoll) ?? [],
           stallTimeoutMs: this.options.stallTimeoutMs,
+          taps,
         }),
       );
     }
-    return new DirectPipelineResult(engine, metrics, {
-      handleSignals: this.options.handleSignals,
-      checkStop: stopAfter && (() => stopReason(stopAfter, engine.progress(), startedAt, clock.now())),
-    });
+    return new DirectPipelineResult(
+      engine,
+      metrics,
+      {
+        handleSignals: this.options.handleSignals,
+        checkStop: stopAfter && (() => stopReason(stopAfter, engine.progress(), startedAt, clock.now())),
+      },
+      { pipeline, stages: plan.stages, taps },
+    );
   }
 }
 

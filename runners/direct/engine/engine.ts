@@ -129,7 +129,7 @@ export interface EngineProgress {
   dropped: DroppedElements;
   /** What each source reports about itself (see StreamSource.report), by stage name. */
   sources: Record<string, Record<string, number>>;
-  stages: { id: string; name: string; elements: number; pending: number; outputWatermark: Millis; dropped?: DroppedElements }[];
+  stages: { id: string; name: string; elements: number; pending: number; inputWatermark: Millis; outputWatermark: Millis; dropped?: DroppedElements }[];
 }
 
 export class Engine {
@@ -308,6 +308,7 @@ export class Engine {
         name: s.spec.name,
         elements: s.elementsProcessed,
         pending: s.pending.size + (s.grouping?.size ?? 0),
+        inputWatermark: s.inputWatermark,
         outputWatermark: s.outputWatermark,
         dropped: s.grouping === undefined ? undefined : { ...s.grouping.dropped },
       })),
