@@ -72,6 +72,8 @@ export interface StageStatus {
   rootKind: PlannedStage["root"]["kind"];
   /** The step that feeds it (impulse, source, grouping), if one does. */
   rootTransform?: string;
+  /** The PCollection its first steps read. */
+  rootPCollection: string;
   /** Transform ids of the steps fused into it, producers first. */
   transforms: string[];
   inputWatermark: number;
@@ -114,6 +116,7 @@ export function stageStatuses(plan: PlannedStage[], progress: EngineProgress): S
       name: stage.name,
       rootKind: stage.root.kind,
       rootTransform: "transformId" in stage.root ? stage.root.transformId : undefined,
+      rootPCollection: stage.root.pcollection,
       transforms: stage.transforms,
       inputWatermark: now.inputWatermark,
       outputWatermark: now.outputWatermark,
