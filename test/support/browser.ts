@@ -69,10 +69,10 @@ export function useChromium(): SuiteBrowser {
   };
 }
 
-/** Saves a full-page screenshot of `page` as tmp/screenshots/`name`.png; returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** Saves a screenshot of `page` (the whole page, or what the window shows) as tmp/screenshots/`name`.png; returns its path. */
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage });
   return file;
 }

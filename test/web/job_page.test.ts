@@ -5,6 +5,7 @@
  * server-sent events) is read the way a person reads it.
  */
 import { expect } from "chai";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -109,6 +110,8 @@ describe("the job page and dashboard of a running streaming job, in Chromium", f
     await until("the watermark shown advances", 20_000, async () => Number(await watermarkOf()) > firstWatermark);
     expect(publishingDone, "the publisher was still sending while the page's figures rose").to.equal(false);
     await screenshot(page, "job-page-running");
+    await page.click("#collapse-all");
+    await screenshot(page, "job-page-running-overview", false);
   });
 
   it("counts every bad row of the input as a dead letter, by reason", async () => {
@@ -153,5 +156,32 @@ describe("the job page and dashboard of a running streaming job, in Chromium", f
     expect(await names("top-states")).to.deep.equal(totals((t) => t.customerState, (t) => t.quantity));
     await dashboard.locator("#revenue-chart canvas").first().waitFor();
     await screenshot(dashboard, "dashboard");
+    await screenshot(dashboard, "dashboard-overview", false);
+  });
+
+  it("`npm run pipeline` (the demo) prints its job page's URL first and serves the running job there", async () => {
+    // The emulators of this suite are in the environment, so the demo reuses them (another instance, its own tables).
+    const demo = spawn(process.execPath, ["-r", "./scripts/register.js", "pipelines/main.ts", "--ui-port=0", "--instance=web-demo", `--dead-letter=files:${path.join(deadLetterDir, "demo")}`], {
+      cwd: path.resolve(__dirname, "..", ".."),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    demo.stdout.on("data", (chunk) => (stdout += chunk));
+    const exited = new Promise<number | null>((resolve) => demo.on("exit", (code) => resolve(code)));
+    try {
+      await until("the demo prints a line", 30_000, () => stdout.includes("\n"));
+      const first = stdout.split("\n")[0];
+      expect(first).to.match(/^job page: http:\/\/127\.0\.0\.1:\d+\/ /);
+      const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(first)![0];
+      const demoPage = await browser.page();
+      await demoPage.goto(url);
+      await demoPage.locator('g.node[data-step="parsePubSubTransactions"]').waitFor({ timeout: 60_000 });
+      expect(["RUNNING", "DRAINING", "DONE"]).to.include(await demoPage.textContent("#job-state"));
+      expect(await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve("still running"), 90_000))])).to.equal(0);
+      expect(stdout).to.contain("summary");
+    } finally {
+      if (demo.exitCode === null) demo.kill("SIGKILL");
+      await exited;
+    }
   });
 });
