@@ -184,7 +184,6 @@ export async function startJobUi(options: JobUiOptions = {}): Promise<JobUi> {
     );
     server.listen(options.port ?? DEFAULT_UI_PORT, "127.0.0.1", () => resolve());
   });
-  server.unref();
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/`,

@@ -11,7 +11,7 @@ import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 /** amounts ─┬─ share (side input: total) ─▶ shares;  amounts ─▶ total */
 function diamond(root: beam.Root): beam.PCollection<number> {
   const amounts = root.apply(beam.withName("amounts", beam.create([10, 30, 60])));
-  const total = amounts.apply(beam.withName("total", beam.groupGlobally<number>().combining((x: number) => x, combiners.sum, "total")));
+  const total: beam.PCollection<{ total: number }> = amounts.apply(beam.withName("total", beam.groupGlobally<number>().combining((x: number) => x, combiners.sum, "total")));
   return amounts.map(
     beam.withName("share", function share(amount: number, context: { total: beam.ParDoLookupParam<{ total: number }> }) {
       return amount / context.total.lookup().total;
