@@ -4,7 +4,7 @@
  * come from successive snapshots.
  */
 import type { JobStatus, StageStatus } from "../runners/direct";
-import { writeLagMetricName } from "../io/batching_sink";
+import { BATCHING_SINK_URN, writeLagMetricName, writeRetriesMetricName } from "../io/batching_sink";
 import { jobGraph, leafSteps, type GraphStep, type JobGraph } from "./graph";
 import { RateMeter } from "./rates";
 import type { DeadLetterReason } from "./dead_letter_watch";
@@ -69,7 +69,7 @@ export interface SinkView {
   /** Written − element timestamp, mean and max, in ms (null where the sink does not report it). */
   writeLagMeanMs: number | null;
   writeLagMaxMs: number | null;
-  /** Writes retried: null, as no sink reports them yet. */
+  /** Rows sent again after a transient failure (batching sinks: Bigtable); null where the sink does not report them. */
   retries: number | null;
 }
 
@@ -108,7 +108,8 @@ export class JobMonitor {
   private readonly errors: JobView["errors"] = [];
 
   /** The view of `status`; call it regularly (each call is a sample for the rates). */
-  view(status: JobStatus, distributions: Record<string, Distribution>, deadLetters: JobView["deadLetters"]): JobView {
+  view(status: JobStatus, metrics: { counters: Record<string, number>; distributions: Record<string, Distribution> }, deadLetters: JobView["deadLetters"]): JobView {
+    const { counters, distributions } = metrics;
     const graph = (this.graph ??= jobGraph(status.pipeline, status.stages));
     const count = (pcollections: string[]) => pcollections.reduce((n, pc) => n + (status.pcollections[pc] ?? 0), 0);
     const samples = new Map<string, number>();
@@ -173,7 +174,7 @@ export class JobMonitor {
         })),
       sinks: leafSteps(graph)
         .filter((s) => s.inputs.length > 0 && s.outputs.every((pc) => !consumed.has(pc)))
-        .map((s) => this.sinkView(s, samples, distributions[writeLagMetricName(s.name)])),
+        .map((s) => this.sinkView(s, samples, distributions[writeLagMetricName(s.name)], counters[writeRetriesMetricName(s.name)])),
       deadLetters,
       errors: this.errors,
       dropped: status.dropped,
@@ -198,7 +199,7 @@ export class JobMonitor {
     };
   }
 
-  private sinkView(step: GraphStep, samples: Map<string, number>, lag: Distribution | undefined): SinkView {
+  private sinkView(step: GraphStep, samples: Map<string, number>, lag: Distribution | undefined, retries: number | undefined): SinkView {
     const received = samples.get(`in:${step.id}`)!;
     return {
       step: step.id,
@@ -208,7 +209,8 @@ export class JobMonitor {
       writesPerSecond: this.rates.rate(lag === undefined ? `in:${step.id}` : `dist:${writeLagMetricName(step.name)}`),
       writeLagMeanMs: lag === undefined || lag.count === 0 ? null : Math.round(lag.sum / lag.count),
       writeLagMaxMs: lag === undefined || lag.count === 0 ? null : lag.max,
-      retries: null,
+      // A batching sink's counter appears with its first retry: until then it has retried nothing.
+      retries: retries ?? (step.urn === BATCHING_SINK_URN ? 0 : null),
     };
   }
 }

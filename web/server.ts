@@ -71,8 +71,11 @@ class WatchedJob {
   }
 
   async update(): Promise<{ job: JobView; dashboard: DashboardView }> {
-    const distributions = (await this.result.distributions()) as unknown as Record<string, Distribution>;
-    return { job: this.monitor.view(this.result.status(), distributions, this.deadLetters.view()), dashboard: this.aggregates.view() };
+    const metrics = {
+      counters: await this.result.counters(),
+      distributions: (await this.result.distributions()) as unknown as Record<string, Distribution>,
+    };
+    return { job: this.monitor.view(this.result.status(), metrics, this.deadLetters.view()), dashboard: this.aggregates.view() };
   }
 
   stop(): void {

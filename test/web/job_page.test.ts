@@ -130,6 +130,10 @@ describe("the job page and dashboard of a running streaming job, in Chromium", f
     state = await result.waitUntilFinish(10_000);
     expect(JobState_Enum[state]).to.equal("DONE");
     expect(result.drainReason()).to.equal("drain requested from the web UI");
+    // The transactions sink wrote a row per good row of the input, with no retry against a healthy emulator.
+    const sink = page.locator('#sinks tr[data-sink="writeToBigtable(transacoes)"] td');
+    await until("the sink's figures are final", 10_000, async () => (await sink.nth(2).textContent()) === goodTransactions().length.toLocaleString("en-US"));
+    expect(await sink.nth(5).textContent()).to.equal("0");
     await screenshot(page, "job-page");
   });
 

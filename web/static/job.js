@@ -69,7 +69,7 @@ function showSinks(job) {
         num(formatCount(s.written)),
         num(formatRate(s.writesPerSecond)),
         num(s.writeLagMeanMs === null ? "—" : `${formatDuration(s.writeLagMeanMs)} / ${formatDuration(s.writeLagMaxMs)}`),
-        num(s.retries === null ? "not reported" : formatCount(s.retries)),
+        num(s.retries === null ? "—" : formatCount(s.retries)),
       ],
     })),
   );
