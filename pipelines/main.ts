@@ -6,12 +6,12 @@
  * exit 2; a failed job exits 1; Ctrl-C drains (a second one cancels).
  */
 import * as path from "path";
-import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { directRunner } from "../runners/direct";
 import { runBatch } from "./batch";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand } from "../cli/command_line";
+import { runDrainingOnSignals } from "../cli/signals";
 import { missingForDemo, runDemo, type DemoSummary } from "./demo";
 import { streamingPipeline } from "./streaming";
 import { STREAMING_UI_OUTPUTS } from "./ui";
@@ -82,15 +82,9 @@ async function batch(options: PipelineOptions): Promise<void> {
 
 /** The streaming pipeline against the topic or subscription given (endpoints from the environment). */
 async function streaming(options: PipelineOptions): Promise<void> {
-  const result = await withUi(options.ui ?? false, options, async (show) => {
-    const running = await directRunner({ bundleSize: options.bundleSize, handleSignals: true, stopAfter: options.stopAfter }).runAsync(
-      streamingPipeline({ ...options, createTables: true }),
-    );
-    show?.(running);
-    const state = await running.waitUntilFinish();
-    if (state !== JobState_Enum.DONE) throw running.error() ?? new Error(`the streaming job ended ${JobState_Enum[state]}`);
-    return running;
-  });
+  const result = await withUi(options.ui ?? false, options, (show) =>
+    runDrainingOnSignals(directRunner({ bundleSize: options.bundleSize, stopAfter: options.stopAfter }), streamingPipeline({ ...options, createTables: true }), show),
+  );
   const counters = await result.counters();
   say(`done: ${result.progress().sourceElements} messages read, ${counters.valid ?? 0} valid, ${counters.deadLetters ?? 0} dead letters (${result.drainReason() ?? "sources finished"})`);
 }

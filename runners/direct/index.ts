@@ -14,7 +14,7 @@ export type { DirectRunnerOptions } from "./options";
 export type { DirectPipelineResult } from "./result";
 export type { JobStatus, StageStatus, ElementListener } from "./status";
 export { DirectRunner } from "./runner";
-export { StepFailure } from "./handlers/step_failure";
+export { StepFailure } from "./execution/step_failure";
 
 /** A direct runner with the given options (see {@link DirectRunnerOptions} for defaults). */
 export function directRunner(options: DirectRunnerOptions = {}): DirectRunner {
