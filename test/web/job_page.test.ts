@@ -7,13 +7,12 @@
 import { expect } from "chai";
 import { spawn } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import "apache-beam";
-import { PubSub } from "@google-cloud/pubsub";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import type { Page } from "playwright-core";
 import { useEmulators } from "../support/emulators";
+import { INSTANCE, PROJECT, streamingJobOnTopic } from "../support/streaming_job";
 import { screenshot, useChromium } from "../support/browser";
 import { until, stopIfStillRunning } from "../support/live_job";
 import { goodTransactions, sampleBadRowCount, SAMPLE_FILES } from "../support/sample_rows";
@@ -26,8 +25,6 @@ import { closeBigtableClients, readRows } from "../../io/bigtable";
 import { startJobUi, type JobUi } from "../../web/server";
 import { revenueOf } from "../../transforms/transaction";
 
-const PROJECT = "local-project";
-const INSTANCE = "e-commerce-data";
 /** Slow enough that the page sees the messages flow for several seconds. */
 const PUBLISH_RATE = 250;
 
@@ -45,21 +42,9 @@ describe("the job page and dashboard of a running streaming job, in Chromium", f
 
   before(async function () {
     this.timeout(60_000);
-    const pubsub = new PubSub({ projectId: PROJECT });
-    const [topic] = await pubsub.createTopic("transactions-web");
-    await topic.createSubscription("transactions-web-pipeline", { ackDeadlineSeconds: 30 });
-    await pubsub.close();
-    deadLetterDir = fs.mkdtempSync(path.join(os.tmpdir(), "web-dead-letters-"));
+    const { job, deadLetterDir: dir } = await streamingJobOnTopic("transactions-web", 30);
+    deadLetterDir = dir;
     ui = await startJobUi({ port: 0 });
-    const job = {
-      subscription: "transactions-web-pipeline",
-      project: PROJECT,
-      instance: INSTANCE,
-      table: "transacoes",
-      aggregateTable: "receita_por_minuto",
-      deadLetter: { kind: "files" as const, prefix: path.join(deadLetterDir, "dead") },
-      createTables: true,
-    };
     result = (await directRunner().runAsync(streamingPipeline(job))) as DirectPipelineResult;
     ui.show(result, STREAMING_UI_OUTPUTS);
     publishing = ingest({ inputs: SAMPLE_FILES, topic: "transactions-web", projectId: PROJECT, eventTime: "now", rate: PUBLISH_RATE });
