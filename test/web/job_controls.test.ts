@@ -46,8 +46,12 @@ describe("the job page's controls and errors, in Chromium", function () {
     )) as DirectPipelineResult;
     ui.show(result);
     const page = await browser.page();
+    const requests: string[] = [];
+    page.on("request", (request) => requests.push(request.url()));
     await page.goto(ui.url);
     await until("the page shows the job running", 20_000, async () => (await page.textContent("#job-state")) === "RUNNING");
+    // Offline: everything the page loads comes from the job's own server.
+    expect(requests.filter((url) => !url.startsWith(ui.url))).to.deep.equal([]);
     await page.locator('g.node[data-step="map(square)"]').waitFor();
     await page.click("#cancel");
     state = await result.waitUntilFinish(20_000);
