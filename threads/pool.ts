@@ -1,0 +1,78 @@
+/**
+ * A pool of worker threads that run exported functions of a module of this project: a thin layer
+ * over `piscina`, so that every part of the project that wants every core (the data generator
+ * today, the runner's executor next) starts threads the same way and can share one pool.
+ *
+ * What it adds to piscina: TypeScript modules load in the threads exactly as in the main thread
+ * (`scripts/register.js`, the closure transform), and a pool is always closed, its threads ended,
+ * however the caller's work ends.
+ */
+import * as os from "os";
+import * as path from "path";
+import { Piscina } from "piscina";
+
+/** Settings of {@link startThreadPool}. */
+export interface ThreadPoolOptions {
+  /** Threads to run (default: one per core). */
+  threads?: number;
+  /** Tasks queued beyond the running ones before `run` waits (default: one per thread). */
+  maxQueue?: number;
+}
+
+/** A running pool. */
+export interface ThreadPool {
+  /** How many threads it runs. */
+  readonly threads: number;
+  /**
+   * Runs `task` on a free thread: calls the export `name` of `module` with it (structured-cloned)
+   * and resolves with what that function returned. The module must be a path (see {@link taskModule}).
+   */
+  run<T, R>(module: string, name: string, task: T): Promise<R>;
+  /** Waits for the running tasks, then ends every thread. */
+  close(): Promise<void>;
+  /** Ends every thread now; running tasks fail. */
+  destroy(): Promise<void>;
+}
+
+const REGISTER = path.join(__dirname, "..", "scripts", "register.js");
+
+/**
+ * The path of a task module given `require.resolve`-able `id` relative to `from` (`__dirname` of
+ * the caller): the `.ts` source when running from sources, the `.js` file when running from `dist/`.
+ */
+export function taskModule(from: string, id: string): string {
+  return require.resolve(path.join(from, id));
+}
+
+/** Starts a pool; close it (or destroy it) on every path. */
+export function startThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
+  const threads = options.threads ?? os.availableParallelism();
+  const piscina = new Piscina({
+    minThreads: threads,
+    maxThreads: threads,
+    maxQueue: options.maxQueue ?? threads,
+    execArgv: threadExecArgv(),
+  });
+  return {
+    threads,
+    run: <T, R>(module: string, name: string, task: T) => piscina.run(task, { filename: module, name }) as Promise<R>,
+    close: () => piscina.close(),
+    destroy: () => piscina.destroy(),
+  };
+}
+
+/**
+ * The main thread's Node flags, plus the TypeScript hook when running from sources: threads then
+ * compile on load as the main thread does, whether or not it was started with
+ * `-r scripts/register.js` (mocha loads the hook itself, so it is not in execArgv).
+ */
+function threadExecArgv(): string[] {
+  const flags: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const flag = process.execArgv[i];
+    const isRequire = flag === "-r" || flag === "--require";
+    if (isRequire && process.execArgv[i + 1]?.endsWith("register.js")) i++;
+    else if (!flag.endsWith("register.js")) flags.push(flag);
+  }
+  return __filename.endsWith(".ts") ? [...flags, "--require", REGISTER] : flags;
+}
