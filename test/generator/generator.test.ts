@@ -11,20 +11,10 @@ import * as path from "path";
 import { generate, planFiles, rowsForSize, type GenerateOptions, type Manifest } from "../../ingest/generator/generate";
 import { getBit, type ColumnData } from "../../ingest/generator/columns";
 import { transactionBatch } from "../../ingest/generator/table_batches";
-import { makeWorld, type WorldOptions } from "../../ingest/generator/world";
+import { makeWorld } from "../../ingest/generator/world";
 import { startThreadPool, type ThreadPool } from "../../threads/pool";
 import { openDuckDb, sqlString, type DuckDb } from "../support/duckdb";
-
-/** A small world: 3 transaction files of 1,000 rows, one customer file, one device file. */
-export const SMALL_WORLD: WorldOptions = {
-  seed: 3,
-  rows: 3_000,
-  customers: 200,
-  devices: 300,
-  startMs: Date.UTC(2024, 0, 1),
-  endMs: Date.UTC(2024, 2, 1),
-  fraudProbability: 0.05,
-};
+import { SMALL_WORLD } from "./small_world";
 
 const SPEC_TYPES: Record<string, string> = {
   text: "VARCHAR",
