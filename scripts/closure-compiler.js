@@ -26,4 +26,19 @@ function closureTransformers() {
   return { before: [closureSafeSyntax(), beforeTransform()], after: [afterTransform(), capturedExports()] };
 }
 
-module.exports = { ts, root, loadConfig, closureTransformers };
+let requireOptions;
+
+/**
+ * A TypeScript file's JavaScript as the require hook runs it: the closure transform, an inline
+ * source map, no type check. The hook and threads/pool.ts (which compiles modules for its threads)
+ * both compile through here.
+ */
+function compileForRequire(filename, source) {
+  if (requireOptions === undefined) {
+    const { options } = loadConfig();
+    requireOptions = { ...options, outDir: undefined, rootDir: undefined, sourceMap: false, inlineSourceMap: true, inlineSources: true, declaration: false };
+  }
+  return ts.transpileModule(source, { compilerOptions: requireOptions, fileName: filename, transformers: closureTransformers() }).outputText;
+}
+
+module.exports = { ts, root, loadConfig, closureTransformers, compileForRequire };

@@ -7,14 +7,21 @@
  * (`scripts/register.js`, the closure transform), and a pool is always closed, its threads ended,
  * however the caller's work ends.
  */
+import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Piscina } from "piscina";
+import { move, Piscina, transferableSymbol, valueSymbol } from "piscina";
 
 /** Settings of {@link startThreadPool}. */
 export interface ThreadPoolOptions {
   /** Threads to run (default: one per core). */
   threads?: number;
+  /**
+   * The task modules the threads will run (see {@link taskModule}). When they are TypeScript, the
+   * main thread compiles them and what they import once, and the threads run that JavaScript
+   * without loading the compiler; other modules are compiled by the thread that needs them.
+   */
+  modules?: readonly string[];
   /** Tasks queued beyond the running ones before `run` waits (default: one per thread). */
   maxQueue?: number;
 }
@@ -34,7 +41,7 @@ export interface ThreadPool {
   destroy(): Promise<void>;
 }
 
-const REGISTER = path.join(__dirname, "..", "scripts", "register.js");
+const REGISTER_COMPILED = path.join(__dirname, "..", "scripts", "register_compiled.js");
 
 /**
  * The path of a task module given `require.resolve`-able `id` relative to `from` (`__dirname` of
@@ -42,6 +49,18 @@ const REGISTER = path.join(__dirname, "..", "scripts", "register.js");
  */
 export function taskModule(from: string, id: string): string {
   return require.resolve(path.join(from, id));
+}
+
+/**
+ * For a task function's return: `value` is handed to the main thread with `buffers` moved rather
+ * than copied (they become unusable in the thread). The main thread receives `value` itself.
+ */
+export function transferring<T>(value: T, buffers: ArrayBuffer[]): T {
+  // Assigned, not written as computed keys of a literal: ts-closure-transform miscompiles those.
+  const wrapper: Record<symbol, unknown> = {};
+  wrapper[transferableSymbol] = buffers;
+  wrapper[valueSymbol] = value;
+  return move(wrapper as unknown as Parameters<typeof move>[0]) as unknown as T;
 }
 
 /** Starts a pool; close it (or destroy it) on every path. */
@@ -52,6 +71,7 @@ export function startThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
     maxThreads: threads,
     maxQueue: options.maxQueue ?? threads,
     execArgv: threadExecArgv(),
+    workerData: { compiledModules: compileModuleGraphs(options.modules ?? []) },
   });
   return {
     threads,
@@ -74,5 +94,29 @@ function threadExecArgv(): string[] {
     if (isRequire && process.execArgv[i + 1]?.endsWith("register.js")) i++;
     else if (!flag.endsWith("register.js")) flags.push(flag);
   }
-  return __filename.endsWith(".ts") ? [...flags, "--require", REGISTER] : flags;
+  return __filename.endsWith(".ts") ? [...flags, "--require", REGISTER_COMPILED] : flags;
+}
+
+/**
+ * The JavaScript of each TypeScript module in `entries` and of every project module it requires,
+ * by absolute file name, compiled as the require hook compiles them. Follows the `require`s of the
+ * emitted code, so type-only imports are not followed.
+ */
+function compileModuleGraphs(entries: readonly string[]): Record<string, string> {
+  const compiled: Record<string, string> = {};
+  const pending = entries.filter((entry) => entry.endsWith(".ts"));
+  if (pending.length === 0) return compiled;
+  // Only when running from sources, where the main thread has the compiler loaded already.
+  const { compileForRequire } = require("../scripts/closure-compiler") as { compileForRequire(filename: string, source: string): string };
+  while (pending.length > 0) {
+    const filename = pending.pop()!;
+    if (compiled[filename] !== undefined) continue;
+    const code = compileForRequire(filename, fs.readFileSync(filename, "utf8"));
+    compiled[filename] = code;
+    for (const match of code.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) {
+      const source = path.resolve(path.dirname(filename), match[1]) + ".ts";
+      if (fs.existsSync(source)) pending.push(source);
+    }
+  }
+  return compiled;
 }

@@ -54,6 +54,12 @@ export class AsciiColumn {
     return text;
   }
 
+  /** Empties the column, keeping its memory for the next batch. */
+  reset(): void {
+    this.length = 0;
+    this.end = 0;
+  }
+
   /** The bytes actually used. */
   used(): Uint8Array {
     return this.bytes.subarray(0, this.end);
@@ -93,13 +99,13 @@ export class Int64Column {
   get(k: number): number {
     return this.words[2 * k + 1] * 4294967296 + (this.words[2 * k] >>> 0);
   }
-  /** The values as Arrow's BigInt64Array, over the same memory. */
-  asBigInt64(): BigInt64Array {
-    return new BigInt64Array(this.words.buffer, this.words.byteOffset, this.rows);
+  /** The first `length` values as Arrow's BigInt64Array, over the same memory. */
+  asBigInt64(length: number): BigInt64Array {
+    return new BigInt64Array(this.words.buffer, this.words.byteOffset, length);
   }
 }
 
-/** A batch of rows of one table: its row count and its columns in schema order. */
+/** A batch of rows of one table: its row count and its columns in schema order (arrays may be longer). */
 export interface ColumnBatch {
   rows: number;
   specs: readonly ColumnSpec[];
@@ -107,7 +113,7 @@ export interface ColumnBatch {
 }
 
 /** Empty columns for `rows` rows of a table with these specs; `textWidth` guesses a text value's length. */
-export function allocateColumns(specs: readonly ColumnSpec[], rows: number, textWidth = 12): ColumnData[] {
+export function allocateColumns(specs: readonly ColumnSpec[], rows: number, textWidth = 14): ColumnData[] {
   return specs.map((spec): ColumnData => {
     switch (spec.kind) {
       case "text":
@@ -125,6 +131,17 @@ export function allocateColumns(specs: readonly ColumnSpec[], rows: number, text
         return { kind: "bool", bits: new Uint8Array(Math.ceil(rows / 8)) };
     }
   });
+}
+
+/**
+ * Readies columns filled before for another batch: a thread reuses one set of columns for all the
+ * batches of a file, so rows cost no allocation and leave no garbage behind.
+ */
+export function resetColumns(columns: ColumnData[]): void {
+  for (const column of columns) {
+    if (column.kind === "text") column.text.reset();
+    else if (column.kind === "bool") column.bits.fill(0);
+  }
 }
 
 /** Sets bit `k` of a bool column. */

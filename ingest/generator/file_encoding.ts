@@ -7,23 +7,7 @@
 import * as arrow from "apache-arrow";
 import * as parquet from "parquet-wasm/node";
 import { getBit, type ColumnBatch, type ColumnData, type ColumnSpec } from "./columns";
-
-/** File formats the generator writes. */
-export type FileFormat = "parquet" | "csv" | "jsonl";
-/** Parquet compression codecs offered. */
-export type Compression = "zstd" | "snappy" | "none";
-
-/** How files are encoded. */
-export interface Encoding {
-  format: FileFormat;
-  /** Parquet only; text formats are written uncompressed. */
-  compression: Compression;
-}
-
-/** A file's name ending for an encoding. */
-export function fileExtension(format: FileFormat): string {
-  return format === "parquet" ? ".parquet" : format === "csv" ? ".csv" : ".jsonl";
-}
+import type { Compression, Encoding } from "./file_format";
 
 /** An encoder of one file: takes its batches in order, then gives the file's bytes. */
 export interface FileEncoder {
@@ -49,12 +33,14 @@ const CODECS: Readonly<Record<Compression, parquet.Compression>> = {
   none: parquet.Compression.UNCOMPRESSED,
 };
 
-/** Rows per Parquet row group: one generated batch each. */
-export const ROW_GROUP_ROWS = 65_536;
+/** Rows per Parquet row group. */
+export const ROW_GROUP_ROWS = 65536;
+/** Rows generated and handed to the encoder at a time: what a thread holds of rows. */
+export const BATCH_ROWS = 16_384;
 
 /**
- * A Parquet encoder: each batch becomes one row group, written by `transformParquetStream` as the
- * batches arrive. Ids are unique or nearly so: dictionary encoding is turned off for text columns
+ * A Parquet encoder: batches are appended to the row group being written (`transformParquetStream`
+ * encodes and compresses them as they arrive, and emits each row group once full). Ids are unique or nearly so: dictionary encoding is turned off for text columns
  * (it would be tried and dropped on every page), kept for the category columns.
  */
 function parquetEncoder(compression: Compression, specs: readonly ColumnSpec[]): FileEncoder {
@@ -115,22 +101,22 @@ function arrowData(column: ColumnData, type: arrow.DataType, length: number): ar
   const nullCount = 0;
   switch (column.kind) {
     case "text":
-      return arrow.makeData({ type: type as arrow.Utf8, length, nullCount, valueOffsets: column.text.offsets, data: column.text.used() });
+      return arrow.makeData({ type: type as arrow.Utf8, length, nullCount, valueOffsets: column.text.offsets.subarray(0, length + 1), data: column.text.used() });
     case "category": {
       const dictionary = arrow.vectorFromArray([...column.values], new arrow.Utf8());
       const codes = new Int8Array(column.codes.buffer, column.codes.byteOffset, length);
       return arrow.makeData({ type: type as arrow.Dictionary<arrow.Utf8, arrow.Int8>, length, nullCount, data: codes, dictionary });
     }
     case "int32":
-      return arrow.makeData({ type: type as arrow.Int32, length, nullCount, data: column.values });
+      return arrow.makeData({ type: type as arrow.Int32, length, nullCount, data: column.values.subarray(0, length) });
     case "int64":
-      return arrow.makeData({ type: type as arrow.Int64, length, nullCount, data: column.values.asBigInt64() });
+      return arrow.makeData({ type: type as arrow.Int64, length, nullCount, data: column.values.asBigInt64(length) });
     case "timestampMs":
-      return arrow.makeData({ type: type as arrow.TimestampMillisecond, length, nullCount, data: column.values.asBigInt64() });
+      return arrow.makeData({ type: type as arrow.TimestampMillisecond, length, nullCount, data: column.values.asBigInt64(length) });
     case "float64":
-      return arrow.makeData({ type: type as arrow.Float64, length, nullCount, data: column.values });
+      return arrow.makeData({ type: type as arrow.Float64, length, nullCount, data: column.values.subarray(0, length) });
     case "bool":
-      return arrow.makeData({ type: type as arrow.Bool, length, nullCount, data: column.bits });
+      return arrow.makeData({ type: type as arrow.Bool, length, nullCount, data: column.bits.subarray(0, Math.ceil(length / 8)) });
   }
 }
 

@@ -4,10 +4,13 @@
  * it touches no file and no network, so credentials never reach a thread.
  */
 import * as crypto from "crypto";
-import { fileEncoder, ROW_GROUP_ROWS, type Encoding } from "./file_encoding";
+import { allocateColumns } from "./columns";
+import { BATCH_ROWS, fileEncoder } from "./file_encoding";
+import type { Encoding } from "./file_format";
 import { TABLE_SPECS, type TableName } from "./schema";
 import { tableBatch } from "./table_batches";
 import { makeWorld, type WorldOptions } from "./world";
+import { transferring } from "../../threads/pool";
 
 /** One file to make: rows `first` to `first + rows - 1` of `table`. */
 export interface FileTask {
@@ -26,16 +29,17 @@ export interface EncodedFile {
   sha256: string;
 }
 
-/** Makes the file of `task` (the function threads run). */
+/** Makes the file of `task` (the function threads run); its bytes are moved to the main thread, not copied. */
 export async function encodeFile(task: FileTask): Promise<EncodedFile> {
   const world = makeWorld(task.world);
   const encoder = fileEncoder(task.encoding, TABLE_SPECS[task.table]);
-  for (let at = 0; at < task.rows; at += ROW_GROUP_ROWS) {
-    await encoder.add(tableBatch(world, task.table, task.first + at, Math.min(ROW_GROUP_ROWS, task.rows - at)));
+  const columns = allocateColumns(TABLE_SPECS[task.table], Math.min(BATCH_ROWS, task.rows));
+  for (let at = 0; at < task.rows; at += BATCH_ROWS) {
+    await encoder.add(tableBatch(world, task.table, task.first + at, Math.min(BATCH_ROWS, task.rows - at), columns));
   }
-  const chunks = await encoder.finish();
-  const bytes = concatenate(chunks);
-  return { bytes, rows: task.rows, sha256: crypto.createHash("sha256").update(bytes).digest("hex") };
+  const bytes = concatenate(await encoder.finish());
+  const sha256 = crypto.createHash("sha256").update(bytes).digest("hex");
+  return transferring({ bytes, rows: task.rows, sha256 }, [bytes.buffer as ArrayBuffer]);
 }
 
 function concatenate(chunks: Uint8Array[]): Uint8Array {

@@ -10,7 +10,7 @@
 import * as path from "path";
 import { startThreadPool, taskModule, type ThreadPool } from "../../threads/pool";
 import { destinationOf, type UploadOptions } from "./destination";
-import { fileExtension, type Encoding } from "./file_encoding";
+import { fileExtension, type Encoding } from "./file_format";
 import type { EncodedFile, FileTask } from "./file_task";
 import type { ProgressReporter } from "./progress";
 import { TABLE_SPECS, type TableName } from "./schema";
@@ -65,7 +65,8 @@ interface PlannedFile {
 /** Name of the manifest file, beside the data files. */
 export const MANIFEST_NAME = "manifest.json";
 
-const FILE_TASK = taskModule(__dirname, "file_task");
+/** The module the threads run (`file_task.ts`): give it to `startThreadPool({ modules })`. */
+export const GENERATOR_TASK_MODULE = taskModule(__dirname, "file_task");
 
 /** The files of a run, in the order they are made. */
 export function planFiles(options: Pick<GenerateOptions, "world" | "encoding" | "rowsPerFile">): { name: string; task: FileTask }[] {
@@ -102,7 +103,7 @@ export async function rowsForSize(options: Pick<GenerateOptions, "world" | "enco
   const sampleRows = Math.min(SIZE_SAMPLE_ROWS, options.rowsPerFile);
   // The sample's timestamps are spread as if the run were its own size: a guess of ~50 bytes per row.
   const world = { ...options.world, rows: Math.max(sampleRows, Math.round(sizeBytes / 50)) };
-  const sample = await pool.run<FileTask, EncodedFile>(FILE_TASK, "encodeFile", { world, table: "transactions", first: 0, rows: sampleRows, encoding: options.encoding });
+  const sample = await pool.run<FileTask, EncodedFile>(GENERATOR_TASK_MODULE, "encodeFile", { world, table: "transactions", first: 0, rows: sampleRows, encoding: options.encoding });
   return Math.max(1, Math.round((sizeBytes * sampleRows) / sample.bytes.length));
 }
 
@@ -115,7 +116,7 @@ export async function generate(options: GenerateOptions, progress?: ProgressRepo
   const startMs = Date.now();
   const destination = destinationOf(options.out, options.upload);
   const planned = planFiles(options);
-  const pool = options.pool ?? startThreadPool({ threads: options.workers });
+  const pool = options.pool ?? startThreadPool({ threads: options.workers, modules: [GENERATOR_TASK_MODULE] });
   const files: ManifestFile[] = [];
   const failed: Manifest["failed"] = [];
   const contentType = options.encoding.format === "parquet" ? "application/vnd.apache.parquet" : options.encoding.format === "csv" ? "text/csv" : "application/x-ndjson";
@@ -145,7 +146,7 @@ export async function generate(options: GenerateOptions, progress?: ProgressRepo
       while (inFlight.size >= window && failure === undefined) await Promise.race(inFlight);
       if (failure !== undefined) break;
       const done: Promise<void> = pool
-        .run<FileTask, EncodedFile>(FILE_TASK, "encodeFile", file.task)
+        .run<FileTask, EncodedFile>(GENERATOR_TASK_MODULE, "encodeFile", file.task)
         .then(
           (made) => (storing = storing.then(() => store(file, made))),
           (error: unknown) => void (failure ??= { error }),

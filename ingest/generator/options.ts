@@ -4,7 +4,7 @@
  */
 import * as os from "os";
 import { parseFlags, UsageError } from "../../cli/command_line";
-import type { Compression, FileFormat } from "./file_encoding";
+import type { Compression, FileFormat } from "./file_format";
 import type { GenerateOptions } from "./generate";
 import { TRANSACTION_NUMBERS } from "./table_batches";
 import { MAX_FRAUD_PROBABILITY } from "./world";

@@ -6,7 +6,7 @@
 import { hash32, seededRandom, weightedChoice } from "../../fixtures/prng";
 import { CUSTOMER_STATES, DISTRIBUTION_CENTERS, PAYMENT_METHODS, QUANTITIES, SHIPPED_FROM_ELSEWHERE } from "../../fixtures/vocabulary";
 import { discountedPrice } from "../../fixtures/transaction_rows";
-import { allocateColumns, setBit, type ColumnBatch, type ColumnData } from "./columns";
+import { allocateColumns, resetColumns, setBit, type ColumnBatch, type ColumnData } from "./columns";
 import { AMOUNT_ANOMALY, BLOCK_ROWS, DEVICE_BURST, episodeOf, episodeProbability, IMPOSSIBLE_TRAVEL, type Episode } from "./fraud_episodes";
 import { PLACES } from "./geography";
 import { CUSTOMER_SPECS, DEVICE_SPECS, TRANSACTION_SPECS, type TableName } from "./schema";
@@ -48,11 +48,15 @@ const paymentMethodOf = weightedChoice(PAYMENT_METHODS.map((choice, i) => [i, ch
 const quantityOf = weightedChoice(QUANTITIES);
 const HOME_CENTER = CUSTOMER_STATES.map((entry) => DISTRIBUTION_CENTERS.indexOf(entry.homeCenter));
 
-/** Rows `first` to `first + rows - 1` of `table`, as columns. */
-export function tableBatch(world: World, table: TableName, first: number, rows: number): ColumnBatch {
-  if (table === "transactions") return transactionBatch(world, first, rows);
-  if (table === "customers") return customerBatch(world, first, rows);
-  return deviceBatch(world, first, rows);
+/**
+ * Rows `first` to `first + rows - 1` of `table`, as columns: into `reuse` (columns of this table
+ * from `allocateColumns`, with room for `rows`) when given, else into new ones.
+ */
+export function tableBatch(world: World, table: TableName, first: number, rows: number, reuse?: ColumnData[]): ColumnBatch {
+  if (reuse !== undefined) resetColumns(reuse);
+  if (table === "transactions") return transactionBatch(world, first, rows, reuse);
+  if (table === "customers") return customerBatch(world, first, rows, reuse);
+  return deviceBatch(world, first, rows, reuse);
 }
 
 /**
@@ -60,8 +64,7 @@ export function tableBatch(world: World, table: TableName, first: number, rows: 
  * their own devices, at home, about their habitual amount, at an instant of the row's even slot of
  * the date range. Fraud episodes (see `fraud_episodes.ts`) then rewrite some rows of their block.
  */
-export function transactionBatch(world: World, first: number, rows: number): ColumnBatch {
-  const columns = allocateColumns(TRANSACTION_SPECS, rows, 14);
+export function transactionBatch(world: World, first: number, rows: number, columns = allocateColumns(TRANSACTION_SPECS, rows)): ColumnBatch {
   const column = <C extends ColumnData>(name: string) => columns[TRANSACTION_SPECS.findIndex((spec) => spec.name === name)] as C;
   const transactionId = column<Text>("transaction_id");
   const customerId = column<Text>("customer_id");
@@ -163,8 +166,7 @@ export function transactionBatch(world: World, first: number, rows: number): Col
 }
 
 /** Customers `first` to `first + rows - 1`. */
-export function customerBatch(world: World, first: number, rows: number): ColumnBatch {
-  const columns = allocateColumns(CUSTOMER_SPECS, rows, 10);
+export function customerBatch(world: World, first: number, rows: number, columns = allocateColumns(CUSTOMER_SPECS, rows)): ColumnBatch {
   const id = columns[0] as Text;
   const homeState = columns[1] as Codes;
   const homeLatitude = columns[2] as Float64;
@@ -187,8 +189,7 @@ export function customerBatch(world: World, first: number, rows: number): Column
 }
 
 /** Devices `first` to `first + rows - 1`. */
-export function deviceBatch(world: World, first: number, rows: number): ColumnBatch {
-  const columns = allocateColumns(DEVICE_SPECS, rows, 10);
+export function deviceBatch(world: World, first: number, rows: number, columns = allocateColumns(DEVICE_SPECS, rows)): ColumnBatch {
   const id = columns[0] as Text;
   const owner = columns[1] as Text;
   const type = columns[2] as Codes;

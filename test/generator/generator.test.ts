@@ -8,7 +8,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { generate, planFiles, rowsForSize, type GenerateOptions, type Manifest } from "../../ingest/generator/generate";
+import { generate, planFiles, rowsForSize, type GenerateOptions, type Manifest, GENERATOR_TASK_MODULE } from "../../ingest/generator/generate";
 import { getBit, type ColumnData } from "../../ingest/generator/columns";
 import { transactionBatch } from "../../ingest/generator/table_batches";
 import { makeWorld } from "../../ingest/generator/world";
@@ -35,8 +35,8 @@ describe("fraud-transaction generator", function () {
   let readback: Manifest;
 
   before(async () => {
-    oneThread = startThreadPool({ threads: 1 });
-    twoThreads = startThreadPool({ threads: 2 });
+    oneThread = startThreadPool({ threads: 1, modules: [GENERATOR_TASK_MODULE] });
+    twoThreads = startThreadPool({ threads: 2, modules: [GENERATOR_TASK_MODULE] });
     duck = await openDuckDb();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "generator-"));
     readback = await run("readback", twoThreads);
