@@ -16,7 +16,7 @@ import * as path from "path";
 import { Readable } from "stream";
 import { pipeline } from "stream/promises";
 import { IdempotencyStrategy, Storage } from "@google-cloud/storage";
-import { gcsError, isGcsUri, parseGcsUri, type GcsOptions } from "../../io/gcs";
+import { gcsError, isGcsUri, parseGcsUri, type GcsOptions } from "../../io/files/gcs";
 
 /** How GCS uploads are made. */
 export interface UploadOptions extends GcsOptions {

@@ -23,8 +23,8 @@ import type { WindowedValue } from "apache-beam/values";
 import type { Pipeline } from "apache-beam/internal/pipeline";
 import type { ParquetRow } from "../../transforms/parquet_row";
 import { emitAll } from "../emit";
-import { expandLocalPattern } from "../file_patterns";
-import { expandGcsPattern, gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "../gcs";
+import { expandLocalPattern } from "./file_patterns";
+import { expandGcsPattern, gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "./gcs";
 
 /** URN of the primitive that reads the Parquet files named in its payload, once per incoming impulse. */
 export const READ_PARQUET_ROWS_URN = "beam-ts-native:transform:read_parquet_rows:v1";
