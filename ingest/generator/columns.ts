@@ -153,3 +153,21 @@ export function setBit(bits: Uint8Array, k: number): void {
 export function getBit(bits: Uint8Array, k: number): boolean {
   return (bits[k >> 3] & (1 << (k & 7))) !== 0;
 }
+
+/** Row `k` of a column as a JavaScript value: text as strings, 64-bit integers and timestamps (epoch ms) as numbers. */
+export function valueAt(column: ColumnData, k: number): string | number | boolean {
+  switch (column.kind) {
+    case "text":
+      return column.text.valueAt(k);
+    case "category":
+      return column.values[column.codes[k]];
+    case "int32":
+    case "float64":
+      return column.values[k];
+    case "int64":
+    case "timestampMs":
+      return column.values.get(k);
+    case "bool":
+      return getBit(column.bits, k);
+  }
+}

@@ -6,7 +6,7 @@
  */
 import * as arrow from "apache-arrow";
 import * as parquet from "parquet-wasm/node";
-import { getBit, type ColumnBatch, type ColumnData, type ColumnSpec } from "./columns";
+import { valueAt, type ColumnBatch, type ColumnData, type ColumnSpec } from "./columns";
 import type { Compression, Encoding } from "./file_format";
 
 /** An encoder of one file: takes its batches in order, then gives the file's bytes. */
@@ -34,7 +34,7 @@ const CODECS: Readonly<Record<Compression, parquet.Compression>> = {
 };
 
 /** Rows per Parquet row group. */
-export const ROW_GROUP_ROWS = 65536;
+export const ROW_GROUP_ROWS = 65_536;
 /** Rows generated and handed to the encoder at a time: what a thread holds of rows. */
 export const BATCH_ROWS = 16_384;
 
@@ -120,24 +120,10 @@ function arrowData(column: ColumnData, type: arrow.DataType, length: number): ar
   }
 }
 
-/** Row `k` of a column as text: money and codes as they are, times as ISO 8601 UTC. */
+/** Row `k` of a column as text: times as ISO 8601 UTC, everything else as its value. */
 function textValue(column: ColumnData, k: number): string {
-  switch (column.kind) {
-    case "text":
-      return column.text.valueAt(k);
-    case "category":
-      return column.values[column.codes[k]];
-    case "int32":
-      return String(column.values[k]);
-    case "int64":
-      return String(column.values.get(k));
-    case "timestampMs":
-      return new Date(column.values.get(k)).toISOString();
-    case "float64":
-      return String(column.values[k]);
-    case "bool":
-      return getBit(column.bits, k) ? "true" : "false";
-  }
+  const value = valueAt(column, k);
+  return column.kind === "timestampMs" ? new Date(value as number).toISOString() : String(value);
 }
 
 /** The batch as CSV records (no header; no generated value needs quoting). */
@@ -153,9 +139,7 @@ function jsonLinesText(batch: ColumnBatch): string {
   for (let k = 0; k < batch.rows; k++) {
     const row: Record<string, unknown> = {};
     batch.columns.forEach((column, c) => {
-      const value = textValue(column, k);
-      const kind = column.kind;
-      row[batch.specs[c].name] = kind === "int32" || kind === "int64" || kind === "float64" ? Number(value) : kind === "bool" ? value === "true" : value;
+      row[batch.specs[c].name] = column.kind === "timestampMs" ? textValue(column, k) : valueAt(column, k);
     });
     text += JSON.stringify(row) + "\n";
   }

@@ -14,17 +14,11 @@ import * as fs from "fs";
 import * as arrow from "apache-arrow";
 import * as parquet from "parquet-wasm/node";
 import * as beam from "apache-beam";
-import { impulse } from "apache-beam/transforms/internal";
-import { GeneralObjectCoder } from "apache-beam/coders/js_coders";
 import * as operators from "apache-beam/worker/operators";
 import { requireForSerialization } from "apache-beam/serialization";
-import type { PTransform as PTransformProto } from "apache-beam/proto/beam_runner_api";
-import type { WindowedValue } from "apache-beam/values";
-import type { Pipeline } from "apache-beam/internal/pipeline";
 import type { ParquetRow } from "../../transforms/parquet_row";
-import { emitAll } from "../emit";
-import { expandLocalPattern } from "./file_patterns";
-import { expandGcsPattern, gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "./gcs";
+import { fileSource, FileSourceOperator } from "./file_source";
+import { gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "./gcs";
 
 /** URN of the primitive that reads the Parquet files named in its payload, once per incoming impulse. */
 export const READ_PARQUET_ROWS_URN = "beam-ts-native:transform:read_parquet_rows:v1";
@@ -38,36 +32,13 @@ export interface ReadParquetOptions {
   gcs?: GcsOptions;
 }
 
-interface ReadPayload {
-  inputs: string[];
-  gcs: GcsOptions;
-}
-
 /**
  * Every row of the Parquet files the patterns name, file after file in the order given (a
  * pattern's matches in name order). Fails at construction, naming the pattern, when a local
  * pattern matches nothing; at run time when a `gs://` one does or a file is not Parquet.
  */
 export function readParquetRows(patterns: string | readonly string[], options: ReadParquetOptions = {}): beam.PTransform<beam.Root, beam.PCollection<ParquetRow>> {
-  const given = typeof patterns === "string" ? [patterns] : [...patterns];
-  if (given.length === 0) throw new Error("readParquetRows: no input given");
-  const inputs = given.flatMap((pattern) => {
-    if (isGcsUri(pattern)) return [pattern];
-    try {
-      return expandLocalPattern(pattern);
-    } catch (error) {
-      throw new Error(`readParquetRows: ${(error as Error).message}`);
-    }
-  });
-  const payload = new TextEncoder().encode(JSON.stringify({ inputs, gcs: options.gcs ?? {} } satisfies ReadPayload));
-  return beam.withName(`readParquetRows(${given.join(",")})`, (root: beam.Root) =>
-    root.apply(impulse()).apply(
-      beam.withName("readRows", (input: beam.PCollection<Uint8Array>, pipeline: Pipeline, transform: PTransformProto) => {
-        transform.spec = { urn: READ_PARQUET_ROWS_URN, payload };
-        return pipeline.createPCollectionInternal<ParquetRow>(new GeneralObjectCoder());
-      }),
-    ),
-  );
+  return fileSource<ParquetRow>("readParquetRows", READ_PARQUET_ROWS_URN, patterns, options.gcs);
 }
 
 /** True for a file name that the batch ETL reads as Parquet. */
@@ -129,47 +100,9 @@ export async function forEachParquetBatch(file: string, onRows: (rows: ParquetRo
 }
 
 /** The reader as an SDK operator. */
-export class ReadParquetRowsOperator implements operators.IOperator {
-  private readonly receiver: operators.Receiver;
-  private readonly payload: ReadPayload;
-  private reading: Promise<void>[] = [];
-  private failure: unknown = undefined;
-
-  constructor(
-    readonly transformId: string,
-    transform: PTransformProto,
-    context: operators.OperatorContext,
-  ) {
-    this.receiver = context.getReceiver(Object.values(transform.outputs)[0]);
-    this.payload = JSON.parse(new TextDecoder().decode(transform.spec!.payload)) as ReadPayload;
-  }
-
-  async startBundle(): Promise<void> {
-    this.reading = [];
-    this.failure = undefined;
-  }
-
-  process(impulseValue: WindowedValue<unknown>): operators.ProcessResult {
-    const reading = this.readAll(impulseValue);
-    // Kept as well as returned, as the text reader does: the SDK's direct runner drops what its
-    // impulse's receivers return, so the reading must end in this operator's own finishBundle.
-    this.reading.push(reading.catch((error: unknown) => void (this.failure ??= error)));
-    return reading;
-  }
-
-  async finishBundle(): Promise<void> {
-    await Promise.all(this.reading);
-    if (this.failure !== undefined) throw this.failure;
-  }
-
-  private async readAll(template: WindowedValue<unknown>): Promise<void> {
-    const { inputs, gcs } = this.payload;
-    for (const input of inputs) {
-      const files = isGcsUri(input) ? await expandGcsPattern(input, gcs) : [input];
-      for (const file of files) {
-        await forEachParquetBatch(file, (rows) => emitAll(this.receiver, template, rows) ?? undefined, gcs);
-      }
-    }
+export class ReadParquetRowsOperator extends FileSourceOperator<ParquetRow> {
+  protected readFile(file: string, onRows: (rows: ParquetRow[]) => void | Promise<void>, gcs: GcsOptions): Promise<void> {
+    return forEachParquetBatch(file, onRows, gcs);
   }
 }
 

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { generate, planFiles, rowsForSize, type GenerateOptions, type Manifest, GENERATOR_TASK_MODULE } from "../../ingest/generator/generate";
-import { getBit, type ColumnData } from "../../ingest/generator/columns";
+import { valueAt } from "../../ingest/generator/columns";
 import { transactionBatch } from "../../ingest/generator/table_batches";
 import { makeWorld } from "../../ingest/generator/world";
 import { startThreadPool, type ThreadPool } from "../../threads/pool";
@@ -67,7 +67,7 @@ describe("fraud-transaction generator", function () {
     for (let k = 0; k < batch.rows; k++) {
       const row = read[k];
       batch.specs.forEach((spec, c) => {
-        expect(plain(row[spec.name]), `row ${k} ${spec.name}`).to.equal(valueOf(batch.columns[c], k));
+        expect(plain(row[spec.name]), `row ${k} ${spec.name}`).to.equal(valueAt(batch.columns[c], k));
       });
     }
   });
@@ -134,24 +134,6 @@ describe("fraud-transaction generator", function () {
     expect(made.totals.transactions.bytes).to.be.within(300_000, 500_000);
   });
 });
-
-/** A generated value as DuckDB's JavaScript value reads back after {@link plain}. */
-function valueOf(column: ColumnData, k: number): unknown {
-  switch (column.kind) {
-    case "text":
-      return column.text.valueAt(k);
-    case "category":
-      return column.values[column.codes[k]];
-    case "int32":
-    case "float64":
-      return column.values[k];
-    case "int64":
-    case "timestampMs":
-      return column.values.get(k);
-    case "bool":
-      return getBit(column.bits, k);
-  }
-}
 
 /** DuckDB's BIGINTs as numbers, timestamps as epoch milliseconds. */
 function plain(value: unknown): unknown {
