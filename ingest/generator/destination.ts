@@ -51,13 +51,14 @@ function localDestination(directory: string): Destination {
     location: directory,
     uriOf,
     put: async (name, bytes) => {
-      await fs.promises.mkdir(directory, { recursive: true });
       const temporary = path.join(directory, `.${name}.partial`);
       try {
+        await fs.promises.mkdir(directory, { recursive: true });
         await fs.promises.writeFile(temporary, bytes);
         await fs.promises.rename(temporary, uriOf(name));
       } catch (error) {
-        await fs.promises.rm(temporary, { force: true });
+        // Best effort: when the directory itself is the problem, there is no temporary file either.
+        await fs.promises.rm(temporary, { force: true }).catch(() => undefined);
         throw new Error(`writing '${uriOf(name)}' failed: ${(error as Error).message}`, { cause: error });
       }
     },

@@ -164,7 +164,13 @@ export async function generate(options: GenerateOptions, progress?: ProgressRepo
 
   files.sort((a, b) => (a.name < b.name ? -1 : 1));
   const manifest = manifestOf(options, files, failed, (Date.now() - startMs) / 1000);
-  await destination.put(MANIFEST_NAME, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"), "application/json");
+  try {
+    await destination.put(MANIFEST_NAME, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"), "application/json");
+  } catch (error) {
+    // Without a manifest, the error itself must name the files that were not stored.
+    const lost = manifest.failed.map((f) => f.name);
+    throw new Error(`${(error as Error).message}${lost.length > 0 ? `; not stored either: ${lost.join(", ")}` : ""}`, { cause: error });
+  }
   return manifest;
 }
 
