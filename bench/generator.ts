@@ -28,7 +28,7 @@ interface CaseResult {
 function runCase(workers: number, rows: number, format: string): CaseResult {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-generator-"));
   try {
-    const stdout = execFileSync(process.execPath, ["--enable-source-maps", "-r", path.join(ROOT, "scripts/register.js"), path.join(ROOT, "bench/generator_case.ts"), String(workers), String(rows), format, out], {
+    const stdout = execFileSync(process.execPath, ["--enable-source-maps", path.join(ROOT, "scripts/run_compiled.js"), path.join(ROOT, "bench/generator_case.ts"), String(workers), String(rows), format, out], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
       timeout: 30 * 60_000,

@@ -7,7 +7,6 @@
  * (`scripts/register.js`, the closure transform), and a pool is always closed, its threads ended,
  * however the caller's work ends.
  */
-import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { move, Piscina, transferableSymbol, valueSymbol } from "piscina";
@@ -63,22 +62,36 @@ export function transferring<T>(value: T, buffers: ArrayBuffer[]): T {
   return move(wrapper as unknown as Parameters<typeof move>[0]) as unknown as T;
 }
 
-/** Starts a pool; close it (or destroy it) on every path. */
+/** Starts a pool; close it (or destroy it) on every path. Threads start with the first task. */
 export function startThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
   const threads = options.threads ?? os.availableParallelism();
-  const piscina = new Piscina({
-    minThreads: threads,
-    maxThreads: threads,
-    maxQueue: options.maxQueue ?? threads,
-    execArgv: threadExecArgv(),
-    workerData: { compiledModules: compileModuleGraphs(options.modules ?? []) },
-  });
+  const fromSources = __filename.endsWith(".ts");
+  const tasks = (options.modules ?? []).filter((module) => module.endsWith(".ts"));
+  // Compiled in a thread of its own that then ends: the main thread may be running without the
+  // compiler (scripts/run_compiled.js), and need not load it for this.
+  const piscina: Promise<Piscina> = (fromSources && tasks.length > 0 ? compiledHook().compileInThread(tasks) : Promise.resolve({})).then(
+    (compiledModules) =>
+      new Piscina({
+        minThreads: threads,
+        maxThreads: threads,
+        maxQueue: options.maxQueue ?? threads,
+        execArgv: threadExecArgv(fromSources),
+        workerData: { compiledModules },
+      }),
+  );
+  // A failed compilation surfaces in run(); close() and destroy() still end whatever started.
+  piscina.catch(() => undefined);
   return {
     threads,
-    run: <T, R>(module: string, name: string, task: T) => piscina.run(task, { filename: module, name }) as Promise<R>,
-    close: () => piscina.close(),
-    destroy: () => piscina.destroy(),
+    run: async <T, R>(module: string, name: string, task: T) => (await piscina).run(task, { filename: module, name }) as Promise<R>,
+    close: async () => (await piscina.catch(() => undefined))?.close(),
+    destroy: async () => (await piscina.catch(() => undefined))?.destroy(),
   };
+}
+
+/** scripts/compiled_hook.js, which compiles in a short-lived thread (plain JavaScript, no types). */
+function compiledHook(): { compileInThread(entries: string[]): Promise<Record<string, string>> } {
+  return require("../scripts/compiled_hook");
 }
 
 /**
@@ -86,7 +99,7 @@ export function startThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
  * compile on load as the main thread does, whether or not it was started with
  * `-r scripts/register.js` (mocha loads the hook itself, so it is not in execArgv).
  */
-function threadExecArgv(): string[] {
+function threadExecArgv(fromSources: boolean): string[] {
   const flags: string[] = [];
   for (let i = 0; i < process.execArgv.length; i++) {
     const flag = process.execArgv[i];
@@ -94,29 +107,5 @@ function threadExecArgv(): string[] {
     if (isRequire && process.execArgv[i + 1]?.endsWith("register.js")) i++;
     else if (!flag.endsWith("register.js")) flags.push(flag);
   }
-  return __filename.endsWith(".ts") ? [...flags, "--require", REGISTER_COMPILED] : flags;
-}
-
-/**
- * The JavaScript of each TypeScript module in `entries` and of every project module it requires,
- * by absolute file name, compiled as the require hook compiles them. Follows the `require`s of the
- * emitted code, so type-only imports are not followed.
- */
-function compileModuleGraphs(entries: readonly string[]): Record<string, string> {
-  const compiled: Record<string, string> = {};
-  const pending = entries.filter((entry) => entry.endsWith(".ts"));
-  if (pending.length === 0) return compiled;
-  // Only when running from sources, where the main thread has the compiler loaded already.
-  const { compileForRequire } = require("../scripts/closure-compiler") as { compileForRequire(filename: string, source: string): string };
-  while (pending.length > 0) {
-    const filename = pending.pop()!;
-    if (compiled[filename] !== undefined) continue;
-    const code = compileForRequire(filename, fs.readFileSync(filename, "utf8"));
-    compiled[filename] = code;
-    for (const match of code.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) {
-      const source = path.resolve(path.dirname(filename), match[1]) + ".ts";
-      if (fs.existsSync(source)) pending.push(source);
-    }
-  }
-  return compiled;
+  return fromSources ? [...flags, "--require", REGISTER_COMPILED] : flags;
 }

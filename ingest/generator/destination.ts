@@ -32,8 +32,8 @@ export interface UploadOptions extends GcsOptions {
 export interface Destination {
   /** The directory or `gs://` prefix, for messages. */
   readonly location: string;
-  /** Stores `bytes` as `name`; resolves once the file is whole under that name. */
-  put(name: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  /** Stores the file made of `chunks` end to end as `name`; resolves once it is whole under that name. */
+  put(name: string, chunks: readonly Uint8Array[], contentType: string): Promise<void>;
   /** Where `name` is (a path or a `gs://` URI). */
   uriOf(name: string): string;
 }
@@ -50,11 +50,11 @@ function localDestination(directory: string): Destination {
   return {
     location: directory,
     uriOf,
-    put: async (name, bytes) => {
+    put: async (name, chunks) => {
       const temporary = path.join(directory, `.${name}.partial`);
       try {
         await fs.promises.mkdir(directory, { recursive: true });
-        await fs.promises.writeFile(temporary, bytes);
+        await fs.promises.writeFile(temporary, chunks);
         await fs.promises.rename(temporary, uriOf(name));
       } catch (error) {
         // Best effort: when the directory itself is the problem, there is no temporary file either.
@@ -78,12 +78,12 @@ function gcsDestination(prefix: string, upload: UploadOptions): Destination {
   return {
     location: `gs://${bucket}/${base}`,
     uriOf,
-    put: async (name, bytes, contentType) => {
+    put: async (name, chunks, contentType) => {
       const file = storage.bucket(bucket).file(base + name);
       for (let attempt = 1; ; attempt++) {
         try {
-          // Chunks of the in-memory file, streamed: the client keeps one chunk to resend.
-          await pipeline(Readable.from(chunksOf(bytes, chunkSize)), file.createWriteStream({ resumable: true, chunkSize, contentType, validation: "crc32c" }));
+          // Streamed from the chunks in memory; the client keeps the request's chunk to resend.
+          await pipeline(Readable.from(chunks), file.createWriteStream({ resumable: true, chunkSize, contentType, validation: "crc32c" }));
           return;
         } catch (error) {
           if (attempt >= attempts) throw gcsError(uriOf(name), `uploading (${attempts} attempts)`, error);
@@ -91,8 +91,4 @@ function gcsDestination(prefix: string, upload: UploadOptions): Destination {
       }
     },
   };
-}
-
-function* chunksOf(bytes: Uint8Array, size: number): Generator<Buffer> {
-  for (let at = 0; at < bytes.length; at += size) yield Buffer.from(bytes.buffer, bytes.byteOffset + at, Math.min(size, bytes.length - at));
 }

@@ -21,15 +21,17 @@ export interface FileTask {
   encoding: Encoding;
 }
 
-/** A made file, still in memory. */
+/** A made file, still in memory: its bytes are the chunks end to end (one per Parquet row group). */
 export interface EncodedFile {
-  bytes: Uint8Array;
+  chunks: Uint8Array[];
+  /** Total length of the chunks. */
+  bytes: number;
   rows: number;
-  /** Hex SHA-256 of `bytes`, for the manifest. */
+  /** Hex SHA-256 of the file's bytes, for the manifest. */
   sha256: string;
 }
 
-/** Makes the file of `task` (the function threads run); its bytes are moved to the main thread, not copied. */
+/** Makes the file of `task` (the function threads run); its chunks are moved to the main thread, not copied. */
 export async function encodeFile(task: FileTask): Promise<EncodedFile> {
   const world = makeWorld(task.world);
   const encoder = fileEncoder(task.encoding, TABLE_SPECS[task.table]);
@@ -37,17 +39,10 @@ export async function encodeFile(task: FileTask): Promise<EncodedFile> {
   for (let at = 0; at < task.rows; at += BATCH_ROWS) {
     await encoder.add(tableBatch(world, task.table, task.first + at, Math.min(BATCH_ROWS, task.rows - at), columns));
   }
-  const bytes = concatenate(await encoder.finish());
-  const sha256 = crypto.createHash("sha256").update(bytes).digest("hex");
-  return transferring({ bytes, rows: task.rows, sha256 }, [bytes.buffer as ArrayBuffer]);
-}
-
-function concatenate(chunks: Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
+  // Only a chunk that owns its whole buffer can be moved; any other is copied into one that does.
+  const chunks = (await encoder.finish()).map((chunk) => (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice()));
+  const hash = crypto.createHash("sha256");
+  for (const chunk of chunks) hash.update(chunk);
+  const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  return transferring({ chunks, bytes, rows: task.rows, sha256: hash.digest("hex") }, [...new Set(chunks.map((chunk) => chunk.buffer as ArrayBuffer))]);
 }

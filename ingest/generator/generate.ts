@@ -104,7 +104,7 @@ export async function rowsForSize(options: Pick<GenerateOptions, "world" | "enco
   // The sample's timestamps are spread as if the run were its own size: a guess of ~50 bytes per row.
   const world = { ...options.world, rows: Math.max(sampleRows, Math.round(sizeBytes / 50)) };
   const sample = await pool.run<FileTask, EncodedFile>(GENERATOR_TASK_MODULE, "encodeFile", { world, table: "transactions", first: 0, rows: sampleRows, encoding: options.encoding });
-  return Math.max(1, Math.round((sizeBytes * sampleRows) / sample.bytes.length));
+  return Math.max(1, Math.round((sizeBytes * sampleRows) / sample.bytes));
 }
 
 /**
@@ -126,9 +126,9 @@ export async function generate(options: GenerateOptions, progress?: ProgressRepo
 
   const store = async (file: PlannedFile, made: EncodedFile): Promise<void> => {
     try {
-      await destination.put(file.name, made.bytes, contentType);
-      files.push({ name: file.name, table: file.task.table, firstRow: file.task.first, rows: made.rows, bytes: made.bytes.length, sha256: made.sha256 });
-      bytesWritten += made.bytes.length;
+      await destination.put(file.name, made.chunks, contentType);
+      files.push({ name: file.name, table: file.task.table, firstRow: file.task.first, rows: made.rows, bytes: made.bytes, sha256: made.sha256 });
+      bytesWritten += made.bytes;
     } catch (error) {
       failed.push({ name: destination.uriOf(file.name), error: (error as Error).message });
     }
@@ -165,7 +165,7 @@ export async function generate(options: GenerateOptions, progress?: ProgressRepo
   files.sort((a, b) => (a.name < b.name ? -1 : 1));
   const manifest = manifestOf(options, files, failed, (Date.now() - startMs) / 1000);
   try {
-    await destination.put(MANIFEST_NAME, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"), "application/json");
+    await destination.put(MANIFEST_NAME, [new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n")], "application/json");
   } catch (error) {
     // Without a manifest, the error itself must name the files that were not stored.
     const lost = manifest.failed.map((f) => f.name);
