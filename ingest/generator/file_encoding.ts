@@ -34,7 +34,7 @@ const CODECS: Readonly<Record<Compression, parquet.Compression>> = {
 };
 
 /** Rows per Parquet row group. */
-export const ROW_GROUP_ROWS = 65_536;
+export const ROW_GROUP_ROWS = 32_768;
 /** Rows generated and handed to the encoder at a time: what a thread holds of rows. */
 export const BATCH_ROWS = 16_384;
 
