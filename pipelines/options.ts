@@ -5,6 +5,7 @@
  */
 import { parseFlags, UsageError } from "../cli/command_line";
 import type { DeadLetterTarget } from "../io/dead_letters";
+import { DATAFLOW_FLAGS, parseDataflowOptions, type DataflowOptions } from "../runners/dataflow/options";
 
 export { UsageError } from "../cli/command_line";
 
@@ -18,13 +19,13 @@ interface Flag {
 }
 
 const FLAGS: Flag[] = [
-  { name: "runner", type: "string", default: "direct", value: "direct", help: "the runner: our direct runner (dataflow submission is not built yet)" },
+  { name: "runner", type: "string", default: "direct", value: "direct|dataflow", help: "the runner: ours, in this process, or Dataflow (see runners/dataflow/README.md)" },
   { name: "pipeline", type: "string", default: "streaming", value: "streaming|batch", help: "Pub/Sub → Bigtable, or files → report" },
-  { name: "project", type: "string", default: "local-project", value: "ID", help: "Google Cloud project" },
+  { name: "project", type: "string", default: "local-project", value: "ID", help: "Google Cloud project (required with --runner=dataflow)" },
   { name: "region", type: "string", default: "europe-west10", value: "REGION", help: "Dataflow region" },
   { name: "streaming", type: "boolean", help: "Beam's flag; implied by --pipeline=streaming" },
-  { name: "tempLocation", type: "string", value: "gs://…", help: "Dataflow temp files" },
-  { name: "stagingLocation", type: "string", value: "gs://…", help: "Dataflow staged artifacts" },
+  { name: "tempLocation", type: "string", value: "gs://…", help: "Dataflow temp files (required with --runner=dataflow)" },
+  { name: "stagingLocation", type: "string", value: "gs://…", help: "Dataflow staged artifacts", default: "<tempLocation>/staging" },
   { name: "input", type: "string", multiple: true, value: "FILE|GLOB|gs://…", help: "batch: input files, .csv or JSON lines (repeatable); streaming demo: what the publisher sends", default: "the committed sample" },
   { name: "topic", type: "string", value: "TOPIC", help: "streaming: read this topic (a subscription is made for the job)" },
   { name: "subscription", type: "string", value: "SUB", help: "streaming: read this subscription (unacknowledged messages survive a crash)" },
@@ -37,13 +38,14 @@ const FLAGS: Flag[] = [
   { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain after this long without a message" },
   { name: "max-duration", type: "string", value: "SECONDS", help: "streaming: drain after running this long" },
   { name: "bundle-size", type: "string", default: "1000", value: "N", help: "elements per bundle on the direct runner" },
+  ...DATAFLOW_FLAGS,
   { name: "help", type: "boolean", help: "this text" },
 ];
 
 /** The parsed command line. */
 export interface PipelineOptions {
   help: boolean;
-  runner: "direct";
+  runner: "direct" | "dataflow";
   pipeline: "streaming" | "batch";
   project: string;
   region: string;
@@ -61,6 +63,8 @@ export interface PipelineOptions {
   bundleSize: number;
   /** True when nothing names an outside resource: run the self-contained demo. */
   demo: boolean;
+  /** With `--runner=dataflow`: the validated Dataflow settings. */
+  dataflow?: DataflowOptions;
 }
 
 
@@ -89,10 +93,12 @@ export function parseOptions(argv: string[]): PipelineOptions {
   ) as Record<string, string | boolean | string[] | undefined>;
   const text = (name: string, fallback?: string) => (values[name] as string | undefined) ?? fallback;
   const runner = text("runner", "direct");
-  if (runner !== "direct") throw new UsageError(`--runner=${runner}: only "direct" is available yet (Dataflow submission is not built)`);
+  if (runner !== "direct" && runner !== "dataflow") throw new UsageError(`--runner=${runner}: expected direct or dataflow`);
   const pipeline = text("pipeline", "streaming");
   if (pipeline !== "streaming" && pipeline !== "batch") throw new UsageError(`--pipeline=${pipeline}: expected streaming or batch`);
   if (values.topic !== undefined && values.subscription !== undefined) throw new UsageError("give --topic or --subscription, not both");
+  const dataflowOnly = DATAFLOW_FLAGS.map((f) => f.name).filter((name) => values[name] !== undefined);
+  if (runner === "direct" && dataflowOnly.length > 0) throw new UsageError(`--${dataflowOnly[0]} is a Dataflow flag: add --runner=dataflow, or leave it out`);
   return {
     help: values.help === true,
     runner,
@@ -116,6 +122,7 @@ export function parseOptions(argv: string[]): PipelineOptions {
     },
     bundleSize: count("bundle-size", text("bundle-size", "1000"))!,
     demo: values.topic === undefined && values.subscription === undefined,
+    dataflow: runner === "dataflow" ? parseDataflowOptions(values) : undefined,
   };
 }
 
