@@ -37,14 +37,10 @@ export interface SubmitSettings {
   say: (line: string) => void;
   /** Where `--dry-run` writes (default `tmp/dataflow/<jobName>`). */
   dryRunDir?: string;
-  /** Skip `npm run build` before packing (tests build once). */
-  build?: boolean;
-  /** Between polls of the job (default 10 s). */
+  /** The longest pause between polls of the job (default 10 s). */
   pollMs?: number;
   /** Aborting stops watching; the job goes on. */
   signal?: AbortSignal;
-  /** Return once the job is created. */
-  watch?: boolean;
   now?: Date;
 }
 
@@ -54,7 +50,7 @@ export interface SubmitResult {
   staged: StagedFile[];
   /** The created job (not with `--dry-run`). */
   job?: DataflowJob;
-  /** How watching ended (when watched). */
+  /** How watching ended (not with `--dry-run`). */
   end?: WatchEnd;
   /** `--dry-run`: the folder written. */
   dryRunDir?: string;
@@ -85,7 +81,7 @@ export async function submitToDataflow(options: DataflowOptions, specFor: (stagi
   const dryRunDir = options.dryRun ? path.resolve(settings.dryRunDir ?? path.join("tmp", "dataflow", options.jobName)) : undefined;
   const workDir = dryRunDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "dataflow-submit-"));
   try {
-    const tarball = packProject(path.join(workDir, "package"), { build: settings.build });
+    const tarball = packProject(path.join(workDir, "package"));
     const unresolved = unresolvedModules(registeredModules, tarball);
     if (unresolved.length > 0) {
       throw new CommandFailure(
@@ -116,7 +112,6 @@ export async function submitToDataflow(options: DataflowOptions, specFor: (stagi
     settings.say(summary);
     const job = await api.createJob(request);
     settings.say(`\ncreated job ${job.id} (${job.name})${replaceJobId ? `, replacing ${replaceJobId}` : ""}\n  ${api.consoleUrl(job.id!)}`);
-    if (settings.watch === false) return { request, staged, job };
     const end = await watchJob(api, job.id!, { say: settings.say, pollMs: settings.pollMs, signal: settings.signal });
     if (end.state === "WATCH_STOPPED") settings.say(stillRunningNotice(api, job.id!));
     return { request, staged, job, end };

@@ -20,7 +20,7 @@ export type WatchEnd = { state: string; succeeded: boolean } | { state: "WATCH_S
 /** Settings of {@link watchJob}. */
 export interface WatchOptions {
   say: (line: string) => void;
-  /** Between polls (Dataflow's own clients poll every 10–30 s). */
+  /** The longest pause between polls (default 10 s); the first polls come sooner, as Beam's portable runner does. */
   pollMs?: number;
   /** Aborting stops watching (the job goes on). */
   signal?: AbortSignal;
@@ -28,7 +28,8 @@ export interface WatchOptions {
 
 /** Polls the job and prints what changes, until it ends or the watch is stopped. */
 export async function watchJob(api: DataflowApi, jobId: string, options: WatchOptions): Promise<WatchEnd> {
-  const pollMs = options.pollMs ?? 10_000;
+  const maxPollMs = options.pollMs ?? 10_000;
+  let pollMs = Math.min(100, maxPollMs);
   let lastState = "";
   let lastMessageTime: string | undefined;
   const seen = new Set<string>();
@@ -48,6 +49,7 @@ export async function watchJob(api: DataflowApi, jobId: string, options: WatchOp
     const succeeded = TERMINAL_STATES.get(state);
     if (succeeded !== undefined) return { state, succeeded };
     await sleep(pollMs, options.signal);
+    pollMs = Math.min(maxPollMs, pollMs * 1.5);
   }
   return { state: "WATCH_STOPPED", succeeded: false };
 }
