@@ -15,6 +15,17 @@ export class CommandFailure extends Error {
   }
 }
 
+/** A row of a command's flag table: drives both its parser and its `--help`. */
+export interface FlagRow {
+  name: string;
+  type: "string" | "boolean";
+  multiple?: boolean;
+  default?: string;
+  /** How the value is shown in `--help` (`N`, `gs://…`). */
+  value?: string;
+  help: string;
+}
+
 type StrictConfig<O> = { args: string[]; options: O; strict: true; allowPositionals: false };
 
 /** `parseArgs` in strict mode, with its errors as {@link UsageError}s. */

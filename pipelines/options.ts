@@ -3,22 +3,13 @@
  * (`--runner`, `--project`, `--region`, `--streaming`, `--tempLocation`, `--stagingLocation`), ours
  * for the rest. One table drives both the parser and `--help`, so they cannot disagree.
  */
-import { parseFlags, UsageError } from "../cli/command_line";
+import { parseFlags, UsageError, type FlagRow } from "../cli/command_line";
 import type { DeadLetterTarget } from "../io/dead_letters";
 import { DATAFLOW_FLAGS, parseDataflowOptions, type DataflowOptions } from "../runners/dataflow/options";
 
 export { UsageError } from "../cli/command_line";
 
-interface Flag {
-  name: string;
-  type: "string" | "boolean";
-  multiple?: boolean;
-  default?: string;
-  value?: string;
-  help: string;
-}
-
-const FLAGS: Flag[] = [
+const FLAGS: FlagRow[] = [
   { name: "runner", type: "string", default: "direct", value: "direct|dataflow", help: "the runner: ours, in this process, or Dataflow (see runners/dataflow/README.md)" },
   { name: "pipeline", type: "string", default: "streaming", value: "streaming|batch", help: "Pub/Sub → Bigtable, or files → report" },
   { name: "project", type: "string", default: "local-project", value: "ID", help: "Google Cloud project (required with --runner=dataflow)" },

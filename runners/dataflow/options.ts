@@ -6,21 +6,11 @@
  * Every error names the flag and says what to do.
  */
 import * as os from "os";
-import { UsageError } from "../../cli/command_line";
+import { UsageError, type FlagRow } from "../../cli/command_line";
 import { projectPackage } from "./package";
 
-/** A row of the flag table `--help` prints (the shape `pipelines/options.ts` uses). */
-export interface DataflowFlag {
-  name: string;
-  type: "string" | "boolean";
-  multiple?: boolean;
-  default?: string;
-  value?: string;
-  help: string;
-}
-
 /** The Dataflow-only flags; `--project --region --tempLocation --stagingLocation --streaming` are shared with the direct runner. */
-export const DATAFLOW_FLAGS: DataflowFlag[] = [
+export const DATAFLOW_FLAGS: FlagRow[] = [
   { name: "jobName", type: "string", value: "NAME", help: "Dataflow: job name, [-a-z0-9], ≤ 63 characters", default: "beamapp-<user>-<MMDDHHMMSS>-<ms>" },
   { name: "numWorkers", type: "string", value: "N", help: "Dataflow: workers to start with" },
   { name: "maxNumWorkers", type: "string", value: "N", help: "Dataflow: most workers autoscaling may use" },

@@ -1,8 +1,7 @@
 import { expect } from "chai";
 import { parseOptions, UsageError } from "../../pipelines/options";
 import { defaultJobName } from "../../runners/dataflow/options";
-import { startFakeGcs, type FakeGcs } from "../support/fake_gcs";
-import { startFakeDataflow, type FakeDataflow } from "../support/fake_dataflow";
+import { useFakeDataflowAndGcs } from "../support/fake_dataflow";
 import { runCli } from "../support/run_cli";
 
 const BASE = ["--runner=dataflow", "--project=demo", "--tempLocation=gs://demo-bucket/tmp"];
@@ -83,18 +82,10 @@ describe("--runner=dataflow flags", () => {
   }
 
   describe("on the command line", () => {
-    let gcs: FakeGcs;
-    let dataflow: FakeDataflow;
-    before(async () => {
-      gcs = await startFakeGcs();
-      dataflow = await startFakeDataflow();
-    });
-    after(async () => {
-      await gcs.close();
-      await dataflow.close();
-    });
+    const fakes = useFakeDataflowAndGcs();
 
     it("a usage error exits 2 with the reason and the help, and nothing is uploaded or created", async () => {
+      const { dataflow, gcs } = fakes;
       const run = await runCli("pipelines/main.ts", [...BASE, "--workerRegion=europe-west10", "--workerZone=europe-west10-a", `--dataflowEndpoint=${dataflow.endpoint}`, `--storageEndpoint=${gcs.endpoint}`]);
       expect(run.status, run.stderr).to.equal(2);
       expect(run.stderr.split("\n")[0]).to.equal("error: --workerRegion and --workerZone are mutually exclusive: give one of them");

@@ -15,8 +15,7 @@ import { directRunner } from "../../runners/direct";
 import { runBatch } from "../../pipelines/batch";
 import { BASE_EXPERIMENTS, STREAMING_EXPERIMENTS } from "../../runners/dataflow/job_request";
 import { DOCKER_ENVIRONMENT_URN, NPM_ROLE_URN, URL_ARTIFACT_URN } from "../../runners/dataflow/environment";
-import { startFakeGcs, type FakeGcs } from "../support/fake_gcs";
-import { startFakeDataflow, type FakeDataflow } from "../support/fake_dataflow";
+import { useFakeDataflowAndGcs } from "../support/fake_dataflow";
 import { runCli, type CliRun, type RunCliOptions } from "../support/run_cli";
 
 const SAMPLE = ["fixtures/sample/transactions.csv", "fixtures/sample/transactions.jsonl"];
@@ -24,30 +23,17 @@ const IMAGE = "europe-west10-docker.pkg.dev/demo/beam-ts-native/harness:test";
 
 describe("--runner=dataflow against a local Dataflow endpoint and a local GCS", function () {
   this.timeout(600_000);
-  let gcs: FakeGcs;
-  let dataflow: FakeDataflow;
+  const fakes = useFakeDataflowAndGcs();
   const submit = (args: string[], onOutput?: RunCliOptions["onOutput"]): Promise<CliRun> =>
-    runCli("pipelines/main.ts", ["--runner=dataflow", "--project=demo", "--tempLocation=gs://demo-bucket/tmp", `--sdkContainerImage=${IMAGE}`, `--dataflowEndpoint=${dataflow.endpoint}`, `--storageEndpoint=${gcs.endpoint}`, ...args], { onOutput });
-  const jobs = (args: string[]) => runCli("runners/dataflow/jobs_cli.ts", [...args, "--project=demo", `--dataflowEndpoint=${dataflow.endpoint}`]);
+    runCli("pipelines/main.ts", ["--runner=dataflow", "--project=demo", "--tempLocation=gs://demo-bucket/tmp", `--sdkContainerImage=${IMAGE}`, `--dataflowEndpoint=${fakes.dataflow.endpoint}`, `--storageEndpoint=${fakes.gcs.endpoint}`, ...args], { onOutput });
+  const jobs = (args: string[]) => runCli("runners/dataflow/jobs_cli.ts", [...args, "--project=demo", `--dataflowEndpoint=${fakes.dataflow.endpoint}`]);
   /** An object named by a gs:// URL, from the fake GCS. */
   const object = (url: string) => {
     const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(url)!;
-    return gcs.get(m[1], m[2]);
+    return fakes.gcs.get(m[1], m[2]);
   };
   const sha256 = (data: Buffer) => crypto.createHash("sha256").update(data).digest("hex");
 
-  before(async () => {
-    gcs = await startFakeGcs();
-    dataflow = await startFakeDataflow();
-  });
-  after(async () => {
-    await gcs.close();
-    await dataflow.close();
-  });
-  afterEach(() => {
-    expect(dataflow.unhandled, "calls the fake Dataflow does not know").to.deep.equal([]);
-    expect(gcs.unhandled, "calls the fake GCS does not know").to.deep.equal([]);
-  });
 
   describe("batch", () => {
     let run: CliRun;
@@ -70,20 +56,20 @@ describe("--runner=dataflow against a local Dataflow endpoint and a local GCS", 
         "--labels=team=data",
         "--experiments=shuffle_mode=service,use_runner_v2",
       ]);
-      request = dataflow.created()[0];
+      request = fakes.dataflow.created()[0];
     });
 
     it("submits, watches the job to DONE and exits 0, printing the states, the messages and the console URL", () => {
       expect(run.status, run.stderr).to.equal(0);
       const id = run.stdout.match(/created job (\S+)/)?.[1];
       expect(id, run.stdout).to.be.a("string");
-      expect(dataflow.job(id!)?.currentState).to.equal("JOB_STATE_DONE");
+      expect(fakes.dataflow.job(id!)?.currentState).to.equal("JOB_STATE_DONE");
       expect(run.stdout).to.contain(`https://console.cloud.google.com/dataflow/jobs/europe-west10/${id}?project=demo`);
       const states = [...run.stdout.matchAll(/state (JOB_STATE_\w+)/g)].map((m) => m[1]);
       expect(states).to.deep.equal(["JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING", "JOB_STATE_DONE"]);
       expect(run.stdout).to.contain("Job state is now JOB_STATE_RUNNING");
       // The custom endpoint gets no credentials, as the storage client's does not.
-      expect(dataflow.requests.every((r) => r.authorization === undefined)).to.equal(true);
+      expect(fakes.dataflow.requests.every((r) => r.authorization === undefined)).to.equal(true);
     });
 
     it("sends the job request Go's job.go and Python's apiclient.py build, field by field", () => {
@@ -155,7 +141,7 @@ describe("--runner=dataflow against a local Dataflow endpoint and a local GCS", 
       const result = await directRunner().runPipeline(pipeline);
       expect(await result.waitUntilFinish()).to.equal(JobState_Enum.DONE);
       const prefix = "tmp/output/batch-etl/";
-      const remote = outputs(gcs.names("demo-bucket").filter((n) => n.startsWith(prefix)).map((n) => [n.slice(prefix.length), gcs.get("demo-bucket", n)!.toString("utf8")]));
+      const remote = outputs(fakes.gcs.names("demo-bucket").filter((n) => n.startsWith(prefix)).map((n) => [n.slice(prefix.length), fakes.gcs.get("demo-bucket", n)!.toString("utf8")]));
       const local = fs.mkdtempSync(path.join(os.tmpdir(), "direct-batch-"));
       try {
         await runBatch(SAMPLE, directRunner(), local);
@@ -178,7 +164,7 @@ describe("--runner=dataflow against a local Dataflow endpoint and a local GCS", 
     it("submits, detaches on Ctrl-C saying how to stop the job, answers 409 to a duplicate, replaces with --update, drains and cancels", async () => {
       const detached = await submit(["--jobName=stream-etl", "--topic=transacoes"], detachWhenRunning());
       expect(detached.status, detached.stderr).to.equal(130);
-      const first = dataflow.created().at(-1)!;
+      const first = fakes.dataflow.created().at(-1)!;
       expect(first.type).to.equal("JOB_TYPE_STREAMING");
       expect(first.environment.experiments).to.deep.equal([...BASE_EXPERIMENTS, ...STREAMING_EXPERIMENTS]);
       expect(first.environment.version.job_type).to.equal("FNAPI_STREAMING");
@@ -189,7 +175,7 @@ describe("--runner=dataflow against a local Dataflow endpoint and a local GCS", 
       const firstId = detached.stdout.match(/created job (\S+)/)![1];
       expect(detached.stdout).to.contain(`Job ${firstId} goes on running on Dataflow`);
       expect(detached.stdout).to.contain(`npm run jobs -- cancel ${firstId} --project demo --region europe-west10`);
-      expect(dataflow.job(firstId)!.currentState).to.equal("JOB_STATE_RUNNING");
+      expect(fakes.dataflow.job(firstId)!.currentState).to.equal("JOB_STATE_RUNNING");
 
       const duplicate = await submit(["--jobName=stream-etl", "--topic=transacoes"]);
       expect(duplicate.status).to.equal(1);
@@ -199,10 +185,10 @@ describe("--runner=dataflow against a local Dataflow endpoint and a local GCS", 
 
       const update = await submit(["--jobName=stream-etl", "--topic=transacoes", "--update", '--transformNameMapping={"readFromPubSub(transacoes)":"read"}'], detachWhenRunning());
       expect(update.status, update.stderr).to.equal(130);
-      const replacing = dataflow.created().at(-1)!;
+      const replacing = fakes.dataflow.created().at(-1)!;
       expect(replacing.replaceJobId).to.equal(firstId);
       expect(replacing.transformNameMapping).to.deep.equal({ "readFromPubSub(transacoes)": "read" });
-      expect(dataflow.job(firstId)!.currentState).to.equal("JOB_STATE_UPDATED");
+      expect(fakes.dataflow.job(firstId)!.currentState).to.equal("JOB_STATE_UPDATED");
       const secondId = update.stdout.match(/created job (\S+)/)![1];
       expect(update.stdout).to.contain(`replacing ${firstId}`);
 
@@ -214,26 +200,26 @@ describe("--runner=dataflow against a local Dataflow endpoint and a local GCS", 
       const drain = await jobs(["drain", "stream-etl"]);
       expect(drain.status, drain.stderr).to.equal(0);
       expect(drain.stdout).to.contain(`drain requested for ${secondId}`);
-      expect(dataflow.requests.find((r) => r.method === "PUT" && r.path.endsWith(secondId))!.body).to.deep.equal({ requestedState: "JOB_STATE_DRAINED" });
+      expect(fakes.dataflow.requests.find((r) => r.method === "PUT" && r.path.endsWith(secondId))!.body).to.deep.equal({ requestedState: "JOB_STATE_DRAINED" });
       const shown = await jobs(["show", secondId]);
       expect(shown.stdout).to.contain("JOB_STATE_DRAINING");
-      expect(dataflow.job(secondId)!.currentState).to.equal("JOB_STATE_DRAINED");
+      expect(fakes.dataflow.job(secondId)!.currentState).to.equal("JOB_STATE_DRAINED");
 
       const third = await submit(["--jobName=stream-etl", "--subscription=transacoes-sub"], detachWhenRunning());
       const thirdId = third.stdout.match(/created job (\S+)/)![1];
       const cancel = await jobs(["cancel", thirdId]);
       expect(cancel.status, cancel.stderr).to.equal(0);
-      expect(dataflow.requests.filter((r) => r.method === "PUT").at(-1)!.body).to.deep.equal({ requestedState: "JOB_STATE_CANCELLED" });
-      expect(dataflow.job(thirdId)!.currentState).to.equal("JOB_STATE_CANCELLING");
+      expect(fakes.dataflow.requests.filter((r) => r.method === "PUT").at(-1)!.body).to.deep.equal({ requestedState: "JOB_STATE_CANCELLED" });
+      expect(fakes.dataflow.job(thirdId)!.currentState).to.equal("JOB_STATE_CANCELLING");
     });
   });
 
   describe("refusals", () => {
     it("a 403 on create: the API's own text, what to grant, exit 1, no stack", async () => {
-      dataflow.refuseNext("POST", 403, "PERMISSION_DENIED", "(fake): Permission 'dataflow.jobs.create' denied on project: 'demo'");
+      fakes.dataflow.refuseNext("POST", 403, "PERMISSION_DENIED", "(fake): Permission 'fakes.dataflow.jobs.create' denied on project: 'demo'");
       const run = await submit(["--pipeline=batch", "--jobName=denied"]);
       expect(run.status).to.equal(1);
-      expect(run.stderr).to.contain("Dataflow API refused to create job denied: HTTP 403 PERMISSION_DENIED: (fake): Permission 'dataflow.jobs.create' denied on project: 'demo'.");
+      expect(run.stderr).to.contain("Dataflow API refused to create job denied: HTTP 403 PERMISSION_DENIED: (fake): Permission 'fakes.dataflow.jobs.create' denied on project: 'demo'.");
       expect(run.stderr).to.contain("roles/dataflow.developer");
       expect(run.stderr).to.contain("gcloud services enable dataflow.googleapis.com --project demo");
       expect(run.stderr).not.to.match(/\n\s+at /);
@@ -250,13 +236,13 @@ describe("--runner=dataflow against a local Dataflow endpoint and a local GCS", 
       const home = fs.mkdtempSync(path.join(os.tmpdir(), "no-adc-"));
       const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, CLOUDSDK_CONFIG: home, METADATA_SERVER_DETECTION: "none" };
       delete env.GOOGLE_APPLICATION_CREDENTIALS;
-      const before = gcs.names("demo-bucket").length;
+      const before = fakes.gcs.names("demo-bucket").length;
       try {
-        const run = await runCli("pipelines/main.ts", ["--runner=dataflow", "--project=demo", "--tempLocation=gs://demo-bucket/tmp", "--jobName=no-credentials", `--storageEndpoint=${gcs.endpoint}`], { env });
+        const run = await runCli("pipelines/main.ts", ["--runner=dataflow", "--project=demo", "--tempLocation=gs://demo-bucket/tmp", "--jobName=no-credentials", `--storageEndpoint=${fakes.gcs.endpoint}`], { env });
         expect(run.status).to.equal(1);
         expect(run.stderr).to.match(/no Google Cloud credentials \(Application Default Credentials\)/);
         expect(run.stderr).to.contain("gcloud auth application-default login");
-        expect(gcs.names("demo-bucket").length).to.equal(before);
+        expect(fakes.gcs.names("demo-bucket").length).to.equal(before);
       } finally {
         fs.rmSync(home, { recursive: true, force: true });
       }

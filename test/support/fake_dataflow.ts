@@ -7,8 +7,10 @@
  * and drains (streaming only) through DRAINING. Anything else answers 501 and is recorded in
  * `unhandled`, so a test fails loudly when the client calls something this fake does not know.
  */
+import { expect } from "chai";
 import * as http from "http";
 import type { AddressInfo } from "net";
+import { startFakeGcs, type FakeGcs } from "./fake_gcs";
 
 /** One request as it arrived. */
 export interface RecordedRequest {
@@ -171,6 +173,27 @@ export async function startFakeDataflow(): Promise<FakeDataflow> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   fake.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return fake;
+}
+
+/**
+ * This fake and the fake GCS for one mocha suite: started before it, closed after it, and after
+ * each test checked for calls neither knows.
+ */
+export function useFakeDataflowAndGcs(): { readonly dataflow: FakeDataflow; readonly gcs: FakeGcs } {
+  const fakes = {} as { dataflow: FakeDataflow; gcs: FakeGcs };
+  before(async () => {
+    fakes.gcs = await startFakeGcs();
+    fakes.dataflow = await startFakeDataflow();
+  });
+  after(async () => {
+    await fakes.gcs?.close();
+    await fakes.dataflow?.close();
+  });
+  afterEach(() => {
+    expect(fakes.dataflow.unhandled, "calls the fake Dataflow does not know").to.deep.equal([]);
+    expect(fakes.gcs.unhandled, "calls the fake GCS does not know").to.deep.equal([]);
+  });
+  return fakes;
 }
 
 function page<T>(items: T[], token: string | null, key: string): Record<string, unknown> {
