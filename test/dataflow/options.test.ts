@@ -95,6 +95,19 @@ describe("--runner=dataflow flags", () => {
       expect(gcs.names("demo-bucket")).to.have.length(0);
     });
 
+    it("a local output or dead-letter path, which a worker cannot write, exits 2 naming the flag", async () => {
+      const { dataflow, gcs } = fakes;
+      const endpoints = [`--dataflowEndpoint=${dataflow.endpoint}`, `--storageEndpoint=${gcs.endpoint}`];
+      const output = await runCli("pipelines/main.ts", [...BASE, ...endpoints, "--pipeline=batch", "--output=out/batch"]);
+      expect(output.status, output.stderr).to.equal(2);
+      expect(output.stderr).to.contain("error: --output=out/batch: on Dataflow the job writes to GCS; give --output=gs://BUCKET/PATH");
+      const deadLetters = await runCli("pipelines/main.ts", [...BASE, ...endpoints, "--dead-letter=files:out/dead"]);
+      expect(deadLetters.status, deadLetters.stderr).to.equal(2);
+      expect(deadLetters.stderr).to.contain("error: --dead-letter=files:out/dead: on Dataflow dead-letter files go to GCS");
+      expect(dataflow.requests).to.have.length(0);
+      expect(gcs.names("demo-bucket")).to.have.length(0);
+    });
+
     it("--help prints the Dataflow flags in the one flag table", async () => {
       const run = await runCli("pipelines/main.ts", ["--help"]);
       expect(run.status).to.equal(0);
