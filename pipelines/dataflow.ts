@@ -6,7 +6,7 @@
  */
 import * as path from "path";
 import { UsageError } from "../cli/command_line";
-import { isGcsUri, type GcsOptions } from "../io/gcs";
+import { gcsClient, isGcsUri, parseGcsUri, type GcsOptions } from "../io/files/gcs";
 import type { DeadLetterTarget } from "../io/dead_letters";
 import { submitToDataflow, type DataflowJobSpec, type SubmitResult, type SubmitSettings } from "../runners/dataflow/submit";
 import type { DataflowOptions } from "../runners/dataflow/options";
@@ -19,16 +19,17 @@ export const DEFAULT_DATAFLOW_TOPIC = "transacoes";
 const DEFAULT_OUTPUT = "tmp/batch";
 const DEFAULT_DEAD_LETTERS = "tmp/dead-letters";
 
-/** Submits the pipeline `options` choose to Dataflow. */
-export function runOnDataflow(options: PipelineOptions & { dataflow: DataflowOptions }, settings: SubmitSettings): Promise<SubmitResult> {
+/** Submits the pipeline `options` choose to Dataflow, staging with `@google-cloud/storage`. */
+export function runOnDataflow(options: PipelineOptions & { dataflow: DataflowOptions }, settings: Omit<SubmitSettings, "upload">): Promise<SubmitResult> {
   const df = options.dataflow;
   const gcs: GcsOptions | undefined = df.storageEndpoint ? { apiEndpoint: df.storageEndpoint, projectId: df.project } : undefined;
+  const submit = (specFor: (folder: string) => DataflowJobSpec) => submitToDataflow(df, specFor, { ...settings, upload: (url, data) => upload(url, data, gcs ?? { projectId: df.project }) });
   const underTemp = (name: string) => `${df.tempLocation.replace(/\/+$/, "")}/${name}/${df.jobName}`;
   const deadLetter = onGcs(options.deadLetter, underTemp("dead-letters"), gcs);
   if (options.pipeline === "batch") {
     const output = options.output === DEFAULT_OUTPUT ? underTemp("output") : options.output;
     if (!isGcsUri(output)) throw new UsageError(`--output=${output}: on Dataflow the job writes to GCS; give --output=gs://BUCKET/PATH (default: under --tempLocation)`);
-    return submitToDataflow(df, (folder) => batchSpec(options.inputs!, output, folder, gcs), settings);
+    return submit((folder) => batchSpec(options.inputs!, output, folder, gcs));
   }
   const source = options.subscription === undefined ? { topic: options.topic ?? DEFAULT_DATAFLOW_TOPIC } : { subscription: options.subscription };
   const spec: DataflowJobSpec = {
@@ -39,7 +40,13 @@ export function runOnDataflow(options: PipelineOptions & { dataflow: DataflowOpt
       `writes            Bigtable ${df.project}/${options.instance}: ${options.table}, ${options.aggregateTable}; dead letters to ${describeTarget(deadLetter)}`,
     ],
   };
-  return submitToDataflow(df, () => spec, settings);
+  return submit(() => spec);
+}
+
+/** One request per file (no resumable session: staged files are small and written once). */
+async function upload(url: string, data: Buffer, gcs: GcsOptions): Promise<void> {
+  const { bucket, name } = parseGcsUri(url);
+  await gcsClient(gcs).bucket(bucket).file(name).save(data, { resumable: false, contentType: "application/octet-stream" });
 }
 
 /** Batch: local inputs are uploaded under `inputs/` of the staging folder and read from there. */

@@ -9,12 +9,13 @@
  * Where the emulators are missing it says which and how to get them, and runs the batch pipeline
  * over the same sample instead.
  */
-import { newPubSub } from "../io/pubsub_client";
+import { newPubSub } from "../io/pubsub/client";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { startEmulators, missingEmulators, describeMissing, type RunningEmulators } from "../emulators";
 import { ingest, type IngestCounts } from "../ingest/publisher";
 import { closeBigtableClients, formatRowsLikeCbt, readRows, type ReadRow } from "../io/bigtable";
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
+import { drainOnSignals } from "../cli/signals";
 import { streamingPipeline, type StreamingJob } from "./streaming";
 import type { PipelineOptions } from "./options";
 
@@ -57,9 +58,8 @@ export async function runDemo(
 
     const job: StreamingJob = { ...options, subscription: SUBSCRIPTION, createTables: true };
     const started = Date.now();
-    const result = (await directRunner({ bundleSize: options.bundleSize, handleSignals: true }).runAsync(
-      streamingPipeline(job),
-    )) as DirectPipelineResult;
+    const result = (await directRunner({ bundleSize: options.bundleSize }).runAsync(streamingPipeline(job))) as DirectPipelineResult;
+    drainOnSignals(result);
     // A live stream made of the sample (seed 004's emulation): event time = publish time, so the
     // per-minute dashboard shows the minutes of this run. The rows keep their own dates.
     const published = await ingest({ inputs: options.inputs!, topic: TOPIC, projectId: options.project, eventTime: "now" });

@@ -11,9 +11,11 @@ import { runBatch } from "./batch";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand } from "../cli/command_line";
+import { runDrainingOnSignals } from "../cli/signals";
 import { missingForDemo, runDemo, type DemoSummary } from "./demo";
 import { streamingPipeline } from "./streaming";
 import { runOnDataflow } from "./dataflow";
+import { DataflowFailure } from "../runners/dataflow/failure";
 import { CommandFailure } from "../cli/command_line";
 
 const SAMPLE = ["fixtures/sample/transactions.csv", "fixtures/sample/transactions.jsonl"];
@@ -53,7 +55,8 @@ async function batch(options: PipelineOptions): Promise<void> {
 
 /** The streaming pipeline against the topic or subscription given (endpoints from the environment). */
 async function streaming(options: PipelineOptions): Promise<void> {
-  const result = await directRunner({ bundleSize: options.bundleSize, handleSignals: true, stopAfter: options.stopAfter }).run(
+  const result = await runDrainingOnSignals(
+    directRunner({ bundleSize: options.bundleSize, stopAfter: options.stopAfter }),
     streamingPipeline({ ...options, createTables: true }),
   );
   const counters = await result.counters();
@@ -66,7 +69,9 @@ async function dataflow(options: PipelineOptions & { dataflow: NonNullable<Pipel
   const onSignal = () => stop.abort();
   process.once("SIGINT", onSignal);
   try {
-    const { end, job } = await runOnDataflow(options, { say, signal: stop.signal });
+    const { end, job } = await runOnDataflow(options, { say, signal: stop.signal }).catch((error: unknown) => {
+      throw error instanceof DataflowFailure ? new CommandFailure(error.message) : error;
+    });
     if (end === undefined) return;
     if (end.state === "WATCH_STOPPED") process.exitCode = 130;
     else if (!end.succeeded) throw new CommandFailure(`job ${job!.id} ended ${end.state}`);

@@ -9,7 +9,7 @@
  * `transaction_id`; a message is acknowledged only once everything it produced is written.
  */
 import * as beam from "apache-beam";
-import { readFromPubSub, type PubSubMessage } from "../io/pubsub_read";
+import { readFromPubSub, type PubSubMessage } from "../io/pubsub/read";
 import { writeToBigtable } from "../io/bigtable";
 import { writeDeadLetters } from "../io/dead_letters";
 import { EVENT_TIME_ATTRIBUTE, TRANSACTION_ID_ATTRIBUTE } from "../ingest/messages";
@@ -69,7 +69,7 @@ export function streamingPipeline(job: StreamingJob): (root: beam.Root) => void 
 function inJobProject(job: StreamingJob): DeadLetterTarget {
   const target = job.deadLetter;
   if (target.kind === "pubsub") return { projectId: job.project, ...target };
-  if (target.kind === "bigtable") return { projectId: job.project, instanceId: job.instance, ...target };
+  if (target.kind === "bigtable") return { projectId: job.project, ...target };
   return target;
 }
 

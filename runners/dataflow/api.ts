@@ -6,7 +6,7 @@
  * the API's own text and what to do about it.
  */
 import { GoogleAuth } from "google-auth-library";
-import { CommandFailure } from "../../cli/command_line";
+import { DataflowFailure } from "./failure";
 import type { DataflowJob } from "./job_request";
 import { DEFAULT_ENDPOINT } from "./options";
 
@@ -31,7 +31,7 @@ export interface DataflowTarget {
 }
 
 /** A refusal of the Dataflow API: HTTP status, the API's status name and its message. */
-export class DataflowApiError extends CommandFailure {
+export class DataflowApiError extends DataflowFailure {
   constructor(message: string, readonly httpStatus: number, readonly apiStatus: string) {
     super(message);
   }
@@ -54,7 +54,7 @@ export class DataflowApi {
     try {
       await this.auth.getAccessToken();
     } catch (error) {
-      throw new CommandFailure(
+      throw new DataflowFailure(
         `no Google Cloud credentials (Application Default Credentials): ${(error as Error).message.split("\n")[0]} ` +
           "Run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file.",
       );
@@ -124,7 +124,7 @@ export class DataflowApi {
     try {
       response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     } catch (error) {
-      throw new CommandFailure(`cannot reach the Dataflow API at ${url} to ${what}: ${(error as Error).message}`);
+      throw new DataflowFailure(`cannot reach the Dataflow API at ${url} to ${what}: ${(error as Error).message}`);
     }
     const text = await response.text();
     if (!response.ok) throw refusal(response.status, text, what, this.target);

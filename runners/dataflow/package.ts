@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { CommandFailure } from "../../cli/command_line";
+import { DataflowFailure } from "./failure";
 
 /** The fields of `package.json` this module reads. */
 export interface PackageJson {
@@ -51,9 +51,9 @@ export function projectPackage(): PackageJson {
 export function packProject(destination: string): ProjectTarball {
   fs.mkdirSync(destination, { recursive: true });
   const build = spawnSync(process.execPath, [path.join(ROOT, "scripts", "build.js")], { cwd: ROOT, encoding: "utf8" });
-  if (build.status !== 0) throw new CommandFailure(`building the project failed (node scripts/build.js), nothing was uploaded:\n${build.stderr || build.stdout}`);
+  if (build.status !== 0) throw new DataflowFailure(`building the project failed (node scripts/build.js), nothing was uploaded:\n${build.stderr || build.stdout}`);
   const pack = spawnSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", destination], { cwd: ROOT, encoding: "utf8" });
-  if (pack.status !== 0) throw new CommandFailure(`npm pack failed, nothing was uploaded:\n${pack.stderr || pack.stdout}`);
+  if (pack.status !== 0) throw new DataflowFailure(`npm pack failed, nothing was uploaded:\n${pack.stderr || pack.stdout}`);
   const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
   const tarball = path.join(path.resolve(destination), packed.filename);
   const data = fs.readFileSync(tarball);

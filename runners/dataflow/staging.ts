@@ -1,14 +1,14 @@
 /**
  * Staging: putting the job's files where Dataflow reads them — under
- * `<stagingLocation>/<jobName>-<time>/` on GCS with `@google-cloud/storage`, or, for `--dry-run`,
- * into a local folder that mirrors it. Either way each file's sha256 is computed from the bytes
- * written, and its `gs://` URL is the one the job request names.
+ * `<stagingLocation>/<jobName>-<time>/` on GCS through the upload the caller gives (the command
+ * line's uses `@google-cloud/storage`: this library names no connector), or, for `--dry-run`, into a
+ * local folder that mirrors it. Either way each file's sha256 is computed from the bytes written,
+ * and its `gs://` URL is the one the job request names.
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type { Storage } from "@google-cloud/storage";
-import { parseGcsUri } from "../../io/gcs";
+import { DataflowFailure } from "./failure";
 
 /** One staged file. */
 export interface StagedFile {
@@ -31,17 +31,19 @@ export function stagingFolder(stagingLocation: string, jobName: string, now: Dat
   return `${stagingLocation.replace(/\/+$/, "")}/${jobName}-${stamp}/`;
 }
 
-/** Uploads to GCS in one request each (no resumable session: the files are small and written once). */
-export function gcsStaging(location: string, storage: Storage): Staging {
-  const { bucket, name: prefix } = parseGcsUri(location);
+/** Writes `data` to the `gs://` URL. */
+export type Upload = (url: string, data: Buffer) => Promise<void>;
+
+/** Stages with `upload` under `location`. */
+export function uploadStaging(location: string, upload: Upload): Staging {
   return {
     location,
     async put(name, data) {
-      const object = `${prefix}${name}`;
+      const url = `${location}${name}`;
       try {
-        await storage.bucket(bucket).file(object).save(data, { resumable: false, contentType: "application/octet-stream" });
+        await upload(url, data);
       } catch (error) {
-        throw new Error(`uploading gs://${bucket}/${object} failed: ${(error as Error).message}`, { cause: error });
+        throw new DataflowFailure(`uploading ${url} failed, the job was not created: ${(error as Error).message}`);
       }
       return staged(location, name, data);
     },

@@ -13,14 +13,13 @@ import * as beam from "apache-beam";
 import { Pipeline } from "apache-beam/internal/pipeline";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import { getRegisteredModules } from "apache-beam/serialization";
-import { Storage } from "@google-cloud/storage";
-import { CommandFailure } from "../../cli/command_line";
+import { DataflowFailure } from "./failure";
 import { DataflowApi } from "./api";
 import { fileDependencies, isStreaming, NPM_ROLE_URN, withDockerEnvironment, withStagedDependencies } from "./environment";
 import { jobRequest, type DataflowJob } from "./job_request";
 import type { DataflowOptions } from "./options";
 import { packProject, projectPackage, unresolvedModules, type ProjectTarball } from "./package";
-import { folderStaging, gcsStaging, stagingFolder, type StagedFile, type Staging } from "./staging";
+import { folderStaging, stagingFolder, uploadStaging, type StagedFile, type Staging, type Upload } from "./staging";
 import { stillRunningNotice, watchJob, type WatchEnd } from "./watch";
 
 /** What to run: the pipeline, and local files it reads that must be uploaded first. */
@@ -35,6 +34,8 @@ export interface DataflowJobSpec {
 /** How the submission talks and waits. */
 export interface SubmitSettings {
   say: (line: string) => void;
+  /** How files reach GCS (not used by `--dry-run`). */
+  upload: Upload;
   /** Where `--dry-run` writes (default `tmp/dataflow/<jobName>`). */
   dryRunDir?: string;
   /** The longest pause between polls of the job (default 10 s). */
@@ -58,16 +59,16 @@ export interface SubmitResult {
 
 /**
  * Submits the job `specFor` describes (given the `gs://` staging folder its data files land in);
- * throws a CommandFailure (exit 1) for what the user can fix, naming it.
+ * throws a {@link DataflowFailure} for what the user can fix, naming it.
  */
 export async function submitToDataflow(options: DataflowOptions, specFor: (stagingFolder: string) => DataflowJobSpec, settings: SubmitSettings): Promise<SubmitResult> {
   const now = settings.now ?? new Date();
   const api = new DataflowApi({ project: options.project, region: options.region, endpoint: options.dataflowEndpoint });
-  const auth = options.dryRun ? undefined : await api.credentials();
+  if (!options.dryRun) await api.credentials();
   let replaceJobId: string | undefined;
   if (options.update && !options.dryRun) {
     replaceJobId = (await api.activeJobNamed(options.jobName))?.id;
-    if (replaceJobId === undefined) throw new CommandFailure(`--update: no active job named ${options.jobName} in ${options.project}/${options.region} to replace (npm run jobs -- list shows the active ones)`);
+    if (replaceJobId === undefined) throw new DataflowFailure(`--update: no active job named ${options.jobName} in ${options.project}/${options.region} to replace (npm run jobs -- list shows the active ones)`);
   }
 
   const folder = stagingFolder(options.stagingLocation, options.jobName, now);
@@ -84,14 +85,14 @@ export async function submitToDataflow(options: DataflowOptions, specFor: (stagi
     const tarball = packProject(path.join(workDir, "package"));
     const unresolved = unresolvedModules(registeredModules, tarball);
     if (unresolved.length > 0) {
-      throw new CommandFailure(
+      throw new DataflowFailure(
         `the worker could not load ${unresolved.join(", ")}: each module registered for serialization must be in the package (${tarball.fileName}) ` +
           "under a name its package.json exports resolve, or belong to one of its dependencies. Nothing was uploaded.",
       );
     }
     const staging: Staging = dryRunDir
       ? folderStaging(folder, path.join(dryRunDir, "staged"))
-      : gcsStaging(folder, new Storage({ apiEndpoint: options.storageEndpoint, projectId: options.project, authClient: options.storageEndpoint ? undefined : auth }));
+      : uploadStaging(folder, settings.upload);
     const { pipeline, staged } = await stage(proto, tarball, spec.dataFiles, staging, options.sdkContainerImage);
     const pipelineFile = staged.find((f) => f.name === "pipeline.pb")!;
     const request = jobRequest({

@@ -26,7 +26,7 @@ describe("--runner=dataflow against a local Dataflow endpoint and a local GCS", 
   const fakes = useFakeDataflowAndGcs();
   const submit = (args: string[], onOutput?: RunCliOptions["onOutput"]): Promise<CliRun> =>
     runCli("pipelines/main.ts", ["--runner=dataflow", "--project=demo", "--tempLocation=gs://demo-bucket/tmp", `--sdkContainerImage=${IMAGE}`, `--dataflowEndpoint=${fakes.dataflow.endpoint}`, `--storageEndpoint=${fakes.gcs.endpoint}`, ...args], { onOutput });
-  const jobs = (args: string[]) => runCli("runners/dataflow/jobs_cli.ts", [...args, "--project=demo", `--dataflowEndpoint=${fakes.dataflow.endpoint}`]);
+  const jobs = (args: string[]) => runCli("cli/jobs.ts", [...args, "--project=demo", `--dataflowEndpoint=${fakes.dataflow.endpoint}`]);
   /** An object named by a gs:// URL, from the fake GCS. */
   const object = (url: string) => {
     const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(url)!;

@@ -1,5 +1,5 @@
 /**
- * Runs one of the project's command lines (`pipelines/main.ts`, `runners/dataflow/jobs_cli.ts`, …)
+ * Runs one of the project's command lines (`pipelines/main.ts`, `cli/jobs.ts`, …)
  * as its own process, without blocking this one — the local endpoints a test starts keep
  * answering while it runs. Bounded: a run still going after `timeoutMs` is killed and fails the test.
  */
