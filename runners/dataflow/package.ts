@@ -45,11 +45,13 @@ export function projectPackage(): PackageJson {
 }
 
 /**
- * Builds the project (`scripts/build.js`, what `npm run build` runs) and packs it into
- * `destination`. Fails with the build's or npm's own output.
+ * Builds the project afresh (`dist/` removed, then `scripts/build.js`, what `npm run build` runs:
+ * a module moved or deleted since an earlier build must not ship) and packs it into `destination`.
+ * Fails with the build's or npm's own output.
  */
 export function packProject(destination: string): ProjectTarball {
   fs.mkdirSync(destination, { recursive: true });
+  fs.rmSync(path.join(ROOT, "dist"), { recursive: true, force: true });
   const build = spawnSync(process.execPath, [path.join(ROOT, "scripts", "build.js")], { cwd: ROOT, encoding: "utf8" });
   if (build.status !== 0) throw new DataflowFailure(`building the project failed (node scripts/build.js), nothing was uploaded:\n${build.stderr || build.stdout}`);
   const pack = spawnSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", destination], { cwd: ROOT, encoding: "utf8" });

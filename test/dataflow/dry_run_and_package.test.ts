@@ -97,8 +97,15 @@ describe("--runner=dataflow --dry-run, and the package as a worker installs it",
     expect(outcome.failed).to.deep.equal([]);
     expect(outcome.loaded).to.equal(modules.size);
     // What was loaded is the installed package, not this checkout.
-    const resolved = createRequire(workerMain).resolve("beam-ts-native/io/text_files");
-    expect(resolved).to.equal(path.join(worker, "node_modules", "beam-ts-native", "dist", "io", "text_files.js"));
+    const resolved = createRequire(workerMain).resolve("beam-ts-native/io/files/text_files");
+    expect(resolved).to.equal(path.join(worker, "node_modules", "beam-ts-native", "dist", "io", "files", "text_files.js"));
+    // Built afresh: a module moved or deleted since an earlier build is not shipped.
+    const installed = path.join(worker, "node_modules", "beam-ts-native", "dist");
+    const shipped = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? shipped(path.join(dir, e.name)) : e.name.endsWith(".js") ? [path.join(dir, e.name)] : []));
+    for (const file of shipped(installed)) {
+      const source = path.join(ROOT, path.relative(installed, file)).replace(/\.js$/, ".ts");
+      expect(fs.existsSync(source), `${path.relative(installed, file)} has a source`).to.equal(true);
+    }
   });
 });
 

@@ -91,7 +91,7 @@ describe("--runner=dataflow against a local Dataflow endpoint and a local GCS", 
       const options = env.sdkPipelineOptions.options;
       expect(options).to.include({ project: "demo", region: "europe-west10", jobName: "batch-etl", tempLocation: "gs://demo-bucket/tmp", stagingLocation: "gs://demo-bucket/tmp/staging", streaming: false, sdkContainerImage: IMAGE });
       expect(options.experiments).to.deep.equal(env.experiments);
-      expect(options.registered_node_modules).to.include.members(["apache-beam", "beam-ts-native/io/text_files", "beam-ts-native/io/text_file_sink", "beam-ts-native/transforms/parse_csv"]);
+      expect(options.registered_node_modules).to.include.members(["apache-beam", "beam-ts-native/io/files/text_files", "beam-ts-native/io/files/text_file_sink", "beam-ts-native/transforms/parse_csv"]);
       expect(env.sdkPipelineOptions.display_data.map((d: { key: string }) => d.key)).to.include.members(["project", "region", "pipelineUrl"]);
       expect(env.workerPools).to.have.length(1);
       const pool = env.workerPools[0];
