@@ -82,6 +82,11 @@ describe("--runner=dataflow --dry-run, and the package as a worker installs it",
     fs.copyFileSync(path.join(dirs.batch, "staged", "beam-ts-native-0.1.0.tgz"), staged);
     const install = await npm(["install", staged, "--prefer-offline", "--no-audit", "--no-fund"], worker);
     expect(install.status, install.output).to.equal(0);
+    // What the harness image does once it has installed the package (runners/dataflow/Dockerfile).
+    fs.cpSync(path.join(ROOT, "patches"), path.join(worker, "patches"), { recursive: true });
+    const patched = await run(path.join(worker, "node_modules", ".bin", "patch-package"), [], worker);
+    expect(patched.status, patched.output).to.equal(0);
+    expect(patched.output).to.match(/serialize-closures@\S+ ✔/);
     const workerMain = path.join(worker, "node_modules", "apache-beam", "dist", "src", "apache_beam", "worker", "worker_main.js");
     expect(fs.existsSync(path.join(worker, "node_modules", ".bin", "apache-beam-worker")), "the entry point npx runs").to.equal(true);
     // worker_main.js `require`s each name from its own place in node_modules: resolve from there, in a fresh process.
@@ -96,6 +101,15 @@ describe("--runner=dataflow --dry-run, and the package as a worker installs it",
     const outcome = JSON.parse(load.output.trim().split("\n").pop()!);
     expect(outcome.failed).to.deep.equal([]);
     expect(outcome.loaded).to.equal(modules.size);
+    // The worker's serialize-closures reads what ours writes: a closure capturing a Buffer gets a Buffer.
+    const written = JSON.stringify(require("serialize-closures").serialize({ bytes: Buffer.from("héllo") }));
+    const read = await nodeEval(
+      `const v = require("serialize-closures").deserialize(JSON.parse(${JSON.stringify(written)}));
+       console.log(JSON.stringify({ buffer: Buffer.isBuffer(v.bytes), text: Buffer.from(v.bytes).toString() }));`,
+      worker,
+    );
+    expect(read.status, read.output).to.equal(0);
+    expect(JSON.parse(read.output.trim().split("\n").pop()!)).to.deep.equal({ buffer: true, text: "héllo" });
     // What was loaded is the installed package, not this checkout.
     const resolved = createRequire(workerMain).resolve("beam-ts-native/io/files/text_files");
     expect(resolved).to.equal(path.join(worker, "node_modules", "beam-ts-native", "dist", "io", "files", "text_files.js"));
