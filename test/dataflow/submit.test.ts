@@ -172,6 +172,12 @@ describe("--runner=dataflow against a local Dataflow endpoint and a local GCS", 
       const pipeline = runnerApi.Pipeline.fromBinary(object(first.environment.sdkPipelineOptions.options.pipelineUrl)!);
       const read = Object.values(pipeline.components!.transforms).find((t) => t.spec?.urn === "beam:transform:pubsub_read:v1")!;
       expect(runnerApi.PubSubReadPayload.fromBinary(read.spec!.payload).topic).to.equal("projects/demo/topics/transacoes");
+      // Dataflow's native read emits serialized PubsubMessage bytes: the pipeline reads bytes and decodes them next.
+      const readOutput = Object.values(read.outputs)[0];
+      expect(pipeline.components!.coders[pipeline.components!.pcollections[readOutput].coderId].spec!.urn).to.equal("beam:coder:bytes:v1");
+      const decode = Object.values(pipeline.components!.transforms).filter((t) => Object.values(t.inputs).includes(readOutput));
+      expect(decode.map((t) => t.uniqueName)).to.deep.equal(["readFromPubSub(transacoes)/map(decodePubsubMessage)"]);
+      expect(decode[0].environmentId).to.equal("jsEnvironment");
       const firstId = detached.stdout.match(/created job (\S+)/)![1];
       expect(detached.stdout).to.contain(`Job ${firstId} goes on running on Dataflow`);
       expect(detached.stdout).to.contain(`npm run jobs -- cancel ${firstId} --project demo --region europe-west10`);
