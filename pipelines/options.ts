@@ -18,7 +18,7 @@ const FLAGS: FlagRow[] = [
   { name: "streaming", type: "boolean", help: "Beam's flag; implied by --pipeline=streaming" },
   { name: "tempLocation", type: "string", value: "gs://…", help: "Dataflow temp files (required with --runner=dataflow)" },
   { name: "stagingLocation", type: "string", value: "gs://…", help: "Dataflow staged artifacts", default: "<tempLocation>/staging" },
-  { name: "input", type: "string", multiple: true, value: "FILE|GLOB|gs://…", help: "batch: input files, .csv or JSON lines (repeatable); streaming demo: what the publisher sends", default: "the committed sample" },
+  { name: "input", type: "string", multiple: true, value: "FILE|GLOB|gs://…", help: "batch: input files, .csv, .parquet or JSON lines (repeatable); streaming demo: what the publisher sends", default: "the committed sample" },
   { name: "topic", type: "string", value: "TOPIC", help: "streaming: read this topic (a subscription is made for the job)" },
   { name: "subscription", type: "string", value: "SUB", help: "streaming: read this subscription (unacknowledged messages survive a crash)" },
   { name: "instance", type: "string", default: "e-commerce-data", value: "ID", help: "Bigtable instance" },

@@ -9,6 +9,7 @@
 import * as beam from "apache-beam";
 import type { DeadLetter } from "./dead_letter";
 import type { Transaction } from "./transaction";
+import type { FraudLabels } from "./fraud_labels";
 import { transactionFromValues } from "./transaction_fields";
 import { deadLetterOf, type ParseResult } from "./parse_result";
 import { requireForSerialization } from "apache-beam/serialization";
@@ -21,6 +22,8 @@ export interface RawTransaction {
   input: string;
   /** Where the input came from, when known. */
   origin?: string;
+  /** Fraud labels the input carries, passed on to the valid transaction unchanged. */
+  fraud?: FraudLabels;
 }
 
 /** What a parse step emits for one input: a record to validate, or a dead letter. Nothing for a skipped line. */
@@ -57,7 +60,7 @@ export function parseStepOutput(
 /** The validation step's output for one record (the body of its DoFn). */
 export function validateRecord(record: RawTransaction, step: string): ValidationOutput[] {
   const result = transactionFromValues(record.values);
-  if ("ok" in result) return [{ valid: result.ok }];
+  if ("ok" in result) return [{ valid: record.fraud === undefined ? result.ok : { ...result.ok, fraud: record.fraud } }];
   return [{ deadLetter: deadLetterOf(result.error, record.input, record.origin, step) }];
 }
 
