@@ -12,6 +12,7 @@ import { parseParquetTransactions } from "../transforms/parse_parquet";
 import { collectFraudReport, type FraudReportResult } from "./fraud_report";
 import { writeTextFiles } from "../io/files/text_file_sink";
 import { writeDeadLetters } from "../io/dead_letters";
+import { isGcsUri, type GcsOptions } from "../io/files/gcs";
 import { toBigtableRows, TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
 import { closeCollection, collect, openCollection } from "../io/in_process";
 import { parseCsvTransactions } from "../transforms/parse_csv";
@@ -47,18 +48,52 @@ export interface BatchReport {
   fraud?: FraudReportResult;
 }
 
-/** Writes the rows, dead letters and aggregates under `dir` as JSON-lines files. */
+/** Writes the rows, dead letters and aggregates under `dir` (local or `gs://`) as JSON-lines files. */
 function writeOutputs(
   dir: string,
   valid: beam.PCollection<Transaction>,
   deadLetters: beam.PCollection<DeadLetter>,
   aggregates: Record<string, beam.PCollection<unknown>>,
+  gcs?: GcsOptions,
 ): void {
-  valid.apply(toBigtableRows()).apply(beam.withName("writeRows", writeTextFiles({ prefix: path.join(dir, TRANSACTIONS_TABLE), suffix: ".jsonl", format: "jsonl" })));
-  deadLetters.apply(writeDeadLetters({ kind: "files", prefix: path.join(dir, "dead-letters") }));
+  const under = (name: string) => (isGcsUri(dir) ? `${dir.replace(/\/+$/, "")}/${name}` : path.join(dir, name));
+  valid.apply(toBigtableRows()).apply(beam.withName("writeRows", writeTextFiles({ prefix: under(TRANSACTIONS_TABLE), suffix: ".jsonl", format: "jsonl", gcs })));
+  deadLetters.apply(writeDeadLetters({ kind: "files", prefix: under("dead-letters"), gcs }));
   for (const [name, rows] of Object.entries(aggregates)) {
-    rows.apply(beam.withName(`write(${name})`, writeTextFiles({ prefix: path.join(dir, name), suffix: ".jsonl", format: "jsonl" })));
+    rows.apply(beam.withName(`write(${name})`, writeTextFiles({ prefix: under(name), suffix: ".jsonl", format: "jsonl", gcs })));
   }
+}
+
+/** Every input read and parsed (CSV for `.csv`, Parquet for `.parquet`, JSON lines otherwise), valid rows and dead letters each flattened into one. */
+function parseInputs(root: beam.Root, inputs: string[], gcs?: GcsOptions) {
+  const parsed = inputs.map((file, i) => {
+    if (isParquetFile(file)) return root.apply(beam.withName(`read[${i}]`, readParquetRows(file))).apply(beam.withName(`parse[${i}]`, parseParquetTransactions()));
+    const lines = root.apply(beam.withName(`read[${i}]`, readTextLines(file, { gcs })));
+    return lines.apply(beam.withName(`parse[${i}]`, file.endsWith(".csv") ? parseCsvTransactions() : parseJsonTransactions()));
+  });
+  const valid = beam.P(parsed.map((p) => p.valid)).apply(beam.withName("allValid", beam.flatten<Transaction>()));
+  const deadLetters = beam.P(parsed.map((p) => p.deadLetter)).apply(beam.withName("allDeadLetters", beam.flatten<DeadLetter>()));
+  return { valid, deadLetters };
+}
+
+function aggregatesOf(valid: beam.PCollection<Transaction>) {
+  return {
+    "revenue-by-category": valid.apply(revenueByCategory()),
+    "revenue-by-payment-method": valid.apply(revenueByPaymentMethod()),
+    "sales-by-product-and-center": valid.apply(salesByProductAndCenter()),
+  };
+}
+
+/**
+ * The batch ETL as a remote runner (Dataflow) runs it: inputs (local or `gs://`) → the rows, dead
+ * letters and aggregates as JSON-lines files under `outputDir`; no report, which only a run in this
+ * process can collect.
+ */
+export function batchPipeline(inputs: string[], outputDir: string, gcs?: GcsOptions): (root: beam.Root) => void {
+  return (root) => {
+    const { valid, deadLetters } = parseInputs(root, inputs, gcs);
+    writeOutputs(outputDir, valid, deadLetters, aggregatesOf(valid), gcs);
+  };
 }
 
 /**
@@ -81,20 +116,10 @@ export async function runBatch(inputs: string[], runner: Runner, outputDir?: str
   const start = process.hrtime.bigint();
   let fraud: (() => FraudReportResult) | undefined;
   await runner.run((root) => {
-    const parsed = inputs.map((file, i) => {
-      if (isParquetFile(file)) return root.apply(beam.withName(`read[${i}]`, readParquetRows(file))).apply(beam.withName(`parse[${i}]`, parseParquetTransactions()));
-      const lines = root.apply(beam.withName(`read[${i}]`, readTextLines(file)));
-      return lines.apply(beam.withName(`parse[${i}]`, file.endsWith(".csv") ? parseCsvTransactions() : parseJsonTransactions()));
-    });
-    const valid = beam.P(parsed.map((p) => p.valid)).apply(beam.withName("allValid", beam.flatten<Transaction>()));
-    const deadLetters = beam.P(parsed.map((p) => p.deadLetter)).apply(beam.withName("allDeadLetters", beam.flatten<DeadLetter>()));
+    const { valid, deadLetters } = parseInputs(root, inputs);
     deadLetters.map(into(ids.deadLetters, "deadLetters"));
     valid.map(beam.withName("countValid", () => collect(ids.valid, 1)));
-    const aggregates = {
-      "revenue-by-category": valid.apply(revenueByCategory()),
-      "revenue-by-payment-method": valid.apply(revenueByPaymentMethod()),
-      "sales-by-product-and-center": valid.apply(salesByProductAndCenter()),
-    };
+    const aggregates = aggregatesOf(valid);
     aggregates["revenue-by-category"].map(into(ids.byCategory, "byCategory"));
     aggregates["revenue-by-payment-method"].map(into(ids.byPaymentMethod, "byPaymentMethod"));
     aggregates["sales-by-product-and-center"].map(into(ids.byProductAndCenter, "byProductAndCenter"));

@@ -18,6 +18,9 @@ import { STREAMING_UI_OUTPUTS } from "./ui";
 import { startJobUi } from "../web/server";
 import { writeReportHtml } from "../web/report_html";
 import type { DirectPipelineResult } from "../runners/direct";
+import { runOnDataflow } from "./dataflow";
+import { DataflowFailure } from "../runners/dataflow/failure";
+import { CommandFailure } from "../cli/command_line";
 
 const SAMPLE = ["fixtures/sample/transactions.csv", "fixtures/sample/transactions.jsonl"];
 
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
     return;
   }
   options.inputs ??= SAMPLE.map((f) => path.relative(process.cwd(), path.join(__dirname, "..", f)));
+  if (options.dataflow) return dataflow({ ...options, dataflow: options.dataflow });
   if (options.pipeline === "batch") return batch(options);
   if (!options.demo) return streaming(options);
   const missing = await missingForDemo();
@@ -87,6 +91,23 @@ async function streaming(options: PipelineOptions): Promise<void> {
   );
   const counters = await result.counters();
   say(`done: ${result.progress().sourceElements} messages read, ${counters.valid ?? 0} valid, ${counters.deadLetters ?? 0} dead letters (${result.drainReason() ?? "sources finished"})`);
+}
+
+/** Submits to Dataflow and watches the job; Ctrl-C stops watching (exit 130), the job goes on. */
+async function dataflow(options: PipelineOptions & { dataflow: NonNullable<PipelineOptions["dataflow"]> }): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  try {
+    const { end, job } = await runOnDataflow(options, { say, signal: stop.signal }).catch((error: unknown) => {
+      throw error instanceof DataflowFailure ? new CommandFailure(error.message) : error;
+    });
+    if (end === undefined) return;
+    if (end.state === "WATCH_STOPPED") process.exitCode = 130;
+    else if (!end.succeeded) throw new CommandFailure(`job ${job!.id} ended ${end.state}`);
+  } finally {
+    process.off("SIGINT", onSignal);
+  }
 }
 
 function formatDemoSummary(s: DemoSummary, options: PipelineOptions): string {
