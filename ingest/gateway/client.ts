@@ -4,7 +4,7 @@
  * `details`, and the field violations through `fieldViolationsOfError`).
  */
 import * as grpc from "@grpc/grpc-js";
-import { ingestionService, type ClientData, type IngestBatchResponse, type IngestEvent, type IngestionResponse, type IngestStreamSummary, type ScoreData, type TransactionData } from "./proto";
+import { ingestionService, type ClientData, type IngestBatchResponse, type IngestionResponse, type IngestStreamSummary, type ScoreData, type TransactionData } from "./proto";
 
 /** How to reach the gateway. */
 export interface GatewayClientOptions {
@@ -18,6 +18,13 @@ export interface GatewayClientOptions {
   ownConnection?: boolean;
 }
 
+/** An event to send in a batch or a stream: one of the three, fields left out take their defaults. */
+export interface OutgoingEvent {
+  client?: Partial<ClientData>;
+  transaction?: Partial<TransactionData>;
+  score?: Partial<ScoreData>;
+}
+
 /** Per-call options. */
 export interface CallOptions {
   /** Milliseconds from now. */
@@ -27,7 +34,7 @@ export interface CallOptions {
 /** A stream being written: {@link write} events, then {@link end} for the summary. */
 export interface EventStream {
   /** Writes one event; resolves when the stream can take more (HTTP/2 flow control). */
-  write(event: IngestEvent): Promise<void>;
+  write(event: OutgoingEvent): Promise<void>;
   end(): Promise<IngestStreamSummary>;
 }
 
@@ -37,8 +44,8 @@ interface RawClient extends grpc.Client {
   IngestClient: Unary<Partial<ClientData>, IngestionResponse>;
   IngestTransaction: Unary<Partial<TransactionData>, IngestionResponse>;
   IngestScore: Unary<Partial<ScoreData>, IngestionResponse>;
-  IngestBatch: Unary<{ events: IngestEvent[] }, IngestBatchResponse>;
-  IngestStream(metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: IngestStreamSummary) => void): grpc.ClientWritableStream<IngestEvent>;
+  IngestBatch: Unary<{ events: OutgoingEvent[] }, IngestBatchResponse>;
+  IngestStream(metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: IngestStreamSummary) => void): grpc.ClientWritableStream<OutgoingEvent>;
 }
 
 /** A gateway client; {@link GatewayClient.close} it when done. */
@@ -69,14 +76,14 @@ export class GatewayClient {
     return this.unary(this.raw.IngestScore, m, options);
   }
 
-  ingestBatch(events: IngestEvent[], options?: CallOptions): Promise<IngestBatchResponse> {
+  ingestBatch(events: OutgoingEvent[], options?: CallOptions): Promise<IngestBatchResponse> {
     return this.unary(this.raw.IngestBatch, { events }, options);
   }
 
   /** Opens a client stream. */
   openStream(options?: CallOptions): EventStream {
     let summary!: Promise<IngestStreamSummary>;
-    let call!: grpc.ClientWritableStream<IngestEvent>;
+    let call!: grpc.ClientWritableStream<OutgoingEvent>;
     summary = new Promise((resolve, reject) => {
       call = this.raw.IngestStream(this.metadata(), this.callOptions(options), (error, response) => (error ? reject(error) : resolve(response)));
     });

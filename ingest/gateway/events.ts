@@ -89,15 +89,13 @@ class Checker {
 
   result(type: EventType, eventId: string | undefined, eventTimeMs: number, payload: object, extra: Record<string, string> = {}): CheckedEvent {
     if (this.violations.length > 0 || eventId === undefined) return { violations: this.violations, eventId };
-    return {
-      ok: {
-        type,
-        eventId,
-        eventTimeMs,
-        data: Buffer.from(JSON.stringify(payload)),
-        attributes: { [EVENT_ID_ATTRIBUTE]: eventId, [EVENT_TYPE_ATTRIBUTE]: type, [EVENT_TIME_ATTRIBUTE]: String(eventTimeMs), ...extra },
-      },
-    };
+    // Assigned rather than computed keys: imported names as computed keys break the closure transform (README).
+    const attributes: Record<string, string> = {};
+    attributes[EVENT_ID_ATTRIBUTE] = eventId;
+    attributes[EVENT_TYPE_ATTRIBUTE] = type;
+    attributes[EVENT_TIME_ATTRIBUTE] = String(eventTimeMs);
+    Object.assign(attributes, extra);
+    return { ok: { type, eventId, eventTimeMs, data: Buffer.from(JSON.stringify(payload)), attributes } };
   }
 }
 
@@ -207,7 +205,9 @@ export function checkTransaction(m: TransactionData, prefix: string, receivedAtM
   const payload: Record<string, unknown> = {};
   for (let i = 0; i < TRANSACTION_COLUMNS.length; i++) payload[TRANSACTION_COLUMNS[i]] = values[i];
   payload.event_id = eventId;
-  return c.result("transaction", eventId, eventTimeMs, payload, { [TRANSACTION_ID_ATTRIBUTE]: texts.transaction_id });
+  const extra: Record<string, string> = {};
+  extra[TRANSACTION_ID_ATTRIBUTE] = texts.transaction_id;
+  return c.result("transaction", eventId, eventTimeMs, payload, extra);
 }
 
 /** Paise as rupees with two decimals: 138420 → `1384.20`. */

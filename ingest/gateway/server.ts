@@ -10,7 +10,8 @@
  * cancelled: their callers see an error, never an OK for an event that was not published.
  */
 import * as grpc from "@grpc/grpc-js";
-import { HealthImplementation } from "grpc-health-check";
+import * as protoLoader from "@grpc/proto-loader";
+import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { ReflectionService } from "@grpc/reflection";
 import type { Logger } from "./logger";
 import { ingestionService, packageDefinition, SERVICE_NAME } from "./proto";
@@ -56,9 +57,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ingestionService(),
     ingestionHandlers({ publisher, token: options.token, maxBatchEvents: options.maxBatchEvents, maxStreamRejections: options.maxStreamRejections, log: options.log }),
   );
-  const health = new HealthImplementation({ "": "SERVING", [SERVICE_NAME]: "SERVING" });
+  const health = new HealthImplementation({ "": "SERVING" });
+  health.setStatus(SERVICE_NAME, "SERVING");
   health.addToServer(server);
-  new ReflectionService(packageDefinition()).addToServer(server);
+  // Reflection describes both services this server offers (grpcurl's `list` shows them).
+  new ReflectionService({ ...packageDefinition(), ...protoLoader.loadSync(healthProtoPath) }).addToServer(server);
 
   const host = options.host ?? "127.0.0.1";
   const credentials = options.tls
