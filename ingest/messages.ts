@@ -16,7 +16,7 @@ export const EVENT_TIME_ATTRIBUTE = "event_time_ms";
 export const TRANSACTION_ID_ATTRIBUTE = "transaction_id";
 
 /** Attribute holding the event's id (a ULID, from the gateway): carried to the row and to the dead letter. */
-export const EVENT_ID_ATTRIBUTE = "event_id";
+export { EVENT_ID_ATTRIBUTE } from "../transforms/parse_json";
 /** Attribute holding the event's type (`client`, `transaction`, `score`), on the gateway's messages. */
 export const EVENT_TYPE_ATTRIBUTE = "event_type";
 

@@ -21,6 +21,7 @@ import { REVENUE_PER_MINUTE_FAMILY, toCategoryMinuteRows } from "../transforms/c
 import type { Transaction } from "../transforms/transaction";
 import type { DeadLetter } from "../transforms/dead_letter";
 import type { DeadLetterTarget } from "../io/dead_letters";
+import { gatewayPart, type GatewayTables } from "./gateway_streaming";
 
 /** What the streaming pipeline reads and writes. */
 export interface StreamingJob {
@@ -34,6 +35,8 @@ export interface StreamingJob {
   deadLetter: DeadLetterTarget;
   /** Create the Bigtable tables (and families) if missing. */
   createTables?: boolean;
+  /** Events from the gateway: also its clients and scores topics, and the index of where each event went. */
+  gateway?: GatewayTables;
 }
 
 /** Builds the streaming pipeline for `job`. */
@@ -61,7 +64,9 @@ export function streamingPipeline(job: StreamingJob): (root: beam.Root) => void 
       .apply(revenuePerCategoryPerMinute())
       .apply(toCategoryMinuteRows())
       .apply(writeToBigtable({ ...bigtable, tableId: job.aggregateTable, createTable: job.createTables ? { families: [REVENUE_PER_MINUTE_FAMILY] } : undefined }));
-    deadLetter.map(countDeadLetter, { deadLetters: beam.counter("deadLetters") }).apply(writeDeadLetters(inJobProject(job)));
+    const gateway = job.gateway;
+    const deadLetters = gateway ? gatewayPart(root, { ...job, gateway }, valid, deadLetter) : deadLetter;
+    deadLetters.map(countDeadLetter, { deadLetters: beam.counter("deadLetters") }).apply(writeDeadLetters(inJobProject(job)));
   };
 }
 
