@@ -20,7 +20,7 @@
 import * as beam from "apache-beam";
 import { requireForSerialization } from "apache-beam/serialization";
 import type { DeadLetter } from "./dead_letter";
-import { keyPart, type BigtableCell, type BigtableRow } from "./bigtable_row";
+import { keyPart, transactionRow, type BigtableCell, type BigtableRow } from "./bigtable_row";
 import { EVENT_ID_ATTRIBUTE, type PubSubMessage } from "./parse_json";
 import { deadLetterOf } from "./parse_result";
 import type { Transaction } from "./transaction";
@@ -193,6 +193,61 @@ export function scoreRow(s: RiskScore): BigtableRow {
       s.eventTimeMs,
     ),
   };
+}
+
+/** A score as known when a transaction is written. */
+export interface KnownScore {
+  score: number;
+  model: string;
+  eventTimeMs: number;
+  eventId?: string;
+}
+
+/** A transaction and its customer's most recent score as of the purchase, when one is known. */
+export interface ScoredTransaction {
+  transaction: Transaction;
+  score?: KnownScore;
+}
+
+/**
+ * The customer's most recent score as of `asOfMs`, from the cells of the customer's `scores` row
+ * (several versions each): the newest score whose event time is not after the purchase — a score
+ * computed after it did not inform it. Undefined when none is.
+ */
+export function scoreAsOf(cells: readonly { qualifier: string; value: string; timestampMicros: number }[] | undefined, asOfMs: number): KnownScore | undefined {
+  if (cells === undefined) return undefined;
+  const limit = asOfMs * 1000;
+  let best: number | undefined;
+  for (const c of cells) if (c.qualifier === "score" && c.timestampMicros <= limit && (best === undefined || c.timestampMicros > best)) best = c.timestampMicros;
+  if (best === undefined) return undefined;
+  const at = (qualifier: string) => cells.find((c) => c.qualifier === qualifier && c.timestampMicros === best)?.value;
+  const known: KnownScore = { score: Number(at("score")), model: at("model") ?? "", eventTimeMs: best / 1000 };
+  const eventId = at("event_id");
+  if (eventId !== undefined) known.eventId = eventId;
+  return known;
+}
+
+/**
+ * A transaction's row (transforms/bigtable_row.ts) with its customer's score, when known, in
+ * `customer_score`, `customer_score_model`, `customer_score_time` and `customer_score_event_id`
+ * (stamped with the purchase's event time like the other cells: a replay rewrites the same cells).
+ */
+export function scoredTransactionRow(st: ScoredTransaction): BigtableRow {
+  const row = transactionRow(st.transaction);
+  const s = st.score;
+  if (s === undefined) return row;
+  row.cells.push(
+    ...cells(
+      [
+        ["customer_score", String(s.score)],
+        ["customer_score_model", s.model],
+        ["customer_score_time", new Date(s.eventTimeMs).toISOString()],
+        ["customer_score_event_id", s.eventId],
+      ],
+      st.transaction.eventTimeMs,
+    ),
+  );
+  return row;
 }
 
 /** Where a transaction that came through the gateway went: its row in `table`. Empty for others. */

@@ -7,13 +7,10 @@
  * published straight to the topic with an event_id attribute, as another producer could.
  */
 import { expect } from "chai";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import "apache-beam";
 import { useEmulators } from "../support/emulators";
 import { sampleClient, sampleScore, sampleTransaction, SAMPLE_EVENT_TIME_MS } from "../support/gateway_events";
-import { directRunner, type DirectPipelineResult } from "../../runners/direct";
+import { directRunner } from "../../runners/direct";
 import { streamingPipeline, type StreamingJob } from "../../pipelines/streaming";
 import { whereabouts, describeWhereabouts } from "../../pipelines/event_whereabouts";
 import { startGateway, type RunningGateway } from "../../ingest/gateway/server";
@@ -38,7 +35,6 @@ describe("events through the gateway into Bigtable, event_id end to end", functi
   useEmulators(["pubsub", "bigtable"]);
   let gateway: RunningGateway;
   let client: GatewayClient;
-  let deadLetterDir: string;
   const replies: Record<string, string> = {};
   const badEventId = newEventId();
   const where = { projectId: PROJECT, instanceId: INSTANCE };
@@ -56,16 +52,6 @@ describe("events through the gateway into Bigtable, event_id end to end", functi
       publisher: { projectId: PROJECT, topics: TOPICS, maxInFlight: 1000, batchMaxMessages: 100, batchMaxMs: 2, publishTimeoutMs: 10_000 },
     });
     client = new GatewayClient(gateway.address);
-    replies.t1 = (await client.ingestTransaction(sampleTransaction(1))).event_id;
-    replies.t2 = (await client.ingestTransaction(sampleTransaction(2, { user_id: "u#2" }))).event_id;
-    replies.profile = (await client.ingestClient(sampleClient(1, { user_id: "u1", city: "Pune" }))).event_id;
-    // Two scores of one customer, the newer one (by event time) sent first.
-    replies.newScore = (await client.ingestScore(sampleScore(1, { user_id: "u1", score: 720, event_time_ms: String(SAMPLE_EVENT_TIME_MS + 60_000) }))).event_id;
-    replies.oldScore = (await client.ingestScore(sampleScore(1, { user_id: "u1", score: 100, event_time_ms: String(SAMPLE_EVENT_TIME_MS) }))).event_id;
-    await pubsub.topic(TOPICS.transaction).publishMessage({ data: Buffer.from('{"Transaction_ID": "T-bad"}'), attributes: { event_id: badEventId, event_time_ms: String(SAMPLE_EVENT_TIME_MS) } });
-    await pubsub.close();
-
-    deadLetterDir = fs.mkdtempSync(path.join(os.tmpdir(), "gateway-dead-letters-"));
     const job: StreamingJob = {
       subscription: `${TOPICS.transaction}-pipeline`,
       project: PROJECT,
@@ -82,15 +68,25 @@ describe("events through the gateway into Bigtable, event_id end to end", functi
         eventsTable: "eventos",
       },
     };
-    const result = (await directRunner({ stopAfter: { records: 6 } }).run(streamingPipeline(job))) as DirectPipelineResult;
-    expect(result.progress().sourceElements).to.equal(6);
+    // First the customers' profile and scores, then (a second run of the same job) their purchases:
+    // a score is "known" to a purchase once it is written, and here it is, deterministically.
+    replies.profile = (await client.ingestClient(sampleClient(1, { user_id: "u1", city: "Pune" }))).event_id;
+    // Two scores of one customer, the newer one (by event time) sent first.
+    replies.newScore = (await client.ingestScore(sampleScore(1, { user_id: "u1", score: 720, event_time_ms: String(SAMPLE_EVENT_TIME_MS + 60_000) }))).event_id;
+    replies.oldScore = (await client.ingestScore(sampleScore(1, { user_id: "u1", score: 100, event_time_ms: String(SAMPLE_EVENT_TIME_MS) }))).event_id;
+    expect((await directRunner({ stopAfter: { records: 3 } }).run(streamingPipeline(job))).progress().sourceElements).to.equal(3);
+
+    replies.t1 = (await client.ingestTransaction(sampleTransaction(1))).event_id;
+    replies.t2 = (await client.ingestTransaction(sampleTransaction(2, { user_id: "u#2" }))).event_id;
+    await pubsub.topic(TOPICS.transaction).publishMessage({ data: Buffer.from('{"Transaction_ID": "T-bad"}'), attributes: { event_id: badEventId, event_time_ms: String(SAMPLE_EVENT_TIME_MS) } });
+    await pubsub.close();
+    expect((await directRunner({ stopAfter: { records: 3 } }).run(streamingPipeline(job))).progress().sourceElements).to.equal(3);
   });
 
   after(async () => {
     client?.close();
     await gateway?.shutdown(5_000);
     await closeBigtableClients();
-    if (deadLetterDir) fs.rmSync(deadLetterDir, { recursive: true, force: true });
   });
 
   it("puts each transaction's event_id in a cell of its row", async () => {
@@ -99,6 +95,18 @@ describe("events through the gateway into Bigtable, event_id end to end", functi
     expect(newest(byTransaction.get("T-1"), "event_id")).to.equal(replies.t1);
     expect(newest(byTransaction.get("T-2"), "event_id")).to.equal(replies.t2);
     expect(byTransaction.get("T-2")!.key).to.match(/^u%232#/);
+  });
+
+  it("gives each transaction row its customer's most recent score as of the purchase, when one is known", async () => {
+    const rows = await readRows({ ...where, tableId: "transacoes" });
+    const byTransaction = new Map(rows.map((r) => [newest(r, "transaction_id"), r]));
+    // T-1 (u1) was bought at +1 s: the score of +0 s informs it, the one of +60 s came after.
+    const t1 = byTransaction.get("T-1");
+    expect(newest(t1, "customer_score")).to.equal("100");
+    expect(newest(t1, "customer_score_event_id")).to.equal(replies.oldScore);
+    expect(newest(t1, "customer_score_time")).to.equal(new Date(SAMPLE_EVENT_TIME_MS).toISOString());
+    // u#2 has no score: the row says nothing rather than something made up.
+    expect(newest(byTransaction.get("T-2"), "customer_score")).to.equal(undefined);
   });
 
   it("writes profiles to clientes and scores to scores, one row per customer, the newest by event time first", async () => {
