@@ -7,7 +7,7 @@
  * 2. the ceiling, with the official clients used directly, one stage at a time: (a) publish the N
  *    messages, (b) pull + acknowledge them the fastest way we measured (unary pulls, 4 on the wire,
  *    with the source's own puller; streaming pull is ten times slower on the emulator, see
- *    runners/direct/handlers/pubsub_puller.ts), (c) insert the N transaction rows in 1000-row
+ *    io/pubsub/puller.ts), (c) insert the N transaction rows in 1000-row
  *    batches, 4 in flight, with the sink's own batch writer. The pipeline cannot beat its slowest
  *    stage: ceiling = the minimum of the three;
  * 3. (d) the same work hand-written with the same clients and no Beam, under the pipeline's
@@ -46,12 +46,12 @@ import { writeTransactions } from "../fixtures/generate";
 import { ingest } from "../ingest/publisher";
 import { rowMessage, type RowMessage } from "../ingest/messages";
 import { bigtableBatchWriter, closeBigtableClients, readRows } from "../io/bigtable";
-import { ensureTable } from "../io/bigtable_admin";
-import { bigtableClient } from "../io/bigtable_clients";
-import { pubsubClientOptions } from "../io/pubsub_client";
-import { forEachLineChunk } from "../io/text_files";
+import { ensureTable } from "../io/bigtable/admin";
+import { bigtableClient } from "../io/bigtable/clients";
+import { pubsubClientOptions } from "../io/pubsub/client";
+import { forEachLineChunk } from "../io/files/text_files";
 import { writeLagMetricName } from "../io/batching_sink";
-import { PubSubPuller } from "../runners/direct/handlers/pubsub_puller";
+import { PubSubPuller } from "../io/pubsub/puller";
 import { streamingPipeline, type StreamingJob } from "../pipelines/streaming";
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
 import { transactionRow, TRANSACTION_FAMILY, type BigtableRow } from "../transforms/bigtable_row";

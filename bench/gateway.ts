@@ -30,7 +30,7 @@ import { startEmulators, type RunningEmulators } from "../emulators";
 import { GatewayClient } from "../ingest/gateway/client";
 import { spawnGateway, type GatewayProcess } from "../ingest/gateway/child_process";
 import type { TransactionData } from "../ingest/gateway/proto";
-import { newPubSub } from "../io/pubsub_client";
+import { newPubSub } from "../io/pubsub/client";
 import { closeBigtableClients } from "../io/bigtable";
 import { writeLagMetricName } from "../io/batching_sink";
 import { directRunner, type DirectPipelineResult } from "../runners/direct";

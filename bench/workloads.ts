@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as beam from "apache-beam";
 import * as combiners from "apache-beam/transforms/combiners";
-import { readTextLines, forEachLineChunk } from "../io/text_files";
+import { readTextLines, forEachLineChunk } from "../io/files/text_files";
 import { fromArray } from "../io/in_memory";
 import { parseCsvTransactions, parseCsvLine, csvLineRole } from "../transforms/parse_csv";
 import { revenueOf, Transaction } from "../transforms/transaction";

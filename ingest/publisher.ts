@@ -4,8 +4,8 @@
  * by the rows' own event times (`replaySpeed` × real time). Reports progress and final counts.
  */
 import type { Topic } from "@google-cloud/pubsub";
-import { newPubSub } from "../io/pubsub_client";
-import { forEachLineChunk } from "../io/text_files";
+import { newPubSub } from "../io/pubsub/client";
+import { forEachLineChunk } from "../io/files/text_files";
 import { EVENT_TIME_ATTRIBUTE, rowMessage, type RowMessage } from "./messages";
 
 /** What to publish and how fast. */

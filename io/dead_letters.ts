@@ -15,9 +15,9 @@ import { requireForSerialization } from "apache-beam/serialization";
 import type { DeadLetter } from "../transforms/dead_letter";
 import type { BigtableRow } from "../transforms/bigtable_row";
 import { DEFAULT_PROJECT_ID, writeToBigtable } from "./bigtable";
-import type { GcsOptions } from "./gcs";
-import { writeToPubSub } from "./pubsub_write";
-import { writeTextFiles } from "./text_file_sink";
+import type { GcsOptions } from "./files/gcs";
+import { writeToPubSub } from "./pubsub/write";
+import { writeTextFiles } from "./files/text_file_sink";
 
 /** Where {@link writeDeadLetters} writes. Project ids default to `local-project`, as the CLI's do. */
 export type DeadLetterTarget =
@@ -39,8 +39,7 @@ export type DeadLetterTarget =
       kind: "bigtable";
       table: string;
       projectId?: string;
-      /** Default `e-commerce-data`. */
-      instanceId?: string;
+      instanceId: string;
       /** Create the table (family {@link DEAD_LETTER_FAMILY}) if it does not exist. Default false. */
       createTable?: boolean;
     };

@@ -9,8 +9,10 @@
 import * as beam from "apache-beam";
 import { GeneralObjectCoder } from "apache-beam/coders/js_coders";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
-import { serializeFn } from "apache-beam/internal/serialize";
+import { deserializeFn, serializeFn } from "apache-beam/internal/serialize";
 import type { Pipeline } from "apache-beam/internal/pipeline";
+import { registerStreamSource } from "../sdk/stream_source";
+import { SyntheticStreamSource } from "./synthetic_stream_source";
 
 /** URN of the synthetic stream; the payload is the serialized {@link SyntheticStreamSettings}. */
 export const SYNTHETIC_STREAM_URN = "beam-ts-native:transform:synthetic_stream:v1";
@@ -36,3 +38,5 @@ export function syntheticStream<T>(settings: SyntheticStreamSettings<T>): beam.P
     return pipeline.createPCollectionInternal<T>(new GeneralObjectCoder(), undefined, runnerApi.IsBounded_Enum.UNBOUNDED);
   });
 }
+
+registerStreamSource(SYNTHETIC_STREAM_URN, (payload, { clock }) => new SyntheticStreamSource(deserializeFn(payload) as SyntheticStreamSettings, clock));

@@ -6,8 +6,8 @@
 import * as beam from "apache-beam";
 import type { Runner } from "apache-beam/runners/runner";
 import * as path from "path";
-import { readTextLines } from "../io/text_files";
-import { writeTextFiles } from "../io/text_file_sink";
+import { readTextLines } from "../io/files/text_files";
+import { writeTextFiles } from "../io/files/text_file_sink";
 import { writeDeadLetters } from "../io/dead_letters";
 import { toBigtableRows, TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
 import { closeCollection, collect, openCollection } from "../io/in_process";

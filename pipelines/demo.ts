@@ -9,12 +9,13 @@
  * Where the emulators are missing it says which and how to get them, and runs the batch pipeline
  * over the same sample instead.
  */
-import { newPubSub } from "../io/pubsub_client";
+import { newPubSub } from "../io/pubsub/client";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { startEmulators, missingEmulators, describeMissing, type RunningEmulators } from "../emulators";
 import { ingest, type IngestCounts } from "../ingest/publisher";
 import { closeBigtableClients, formatRowsLikeCbt, readRows, type ReadRow } from "../io/bigtable";
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
+import { drainOnSignals } from "../cli/signals";
 import { streamingPipeline, type StreamingJob } from "./streaming";
 import { feedThroughGateway, type GatewayFeedCounts } from "./demo_gateway";
 import { startGateway } from "../ingest/gateway/server";
@@ -72,9 +73,8 @@ export async function runDemo(
     const gatewayTables = { clientsSubscription: `${CLIENTS_TOPIC}-pipeline`, scoresSubscription: `${SCORES_TOPIC}-pipeline`, clientsTable: CLIENTS_TABLE, scoresTable: SCORES_TABLE, eventsTable: EVENTS_TABLE };
     const job: StreamingJob = { ...options, subscription: SUBSCRIPTION, createTables: true, gateway: viaGateway ? gatewayTables : undefined };
     const started = Date.now();
-    const result = (await directRunner({ bundleSize: options.bundleSize, handleSignals: true }).runAsync(
-      streamingPipeline(job),
-    )) as DirectPipelineResult;
+    const result = (await directRunner({ bundleSize: options.bundleSize }).runAsync(streamingPipeline(job))) as DirectPipelineResult;
+    drainOnSignals(result);
     // A live stream made of the sample (seed 004's emulation): event time = publish time, so the
     // per-minute dashboard shows the minutes of this run. The rows keep their own dates.
     let published: IngestCounts;

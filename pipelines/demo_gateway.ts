@@ -9,7 +9,7 @@
  * are sent as they are, and the gateway refuses the bad ones at the door (INVALID_ARGUMENT, with
  * the field and the reason) — nothing of them reaches Pub/Sub.
  */
-import { forEachLineChunk } from "../io/text_files";
+import { forEachLineChunk } from "../io/files/text_files";
 import { rowMessage } from "../ingest/messages";
 import { GatewayClient, type OutgoingEvent } from "../ingest/gateway/client";
 import { fieldViolationsOf } from "../ingest/gateway/rpc_status";

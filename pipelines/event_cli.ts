@@ -4,7 +4,8 @@
  * trace of it, 2 for a usage mistake.
  */
 import { parseFlags, runCommand, UsageError } from "../cli/command_line";
-import { closeBigtableClients, DEFAULT_INSTANCE_ID, DEFAULT_PROJECT_ID } from "../io/bigtable";
+import { closeBigtableClients, DEFAULT_PROJECT_ID } from "../io/bigtable";
+import { ECOMMERCE_INSTANCE } from "../transforms/bigtable_row";
 import { checkedEventId } from "../ingest/gateway/event_id";
 import { EVENTS_TABLE } from "../transforms/gateway_tables";
 import { describeWhereabouts, whereabouts } from "./event_whereabouts";
@@ -16,7 +17,7 @@ Says where an event sent through the gateway went: the row it became, or its dea
   --event-id ID      the event_id the gateway replied with (a ULID)   (required)
   --events-table T   the pipeline's index of events                   (default: ${EVENTS_TABLE})
   --project ID       the project                                      (default: ${DEFAULT_PROJECT_ID})
-  --instance ID      the Bigtable instance                            (default: ${DEFAULT_INSTANCE_ID})
+  --instance ID      the Bigtable instance                            (default: ${ECOMMERCE_INSTANCE})
   --help             this text
 
 Against the emulator, set BIGTABLE_EMULATOR_HOST (npm run emulators prints it).
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     "event-id": { type: "string" },
     "events-table": { type: "string", default: EVENTS_TABLE },
     project: { type: "string", default: DEFAULT_PROJECT_ID },
-    instance: { type: "string", default: DEFAULT_INSTANCE_ID },
+    instance: { type: "string", default: ECOMMERCE_INSTANCE },
     help: { type: "boolean", default: false },
   });
   if (values.help) {

@@ -26,7 +26,7 @@
  */
 import * as beam from "apache-beam";
 import { requireForSerialization } from "apache-beam/serialization";
-import { readFromPubSub, type PubSubMessage } from "../io/pubsub_read";
+import { readFromPubSub, type PubSubMessage } from "../io/pubsub/read";
 import { readRows, writeToBigtable, type ReadRow } from "../io/bigtable";
 import { lookupInBatches, type BatchLookup } from "../io/batch_lookup";
 import { deadLetterRowKey, type DeadLetterTarget } from "../io/dead_letters";

@@ -11,6 +11,7 @@ import { runBatch } from "./batch";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand } from "../cli/command_line";
+import { runDrainingOnSignals } from "../cli/signals";
 import { missingForDemo, runDemo, type DemoSummary } from "./demo";
 import { streamingPipeline } from "./streaming";
 
@@ -50,7 +51,8 @@ async function batch(options: PipelineOptions): Promise<void> {
 
 /** The streaming pipeline against the topic or subscription given (endpoints from the environment). */
 async function streaming(options: PipelineOptions): Promise<void> {
-  const result = await directRunner({ bundleSize: options.bundleSize, handleSignals: true, stopAfter: options.stopAfter }).run(
+  const result = await runDrainingOnSignals(
+    directRunner({ bundleSize: options.bundleSize, stopAfter: options.stopAfter }),
     streamingPipeline({ ...options, createTables: true }),
   );
   const counters = await result.counters();

@@ -113,7 +113,7 @@ export function parseOptions(argv: string[]): PipelineOptions {
     instance: text("instance", "e-commerce-data")!,
     table: text("table", "transacoes")!,
     aggregateTable: text("aggregate-table", "receita_por_minuto")!,
-    deadLetter: deadLetterTarget(text("dead-letter", "files:tmp/dead-letters")!),
+    deadLetter: deadLetterTarget(text("dead-letter", "files:tmp/dead-letters")!, text("instance", "e-commerce-data")!),
     output: text("output", "tmp/batch")!,
     stopAfter: {
       records: count("max-records", text("max-records")),
@@ -139,12 +139,12 @@ function seconds(flag: string, value: string | undefined): number | undefined {
   return n * 1000;
 }
 
-function deadLetterTarget(value: string): DeadLetterTarget {
+function deadLetterTarget(value: string, instanceId: string): DeadLetterTarget {
   const [kind, ...rest] = value.split(":");
   const target = rest.join(":");
   if (!target) throw new UsageError(`--dead-letter=${value}: expected files:PREFIX, pubsub:TOPIC or bigtable:TABLE`);
   if (kind === "files") return { kind, prefix: target };
   if (kind === "pubsub") return { kind, topic: target };
-  if (kind === "bigtable") return { kind, table: target, createTable: true };
+  if (kind === "bigtable") return { kind, table: target, instanceId, createTable: true };
   throw new UsageError(`--dead-letter=${value}: unknown kind '${kind}'; expected files, pubsub or bigtable`);
 }

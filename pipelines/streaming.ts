@@ -11,7 +11,7 @@
  * transaction row with its customer's score, and the `eventos` index: gateway_streaming.ts.
  */
 import * as beam from "apache-beam";
-import { readFromPubSub, type PubSubMessage } from "../io/pubsub_read";
+import { readFromPubSub, type PubSubMessage } from "../io/pubsub/read";
 import { writeToBigtable } from "../io/bigtable";
 import { writeDeadLetters } from "../io/dead_letters";
 import { EVENT_TIME_ATTRIBUTE, TRANSACTION_ID_ATTRIBUTE } from "../ingest/messages";
@@ -74,7 +74,7 @@ export function streamingPipeline(job: StreamingJob): (root: beam.Root) => void 
 function inJobProject(job: StreamingJob): DeadLetterTarget {
   const target = job.deadLetter;
   if (target.kind === "pubsub") return { projectId: job.project, ...target };
-  if (target.kind === "bigtable") return { projectId: job.project, instanceId: job.instance, ...target };
+  if (target.kind === "bigtable") return { projectId: job.project, ...target };
   return target;
 }
 

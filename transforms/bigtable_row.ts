@@ -21,6 +21,8 @@ import { requireForSerialization } from "apache-beam/serialization";
 
 /** Bigtable table holding one row per transaction (seed 004's name). */
 export const TRANSACTIONS_TABLE = "transacoes";
+/** Seed 004's Bigtable instance, holding the e-commerce tables. */
+export const ECOMMERCE_INSTANCE = "e-commerce-data";
 /** The column family of every transaction cell (seed 004's name). */
 export const TRANSACTION_FAMILY = "dados";
 

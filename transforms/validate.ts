@@ -70,8 +70,6 @@ export function validateRecord(record: RawTransaction, step: string): Validation
 
 /** Converts and validates raw records into transactions; the refused ones become dead letters. */
 export function validateTransactions(): beam.PTransform<beam.PCollection<RawTransaction>, ParsedTransactions> {
-  // A local copy: ts-closure-transform rewrites an exported constant used in a closure to
-  // `exports.X`, which the rebuilt DoFn cannot resolve.
   const step = VALIDATE_STEP;
   return beam.withName(step, (records: beam.PCollection<RawTransaction>): ParsedTransactions =>
     records

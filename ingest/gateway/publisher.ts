@@ -12,7 +12,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { PubSub, Topic } from "@google-cloud/pubsub";
 import { createBackoffSettings, RetryOptions } from "google-gax";
-import { newPubSub } from "../../io/pubsub_client";
+import { newPubSub } from "../../io/pubsub/client";
 import type { EventType, GatewayEvent } from "./events";
 
 /** Topics and limits of the publisher. */

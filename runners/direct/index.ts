@@ -13,7 +13,7 @@ import type { DirectRunnerOptions } from "./options";
 export type { DirectRunnerOptions } from "./options";
 export type { DirectPipelineResult } from "./result";
 export { DirectRunner } from "./runner";
-export { StepFailure } from "./handlers/step_failure";
+export { StepFailure } from "./execution/step_failure";
 
 /** A direct runner with the given options (see {@link DirectRunnerOptions} for defaults). */
 export function directRunner(options: DirectRunnerOptions = {}): DirectRunner {

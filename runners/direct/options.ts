@@ -22,10 +22,6 @@ export interface DirectRunnerOptions {
    * since the start. Unset: run until the sources finish (or forever, for live ones).
    */
   stopAfter?: { records?: number; idleMs?: number; durationMs?: number };
-  /**
-   * Drain on the first SIGINT/SIGTERM, cancel on the second (default false; command lines set it).
-   */
-  handleSignals?: boolean;
 }
 
 /** Options with every default filled in. */
@@ -33,7 +29,7 @@ export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "st
 
 /** Fills in defaults and rejects nonsense early, naming the option. */
 export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirectRunnerOptions {
-  const resolved = { bundleSize: 1000, verifySerialization: false, stallTimeoutMs: 120_000, handleSignals: false, ...options };
+  const resolved = { bundleSize: 1000, verifySerialization: false, stallTimeoutMs: 120_000, ...options };
   if (!Number.isInteger(resolved.bundleSize) || resolved.bundleSize < 1) {
     throw new Error(`directRunner option bundleSize must be a positive integer, got ${options.bundleSize}`);
   }
@@ -46,7 +42,7 @@ export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirec
   return resolved;
 }
 
-/** Why the job should drain now, given what it has done, or undefined. */
+/** Why the job should drain now, given what it has done, or undefined (the reason names the option, not a flag). */
 export function stopReason(
   stopAfter: DirectRunnerOptions["stopAfter"],
   progress: { sourceElements: number; lastSourceElementAt: number },
@@ -55,14 +51,14 @@ export function stopReason(
 ): string | undefined {
   if (stopAfter === undefined) return undefined;
   if (stopAfter.records !== undefined && progress.sourceElements >= stopAfter.records) {
-    return `read ${progress.sourceElements} records (--max-records ${stopAfter.records})`;
+    return `read ${progress.sourceElements} records (stopAfter.records ${stopAfter.records})`;
   }
   if (stopAfter.durationMs !== undefined && now - startedAt >= stopAfter.durationMs) {
-    return `ran ${now - startedAt} ms (--max-duration ${stopAfter.durationMs} ms)`;
+    return `ran ${now - startedAt} ms (stopAfter.durationMs ${stopAfter.durationMs})`;
   }
   if (stopAfter.idleMs !== undefined) {
     const lastActivity = Math.max(startedAt, progress.lastSourceElementAt);
-    if (now - lastActivity >= stopAfter.idleMs) return `no new record for ${now - lastActivity} ms (--idle-timeout ${stopAfter.idleMs} ms)`;
+    if (now - lastActivity >= stopAfter.idleMs) return `no new record for ${now - lastActivity} ms (stopAfter.idleMs ${stopAfter.idleMs})`;
   }
   return undefined;
 }

@@ -3,6 +3,9 @@
  * progress, and the controls of a streaming job (drain, cancel). Metrics come from the same
  * MetricsContainer the SDK's operators write to, so `counters()` and `distributions()` read exactly
  * as they do on the SDK's runners; the runner adds its own counters of dropped late data.
+ *
+ * A library object: it prints nothing and installs no signal handlers (a command line does that with
+ * `cli/signals.ts`), and the stop condition is the engine's (EngineOptions.shouldDrain).
  */
 import { PipelineResult } from "apache-beam/runners/runner";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
@@ -14,20 +17,12 @@ import type { Engine, EngineProgress } from "./engine/engine";
 export const DROPPED_LATE_COUNTER = "droppedDueToLateness";
 export const DROPPED_CLOSED_WINDOW_COUNTER = "droppedDueToClosedWindow";
 
-/** The job was cancelled (a second Ctrl-C, or cancel()): what was in flight is lost. */
+/** The job was cancelled (cancel()): what was in flight is lost. */
 export class JobCancelled extends Error {
   constructor(reason: string) {
     super(`job cancelled: ${reason}`);
     this.name = "JobCancelled";
   }
-}
-
-/** How the result watches its job. */
-export interface JobControls {
-  /** Drain on the first SIGINT/SIGTERM, cancel on the second. */
-  handleSignals: boolean;
-  /** Checked every 100 ms: a reason to drain (a stop condition was reached), or undefined. */
-  checkStop?: () => string | undefined;
 }
 
 export class DirectPipelineResult extends PipelineResult {
@@ -38,10 +33,10 @@ export class DirectPipelineResult extends PipelineResult {
   constructor(
     private readonly engine: Engine,
     private readonly metrics: MetricsContainer,
-    controls: JobControls,
+    /** Releases what the job's execution started; called once the job has ended, however it ended. */
+    close: () => Promise<void>,
   ) {
     super();
-    const release = this.watch(controls);
     this.finished = engine.run().then(
       () => {
         this.state = JobState_Enum.DONE;
@@ -50,7 +45,7 @@ export class DirectPipelineResult extends PipelineResult {
         this.state = error instanceof JobCancelled ? JobState_Enum.CANCELLED : JobState_Enum.FAILED;
         this.failure = error instanceof Error ? error : new Error(String(error));
       },
-    ).finally(release);
+    ).finally(close);
   }
 
   /** Resolves with the final state once the job has finished, or the current state after `duration` ms. */
@@ -107,38 +102,5 @@ export class DirectPipelineResult extends PipelineResult {
     if (dropped.late > 0) counters[DROPPED_LATE_COUNTER] = dropped.late;
     if (dropped.closedWindow > 0) counters[DROPPED_CLOSED_WINDOW_COUNTER] = dropped.closedWindow;
     return counters;
-  }
-
-  private watch(controls: JobControls): () => void {
-    const releases: (() => void)[] = [];
-    if (controls.checkStop !== undefined) {
-      const check = controls.checkStop;
-      const timer = setInterval(() => {
-        const reason = check();
-        if (reason !== undefined) this.engine.drain(reason);
-      }, 100);
-      releases.push(() => clearInterval(timer));
-    }
-    if (controls.handleSignals) {
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals) => {
-        signals++;
-        if (signals === 1) {
-          process.stderr.write(`\n${signal}: draining — sources stop, open windows fire, sinks flush. Press Ctrl-C again to cancel.\n`);
-          this.engine.drain(`${signal} received`);
-        } else {
-          const pending = this.engine.progress().stages.reduce((n, s) => n + s.pending, 0);
-          process.stderr.write(`\n${signal} again: cancelling. Lost: ${pending} pending elements and open windows (nothing read from them was acknowledged).\n`);
-          this.engine.cancel(new JobCancelled(`${signal} received twice`));
-        }
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      releases.push(() => {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      });
-    }
-    return () => releases.forEach((release) => release());
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The direct runner: executes the pipeline proto the SDK builds, in this process.
  *
- *   proto ──plan──▶ fused stages ──handlers──▶ engine stages + bundle executors ──▶ engine.run()
+ *   proto ──plan──▶ fused stages ──handlers──▶ engine stages ──▶ engine.run()
+ *                               └─execution──▶ a BundleExecutor (in process) runs each bundle
  */
 // The SDK's modules import each other in a cycle that only resolves when its root loads first.
 import "apache-beam";
@@ -12,15 +13,14 @@ import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import { PipelineContext } from "apache-beam/internal/pipeline";
 import { MetricsContainer } from "apache-beam/worker/metrics";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
-import { Clock, ManualClock, wallClock } from "./engine/clock";
+import { Clock, ManualClock, wallClock } from "../../sdk/clock";
 import { Engine, StageSpec } from "./engine/engine";
 import { planStages, PlannedStage } from "./plan/stages";
-import { fusedStageExecutor } from "./handlers/fused_stage";
+import { inProcessExecutor } from "./execution/in_process";
 import { groupingSpec } from "./handlers/grouping";
 import { impulseElement } from "./handlers/impulse";
-import { sideInputStateProvider } from "./handlers/side_inputs";
-import { TEST_STREAM_URN } from "./handlers/test_stream";
-import { SOURCE_URNS, streamSource } from "./handlers/sources";
+import { TEST_STREAM_URN } from "./plan/urns";
+import { sourceUrns, streamSource } from "./handlers/sources";
 import { DirectPipelineResult } from "./result";
 import { DirectRunnerOptions, ResolvedDirectRunnerOptions, resolveOptions, stopReason } from "./options";
 import { verifySerialization } from "./verify_serialization";
@@ -50,7 +50,7 @@ export class DirectRunner extends Runner {
     const pipeline = this.options.verifySerialization ? verifySerialization(proto) : proto;
     const components = pipeline.components!;
     const context = new PipelineContext(components, "");
-    const plan = planStages(pipeline, SOURCE_URNS);
+    const plan = planStages(pipeline, sourceUrns());
     // Under a TestStream processing time is the stream's to move; otherwise it is the wall clock's.
     const drivenByTestStream = plan.stages.some((s) => s.root.kind === "source" && components.transforms[s.root.transformId].spec?.urn === TEST_STREAM_URN);
     const clock: Clock = drivenByTestStream ? new ManualClock() : wallClock;
@@ -65,28 +65,24 @@ export class DirectRunner extends Runner {
       },
     );
     const metrics = new MetricsContainer();
-    const stateProvider = sideInputStateProvider(components, context, (pc) => engine.sideInputStore(pc));
-    for (const stage of plan.stages) {
-      const exits = new Map(
-        [...stage.outputs].map(([pcoll, destinations]) => [pcoll, destinations.map((d) => engine.emitter(d))]),
-      );
-      engine.setExecutor(
-        stage.id,
-        fusedStageExecutor(stage, {
-          components,
-          pipelineContext: context,
-          mainInputOf: plan.mainInputOf,
-          metrics,
-          stateProvider,
-          exitsOf: (pcoll) => exits.get(pcoll) ?? [],
-          stallTimeoutMs: this.options.stallTimeoutMs,
-        }),
-      );
-    }
-    return new DirectPipelineResult(engine, metrics, {
-      handleSignals: this.options.handleSignals,
-      checkStop: stopAfter && (() => stopReason(stopAfter, engine.progress(), startedAt, clock.now())),
+    const exits = new Map(
+      plan.stages.map((stage) => [stage.id, new Map([...stage.outputs].map(([pcoll, destinations]) => [pcoll, destinations.map((d) => engine.emitter(d))]))]),
+    );
+    const executor = inProcessExecutor(plan, {
+      components,
+      pipelineContext: context,
+      outputs: (stageId, pcollection) => exits.get(stageId)?.get(pcollection) ?? [],
+      sideInputs: (pcollection) => engine.sideInputStore(pcollection),
+      metrics,
+      stallTimeoutMs: this.options.stallTimeoutMs,
     });
+    for (const stage of plan.stages) {
+      engine.setExecutor(stage.id, async (elements) => {
+        const result = await executor.process({ stageId: stage.id, elements });
+        return result?.written === undefined ? undefined : { written: result.written };
+      });
+    }
+    return new DirectPipelineResult(engine, metrics, () => executor.close());
   }
 }
 

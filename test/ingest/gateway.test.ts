@@ -8,7 +8,7 @@ import { expect } from "chai";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import * as path from "path";
-import { newPubSub } from "../../io/pubsub_client";
+import { newPubSub } from "../../io/pubsub/client";
 import { service as healthService } from "grpc-health-check";
 import { useEmulators } from "../support/emulators";
 import { startTcpProxy, type TcpProxy } from "../support/tcp_proxy";

@@ -15,7 +15,7 @@ import { pullMessages } from "../support/pubsub_pull";
 import { sampleScore, sampleTransaction } from "../support/gateway_events";
 import { GatewayClient } from "../../ingest/gateway/client";
 import { spawnGateway, type GatewayProcess } from "../../ingest/gateway/child_process";
-import { newPubSub } from "../../io/pubsub_client";
+import { newPubSub } from "../../io/pubsub/client";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PROJECT = "local-project";

@@ -10,7 +10,7 @@ import { PubSub, v1 } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
 import { ingest } from "../../ingest/publisher";
 import { EVENT_TIME_ATTRIBUTE, TRANSACTION_ID_ATTRIBUTE } from "../../ingest/messages";
-import { pubsubClientOptions } from "../../io/pubsub_client";
+import { pubsubClientOptions } from "../../io/pubsub/client";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PROJECT = "local-project";

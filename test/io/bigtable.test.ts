@@ -10,7 +10,7 @@ import { writeInBatches } from "../../io/batching_sink";
 import { bigtableBatchWriter, closeBigtableClients, formatRowsLikeCbt, readRows, writeToBigtable, type ReadRow, type WriteToBigtableOptions } from "../../io/bigtable";
 import { directRunner } from "../../runners/direct";
 import { fromArray } from "../../testing";
-import { transactionRow, type BigtableRow } from "../../transforms/bigtable_row";
+import { ECOMMERCE_INSTANCE as INSTANCE, transactionRow, type BigtableRow } from "../../transforms/bigtable_row";
 import { useEmulators } from "../support/emulators";
 import { generatedTransactions } from "../transforms/transactions";
 import { flakyMutateRows, planFaults, takeFaults } from "./flaky_bigtable";
@@ -22,7 +22,7 @@ const ROWS: BigtableRow[] = generatedTransactions(2000).map(transactionRow);
 let tables = 0;
 /** A table of its own for each test, created by the sink. */
 function freshTable(): WriteToBigtableOptions {
-  return { tableId: `test-${process.pid}-${tables++}`, createTable: { families: ["dados"] } };
+  return { instanceId: INSTANCE, tableId: `test-${process.pid}-${tables++}`, createTable: { families: ["dados"] } };
 }
 
 /** Every cell of `rows` as one sorted list of lines: equal lists mean equal tables. */
@@ -140,7 +140,7 @@ describe("io: Bigtable, against the emulator", function () {
   it("fails the job at once, naming the step, table, row and reason, on a non-retryable error", async () => {
     const error = await failure(
       directRunner().run((root) => {
-        root.apply(fromArray(ROWS.slice(0, 10))).apply(writeToBigtable({ tableId: "no-such-table" }));
+        root.apply(fromArray(ROWS.slice(0, 10))).apply(writeToBigtable({ instanceId: INSTANCE, tableId: "no-such-table" }));
       }),
     );
     expect(error.message).to.contain("step 'writeToBigtable(no-such-table)' failed");
@@ -159,7 +159,7 @@ describe("io: Bigtable, against the emulator", function () {
   });
 
   describe("as cbt shows it", () => {
-    const TABLE = { tableId: "transacoes", createTable: { families: ["dados"] } };
+    const TABLE = { instanceId: INSTANCE, tableId: "transacoes", createTable: { families: ["dados"] } };
     const SHOWN = ROWS.slice(0, 5);
     let cbt: string | undefined;
 
@@ -219,8 +219,8 @@ describe("io: Bigtable, against the emulator", function () {
       const TZ = process.env.TZ;
       process.env.TZ = "Asia/Kolkata";
       try {
-        expect(formatRowsLikeCbt(await readRows({ tableId: "transacoes", limit: 5 }))).to.equal(await cbtRead("transacoes", "count=5"));
-        expect(formatRowsLikeCbt(await readRows({ tableId: "transacoes", prefix: "z#" }))).to.equal(await cbtRead("transacoes", "prefix=z#"));
+        expect(formatRowsLikeCbt(await readRows({ instanceId: INSTANCE, tableId: "transacoes", limit: 5 }))).to.equal(await cbtRead("transacoes", "count=5"));
+        expect(formatRowsLikeCbt(await readRows({ instanceId: INSTANCE, tableId: "transacoes", prefix: "z#" }))).to.equal(await cbtRead("transacoes", "prefix=z#"));
       } finally {
         if (TZ === undefined) delete process.env.TZ;
         else process.env.TZ = TZ;

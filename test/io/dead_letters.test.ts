@@ -12,10 +12,11 @@ import { PubSub, v1 } from "@google-cloud/pubsub";
 import { directRunner } from "../../runners/direct";
 import { deadLetterRow, deadLetterRowKey, writeDeadLetters } from "../../io/dead_letters";
 import { closeBigtableClients, readRows } from "../../io/bigtable";
-import { closePubSubPublishers } from "../../io/pubsub_write";
-import { pubsubClientOptions } from "../../io/pubsub_client";
+import { closePubSubPublishers } from "../../io/pubsub/write";
+import { pubsubClientOptions } from "../../io/pubsub/client";
 import { fromArray } from "../../testing";
 import type { DeadLetter } from "../../transforms/dead_letter";
+import { ECOMMERCE_INSTANCE as INSTANCE } from "../../transforms/bigtable_row";
 import { useEmulators } from "../support/emulators";
 
 const TIME = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -106,12 +107,12 @@ describe("io: writeDeadLetters to Bigtable (emulator)", () => {
   it("writes a row per dead letter; the same input rejected again lands on the same row, newest cells first", async () => {
     const run = (input: DeadLetter[]) =>
       directRunner().run((root) => {
-        root.apply(fromArray(input)).apply(writeDeadLetters({ kind: "bigtable", table: "dead_letters", createTable: true }));
+        root.apply(fromArray(input)).apply(writeDeadLetters({ kind: "bigtable", table: "dead_letters", instanceId: INSTANCE, createTable: true }));
       });
     await run(letters);
     const replayedAt = TIME + 60_000;
     await run([{ ...letters[0], timeMs: replayedAt }]); // a replay: same input, rejected again later
-    const rows = await readRows({ tableId: "dead_letters" });
+    const rows = await readRows({ instanceId: INSTANCE, tableId: "dead_letters" });
     expect(rows.map((r) => r.key)).to.deep.equal(letters.map(deadLetterRowKey).sort());
     const first = rows.find((r) => r.key === "parseCsvLines#orders.csv:2")!;
     expect(first.cells.every((c) => c.family === "dead")).to.equal(true);

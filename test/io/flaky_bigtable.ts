@@ -8,8 +8,8 @@
  * (registered below) and the plan lives here, module-wide: one plan at a time.
  */
 import { requireForSerialization } from "apache-beam/serialization";
-import { mutateRowsOnce, type MutateRowsAttempt } from "../../io/bigtable_mutate";
-import { UNAVAILABLE, type Status } from "../../io/bigtable_status";
+import { mutateRowsOnce, type MutateRowsAttempt } from "../../io/bigtable/mutate";
+import { UNAVAILABLE, type Status } from "../../io/bigtable/status";
 
 /** What to break, and what was sent. */
 export interface FaultPlan {

@@ -8,8 +8,8 @@ import "apache-beam"; // first: the SDK's modules have an import cycle that only
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import { PubSub, v1 } from "@google-cloud/pubsub";
 import { directRunner } from "../../runners/direct";
-import { closePubSubPublishers, publishTarget, writeToPubSub } from "../../io/pubsub_write";
-import { pubsubClientOptions } from "../../io/pubsub_client";
+import { closePubSubPublishers, publishTarget, writeToPubSub } from "../../io/pubsub/write";
+import { pubsubClientOptions } from "../../io/pubsub/client";
 import { fromArray } from "../../testing";
 import { useEmulators } from "../support/emulators";
 

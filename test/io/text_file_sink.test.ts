@@ -10,8 +10,8 @@ import * as path from "path";
 import * as beam from "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import { directRunner } from "../../runners/direct";
-import { writeTextFiles, shardFileName } from "../../io/text_file_sink";
-import { readTextLines } from "../../io/text_files";
+import { writeTextFiles, shardFileName } from "../../io/files/text_file_sink";
+import { readTextLines } from "../../io/files/text_files";
 import { fromArray, runPipeline } from "../../testing";
 import type { TextLine } from "../../transforms/text_line";
 import { startFakeGcs, type FakeGcs } from "../support/fake_gcs";
@@ -46,7 +46,7 @@ describe("io: writeTextFiles", () => {
       const input = path.join(dir, "input.jsonl");
       fs.writeFileSync(input, elements.map((e) => JSON.stringify(e) + "\n").join(""));
       // A file source, not fromArray: the SDK's runner drops the promise of a source's first step,
-      // and only our reader waits for its own emissions in finishBundle (see io/text_files.ts).
+      // and only our reader waits for its own emissions in finishBundle (see io/files/text_files.ts).
       const written = await runPipeline<beam.PCollection<string>>(
         (root) =>
           root

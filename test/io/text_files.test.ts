@@ -9,8 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
-import { readTextLines, forEachLineChunk } from "../../io/text_files";
-import { expandLocalPattern, matchesWildcard } from "../../io/file_patterns";
+import { readTextLines, forEachLineChunk } from "../../io/files/text_files";
+import { expandLocalPattern, matchesWildcard } from "../../io/files/file_patterns";
 import { runPipeline } from "../../testing";
 import type { TextLine } from "../../transforms/text_line";
 import { startFakeGcs, type FakeGcs } from "../support/fake_gcs";

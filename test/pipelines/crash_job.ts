@@ -5,20 +5,22 @@
  */
 import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { streamingPipeline } from "../../pipelines/streaming";
+import { drainOnSignals } from "../../cli/signals";
 
 async function main(): Promise<void> {
   const [subscription] = process.argv.slice(2);
-  const result = (await directRunner({ handleSignals: true, bundleSize: 100 }).runAsync(
+  const result = (await directRunner({ bundleSize: 100 }).runAsync(
     streamingPipeline({
       subscription,
       project: "local-project",
       instance: "e-commerce-data",
       table: "transacoes",
       aggregateTable: "receita_por_minuto",
-      deadLetter: { kind: "bigtable", table: "dead_letters", createTable: true },
+      deadLetter: { kind: "bigtable", table: "dead_letters", instanceId: "e-commerce-data", createTable: true },
       createTables: true,
     }),
   )) as DirectPipelineResult;
+  drainOnSignals(result);
   const ticker = setInterval(() => {
     const p = result.progress();
     const source = Object.values(p.sources)[0] ?? {};

@@ -18,7 +18,7 @@ import { GatewayClient } from "../../ingest/gateway/client";
 import { newEventId } from "../../ingest/gateway/event_id";
 import { silentLogger } from "../../ingest/gateway/logger";
 import { readRows, closeBigtableClients, type ReadRow } from "../../io/bigtable";
-import { newPubSub } from "../../io/pubsub_client";
+import { newPubSub } from "../../io/pubsub/client";
 import { transactionRowKey } from "../../transforms/bigtable_row";
 
 const PROJECT = "local-project";
@@ -58,7 +58,7 @@ describe("events through the gateway into Bigtable, event_id end to end", functi
       instance: INSTANCE,
       table: "transacoes",
       aggregateTable: "receita_por_minuto",
-      deadLetter: { kind: "bigtable", table: "dead_letters", createTable: true },
+      deadLetter: { kind: "bigtable", table: "dead_letters", instanceId: INSTANCE, createTable: true },
       createTables: true,
       gateway: {
         clientsSubscription: `${TOPICS.client}-pipeline`,

@@ -24,7 +24,7 @@ import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { streamingPipeline } from "../../pipelines/streaming";
 import { ingest } from "../../ingest/publisher";
 import { closeBigtableClients, readRows } from "../../io/bigtable";
-import { pubsubClientOptions } from "../../io/pubsub_client";
+import { pubsubClientOptions } from "../../io/pubsub/client";
 
 const PROJECT = "local-project";
 const INSTANCE = "e-commerce-data";

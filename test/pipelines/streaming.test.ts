@@ -18,7 +18,7 @@ import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { streamingPipeline } from "../../pipelines/streaming";
 import { ingest } from "../../ingest/publisher";
 import { readRows, closeBigtableClients, type ReadRow } from "../../io/bigtable";
-import { pubsubClientOptions } from "../../io/pubsub_client";
+import { pubsubClientOptions } from "../../io/pubsub/client";
 import { revenueOf } from "../../transforms/transaction";
 
 const PROJECT = "local-project";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import "apache-beam";
 import { GlobalWindow, PaneInfo, WindowedValue } from "apache-beam/values";
 import { ElementQueue } from "../../runners/direct/engine/element_queue";
-import { toInstant } from "../../runners/direct/engine/time";
+import { toInstant } from "../../sdk/time";
 
 const pane = { timing: 3, index: 0, onTimeIndex: 0, isFirst: true, isLast: true } as unknown as PaneInfo;
 

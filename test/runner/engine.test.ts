@@ -6,10 +6,10 @@
 import { expect } from "chai";
 import "apache-beam";
 import { GlobalWindow, PaneInfo, WindowedValue } from "apache-beam/values";
-import { wallClock } from "../../runners/direct/engine/clock";
+import { wallClock } from "../../sdk/clock";
 import { Engine, type BundleOutcome, type StageSpec } from "../../runners/direct/engine/engine";
-import type { StreamSource } from "../../runners/direct/engine/source";
-import { toInstant, type Millis } from "../../runners/direct/engine/time";
+import type { StreamSource } from "../../sdk/stream_source";
+import { toInstant, type Millis } from "../../sdk/time";
 
 const pane = { timing: 3, index: 0, onTimeIndex: 0, isFirst: true, isLast: true } as unknown as PaneInfo;
 

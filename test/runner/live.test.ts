@@ -85,7 +85,7 @@ describe("live streaming (wall clock)", () => {
     const read = (result as DirectPipelineResult).progress().sourceElements;
     expect(read).to.be.greaterThan(500);
     expect((outputs as { count: number }[]).reduce((n, p) => n + p.count, 0)).to.equal(read);
-    expect((result as DirectPipelineResult).drainReason()).to.match(/--max-duration 400 ms/);
+    expect((result as DirectPipelineResult).drainReason()).to.match(/stopAfter\.durationMs 400\)/);
   });
 
   it("--idle-timeout drains a stream that went quiet (processing time driven by a TestStream)", async () => {
@@ -96,7 +96,7 @@ describe("live streaming (wall clock)", () => {
       .advanceWatermarkToInfinity();
     const { outputs, result } = await runJob((root) => root.apply(stream), { runner: directRunner({ stopAfter: { idleMs: 200 } }) });
     expect(outputs).to.deep.equal([1]);
-    expect((result as DirectPipelineResult).drainReason()).to.match(/no new record for 500 ms \(--idle-timeout 200 ms\)/);
+    expect((result as DirectPipelineResult).drainReason()).to.match(/no new record for 500 ms \(stopAfter\.idleMs 200\)/);
   });
 
   it("a sink that stops answering fails the job, naming it, after the stall timeout", async () => {

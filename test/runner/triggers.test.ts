@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { triggerStateMachine } from "../../runners/direct/engine/triggers";
-import type { TriggerContext, TriggerSpec, TriggerStateMachine } from "../../runners/direct/engine/trigger_spec";
+import type { TriggerContext, TriggerSpec, TriggerStateMachine } from "../../runners/direct/engine/triggers/spec";
 
 /** The window [0, 60 s): its max timestamp is 59 999. */
 const WINDOW_MAX = 59_999;

@@ -4,7 +4,7 @@
  * something did *not* arrive.
  */
 import { v1 } from "@google-cloud/pubsub";
-import { pubsubClientOptions } from "../../io/pubsub_client";
+import { pubsubClientOptions } from "../../io/pubsub/client";
 
 /** A message as pulled: its payload as text and its attributes. */
 export interface PulledMessage {

@@ -9,7 +9,7 @@
  * is a sliding-window minimum: a deque of the candidates, increasing, each pushed and popped once.
  */
 import type { WindowedValue } from "apache-beam/values";
-import { Millis, toMillis } from "./time";
+import { Millis, toMillis } from "../../../sdk/time";
 
 export class ElementQueue {
   private items: WindowedValue<unknown>[] = [];

@@ -12,36 +12,34 @@
  * clock. A stage whose ParDo reads a side input waits until the side input's producer has passed the
  * element's window.
  *
- * Durability: every element carries (in its queue or pane) the event time of the oldest source input
- * it derives from. The minimum of those over the whole job is the durability watermark: source input
- * older than it has been processed by every step and written by every sink, so sources may
- * acknowledge it — never earlier. A sink may finish writing after its bundle has ended (the bundle's
- * outcome says so, see sdk/deferred_writes.ts); that bundle's durability hold stays until the writes
- * land, while the next bundles run. The job ends only once every such write has landed.
+ * Durability (durability.ts, which walks the whole chain): every element carries the event time of
+ * the oldest source input it derives from; the minimum over the job is the durability watermark, and
+ * sources may acknowledge only input older than it. Sources are driven by source_driver.ts (quiescent
+ * advances, reading ahead); progress counters are progress.ts'.
  *
  * Quiescence: when no bundle can run and no watermark can move, sources are asked to advance (a
  * TestStream plays its next event; a live source waits for data, bounded by the next processing-time
  * trigger). When every source has finished and every watermark is +Infinity, the job is done; when
  * nothing at all can move, it is reported as stalled — never waited on.
  *
- * Reading ahead: a live source that allows it is also asked to advance before each bundle whenever
- * fewer than {@link READ_AHEAD_BUNDLES} bundles of its input wait, so that its next read is on the
- * wire while the bundle runs and awaits its writes; bundles then grow from the reads that arrived
- * meanwhile. What waits in memory stays bounded by those bundles plus one read. Since there is then
- * always a bundle to run, watermarks and panes are refreshed between bundles every
+ * Reading ahead (source_driver.ts): a live source is also asked for more while bundles run. Since
+ * there is then always a bundle to run, watermarks and panes are refreshed between bundles every
  * {@link WATERMARK_REFRESH_MS} (under the wall clock; a TestStream's manual clock keeps the
  * quiescence rule alone, so its runs stay deterministic).
  */
 import type { Window, WindowedValue } from "apache-beam/values";
-import type { Clock } from "./clock";
+import type { Clock } from "../../../sdk/clock";
+import type { StreamSource } from "../../../sdk/stream_source";
+import type { Millis } from "../../../sdk/time";
+import { type BundleOutcome, Durability } from "./durability";
 import { ElementQueue } from "./element_queue";
-import { DroppedElements, Grouping, GroupingSpec } from "./grouping";
-import type { StreamSource } from "./source";
-import type { Millis } from "./time";
+import { Grouping, GroupingSpec } from "./grouping";
+import { describeStages, type EngineProgress, progressOf } from "./progress";
+import { SourceDriver } from "./source_driver";
 import { windowKey, windowMaxTimestamp } from "./windows";
 
-/** Bundles' worth of a reading-ahead source's input that may wait before it is asked for more. */
-export const READ_AHEAD_BUNDLES = 2;
+export type { BundleOutcome } from "./durability";
+export type { EngineProgress } from "./progress";
 /**
  * While bundles keep coming (a source reading ahead always has the next one), watermarks and panes
  * are still brought up to date this often, in wall-clock milliseconds — not only when the engine
@@ -51,6 +49,8 @@ export const READ_AHEAD_BUNDLES = 2;
  */
 const WATERMARK_REFRESH_MS = 10;
 const WATERMARK_REFRESH_MAX_MS = 100;
+/** How often the stop condition is checked while the loop waits (ms). */
+const STOP_CHECK_MS = 100;
 
 /** How elements reach a stage. */
 export type StageInput =
@@ -67,24 +67,29 @@ export interface StageSpec {
   input: StageInput;
   /** Stages whose outputs feed this stage's input (queue or grouping). */
   upstream: string[];
-  /**
-   * Side inputs this stage reads: the PCollection, the stage producing it, and whether every main
-   * window maps to the side input's global window (then it is ready only once complete).
-   */
-  sideInputs: { pcollection: string; producer: string; globalWindow: boolean }[];
+  /** Side inputs this stage reads. */
+  sideInputs: SideInputSpec[];
+}
+
+/**
+ * A side input of a stage: the PCollection, the stage producing it, and whether every main window
+ * maps to the side input's global window (then it is ready only once complete).
+ */
+export interface SideInputSpec {
+  pcollection: string;
+  producer: string;
+  globalWindow: boolean;
 }
 
 /** Where an emitted element goes. */
 export type Destination = { kind: "stage"; stage: string } | { kind: "sideInput"; pcollection: string };
 
-/** What a bundle leaves behind when it ends: writes of its sinks still on their way, if any. */
-export interface BundleOutcome {
-  /** Resolves once they have all landed; rejects (failing the job) if one failed. */
-  written: Promise<void>;
-}
-
-/** Runs one bundle of a stage: pushes the elements through its fused steps, awaiting async ones. */
-export type BundleExecutor = (elements: WindowedValue<unknown>[]) => Promise<BundleOutcome | undefined>;
+/**
+ * Runs one bundle of a stage: pushes the elements through its fused steps, awaiting async ones. Every
+ * output is delivered (through the stage's emitters) before the promise resolves. The runner adapts
+ * a BundleExecutor (execution/) to this.
+ */
+export type RunBundle = (elements: WindowedValue<unknown>[]) => Promise<BundleOutcome | undefined>;
 
 /** Engine settings. */
 export interface EngineOptions {
@@ -101,7 +106,7 @@ interface StageState {
   pending: ElementQueue;
   grouping?: Grouping;
   impulseDone: boolean;
-  execute?: BundleExecutor;
+  execute?: RunBundle;
   inputWatermark: Millis;
   outputWatermark: Millis;
   /** Lowest timestamp of the bundle in flight, held back from the output watermark. */
@@ -118,42 +123,21 @@ export interface SideInputWindow {
   elements: unknown[];
 }
 
-/** Progress counters, for logs, progress bars and stop conditions. */
-export interface EngineProgress {
-  bundles: number;
-  elements: number;
-  /** Elements read from sources (TestStream, subscriptions). */
-  sourceElements: number;
-  /** Processing time of the last element read from a source (-Infinity before any). */
-  lastSourceElementAt: Millis;
-  dropped: DroppedElements;
-  /** What each source reports about itself (see StreamSource.report), by stage name. */
-  sources: Record<string, Record<string, number>>;
-  stages: { id: string; name: string; elements: number; pending: number; outputWatermark: Millis; dropped?: DroppedElements }[];
-}
-
 export class Engine {
   private readonly stages = new Map<string, StageState>();
   /** Stages in topological order (producers before consumers). */
   private readonly order: StageState[];
   private readonly sideInputs = new Map<string, Map<string, SideInputWindow>>();
+  private readonly sources: SourceDriver;
+  private readonly durability: Durability;
   private lastYield = Date.now();
-  private sourceElements = 0;
-  private lastSourceElementAt = -Infinity;
   private drainReason: string | undefined;
   private cancellation: Error | undefined;
-  private wake: (() => void) | undefined;
-  private readonly advancing = new Map<StageState, Promise<boolean>>();
   /**
    * The first failure of work nobody awaits (a source read ahead, a sink's deferred writes), ending the
    * job at the next step of the loop.
    */
   private backgroundFailure: unknown = undefined;
-  /** Writes bundles left behind, each with the durability hold of its bundle, until they land. */
-  private readonly landing = new Map<Promise<void>, Millis>();
-  /** The durability hold of the bundle running now (bundles run one at a time). */
-  private emittingDurability: Millis = Infinity;
-  private lastCommit = 0;
   private lastWatermarkUpdate = 0;
   /** How long the last refresh of watermarks and panes took (ms). */
   private watermarkUpdateCost = 0;
@@ -181,6 +165,17 @@ export class Engine {
     this.order = topologicalOrder([...this.stages.values()], (s) =>
       s.spec.upstream.concat(s.spec.sideInputs.map((i) => i.producer)).map((id) => this.stage(id)),
     );
+    const fail = (error: unknown) => {
+      this.backgroundFailure ??= error;
+      this.sources.interrupt();
+    };
+    this.sources = new SourceDriver(
+      this.order.flatMap((s) => (s.spec.input.kind === "source" ? [{ name: s.spec.name, source: s.spec.input.source, queue: s.pending }] : [])),
+      options.clock,
+      options.bundleSize,
+      fail,
+    );
+    this.durability = new Durability(() => this.sources.sources, () => this.heldByStages(), fail);
   }
 
   /** A function that delivers elements to `destination`; stage executors emit through these. */
@@ -200,14 +195,14 @@ export class Engine {
     if (target.grouping !== undefined) {
       const grouping = target.grouping;
       const clock = this.options.clock;
-      return (element) => grouping.add(element, target.inputWatermark, clock, this.emittingDurability);
+      return (element) => grouping.add(element, target.inputWatermark, clock, this.durability.emitting);
     }
     const queue = target.pending;
-    return (element) => queue.push(element, this.emittingDurability);
+    return (element) => queue.push(element, this.durability.emitting);
   }
 
   /** Installs the code that runs a stage's bundles. */
-  setExecutor(stageId: string, execute: BundleExecutor): void {
+  setExecutor(stageId: string, execute: RunBundle): void {
     this.stage(stageId).execute = execute;
   }
 
@@ -228,8 +223,8 @@ export class Engine {
   drain(reason: string): void {
     if (this.drainReason !== undefined) return;
     this.drainReason = reason;
-    for (const s of this.order) if (s.spec.input.kind === "source") s.spec.input.source.stop();
-    this.wake?.();
+    this.sources.stopAll();
+    this.sources.interrupt();
   }
 
   /** Why the job is draining, if it is. */
@@ -245,12 +240,17 @@ export class Engine {
     if (this.cancellation !== undefined) return;
     this.cancellation = error;
     this.rejectCancelled(error);
-    this.wake?.();
+    this.sources.interrupt();
   }
 
   /** Runs until every source has finished, every watermark is +Infinity and nothing is pending. */
   run(): Promise<void> {
-    const loop = this.loop().finally(() => this.closeSources());
+    // The stop condition is also checked while the loop waits (for a source, a trigger, a write).
+    const stopCheck = this.options.shouldDrain === undefined ? undefined : setInterval(() => this.checkStop(), STOP_CHECK_MS);
+    const loop = this.loop().finally(() => {
+      clearInterval(stopCheck);
+      return this.sources.closeAll();
+    });
     // An abandoned loop ends with the cancellation error once its bundle returns; nobody waits for it.
     loop.catch(() => {});
     return Promise.race([loop, this.cancelled]);
@@ -260,58 +260,34 @@ export class Engine {
     this.updateWatermarks();
     for (;;) {
       if (this.cancellation !== undefined) throw this.cancellation;
-      if (this.drainReason === undefined && this.options.shouldDrain !== undefined) {
-        const reason = this.options.shouldDrain(this.progress());
-        if (reason !== undefined) this.drain(reason);
-      }
+      this.checkStop();
       if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
       const next = this.nextBundle();
       if (next !== undefined) {
-        this.readAhead();
+        this.sources.readAhead(() => this.nextWakeUp());
         await this.runBundle(next.stage, next.elements, next.hold, next.durability);
         if (!this.options.clock.manual && Date.now() - this.lastWatermarkUpdate >= this.watermarkRefreshInterval()) this.updateWatermarks();
-        if (Date.now() - this.lastCommit > 100) this.commitSources();
+        this.durability.commitIfDue();
         continue;
       }
       if (this.updateWatermarks()) continue;
-      this.commitSources();
-      if (this.order.every((s) => s.outputWatermark === Infinity)) return this.awaitLanding();
-      if (await this.advanceSources()) continue;
-      throw new Error(`pipeline stalled: nothing can run and no watermark can advance\n${this.describe()}`);
+      this.durability.commit();
+      if (this.order.every((s) => s.outputWatermark === Infinity)) return this.durability.landAll(() => this.backgroundFailure);
+      if (await this.sources.advance(this.nextWakeUp())) continue;
+      throw new Error(`pipeline stalled: nothing can run and no watermark can advance\n${describeStages(this.order)}`);
     }
+  }
+
+  /** The one stop check: drains once the stop condition (EngineOptions.shouldDrain) gives a reason. */
+  private checkStop(): void {
+    if (this.drainReason !== undefined || this.options.shouldDrain === undefined) return;
+    const reason = this.options.shouldDrain(this.progress());
+    if (reason !== undefined) this.drain(reason);
   }
 
   /** Counters of what has run so far. */
   progress(): EngineProgress {
-    let bundles = 0;
-    let elements = 0;
-    const dropped: DroppedElements = { late: 0, closedWindow: 0 };
-    for (const s of this.order) {
-      bundles += s.bundlesProcessed;
-      elements += s.elementsProcessed;
-      if (s.grouping !== undefined) {
-        dropped.late += s.grouping.dropped.late;
-        dropped.closedWindow += s.grouping.dropped.closedWindow;
-      }
-    }
-    return {
-      bundles,
-      elements,
-      sourceElements: this.sourceElements,
-      lastSourceElementAt: this.lastSourceElementAt,
-      dropped,
-      sources: Object.fromEntries(
-        this.order.flatMap((s) => (s.spec.input.kind === "source" && s.spec.input.source.report ? [[s.spec.name, s.spec.input.source.report()]] : [])),
-      ),
-      stages: this.order.map((s) => ({
-        id: s.spec.id,
-        name: s.spec.name,
-        elements: s.elementsProcessed,
-        pending: s.pending.size + (s.grouping?.size ?? 0),
-        outputWatermark: s.outputWatermark,
-        dropped: s.grouping === undefined ? undefined : { ...s.grouping.dropped },
-      })),
-    };
+    return progressOf(this.order, this.sources);
   }
 
   private stage(id: string): StageState {
@@ -358,16 +334,16 @@ export class Engine {
     if (stage.execute === undefined) throw new Error(`stage '${stage.spec.name}' has no executor`);
     stage.inFlightHold = hold;
     stage.inFlightDurability = durability;
-    this.emittingDurability = durability;
+    this.durability.emitting = durability;
     let outcome: BundleOutcome | undefined;
     try {
       outcome = await stage.execute(elements);
     } finally {
       stage.inFlightHold = Infinity;
       stage.inFlightDurability = Infinity;
-      this.emittingDurability = Infinity;
+      this.durability.emitting = Infinity;
     }
-    if (outcome !== undefined) this.holdUntilLanded(outcome.written, durability);
+    if (outcome !== undefined) this.durability.holdUntilLanded(outcome.written, durability);
     stage.elementsProcessed += elements.length;
     stage.bundlesProcessed += 1;
     // Long synchronous runs must still let timers, signals and I/O callbacks in.
@@ -375,31 +351,6 @@ export class Engine {
       await new Promise((resolve) => setImmediate(resolve));
       this.lastYield = Date.now();
     }
-  }
-
-  /** Keeps `durability` in the durability watermark until `written` resolves; a rejection fails the job. */
-  private holdUntilLanded(written: Promise<void>, durability: Millis): void {
-    this.landing.set(written, durability);
-    written.then(
-      () => {
-        this.landing.delete(written);
-        // Acknowledge promptly, even while the loop waits for a source.
-        this.commitSources();
-      },
-      (error: unknown) => {
-        this.backgroundFailure ??= error;
-        this.wake?.();
-      },
-    );
-  }
-
-  /** The end of the job: waits for writes still landing (each bounded by the stage's stall timeout), then acknowledges. */
-  private async awaitLanding(): Promise<void> {
-    while (this.landing.size > 0) {
-      await Promise.race(this.landing.keys()).catch(() => undefined);
-      if (this.backgroundFailure !== undefined) throw this.backgroundFailure;
-    }
-    this.commitSources();
   }
 
   /** How long to run bundles before refreshing watermarks and panes again (see WATERMARK_REFRESH_MS). */
@@ -439,69 +390,6 @@ export class Engine {
     return changed;
   }
 
-  /**
-   * Quiescent: lets one source move (a scripted one plays its next event), or waits — for live data,
-   * the next processing-time trigger, a drain or a cancel. True if anything may have changed.
-   */
-  private async advanceSources(): Promise<boolean> {
-    const clock = this.options.clock;
-    const wakeUp = this.nextWakeUp();
-    const sources = this.order.filter((s) => s.spec.input.kind === "source" && !s.spec.input.source.finished);
-    if (sources.length === 0) {
-      if (wakeUp === Infinity || clock.manual) return false;
-      await this.sleepUntil(wakeUp);
-      return true;
-    }
-    // A live source may still be waiting from an earlier call (or reading ahead): wait on that, never
-    // ask twice — but no later than the next processing-time trigger, which that call may not know of.
-    const advances: Promise<boolean>[] = sources.map((s) => this.advancing.get(s) ?? this.startAdvance(s, wakeUp));
-    let timer: NodeJS.Timeout | undefined;
-    const interrupted = new Promise<boolean>((resolve) => {
-      this.wake = () => resolve(true);
-      if (wakeUp !== Infinity && !clock.manual) timer = setTimeout(() => resolve(true), Math.max(0, wakeUp - clock.now()));
-    });
-    try {
-      const moved = await Promise.race([...advances, interrupted]);
-      // Under the wall clock a live source that returned is always worth another look; under a
-      // manual clock only a scripted step or an expired timer moves anything.
-      return moved || clock.now() >= wakeUp || !clock.manual;
-    } finally {
-      clearTimeout(timer);
-      this.wake = undefined;
-    }
-  }
-
-  /** Asks each reading-ahead source for more while a bundle is about to run, if little of its input waits. */
-  private readAhead(): void {
-    let wakeUp: Millis | undefined;
-    for (const s of this.order) {
-      const input = s.spec.input;
-      if (input.kind !== "source" || !input.source.readsAhead || input.source.finished || this.advancing.has(s)) continue;
-      if (s.pending.size >= READ_AHEAD_BUNDLES * this.options.bundleSize) continue;
-      wakeUp ??= this.nextWakeUp();
-      // Nobody awaits this one unless the engine falls quiescent: a failure is kept for the loop.
-      this.startAdvance(s, wakeUp).catch((error: unknown) => {
-        this.backgroundFailure ??= error;
-        this.wake?.();
-      });
-    }
-  }
-
-  /** Starts an advance of source stage `s`, whose elements go to its queue; one at a time per source. */
-  private startAdvance(s: StageState, deadline: Millis): Promise<boolean> {
-    const clock = this.options.clock;
-    const queue = s.pending;
-    const emit = (element: WindowedValue<unknown>) => {
-      this.sourceElements++;
-      this.lastSourceElementAt = clock.now();
-      // Source input is its own durability hold: its event time.
-      queue.push(element);
-    };
-    const advance = (s.spec.input as { source: StreamSource }).source.advance(emit, deadline).finally(() => this.advancing.delete(s));
-    this.advancing.set(s, advance);
-    return advance;
-  }
-
   /** The processing time of the earliest timer any grouping waits for (+Infinity when none). */
   private nextWakeUp(): Millis {
     let wakeUp = Infinity;
@@ -509,46 +397,18 @@ export class Engine {
     return wakeUp;
   }
 
-  private async sleepUntil(deadline: Millis): Promise<void> {
-    const ms = Math.max(0, deadline - this.options.clock.now());
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-      this.wake = resolve;
-    });
-    clearTimeout(timer);
-    this.wake = undefined;
+  /** The oldest source input not yet durably processed (see durability.ts); +Infinity when none. */
+  durabilityWatermark(): Millis {
+    return this.durability.watermark();
   }
 
-  /** The oldest source input not yet durably processed (see the module doc); +Infinity when none. */
-  durabilityWatermark(): Millis {
+  /** The lowest durability hold of what the stages hold: queues, open panes, the bundle in flight. */
+  private heldByStages(): Millis {
     let min = Infinity;
     for (const s of this.order) {
       min = Math.min(min, s.pending.durabilityHold, s.inFlightDurability, s.grouping?.durabilityHold ?? Infinity);
     }
-    for (const hold of this.landing.values()) if (hold < min) min = hold;
     return min;
-  }
-
-  /** Tells sources what they may acknowledge. */
-  private commitSources(): void {
-    this.lastCommit = Date.now();
-    const sources = this.order.filter((s) => s.spec.input.kind === "source");
-    if (sources.length === 0) return;
-    const durable = this.durabilityWatermark();
-    for (const s of sources) (s.spec.input as { source: StreamSource }).source.commit?.(durable);
-  }
-
-  private async closeSources(): Promise<void> {
-    await Promise.all(
-      this.order.map((s) => (s.spec.input.kind === "source" ? s.spec.input.source.close?.() : undefined)),
-    );
-  }
-
-  private describe(): string {
-    return this.order
-      .map((s) => `  ${s.spec.name}: input wm ${s.inputWatermark}, output wm ${s.outputWatermark}, pending ${s.pending.size}, grouped ${s.grouping?.size ?? 0}`)
-      .join("\n");
   }
 }
 

@@ -12,11 +12,11 @@
  * emitted then if it holds data not yet emitted).
  */
 import { IntervalWindow, Timing, Window, WindowedValue, KV, PaneInfo } from "apache-beam/values";
-import type { Clock } from "./clock";
-import type { Millis } from "./time";
-import { toInstant } from "./time";
+import type { Clock } from "../../../sdk/clock";
+import type { Millis } from "../../../sdk/time";
+import { toInstant } from "../../../sdk/time";
 import { mergeOverlapping, windowKey, windowMaxTimestamp } from "./windows";
-import type { TriggerContext, TriggerSpec, TriggerStateMachine } from "./trigger_spec";
+import type { TriggerContext, TriggerSpec, TriggerStateMachine } from "./triggers/spec";
 import { triggerStateMachine } from "./triggers";
 
 /** How values of one key and window are folded together. */
@@ -29,9 +29,11 @@ export interface Aggregator<A> {
   output(accumulator: A): unknown;
 }
 
-/** When panes fire and what they hold (from the windowing strategy). */
+/** When panes fire and what they hold: a windowing strategy in the engine's terms (read by handlers/windowing_strategy.ts). */
 export interface PaneWindowing {
+  /** When panes fire. */
   trigger: TriggerSpec;
+  /** How long after the end of a window (event time) its late data is still taken in; later data is dropped. */
   allowedLatenessMs: number;
   /** Accumulating panes repeat everything so far; discarding panes hold only what arrived since the last. */
   accumulating: boolean;
@@ -39,6 +41,8 @@ export interface PaneWindowing {
   onTimeFireAlways: boolean;
   /** Emit a last pane at the end of the window's lifetime even when empty. */
   closingFireAlways: boolean;
+  /** The timestamp of a pane's output: its window's last instant, or its earliest or latest element's (the engine runs only endOfWindow). */
+  outputTime: "endOfWindow" | "earliestInPane" | "latestInPane";
 }
 
 /** What a grouping needs to know about its transform. */

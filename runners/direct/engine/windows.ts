@@ -4,7 +4,7 @@
  * IntervalWindow), so what a DoFn sees through `windowParam()` is what the SDK would give it.
  */
 import { GlobalWindow, IntervalWindow, Window } from "apache-beam/values";
-import { Millis, toMillis } from "./time";
+import { Millis, toMillis } from "../../../sdk/time";
 
 /** A string that is equal for equal windows: the grouping identity of a window. */
 export function windowKey(window: Window): string {

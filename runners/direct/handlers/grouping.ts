@@ -9,8 +9,8 @@ import { deserializeFn } from "apache-beam/internal/serialize";
 import type { CombineFn } from "apache-beam/transforms/group_and_combine";
 import type { Aggregator, GroupingSpec } from "../engine/grouping";
 import { COMBINE_PER_KEY } from "../plan/urns";
-import { keyIdentity } from "./keys";
-import { windowingOf } from "./trigger_spec";
+import { keyIdentity } from "../execution/keys";
+import { windowingOf } from "./windowing_strategy";
 
 const listAggregator: Aggregator<unknown[]> = {
   create: () => [],
@@ -57,12 +57,6 @@ export function groupingSpec(
     aggregator: aggregator as Aggregator<unknown>,
     mergesWindows,
     bounded: input.isBounded !== runnerApi.IsBounded_Enum.UNBOUNDED,
-    windowing: {
-      trigger: panes.trigger,
-      allowedLatenessMs: panes.allowedLatenessMs,
-      accumulating: panes.accumulating,
-      onTimeFireAlways: panes.onTime === "fireAlways",
-      closingFireAlways: panes.closing === "fireAlways",
-    },
+    windowing: panes,
   };
 }

@@ -1,46 +1,28 @@
 /**
- * Handlers of the source URNs: each turns its transform into an engine StreamSource. Adding a
- * source = adding a line here and its URN to plan/urns.ts' SOURCE_URNS.
+ * Source transforms → engine StreamSources, by URN. The runner knows one source itself, the
+ * TestStream (it reads the SDK's standard payload, with the pipeline's coders); every other source is
+ * a connector that registered its constructor in `sdk/stream_source.ts` when its module loaded
+ * (Pub/Sub and the synthetic stream register from `io/`), so the runner never imports a connector.
  */
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import type { PipelineContext } from "apache-beam/internal/pipeline";
-import { deserializeFn } from "apache-beam/internal/serialize";
-import { SYNTHETIC_STREAM_URN, type SyntheticStreamSettings } from "../../../io/synthetic_stream";
-import type { Clock, ManualClock } from "../engine/clock";
-import type { StreamSource } from "../engine/source";
-import { testStreamEvents, TEST_STREAM_URN } from "./test_stream";
+import type { Clock, ManualClock } from "../../../sdk/clock";
+import { registeredSourceUrns, streamSourceConstructor, type StreamSource } from "../../../sdk/stream_source";
+import { TEST_STREAM_URN } from "../plan/urns";
+import { testStreamEvents } from "./test_stream";
 import { TestStreamSource } from "./test_stream_source";
-import { SyntheticStreamSource } from "./synthetic_stream_source";
-import { PUBSUB_READ_URN } from "../../../io/pubsub_read";
-import { PubSubSource } from "./pubsub_source";
 
-type SourceHandler = (transform: runnerApi.PTransform, context: PipelineContext, clock: Clock) => StreamSource;
-
-// A Map, not an object literal with computed keys: ts-closure-transform 0.1.8 leaves imported names
-// inside computed property names unresolved (a ReferenceError when the module loads).
-const SOURCE_HANDLERS = new Map<string, SourceHandler>([
-  // The runner gives a TestStream pipeline a manual clock: the stream's events move it.
-  [TEST_STREAM_URN, (transform, context, clock) => new TestStreamSource(testStreamEvents(transform, context), clock as ManualClock)],
-  [
-    PUBSUB_READ_URN,
-    (transform) => {
-      const read = runnerApi.PubSubReadPayload.fromBinary(transform.spec!.payload);
-      const projectId = (read.subscription || read.topic).split("/")[1];
-      return new PubSubSource(read, projectId);
-    },
-  ],
-  [
-    SYNTHETIC_STREAM_URN,
-    (transform, _context, clock) => new SyntheticStreamSource(deserializeFn(transform.spec!.payload) as SyntheticStreamSettings, clock),
-  ],
-]);
-
-/** URNs a source handler exists for. */
-export const SOURCE_URNS: ReadonlySet<string> = new Set(SOURCE_HANDLERS.keys());
+/** URNs a source exists for now: the TestStream and every registered connector. */
+export function sourceUrns(): ReadonlySet<string> {
+  return new Set([TEST_STREAM_URN, ...registeredSourceUrns()]);
+}
 
 /** The engine source for a source transform. */
 export function streamSource(transform: runnerApi.PTransform, context: PipelineContext, clock: Clock): StreamSource {
-  const handler = SOURCE_HANDLERS.get(transform.spec?.urn ?? "");
-  if (handler === undefined) throw new Error(`step '${transform.uniqueName}': no source handler for URN ${transform.spec?.urn}`);
-  return handler(transform, context, clock);
+  const urn = transform.spec?.urn ?? "";
+  // The runner gives a TestStream pipeline a manual clock: the stream's events move it.
+  if (urn === TEST_STREAM_URN) return new TestStreamSource(testStreamEvents(transform, context), clock as ManualClock);
+  const construct = streamSourceConstructor(urn);
+  if (construct === undefined) throw new Error(`step '${transform.uniqueName}': no source is registered for URN ${urn}`);
+  return construct(transform.spec!.payload, { clock });
 }

@@ -9,10 +9,8 @@ import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import { Context } from "apache-beam/coders/coders";
 import type { PipelineContext } from "apache-beam/internal/pipeline";
 import { Reader } from "protobufjs";
-import { type Millis, toMillis } from "../engine/time";
-
-/** URN of Beam's TestStream primitive. */
-export const TEST_STREAM_URN = "beam:transform:teststream:v1";
+import { type Millis, toMillis } from "../../../sdk/time";
+import { TEST_STREAM_URN } from "../plan/urns";
 
 /** One step of a TestStream, in order. */
 export type TestStreamEvent =

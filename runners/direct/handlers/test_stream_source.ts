@@ -4,14 +4,12 @@
  * processed — bundles run, watermarks propagate, panes fire — before the next one is played.
  * Processing-time events move the job's manual clock.
  */
-import { GlobalWindow, PaneInfo, Timing, WindowedValue } from "apache-beam/values";
-import type { ManualClock } from "../engine/clock";
-import type { StreamSource } from "../engine/source";
-import { Millis, toInstant } from "../engine/time";
+import { GlobalWindow, WindowedValue } from "apache-beam/values";
+import type { ManualClock } from "../../../sdk/clock";
+import type { StreamSource } from "../../../sdk/stream_source";
+import { Millis, NO_FIRING, toInstant } from "../../../sdk/time";
 import type { TestStreamEvent } from "./test_stream";
 
-/** The pane of an element that no trigger produced (Beam's PaneInfo.NO_FIRING). */
-export const NO_FIRING: PaneInfo = { timing: Timing.UNKNOWN, index: 0, onTimeIndex: 0, isFirst: true, isLast: true };
 
 export class TestStreamSource implements StreamSource {
   private next = 0;

@@ -12,6 +12,7 @@
  * grouping every value and combining afterwards).
  */
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
+import type { Destination, SideInputSpec } from "../engine/engine";
 import { COMBINE_PER_KEY, FLATTEN, GLOBAL_WINDOW_MAPPING, GROUP_BY_KEY, IMPULSE, PAR_DO } from "./urns";
 
 /** Where a stage's elements come from. */
@@ -21,8 +22,6 @@ export type StageRoot =
   | { kind: "queue"; pcollection: string }
   | { kind: "grouping"; transformId: string; pcollection: string };
 
-/** Where elements of a PCollection leaving a stage go. */
-export type PlannedDestination = { kind: "stage"; stage: string } | { kind: "sideInput"; pcollection: string };
 
 /** One fused stage. */
 export interface PlannedStage {
@@ -31,10 +30,10 @@ export interface PlannedStage {
   root: StageRoot;
   /** Steps run inside the stage by operators, producers before consumers. */
   transforms: string[];
-  /** PCollections available in this stage that other stages need. */
-  outputs: Map<string, PlannedDestination[]>;
+  /** PCollections available in this stage that other stages need, and where each goes. */
+  outputs: Map<string, Destination[]>;
   upstream: string[];
-  sideInputs: { pcollection: string; producer: string; globalWindow: boolean }[];
+  sideInputs: SideInputSpec[];
 }
 
 /** The plan of a whole pipeline. */
@@ -103,7 +102,7 @@ export function planStages(pipeline: runnerApi.Pipeline, sourceUrns: ReadonlySet
     if (s === undefined) throw new Error(`step '${transforms[consumer].uniqueName}' reads PCollection '${pcoll}', which no step produces`);
     return s;
   };
-  const route = (pcoll: string, consumer: string, destination: PlannedDestination, into?: PlannedStage) => {
+  const route = (pcoll: string, consumer: string, destination: Destination, into?: PlannedStage) => {
     const from = producingStage(pcoll, consumer);
     const list = from.outputs.get(pcoll) ?? from.outputs.set(pcoll, []).get(pcoll)!;
     // A side-input store is filled once however many steps read it; a stage input is fed once per

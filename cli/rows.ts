@@ -1,0 +1,76 @@
+/**
+ * `npm run rows -- [flags]`: prints a table's rows from the Bigtable emulator in `cbt read`'s layout,
+ * to check what a pipeline wrote without installing or configuring cbt.
+ */
+import { parseFlags, runCommand, UsageError } from "./command_line";
+import { acceptsConnections } from "../emulators/health";
+import { ECOMMERCE_INSTANCE, TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
+import { closeBigtableClients, DEFAULT_PROJECT_ID, formatRowsLikeCbt, readRows } from "../io/bigtable";
+
+/** Where `gcloud beta emulators bigtable start` listens unless told otherwise. */
+const GCLOUD_DEFAULT_EMULATOR = "localhost:8086";
+
+const HELP = `Usage: npm run rows -- [flags]
+
+Prints rows of a Bigtable table from the emulator (BIGTABLE_EMULATOR_HOST), as \`cbt read\` does.
+
+  --table=NAME       the table                              (default: ${TRANSACTIONS_TABLE})
+  --limit=N          at most N rows, in key order           (default: all)
+  --prefix=TEXT      only rows whose key starts with TEXT   (default: none)
+  --project=ID       the project                            (default: ${DEFAULT_PROJECT_ID})
+  --instance=ID      the instance                           (default: ${ECOMMERCE_INSTANCE})
+  --help             this text
+
+Start the emulators with \`npm run emulators\` and export the BIGTABLE_EMULATOR_HOST line it prints.
+`;
+
+function options(argv: string[]) {
+  const parsed = parseFlags(argv, {
+        table: { type: "string", default: TRANSACTIONS_TABLE },
+        limit: { type: "string" },
+        prefix: { type: "string" },
+        project: { type: "string", default: DEFAULT_PROJECT_ID },
+        instance: { type: "string", default: ECOMMERCE_INSTANCE },
+        help: { type: "boolean", default: false },
+  });
+  const limit = parsed.limit === undefined ? undefined : Number(parsed.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`--limit must be a positive integer, got '${parsed.limit}'`);
+  for (const name of ["table", "project", "instance"] as const) {
+    if (parsed[name] === "") throw new UsageError(`--${name} must not be empty`);
+  }
+  return { help: parsed.help, tableId: parsed.table, projectId: parsed.project, instanceId: parsed.instance, limit, prefix: parsed.prefix };
+}
+
+/**
+ * The emulator to read from: BIGTABLE_EMULATOR_HOST, or gcloud's default port if an emulator answers
+ * there. Without either, this command would go to the real Cloud Bigtable, which is not what it is for.
+ */
+async function emulatorEndpoint(): Promise<string> {
+  const configured = process.env.BIGTABLE_EMULATOR_HOST;
+  if (configured) return configured;
+  if (await acceptsConnections("localhost", 8086)) {
+    process.stderr.write(`note: BIGTABLE_EMULATOR_HOST is not set; using the emulator answering on ${GCLOUD_DEFAULT_EMULATOR}\n`);
+    return GCLOUD_DEFAULT_EMULATOR;
+  }
+  throw new Error(
+    `BIGTABLE_EMULATOR_HOST is not set, and no Bigtable emulator answers on ${GCLOUD_DEFAULT_EMULATOR} (gcloud's default).\n` +
+      `Start one with \`npm run emulators\` in another shell, run the \`export BIGTABLE_EMULATOR_HOST=…\` line it prints here, and try again.`,
+  );
+}
+
+async function main(): Promise<void> {
+  const opts = options(process.argv.slice(2));
+  if (opts.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  process.env.BIGTABLE_EMULATOR_HOST = await emulatorEndpoint();
+  try {
+    const rows = await readRows({ projectId: opts.projectId, instanceId: opts.instanceId, tableId: opts.tableId, prefix: opts.prefix, limit: opts.limit });
+    process.stdout.write(formatRowsLikeCbt(rows));
+  } finally {
+    await closeBigtableClients();
+  }
+}
+
+runCommand(main, () => HELP, "npm run rows");

@@ -1,0 +1,41 @@
+/**
+ * Ctrl-C for a command line running a streaming job: the first SIGINT/SIGTERM drains the job
+ * (sources stop, open windows fire, sinks flush), the second cancels it at once, saying what is lost.
+ * The handlers are removed once the job has finished.
+ */
+import { JobState_Enum } from "apache-beam/proto/beam_job_api";
+import type { PValue, Root } from "apache-beam/pvalue";
+import type { DirectPipelineResult, DirectRunner } from "../runners/direct";
+
+/** Installs the handlers for `job`; returns what removes them (also done when the job finishes). */
+export function drainOnSignals(job: DirectPipelineResult): () => void {
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write(`\n${signal}: draining — sources stop, open windows fire, sinks flush. Press Ctrl-C again to cancel.\n`);
+      job.drain(`${signal} received`);
+    } else {
+      const pending = job.progress().stages.reduce((n, s) => n + s.pending, 0);
+      process.stderr.write(`\n${signal} again: cancelling. Lost: ${pending} pending elements and open windows (nothing read from them was acknowledged).\n`);
+      job.cancel(`${signal} received twice`);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const release = () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+  void job.waitUntilFinish().then(release, release);
+  return release;
+}
+
+/** Runs `pipeline` on `runner` with Ctrl-C draining it (see the module doc); rejects unless it ends DONE. */
+export async function runDrainingOnSignals(runner: DirectRunner, pipeline: (root: Root) => PValue<any> | Promise<PValue<any>>): Promise<DirectPipelineResult> {
+  const job = await runner.runAsync(pipeline);
+  drainOnSignals(job);
+  const state = await job.waitUntilFinish();
+  if (state !== JobState_Enum.DONE) throw job.error() ?? new Error(`job finished in state ${JobState_Enum[state]}`);
+  return job;
+}

@@ -1,0 +1,211 @@
+/**
+ * The live source behind `beam:transform:pubsub_read:v1` (registered by ./read.ts), on the official client.
+ *
+ * Pulling: a few unary pulls on the wire at once (see PubSubPuller for why and how many). The source
+ * reads ahead: its next pulls are on the wire while the bundles of the previous ones run and write,
+ * and it is not asked for more while two bundles' worth wait (see Engine), so what waits in memory is
+ * bounded. Messages may still wait for their
+ * acknowledgement — behind a window that has not closed — but pausing the pulls for them would stall
+ * the watermark that closes those windows: a deadlock. Instead their number and bytes are capped, and
+ * past the cap the job fails saying why (a job whose windows hold more than that needs a shorter
+ * lateness or a bigger cap), rather than hang.
+ *
+ * Acknowledging: only once the engine's durability watermark says everything derived from a message
+ * — rows, dead letters, the windowed aggregates it is part of — has been written by every sink. Until
+ * then the message's ack deadline is extended; after a crash it is redelivered, and idempotent sinks
+ * make the replay harmless.
+ *
+ * Event time: the `timestampAttribute` (RFC 3339 or epoch milliseconds), else the publish time.
+ * Pub/Sub delivers in no particular order and shows no backlog to a puller, so the watermark is an
+ * estimate (as it is on Dataflow): the newest event time seen minus the tolerated out-of-orderness
+ * while messages flow, and the newest event time itself once pulls come back empty for a while (no
+ * backlog), so that open windows close on an idle stream. Messages older than the estimate are late:
+ * within the allowed lateness they correct their window, beyond it they are dropped and counted.
+ */
+import { v1, protos } from "@google-cloud/pubsub";
+import * as runnerApi from "apache-beam/proto/beam_runner_api";
+import { GlobalWindow, WindowedValue } from "apache-beam/values";
+import type { StreamSource } from "../../sdk/stream_source";
+import { Millis, NO_FIRING, toInstant } from "../../sdk/time";
+import { pubsubClientOptions } from "./client";
+import { Leases } from "./leases";
+import { elementOf, eventTimeOf, publishTimeOf } from "./message";
+import { PubSubPuller } from "./puller";
+
+/** Flow control and timing of a Pub/Sub source. */
+export interface PubSubSourceLimits {
+  maxOutstandingMessages: number;
+  maxOutstandingBytes: number;
+  /** Ack deadline of the subscription the job creates when reading a topic (an existing subscription keeps its own). */
+  ackDeadlineSeconds: number;
+  /** How long pulls must come back empty before the watermark moves up to the newest event time. */
+  idleWatermarkMs: number;
+  /** How far behind the newest event time seen a message may arrive and still be on time. */
+  outOfOrdernessMs: number;
+}
+
+export const DEFAULT_PUBSUB_LIMITS: PubSubSourceLimits = {
+  maxOutstandingMessages: 2_000_000,
+  maxOutstandingBytes: 2 * 2 ** 30,
+  ackDeadlineSeconds: 60,
+  idleWatermarkMs: 2_000,
+  outOfOrdernessMs: 60_000,
+};
+
+/** Message ids remembered for `idAttribute` deduplication. */
+const RETAINED_IDS = 200_000;
+
+/** What a connected source talks to. */
+interface Connection {
+  client: v1.SubscriberClient;
+  subscription: string;
+  createdSubscription: boolean;
+  puller: PubSubPuller;
+  leases: Leases;
+}
+
+export class PubSubSource implements StreamSource {
+  private connection: Connection | undefined;
+  private readonly seenIds = new Set<string>();
+  private currentWatermark: Millis = -Infinity;
+  private newestEventTime: Millis = -Infinity;
+  private emptySince: Millis | undefined;
+  private stopped = false;
+  /** Messages dropped because their id was already seen (they are acknowledged). */
+  private duplicates = 0;
+
+  constructor(
+    private readonly read: runnerApi.PubSubReadPayload,
+    private readonly projectId: string,
+    private readonly limits: PubSubSourceLimits = DEFAULT_PUBSUB_LIMITS,
+  ) {}
+
+  readonly readsAhead = true;
+
+  get watermark(): Millis {
+    return this.currentWatermark;
+  }
+
+  get finished(): boolean {
+    return this.stopped;
+  }
+
+  async advance(emit: (element: WindowedValue<unknown>) => void, deadline: Millis): Promise<boolean> {
+    if (this.stopped) return false;
+    const { puller, leases, subscription } = await this.connect();
+    if (leases.size >= this.limits.maxOutstandingMessages || leases.bytes >= this.limits.maxOutstandingBytes) {
+      throw new Error(
+        `Pub/Sub read from ${subscription}: ${leases.size} messages (${leases.bytes} bytes) are waiting for ` +
+          `their windows to close before they can be acknowledged, past the limit of ${this.limits.maxOutstandingMessages} messages / ` +
+          `${this.limits.maxOutstandingBytes} bytes. Shorten the windows or the allowed lateness, or raise the limits.`,
+      );
+    }
+    const received = await puller.next(deadline);
+    if (this.stopped) {
+      // Drained while pulling: hand these back for prompt redelivery rather than process them.
+      leases.handBack(received.map((m) => m.ackId!));
+      return false;
+    }
+    if (received.length === 0) return this.idle();
+    this.emptySince = undefined;
+    for (const message of received) {
+      const eventTime = eventTimeOf(message.message!, this.read);
+      if (this.isDuplicate(message.message!)) {
+        leases.ackUnprocessed(message.ackId!);
+        continue;
+      }
+      leases.hold(message.ackId!, eventTime, publishTimeOf(message.message!), message.message!.data?.length ?? 0);
+      this.newestEventTime = Math.max(this.newestEventTime, eventTime);
+      emit({ value: elementOf(message.message!, this.read), windows: [new GlobalWindow()], timestamp: toInstant(eventTime), pane: NO_FIRING });
+    }
+    this.currentWatermark = Math.max(this.currentWatermark, this.newestEventTime - this.limits.outOfOrdernessMs);
+    leases.flush();
+    return true;
+  }
+
+  commit(durableBefore: Millis): void {
+    this.connection?.leases.commit(durableBefore);
+  }
+
+  /** Acknowledged and duplicate messages, what is outstanding, and publish → acknowledged latency. */
+  report(): Record<string, number> {
+    const leases = this.connection?.leases;
+    return {
+      acknowledged: leases?.acknowledged ?? 0,
+      duplicates: this.duplicates,
+      outstanding: leases?.size ?? 0,
+      ackLatencyP50Ms: leases?.ackLatencyQuantile(0.5) ?? NaN,
+      ackLatencyP99Ms: leases?.ackLatencyQuantile(0.99) ?? NaN,
+    };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.connection?.puller.stop();
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    const connection = this.connection;
+    if (connection === undefined) return;
+    const { client, subscription, puller, leases } = connection;
+    await leases.settle();
+    // What the last pulls bring was never processed: it goes back with what is still held.
+    const unread = await puller.settle();
+    await leases.release(unread.map((m) => m.ackId!));
+    if (connection.createdSubscription) await client.deleteSubscription({ subscription }).catch(() => undefined);
+    await client.close();
+  }
+
+  private async connect(): Promise<Connection> {
+    if (this.connection !== undefined) return this.connection;
+    const client = new v1.SubscriberClient(pubsubClientOptions(this.projectId) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+    let subscription: string;
+    let ackDeadlineSeconds = this.limits.ackDeadlineSeconds;
+    let createdSubscription = false;
+    if (this.read.subscription) {
+      subscription = this.read.subscription;
+      // Extend by the subscription's own deadline: after a crash, what was in flight comes back that soon.
+      const [existing] = await client.getSubscription({ subscription });
+      ackDeadlineSeconds = existing.ackDeadlineSeconds || this.limits.ackDeadlineSeconds;
+    } else {
+      // Reading a topic: a subscription of the job's own, deleted when the job ends.
+      const topicName = this.read.topic.split("/").pop();
+      subscription = `projects/${this.projectId}/subscriptions/${topicName}-beam-ts-native-${process.pid}-${Date.now()}`;
+      await client.createSubscription({ name: subscription, topic: this.read.topic, ackDeadlineSeconds });
+      createdSubscription = true;
+    }
+    this.connection = {
+      client,
+      subscription,
+      createdSubscription,
+      puller: new PubSubPuller(client, subscription),
+      leases: new Leases(client, subscription, ackDeadlineSeconds),
+    };
+    return this.connection;
+  }
+
+  private idle(): boolean {
+    const now = Date.now();
+    this.emptySince ??= now;
+    if (now - this.emptySince >= this.limits.idleWatermarkMs && this.newestEventTime > this.currentWatermark) {
+      // No backlog: nothing older than what we have seen is coming (the usual Pub/Sub estimate).
+      this.currentWatermark = this.newestEventTime;
+      return true;
+    }
+    return false;
+  }
+
+  private isDuplicate(message: protos.google.pubsub.v1.IPubsubMessage): boolean {
+    if (!this.read.idAttribute) return false;
+    const id = message.attributes?.[this.read.idAttribute];
+    if (id === undefined) return false;
+    if (this.seenIds.has(id)) {
+      this.duplicates++;
+      return true;
+    }
+    if (this.seenIds.size >= RETAINED_IDS) this.seenIds.delete(this.seenIds.values().next().value!);
+    this.seenIds.add(id);
+    return false;
+  }
+}

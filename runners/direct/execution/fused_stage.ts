@@ -1,0 +1,223 @@
+/**
+ * Runs a fused stage's steps with the SDK's own operators (the same classes Dataflow's TypeScript
+ * worker runs): ParDo with its context params and side inputs, window assignment, timestamp
+ * assignment, multi-output splitting, and every operator registered for a custom URN (our IO).
+ * Elements flow between them as JS objects; at the stage's outputs they are handed to the engine.
+ */
+import * as runnerApi from "apache-beam/proto/beam_runner_api";
+import type { PipelineContext } from "apache-beam/internal/pipeline";
+import * as operators from "apache-beam/worker/operators";
+import { MetricsContainer } from "apache-beam/worker/metrics";
+import type { StateProvider } from "apache-beam/worker/state";
+import type { WindowedValue } from "apache-beam/values";
+import type { DeferredWritesContext } from "../../../sdk/deferred_writes";
+import type { BundleResult } from "./bundle_executor";
+import type { PlannedStage } from "../plan/stages";
+import { asStepFailure } from "./step_failure";
+import { nativeParDo } from "../handlers/pardo";
+
+type Operator = operators.IOperator;
+
+/** What a stage needs from the runner around it. */
+export interface FusedStageServices {
+  components: runnerApi.Components;
+  pipelineContext: PipelineContext;
+  mainInputOf: Map<string, string>;
+  metrics: MetricsContainer;
+  stateProvider: StateProvider;
+  /** The engine's intake for each PCollection leaving this stage. */
+  exitsOf(pcollection: string): ((element: WindowedValue<unknown>) => void)[];
+  /** A bundle that delivers nothing for this long while waiting on a step fails, naming the step. */
+  stallTimeoutMs: number;
+}
+
+/**
+ * What the bundle in flight is doing, for the stall watchdog: a counter that moves with every element
+ * delivered, and the step whose promise the stage is waiting on.
+ */
+class BundleActivity {
+  delivered = 0;
+  waitingOn: string | undefined;
+}
+
+/** Fans one PCollection out to the steps of this stage that read it and to the engine. */
+class StageReceiver {
+  constructor(
+    private readonly operators: Operator[],
+    private readonly exits: ((element: WindowedValue<unknown>) => void)[],
+    private readonly stepName: (transformId: string) => string,
+    private readonly activity: BundleActivity,
+  ) {}
+
+  receive(element: WindowedValue<unknown>): operators.ProcessResult {
+    this.activity.delivered++;
+    for (const exit of this.exits) exit(element);
+    if (this.operators.length === 1) return this.deliver(this.operators[0], element);
+    const results = new operators.ProcessResultBuilder();
+    for (const operator of this.operators) results.add(this.deliver(operator, element));
+    return results.build();
+  }
+
+  private deliver(operator: Operator, element: WindowedValue<unknown>): operators.ProcessResult {
+    try {
+      const result = operator.process(element);
+      if (result === operators.NonPromise) return result;
+      // The innermost step to return a promise is the one the stage waits on.
+      this.activity.waitingOn ??= this.stepName(operator.transformId);
+      return result.catch((error: unknown) => {
+        throw asStepFailure(error, this.stepName(operator.transformId), element.value);
+      });
+    } catch (error) {
+      throw asStepFailure(error, this.stepName(operator.transformId), element.value);
+    }
+  }
+}
+
+/** Runs one bundle of a stage through its operators. */
+export type StageBundleRunner = (elements: WindowedValue<unknown>[]) => Promise<BundleResult | undefined>;
+
+/** Builds the operators of `stage` once and returns the function that runs one bundle through them. */
+export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServices): StageBundleRunner {
+  const { components } = services;
+  const inStage = new Set(stage.transforms);
+  const consumers = new Map<string, string[]>();
+  for (const id of stage.transforms) {
+    const main = services.mainInputOf.get(id)!;
+    (consumers.get(main) ?? consumers.set(main, []).get(main)!).push(id);
+  }
+  const stepName = (id: string) => components.transforms[id]?.uniqueName ?? id;
+  const created = new Map<string, Operator>();
+  const creationOrder: Operator[] = [];
+  const receivers = new Map<string, StageReceiver>();
+  const activity = new BundleActivity();
+  const descriptor = {
+    id: stage.id,
+    transforms: components.transforms,
+    pcollections: components.pcollections,
+    windowingStrategies: components.windowingStrategies,
+    coders: components.coders,
+    environments: components.environments,
+  };
+
+  const getReceiver = (pcollection: string): operators.Receiver => {
+    let receiver = receivers.get(pcollection);
+    if (receiver === undefined) {
+      const readers = (consumers.get(pcollection) ?? []).filter((id) => inStage.has(id)).map(getOperator);
+      receiver = new StageReceiver(readers, services.exitsOf(pcollection), stepName, activity);
+      receivers.set(pcollection, receiver);
+    }
+    return receiver as unknown as operators.Receiver;
+  };
+  const context = new operators.OperatorContext(
+    descriptor as never,
+    getReceiver,
+    () => {
+      throw new Error("the direct runner has no data channel");
+    },
+    () => services.stateProvider,
+    () => stage.id,
+    {},
+    services.metrics,
+  );
+  // One context per job: its coder cache is shared by every stage.
+  context.pipelineContext = services.pipelineContext;
+  // Sinks hand their writes over (sdk/deferred_writes.ts): the engine holds the bundle's input
+  // unacknowledged until they land, and the stage's next bundle runs meanwhile.
+  let deferred: Promise<void>[] = [];
+  let finishingStep: string | undefined;
+  (context as unknown as DeferredWritesContext).deferWrites = (written) => {
+    deferred.push(withinStallTimeout(written, finishingStep ?? stage.id, services.stallTimeoutMs));
+  };
+  function getOperator(id: string): Operator {
+    let operator = created.get(id);
+    if (operator === undefined) {
+      try {
+        operator = nativeParDo(id, components.transforms[id], getReceiver) ?? operators.createOperator(id, context);
+      } catch (error) {
+        throw asStepFailure(error, stepName(id), undefined, "to start");
+      }
+      created.set(id, operator);
+      creationOrder.push(operator);
+    }
+    return operator;
+  }
+
+  const root = getReceiver(stage.root.pcollection);
+  // Operators are created consumers first; producers first is the reverse.
+  const topological = [...creationOrder].reverse();
+
+  const runBundle = async (elements: WindowedValue<unknown>[]) => {
+    for (const operator of creationOrder) {
+      try {
+        await operator.startBundle();
+      } catch (error) {
+        throw asStepFailure(error, stepName(operator.transformId), undefined, "in startBundle");
+      }
+    }
+    for (const element of elements) {
+      const result = root.receive(element);
+      if (result !== operators.NonPromise) {
+        await result;
+        activity.waitingOn = undefined;
+      }
+    }
+    for (const operator of topological) {
+      activity.waitingOn = finishingStep = stepName(operator.transformId);
+      try {
+        await operator.finishBundle();
+      } catch (error) {
+        throw asStepFailure(error, finishingStep, undefined, "in finishBundle");
+      }
+    }
+    activity.waitingOn = finishingStep = undefined;
+    if (deferred.length === 0) return undefined;
+    const written = Promise.all(deferred).then(() => undefined);
+    deferred = [];
+    return { written };
+  };
+
+  return (elements) => withStallWatchdog(runBundle(elements), activity, services.stallTimeoutMs);
+}
+
+/**
+ * `written` (a sink's deferred writes), rejecting with a failure of `step` if they neither land nor
+ * fail within `timeoutMs`: writes nobody waits on must still never hang the job.
+ */
+function withinStallTimeout(written: Promise<void>, step: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`step '${step}' made no progress for ${timeoutMs} ms: is its destination reachable?`)), timeoutMs);
+    timer.unref();
+  });
+  const failed = written.catch((error: unknown) => {
+    throw asStepFailure(error, step, undefined, "writing");
+  });
+  return Promise.race([failed, stalled]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Rejects if the bundle waits on a step and no element moves for `timeoutMs`: a sink that never
+ * answers surfaces as an error naming it, instead of a job that hangs. A slow but moving bundle
+ * (a large file being read) is never cut short.
+ */
+function withStallWatchdog<T>(bundle: Promise<T>, activity: BundleActivity, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    let seen = activity.delivered;
+    let still = 0;
+    const checkEveryMs = Math.max(10, Math.floor(timeoutMs / 4));
+    timer = setInterval(() => {
+      if (activity.delivered !== seen || activity.waitingOn === undefined) {
+        seen = activity.delivered;
+        still = 0;
+        return;
+      }
+      still += checkEveryMs;
+      if (still >= timeoutMs) {
+        reject(new Error(`step '${activity.waitingOn}' made no progress for ${timeoutMs} ms: is its destination reachable?`));
+      }
+    }, checkEveryMs);
+    timer.unref();
+  });
+  return Promise.race([bundle, stalled]).finally(() => clearInterval(timer));
+}

@@ -1,0 +1,56 @@
+/**
+ * Serves side inputs to the SDK's ParDo operator, which asks for them through the Fn API's state
+ * protocol (an iterable side-input StateKey: transform, side input tag, encoded window). The data
+ * comes from the engine's side-input store, encoded once per window with the PCollection's coder.
+ */
+import * as protobufjs from "protobufjs";
+import * as runnerApi from "apache-beam/proto/beam_runner_api";
+import type { StateKey } from "apache-beam/proto/beam_fn_api";
+import { PipelineContext } from "apache-beam/internal/pipeline";
+import { Context } from "apache-beam/coders/coders";
+import type { StateProvider, MaybePromise } from "apache-beam/worker/state";
+import type { SideInputWindow } from "../engine/engine";
+import { windowKey } from "../engine/windows";
+
+/** A StateProvider answering side-input reads from `store(pcollection)`. */
+export function sideInputStateProvider(
+  components: runnerApi.Components,
+  context: PipelineContext,
+  store: (pcollection: string) => ReadonlyMap<string, SideInputWindow>,
+): StateProvider {
+  const encoded = new Map<string, Uint8Array>();
+  return {
+    getState<T>(stateKey: StateKey, decode: (data: Uint8Array) => T): MaybePromise<T> {
+      if (stateKey.type.oneofKind !== "iterableSideInput") {
+        throw new Error(`state of kind '${stateKey.type.oneofKind}' is not supported by this runner`);
+      }
+      const { transformId, sideInputId, window } = stateKey.type.iterableSideInput;
+      const pcollection = components.transforms[transformId].inputs[sideInputId];
+      const pcoll = components.pcollections[pcollection];
+      const windowCoder = context.getCoder(components.windowingStrategies[pcoll.windowingStrategyId].windowCoderId);
+      const key = `${pcollection}\u0000${windowKey(windowCoder.decode(new protobufjs.Reader(window), Context.needsDelimiters) as never)}`;
+      let bytes = encoded.get(key);
+      if (bytes === undefined) {
+        const elementCoder = context.getCoder(pcoll.coderId);
+        const writer = new protobufjs.Writer();
+        const entry = store(pcollection).get(key.slice(pcollection.length + 1));
+        for (const element of entry?.elements ?? []) elementCoder.encode(element, writer, Context.needsDelimiters);
+        bytes = writer.finish();
+        encoded.set(key, bytes);
+      }
+      return { type: "value", value: reiterable(decode, bytes) };
+    },
+  };
+}
+
+/**
+ * The SDK decodes an iterable side input into a generator, which can be read only once; its ParDo
+ * operator then hands that same generator to every element of the bundle, so all but the first read
+ * see nothing. An iterable side input must read the same for every element: give it a fresh
+ * generator per iteration.
+ */
+function reiterable<T>(decode: (data: Uint8Array) => T, bytes: Uint8Array): T {
+  const value = decode(bytes);
+  if (Object.prototype.toString.call(value) !== "[object Generator]") return value;
+  return { [Symbol.iterator]: () => (decode(bytes) as Iterable<unknown>)[Symbol.iterator]() } as T;
+}
