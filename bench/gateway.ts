@@ -30,6 +30,7 @@ import { startEmulators, type RunningEmulators } from "../emulators";
 import { GatewayClient } from "../ingest/gateway/client";
 import { spawnGateway, type GatewayProcess } from "../ingest/gateway/child_process";
 import type { TransactionData } from "../ingest/gateway/proto";
+import { sampleTransaction } from "../test/support/gateway_events";
 import { newPubSub } from "../io/pubsub/client";
 import { closeBigtableClients } from "../io/bigtable";
 import { writeLagMetricName } from "../io/batching_sink";
@@ -62,22 +63,11 @@ interface Phase {
 
 /** A valid purchase, distinct per (client, n); the gateway stamps the event time when `stamp`. */
 function transaction(client: number, n: number, stamp = false): Partial<TransactionData> {
-  const price = 10_000 + (n % 90_000);
-  return {
+  return sampleTransaction(n % 90_000, {
     transaction_id: `B-${client}-${n}`,
     user_id: `u${(client * 7919 + n) % 5000}`,
-    product_id: "1234567890123",
-    category: "Books",
-    price_paise: String(price),
-    discount_percent: 10,
-    final_price_paise: String(Math.round(price * 0.9)),
-    payment_method: "UPI",
     event_time_ms: stamp ? "0" : String(Date.UTC(2024, 0, 1) + n * 1000),
-    quantity: 1,
-    sales_channel: "Web",
-    customer_state: "Delhi",
-    distribution_center: "DC-Delhi",
-  };
+  });
 }
 
 function quantile(sorted: number[], q: number): number {
