@@ -10,7 +10,7 @@
  * not accepted (UNAVAILABLE), and its slot is free again.
  */
 import * as grpc from "@grpc/grpc-js";
-import type { PubSub, Topic } from "@google-cloud/pubsub";
+import type { ClientConfig, PubSub, Topic } from "@google-cloud/pubsub";
 import { createBackoffSettings, RetryOptions } from "google-gax";
 import { newPubSub } from "../../io/pubsub/client";
 import type { EventType, GatewayEvent } from "./events";
@@ -42,6 +42,12 @@ export class PublishFailure extends Error {
   }
 }
 
+/**
+ * How soon the client tries Pub/Sub again after losing it: the default backoff grows to two minutes,
+ * and every event meanwhile is answered UNAVAILABLE; a gateway should be back within seconds.
+ */
+const RECONNECT = { "grpc.initial_reconnect_backoff_ms": 200, "grpc.max_reconnect_backoff_ms": 2000 } as Partial<ClientConfig>;
+
 /** Codes on which a publish is tried again, within the publish timeout. */
 const RETRY_CODES = [grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.ABORTED, grpc.status.INTERNAL, grpc.status.UNKNOWN, grpc.status.RESOURCE_EXHAUSTED, grpc.status.CANCELLED];
 
@@ -54,7 +60,7 @@ export class EventPublisher {
   private readonly topics: Map<EventType, Topic>;
 
   private constructor(private readonly options: PublisherOptions) {
-    this.pubsub = newPubSub(options.projectId);
+    this.pubsub = newPubSub(options.projectId, RECONNECT);
     const timeout = options.publishTimeoutMs;
     const retry = new RetryOptions(RETRY_CODES, createBackoffSettings(50, 1.5, 1000, timeout, 1, timeout, timeout));
     this.topics = new Map(
