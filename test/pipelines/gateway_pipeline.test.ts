@@ -7,6 +7,8 @@
  * published straight to the topic with an event_id attribute, as another producer could.
  */
 import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as path from "path";
 import "apache-beam";
 import { useEmulators } from "../support/emulators";
 import { sampleClient, sampleScore, sampleTransaction, SAMPLE_EVENT_TIME_MS } from "../support/gateway_events";
@@ -134,5 +136,19 @@ describe("events through the gateway into Bigtable, event_id end to end", functi
 
     const never = newEventId();
     expect(await whereabouts(never, where)).to.deep.equal({ outcome: "unknown" });
+  });
+
+  it("npm run event: the row for a known event (exit 0), no trace (exit 1), a malformed id (exit 2)", () => {
+    const event = (id: string) =>
+      spawnSync(process.execPath, ["-r", "./scripts/register.js", "pipelines/event_cli.ts", "--event-id", id], { cwd: path.resolve(__dirname, "..", ".."), encoding: "utf8", timeout: 60_000 });
+    const found = event(replies.t2.toLowerCase());
+    expect(found.status, found.stderr).to.equal(0);
+    expect(found.stdout).to.contain(`event ${replies.t2}: a transaction, written to Bigtable table transacoes, row u%232#`).and.contain('"T-2"');
+    const unknown = event(newEventId());
+    expect(unknown.status).to.equal(1);
+    expect(unknown.stdout).to.contain("the pipeline has no trace of it");
+    const malformed = event("T-2");
+    expect(malformed.status).to.equal(2);
+    expect(malformed.stderr.split("\n")[0]).to.equal("error: --event-id: event_id must be a ULID (26 Crockford base-32 characters), found 3 characters");
   });
 });
