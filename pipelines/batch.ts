@@ -7,6 +7,9 @@ import * as beam from "apache-beam";
 import type { Runner } from "apache-beam/runners/runner";
 import * as path from "path";
 import { readTextLines } from "../io/files/text_files";
+import { isParquetFile, readParquetRows } from "../io/files/parquet";
+import { parseParquetTransactions } from "../transforms/parse_parquet";
+import { collectFraudReport, type FraudReportResult } from "./fraud_report";
 import { writeTextFiles } from "../io/files/text_file_sink";
 import { writeDeadLetters } from "../io/dead_letters";
 import { toBigtableRows, TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
@@ -40,6 +43,8 @@ export interface BatchReport {
   byProductAndCenter: ProductCenterSales[];
   topChannels: ChannelRevenue[];
   topStates: StateQuantity[];
+  /** The fraud report, when an input is Parquet (fraud-labelled). */
+  fraud?: FraudReportResult;
 }
 
 /** Writes the rows, dead letters and aggregates under `dir` as JSON-lines files. */
@@ -57,7 +62,8 @@ function writeOutputs(
 }
 
 /**
- * Runs the batch ETL over CSV (`.csv`) and JSON-lines (any other extension) files. With `outputDir`,
+ * Runs the batch ETL over CSV (`.csv`), Parquet (`.parquet`, the fraud generator's schema: with the
+ * fraud report) and JSON-lines (any other extension) files. With `outputDir`,
  * also writes what the streaming pipeline writes to Bigtable, as JSON-lines files there: the
  * transaction rows (`transacoes-*.jsonl`), the dead letters and each aggregate.
  */
@@ -73,8 +79,10 @@ export async function runBatch(inputs: string[], runner: Runner, outputDir?: str
   };
   const into = (id: string, name: string) => beam.withName(`report(${name})`, (x: unknown) => collect(id, x));
   const start = process.hrtime.bigint();
+  let fraud: (() => FraudReportResult) | undefined;
   await runner.run((root) => {
     const parsed = inputs.map((file, i) => {
+      if (isParquetFile(file)) return root.apply(beam.withName(`read[${i}]`, readParquetRows(file))).apply(beam.withName(`parse[${i}]`, parseParquetTransactions()));
       const lines = root.apply(beam.withName(`read[${i}]`, readTextLines(file)));
       return lines.apply(beam.withName(`parse[${i}]`, file.endsWith(".csv") ? parseCsvTransactions() : parseJsonTransactions()));
     });
@@ -93,6 +101,7 @@ export async function runBatch(inputs: string[], runner: Runner, outputDir?: str
     valid.apply(revenueByChannel()).apply(topChannelsByRevenue()).map(into(ids.topChannels, "topChannels"));
     valid.apply(quantityByState()).apply(topStatesByQuantity()).map(into(ids.topStates, "topStates"));
     if (outputDir !== undefined) writeOutputs(outputDir, valid, deadLetters, aggregates);
+    if (inputs.some(isParquetFile)) fraud = collectFraudReport(valid);
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return {
@@ -105,5 +114,6 @@ export async function runBatch(inputs: string[], runner: Runner, outputDir?: str
     byProductAndCenter: closeCollection(ids.byProductAndCenter) as ProductCenterSales[],
     topChannels: (closeCollection(ids.topChannels)[0] as ChannelRevenue[] | undefined) ?? [],
     topStates: (closeCollection(ids.topStates)[0] as StateQuantity[] | undefined) ?? [],
+    fraud: fraud?.(),
   };
 }

@@ -25,7 +25,7 @@ const FLAGS: Flag[] = [
   { name: "streaming", type: "boolean", help: "Beam's flag; implied by --pipeline=streaming" },
   { name: "tempLocation", type: "string", value: "gs://…", help: "Dataflow temp files" },
   { name: "stagingLocation", type: "string", value: "gs://…", help: "Dataflow staged artifacts" },
-  { name: "input", type: "string", multiple: true, value: "FILE|GLOB|gs://…", help: "batch: input files, .csv or JSON lines (repeatable); streaming demo: what the publisher sends", default: "the committed sample" },
+  { name: "input", type: "string", multiple: true, value: "FILE|GLOB|gs://…", help: "batch: input files, .csv, .parquet or JSON lines (repeatable); streaming demo: what the publisher sends", default: "the committed sample" },
   { name: "source", type: "string", default: "publisher", value: "publisher|gateway", help: "streaming demo: the sample goes to Pub/Sub through the publisher, or through the gRPC gateway (clients, scores and transactions)" },
   { name: "topic", type: "string", value: "TOPIC", help: "streaming: read this topic (a subscription is made for the job)" },
   { name: "subscription", type: "string", value: "SUB", help: "streaming: read this subscription (unacknowledged messages survive a crash)" },

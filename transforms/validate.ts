@@ -9,6 +9,7 @@
 import * as beam from "apache-beam";
 import type { DeadLetter } from "./dead_letter";
 import type { Transaction } from "./transaction";
+import type { FraudLabels } from "./fraud_labels";
 import { transactionFromValues } from "./transaction_fields";
 import { deadLetterOf, type ParseResult } from "./parse_result";
 import { requireForSerialization } from "apache-beam/serialization";
@@ -23,6 +24,8 @@ export interface RawTransaction {
   origin?: string;
   /** The event id it carried (gateway events), passed on to its transaction or dead letter. */
   eventId?: string;
+  /** Fraud labels the input carries, passed on to the valid transaction unchanged. */
+  fraud?: FraudLabels;
 }
 
 /** What a parse step emits for one input: a record to validate, or a dead letter. Nothing for a skipped line. */
@@ -62,8 +65,9 @@ export function parseStepOutput(
 export function validateRecord(record: RawTransaction, step: string): ValidationOutput[] {
   const result = transactionFromValues(record.values);
   if ("ok" in result) {
-    if (record.eventId !== undefined) result.ok.eventId = record.eventId;
-    return [{ valid: result.ok }];
+    const valid = record.fraud === undefined ? result.ok : { ...result.ok, fraud: record.fraud };
+    if (record.eventId !== undefined) valid.eventId = record.eventId;
+    return [{ valid }];
   }
   return [{ deadLetter: deadLetterOf(result.error, record.input, record.origin, step, record.eventId) }];
 }
