@@ -52,11 +52,15 @@ export async function missingForDemo(): Promise<string[]> {
   return (await missingEmulators(["pubsub", "bigtable"])).map(describeMissing);
 }
 
-/** Runs the demo; `say` prints a line, `progress` redraws the live line (undefined: no terminal). */
+/**
+ * Runs the demo; `say` prints a line, `progress` redraws the live line (undefined: no terminal),
+ * `onStarted` is told of the streaming job as soon as it runs (the web UI shows it).
+ */
 export async function runDemo(
   options: PipelineOptions,
   say: (line: string) => void,
   progress?: (line: string) => void,
+  onStarted?: (result: DirectPipelineResult) => void,
 ): Promise<DemoSummary> {
   const emulators: RunningEmulators = await startEmulators(["pubsub", "bigtable"]);
   const previousEnv = { ...process.env };
@@ -75,6 +79,7 @@ export async function runDemo(
     const started = Date.now();
     const result = (await directRunner({ bundleSize: options.bundleSize }).runAsync(streamingPipeline(job))) as DirectPipelineResult;
     drainOnSignals(result);
+    onStarted?.(result);
     // A live stream made of the sample (seed 004's emulation): event time = publish time, so the
     // per-minute dashboard shows the minutes of this run. The rows keep their own dates.
     let published: IngestCounts;
@@ -176,7 +181,7 @@ function bar(done: number, total: number): string {
 }
 
 /** Latest pane of each (category, minute) summed per category. */
-function perCategory(rows: ReadRow[]): { category: string; revenue: number; count: number }[] {
+export function perCategory(rows: ReadRow[]): { category: string; revenue: number; count: number }[] {
   const totals = new Map<string, { revenue: number; count: number }>();
   for (const row of rows) {
     const category = decodeURIComponent(row.key.slice(0, row.key.lastIndexOf("#")));

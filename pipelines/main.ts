@@ -14,6 +14,10 @@ import { runCommand } from "../cli/command_line";
 import { runDrainingOnSignals } from "../cli/signals";
 import { missingForDemo, runDemo, type DemoSummary } from "./demo";
 import { streamingPipeline } from "./streaming";
+import { STREAMING_UI_OUTPUTS } from "./ui";
+import { startJobUi } from "../web/server";
+import { writeReportHtml } from "../web/report_html";
+import type { DirectPipelineResult } from "../runners/direct";
 
 const SAMPLE = ["fixtures/sample/transactions.csv", "fixtures/sample/transactions.jsonl"];
 
@@ -34,9 +38,35 @@ async function main(): Promise<void> {
     return batch(options);
   }
   const live = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[2K${line}`) : undefined;
-  const summary = await runDemo(options, say, live);
-  if (live) process.stderr.write("\n");
-  say(formatDemoSummary(summary, options));
+  await withUi(options.ui ?? true, options, async (show, url) => {
+    const summary = await runDemo(options, say, live, show);
+    if (live) process.stderr.write("\n");
+    say(formatDemoSummary(summary, options));
+    // At a terminal the page outlives the demo's few seconds, for a look at the finished job.
+    if (url !== undefined && process.stdout.isTTY) {
+      say(`\nthe job page stays up at ${url} — press Ctrl-C to leave`);
+      await new Promise((resolve) => process.once("SIGINT", resolve));
+    }
+  });
+}
+
+/**
+ * Runs `job`, with the web UI when `enabled`: its URL is printed first, `show` hands it the job
+ * once started, and it stops when `job` ends.
+ */
+async function withUi<T>(
+  enabled: boolean,
+  options: PipelineOptions,
+  job: (show: ((result: DirectPipelineResult) => void) | undefined, url: string | undefined) => Promise<T>,
+): Promise<T> {
+  if (!enabled) return job(undefined, undefined);
+  const ui = await startJobUi({ port: options.uiPort });
+  say(`job page: ${ui.url}   aggregates dashboard: ${ui.url}dashboard`);
+  try {
+    return await job((result) => ui.show(result, STREAMING_UI_OUTPUTS), ui.url);
+  } finally {
+    await ui.close();
+  }
 }
 
 function say(line: string): void {
@@ -47,13 +77,13 @@ async function batch(options: PipelineOptions): Promise<void> {
   const report = await runBatch(options.inputs!, directRunner({ bundleSize: options.bundleSize }), options.output);
   say(formatBatchReport(report));
   say(`\nrows, aggregates and dead letters written as JSON lines under ${options.output}/`);
+  say(`the report with charts: ${writeReportHtml(report, options.output)}`);
 }
 
 /** The streaming pipeline against the topic or subscription given (endpoints from the environment). */
 async function streaming(options: PipelineOptions): Promise<void> {
-  const result = await runDrainingOnSignals(
-    directRunner({ bundleSize: options.bundleSize, stopAfter: options.stopAfter }),
-    streamingPipeline({ ...options, createTables: true }),
+  const result = await withUi(options.ui ?? false, options, (show) =>
+    runDrainingOnSignals(directRunner({ bundleSize: options.bundleSize, stopAfter: options.stopAfter }), streamingPipeline({ ...options, createTables: true }), show),
   );
   const counters = await result.counters();
   say(`done: ${result.progress().sourceElements} messages read, ${counters.valid ?? 0} valid, ${counters.deadLetters ?? 0} dead letters (${result.drainReason() ?? "sources finished"})`);

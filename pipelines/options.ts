@@ -38,6 +38,9 @@ const FLAGS: Flag[] = [
   { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain after this long without a message" },
   { name: "max-duration", type: "string", value: "SECONDS", help: "streaming: drain after running this long" },
   { name: "bundle-size", type: "string", default: "1000", value: "N", help: "elements per bundle on the direct runner" },
+  { name: "ui", type: "boolean", help: "streaming: serve the job's web page and aggregates dashboard (on in the demo)" },
+  { name: "no-ui", type: "boolean", help: "the demo without its web page" },
+  { name: "ui-port", type: "string", default: "8074", value: "PORT", help: "where --ui listens, on 127.0.0.1 (0: any free port)" },
   { name: "help", type: "boolean", help: "this text" },
 ];
 
@@ -64,6 +67,9 @@ export interface PipelineOptions {
   bundleSize: number;
   /** True when nothing names an outside resource: run the self-contained demo. */
   demo: boolean;
+  /** --ui / --no-ui; undefined when neither was given (then on in the demo, off otherwise). */
+  ui?: boolean;
+  uiPort: number;
 }
 
 
@@ -98,6 +104,8 @@ export function parseOptions(argv: string[]): PipelineOptions {
   if (values.topic !== undefined && values.subscription !== undefined) throw new UsageError("give --topic or --subscription, not both");
   const source = text("source", "publisher");
   if (source !== "publisher" && source !== "gateway") throw new UsageError(`--source=${source}: expected publisher or gateway`);
+  if (values.ui === true && values["no-ui"] === true) throw new UsageError("give --ui or --no-ui, not both");
+  if (values.ui === true && pipeline === "batch") throw new UsageError("--ui shows a streaming job; the batch pipeline writes report.html beside its outputs instead");
   return {
     help: values.help === true,
     runner,
@@ -122,6 +130,8 @@ export function parseOptions(argv: string[]): PipelineOptions {
     },
     bundleSize: count("bundle-size", text("bundle-size", "1000"))!,
     demo: values.topic === undefined && values.subscription === undefined,
+    ui: values.ui === true ? true : values["no-ui"] === true ? false : undefined,
+    uiPort: port("ui-port", text("ui-port", "8074")!),
   };
 }
 
@@ -129,6 +139,12 @@ function count(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive whole number, got '${value}'`);
+  return n;
+}
+
+function port(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${flag} must be a port number from 0 to 65535, got '${value}'`);
   return n;
 }
 
