@@ -116,7 +116,9 @@ function formatDemoSummary(s: DemoSummary, options: PipelineOptions): string {
   return [
     "",
     "summary",
-    `  published       ${s.published.published} messages (${s.published.valid} valid rows, ${s.published.invalid} bad rows)`,
+    s.gateway
+      ? `  gateway         ${s.gateway.accepted} events accepted (profiles, scores, transactions), ${s.gateway.refused} refused at the door, ${s.gateway.notSendable} rows not sendable`
+      : `  published       ${s.published.published} messages (${s.published.valid} valid rows, ${s.published.invalid} bad rows)`,
     `  valid           ${s.valid} → Bigtable ${options.table} (and ${options.aggregateTable}, per category per minute)`,
     `  dead letters    ${s.deadLetters} → ${describeTarget(options)}`,
     `  rows written    ${s.valid}`,
@@ -135,6 +137,7 @@ function formatDemoSummary(s: DemoSummary, options: PipelineOptions): string {
     `  ${cbt} read ${options.table} count=3`,
     `  ${cbt} count ${options.table}`,
     `  npm run rows -- --table ${options.table} --limit 5`,
+    ...(s.gateway?.sampleEventId ? [`  npm run event -- --event-id ${s.gateway.sampleEventId}   # where that event went`] : []),
   ].join("\n");
 }
 

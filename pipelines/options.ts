@@ -19,6 +19,7 @@ const FLAGS: FlagRow[] = [
   { name: "tempLocation", type: "string", value: "gs://…", help: "Dataflow temp files (required with --runner=dataflow)" },
   { name: "stagingLocation", type: "string", value: "gs://…", help: "Dataflow staged artifacts", default: "<tempLocation>/staging" },
   { name: "input", type: "string", multiple: true, value: "FILE|GLOB|gs://…", help: "batch: input files, .csv, .parquet or JSON lines (repeatable); streaming demo: what the publisher sends", default: "the committed sample" },
+  { name: "source", type: "string", default: "publisher", value: "publisher|gateway", help: "streaming demo: the sample goes to Pub/Sub through the publisher, or through the gRPC gateway (clients, scores and transactions)" },
   { name: "topic", type: "string", value: "TOPIC", help: "streaming: read this topic (a subscription is made for the job)" },
   { name: "subscription", type: "string", value: "SUB", help: "streaming: read this subscription (unacknowledged messages survive a crash)" },
   { name: "instance", type: "string", default: "e-commerce-data", value: "ID", help: "Bigtable instance" },
@@ -47,6 +48,8 @@ export interface PipelineOptions {
   tempLocation?: string;
   stagingLocation?: string;
   inputs?: string[];
+  /** The demo's door into Pub/Sub. */
+  source: "publisher" | "gateway";
   topic?: string;
   subscription?: string;
   instance: string;
@@ -95,6 +98,8 @@ export function parseOptions(argv: string[]): PipelineOptions {
   const pipeline = text("pipeline", "streaming");
   if (pipeline !== "streaming" && pipeline !== "batch") throw new UsageError(`--pipeline=${pipeline}: expected streaming or batch`);
   if (values.topic !== undefined && values.subscription !== undefined) throw new UsageError("give --topic or --subscription, not both");
+  const source = text("source", "publisher");
+  if (source !== "publisher" && source !== "gateway") throw new UsageError(`--source=${source}: expected publisher or gateway`);
   if (values.ui === true && values["no-ui"] === true) throw new UsageError("give --ui or --no-ui, not both");
   if (values.ui === true && pipeline === "batch") throw new UsageError("--ui shows a streaming job; the batch pipeline writes report.html beside its outputs instead");
   const dataflowOnly = DATAFLOW_FLAGS.map((f) => f.name).filter((name) => values[name] !== undefined);
@@ -108,6 +113,7 @@ export function parseOptions(argv: string[]): PipelineOptions {
     tempLocation: text("tempLocation"),
     stagingLocation: text("stagingLocation"),
     inputs: values.input as string[] | undefined,
+    source,
     topic: text("topic"),
     subscription: text("subscription"),
     instance: text("instance", "e-commerce-data")!,

@@ -28,6 +28,8 @@ export interface Transaction {
   distributionCenter: string;
   /** Event time of the purchase, milliseconds since the Unix epoch (UTC), from `Purchase_Date` + `Purchase_Time`. */
   eventTimeMs: number;
+  /** The gateway's id of the event that brought it (its `event_id` attribute); absent for files and the plain publisher. */
+  eventId?: string;
   /** Present when the input labels fraud (the generator's Parquet files): see `fraud_labels.ts`. */
   fraud?: FraudLabels;
 }

@@ -22,6 +22,8 @@ export interface RawTransaction {
   input: string;
   /** Where the input came from, when known. */
   origin?: string;
+  /** The event id it carried (gateway events), passed on to its transaction or dead letter. */
+  eventId?: string;
   /** Fraud labels the input carries, passed on to the valid transaction unchanged. */
   fraud?: FraudLabels;
 }
@@ -50,18 +52,24 @@ export function parseStepOutput(
   input: string,
   origin: string | undefined,
   step: string,
+  eventId?: string,
 ): ParseStepOutput {
-  if ("error" in result) return { deadLetter: deadLetterOf(result.error, input, origin, step) };
+  if ("error" in result) return { deadLetter: deadLetterOf(result.error, input, origin, step, eventId) };
   const record: RawTransaction = { values: result.ok, input };
   if (origin !== undefined) record.origin = origin;
+  if (eventId !== undefined) record.eventId = eventId;
   return { record };
 }
 
 /** The validation step's output for one record (the body of its DoFn). */
 export function validateRecord(record: RawTransaction, step: string): ValidationOutput[] {
   const result = transactionFromValues(record.values);
-  if ("ok" in result) return [{ valid: record.fraud === undefined ? result.ok : { ...result.ok, fraud: record.fraud } }];
-  return [{ deadLetter: deadLetterOf(result.error, record.input, record.origin, step) }];
+  if ("ok" in result) {
+    const valid = record.fraud === undefined ? result.ok : { ...result.ok, fraud: record.fraud };
+    if (record.eventId !== undefined) valid.eventId = record.eventId;
+    return [{ valid }];
+  }
+  return [{ deadLetter: deadLetterOf(result.error, record.input, record.origin, step, record.eventId) }];
 }
 
 /** Converts and validates raw records into transactions; the refused ones become dead letters. */
