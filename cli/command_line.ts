@@ -9,6 +9,24 @@ import { parseArgs, type ParseArgsConfig } from "util";
 /** A user's mistake: one line saying what and how to fix it, exit code 2. */
 export class UsageError extends Error {}
 
+/** A failure the message says all about (a service's refusal, a job that failed): one line, no stack. */
+export class CommandFailure extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+/** A row of a command's flag table: drives both its parser and its `--help`. */
+export interface FlagRow {
+  name: string;
+  type: "string" | "boolean";
+  multiple?: boolean;
+  default?: string;
+  /** How the value is shown in `--help` (`N`, `gs://…`). */
+  value?: string;
+  help: string;
+}
+
 type StrictConfig<O> = { args: string[]; options: O; strict: true; allowPositionals: false };
 
 /** The flag every command takes: stacks of failures (also with `DEBUG` set). */
@@ -38,6 +56,10 @@ export function runCommand(main: () => Promise<void>, what: string): void {
     if (error instanceof UsageError) {
       process.stderr.write(`error: ${error.message}${stack}\n`);
       process.exit(2);
+    }
+    if (error instanceof CommandFailure) {
+      process.stderr.write(`${what} failed: ${error.message}${stack}\n`);
+      process.exit(error.exitCode);
     }
     const message = error instanceof Error ? error.message : String(error);
     const hint = error instanceof Error && !stack ? "\n(the stack: run again with --verbose, or DEBUG=1)" : "";

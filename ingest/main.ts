@@ -3,10 +3,10 @@
  * message per row of the input files (see publisher.ts).
  */
 import { parseFlags, runCommand, UsageError } from "../cli/command_line";
-import { ingest, type IngestCounts } from "./publisher";
+import { ingest, publishedFormat, type IngestCounts } from "./publisher";
 import { newPubSub } from "../io/pubsub/client";
 import { progress } from "../cli/progress";
-import { estimatedLines, INPUT_FORMATS, InputError, resolveInput, type InputFormat } from "../io/files/input_format";
+import { estimatedLines, InputError, resolveInput, TEXT_FORMATS, type InputFormat } from "../io/files/input_format";
 
 const HELP = `Usage: npm run ingest -- --input FILE [--input FILE …] --topic TOPIC [flags]
 
@@ -46,14 +46,16 @@ function options(argv: string[]) {
   const eventTime = values["event-time"] as "row" | "now";
   if (eventTime !== "row" && eventTime !== "now") throw new UsageError(`--event-time must be row or now, got '${eventTime}'`);
   const format = values.format as InputFormat | undefined;
-  if (format !== undefined && !INPUT_FORMATS.includes(format)) throw new UsageError(`--format must be ${INPUT_FORMATS.join(" or ")}, got '${format}'`);
+  if (format !== undefined && !TEXT_FORMATS.includes(format)) throw new UsageError(`--format must be ${TEXT_FORMATS.join(" or ")}, got '${format}'`);
   return { inputs: inputFiles(values.input, format), format, topic: values.topic, projectId: values.project!, rate, replaySpeed, createTopic: values["create-topic"], eventTime };
 }
 
-/** The files the patterns name, checked (exist, are text, known format); a bad one is a usage error. */
+/** The files the patterns name, checked (exist, are text, a format the publisher sends); a bad one is a usage error. */
 function inputFiles(patterns: string[], format: InputFormat | undefined): string[] {
   try {
-    return patterns.flatMap((pattern) => resolveInput(pattern, format).files);
+    const files = patterns.flatMap((pattern) => resolveInput(pattern, format).files);
+    for (const file of files) publishedFormat(file, format);
+    return files;
   } catch (error) {
     throw error instanceof InputError ? new UsageError(error.message) : error;
   }

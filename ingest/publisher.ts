@@ -6,7 +6,7 @@
 import type { Topic } from "@google-cloud/pubsub";
 import { newPubSub } from "../io/pubsub/client";
 import { forEachLineChunk } from "../io/files/text_files";
-import { formatByExtension, type InputFormat } from "../io/files/input_format";
+import { formatByExtension, InputError, type InputFormat } from "../io/files/input_format";
 import { EVENT_TIME_ATTRIBUTE, rowMessage, type RowMessage } from "./messages";
 
 /** What to publish and how fast. */
@@ -41,8 +41,22 @@ export interface IngestCounts {
   seconds: number;
 }
 
+/**
+ * The format `input` is published in: a text one, since each line is a message. Parquet is refused
+ * with an {@link InputError} naming the input (its rows are columns, not lines: the batch ETL reads it).
+ */
+export function publishedFormat(input: string, declared?: InputFormat): "csv" | "jsonl" {
+  const format = declared ?? formatByExtension(input);
+  if (format === "parquet") {
+    throw new InputError(`input '${input}' is Parquet: the publisher sends rows of text (CSV or JSON lines); read Parquet with npm run pipeline -- --pipeline=batch`);
+  }
+  return format;
+}
+
 /** Publishes every row of `inputs` to `topic`; resolves once every message is acknowledged by Pub/Sub. */
 export async function ingest(options: IngestOptions): Promise<IngestCounts> {
+  // Every input checked before the first message: a refusal publishes nothing.
+  const formats = options.inputs.map((input) => publishedFormat(input, options.format));
   const pubsub = newPubSub(options.projectId);
   const topic = pubsub.topic(options.topic, { batching: { maxMessages: 1000, maxMilliseconds: 10 } });
   if (options.createTopic) {
@@ -55,8 +69,8 @@ export async function ingest(options: IngestOptions): Promise<IngestCounts> {
   let inFlight: Promise<string>[] = [];
   let lastProgress = 0;
   try {
-    for (const input of options.inputs) {
-      const format = options.format ?? formatByExtension(input);
+    for (const [i, input] of options.inputs.entries()) {
+      const format = formats[i];
       if (options.signal?.aborted) break;
       await forEachLineChunk(input, async (lines) => {
         for (const line of lines) {

@@ -17,6 +17,10 @@ import { closeBigtableClients, formatRowsLikeCbt, readRows, type ReadRow } from 
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
 import { drainOnSignals } from "../cli/signals";
 import { STREAMING_BUNDLE_SIZE, streamingPipeline, type StreamingJob } from "./streaming";
+import { feedThroughGateway, type GatewayFeedCounts } from "./demo_gateway";
+import { startGateway } from "../ingest/gateway/server";
+import { jsonLogger } from "../ingest/gateway/logger";
+import { CLIENTS_TABLE, EVENTS_TABLE, SCORES_TABLE } from "../transforms/gateway_tables";
 import type { PipelineOptions } from "./options";
 import { log } from "../cli/log";
 import { estimatedLines } from "../io/files/input_format";
@@ -28,6 +32,9 @@ import { paiseOfRupees, type Paise } from "../transforms/money";
 const TOPIC = "transacoes-demo";
 /** The subscription the demo reads (messages left unread stay there). */
 export const DEMO_SUBSCRIPTION = "transacoes-demo-pipeline";
+/** The gateway's other topics (--source=gateway), each with a subscription `<topic>-pipeline`. */
+const CLIENTS_TOPIC = "clientes-demo";
+const SCORES_TOPIC = "scores-demo";
 
 /** What the demo found out, for the summary: every figure counts this run only. */
 export interface DemoSummary {
@@ -36,6 +43,8 @@ export interface DemoSummary {
   read: number;
   /** Messages the job acknowledged: everything they produced was written. */
   acknowledged: number;
+  /** With --source=gateway: what the gateway accepted and refused. */
+  gateway?: GatewayFeedCounts;
   valid: number;
   deadLetters: number;
   /** From the job's start to its end. */
@@ -66,41 +75,58 @@ export async function missingForDemo(): Promise<string[]> {
   return (await missingEmulators(["pubsub", "bigtable"])).map(describeMissing);
 }
 
-/** Runs the demo: each step logged (cli/log.ts), each long one with its progress (cli/progress.ts). */
-export async function runDemo(options: PipelineOptions): Promise<DemoSummary> {
+/**
+ * Runs the demo: each step logged (cli/log.ts), each long one with its progress (cli/progress.ts);
+ * `onStarted` is told of the streaming job as soon as it runs (the web UI shows it).
+ */
+export async function runDemo(options: PipelineOptions, onStarted?: (result: DirectPipelineResult) => void): Promise<DemoSummary> {
   const logger = log().child({ job: "streaming-demo" });
   const emulators = await startingEmulators(logger);
   const previousEnv = { ...process.env };
   Object.assign(process.env, emulators.env);
   try {
     logger.info({ step: "emulators" }, `emulators: Pub/Sub at ${emulators.env.PUBSUB_EMULATOR_HOST}, Bigtable at ${emulators.env.BIGTABLE_EMULATOR_HOST}`);
-    await createTopicAndSubscription(options.project);
+    const viaGateway = options.source === "gateway";
+    await createTopicAndSubscription(options.project, TOPIC, DEMO_SUBSCRIPTION);
+    if (viaGateway) {
+      await createTopicAndSubscription(options.project, CLIENTS_TOPIC, `${CLIENTS_TOPIC}-pipeline`);
+      await createTopicAndSubscription(options.project, SCORES_TOPIC, `${SCORES_TOPIC}-pipeline`);
+    }
 
-    const job: StreamingJob = { ...options, subscription: DEMO_SUBSCRIPTION, createTables: true };
+    const gatewayTables = { clientsSubscription: `${CLIENTS_TOPIC}-pipeline`, scoresSubscription: `${SCORES_TOPIC}-pipeline`, clientsTable: CLIENTS_TABLE, scoresTable: SCORES_TABLE, eventsTable: EVENTS_TABLE };
+    const job: StreamingJob = { ...options, subscription: DEMO_SUBSCRIPTION, createTables: true, gateway: viaGateway ? gatewayTables : undefined };
     const started = Date.now();
     // This run's per-minute aggregate is the rows of the minutes it ran in: event time is publish time.
     const firstMinuteMs = Math.floor(started / 60_000) * 60_000;
     const result = (await directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE }).runAsync(streamingPipeline(job))) as DirectPipelineResult;
     drainOnSignals(result);
+    onStarted?.(result);
     // A live stream made of the sample (seed 004's emulation): event time = publish time, so the
     // per-minute dashboard shows the minutes of this run. The rows keep their own dates.
     // Publishing stops when the job stops early (Ctrl-C): what was not published is not "left unread".
     const publishing = new AbortController();
     const jobEnded = result.waitUntilFinish().finally(() => publishing.abort());
-    const toPublish = estimatedLines(options.inputs!) ?? 0;
-    const publishBar = progress("publishing");
-    const published = await ingest({
-      inputs: options.inputs!,
-      topic: TOPIC,
-      projectId: options.project,
-      eventTime: "now",
-      signal: publishing.signal,
-      onProgress: (c) => publishBar.update(c.published, Math.max(toPublish, c.published), `${Math.round(c.published / Math.max(c.seconds, 1e-3))} msg/s`),
-    }).finally(() => publishBar.stop());
-    logger.info(
-      { step: "publish", published: published.published, invalid: published.invalid },
-      `published ${published.published} messages (${published.invalid} of them bad rows, on purpose) in ${published.seconds.toFixed(1)} s`,
-    );
+    let published: IngestCounts;
+    let gateway: GatewayFeedCounts | undefined;
+    if (viaGateway) {
+      gateway = await sendThroughGateway(options, (line) => logger.info({ step: "gateway" }, line));
+      published = { published: gateway.accepted, valid: gateway.accepted, invalid: 0, seconds: gateway.seconds };
+    } else {
+      const toPublish = estimatedLines(options.inputs!) ?? 0;
+      const publishBar = progress("publishing");
+      published = await ingest({
+        inputs: options.inputs!,
+        topic: TOPIC,
+        projectId: options.project,
+        eventTime: "now",
+        signal: publishing.signal,
+        onProgress: (c) => publishBar.update(c.published, Math.max(toPublish, c.published), `${Math.round(c.published / Math.max(c.seconds, 1e-3))} msg/s`),
+      }).finally(() => publishBar.stop());
+      logger.info(
+        { step: "publish", published: published.published, invalid: published.invalid },
+        `published ${published.published} messages (${published.invalid} of them bad rows, on purpose) in ${published.seconds.toFixed(1)} s`,
+      );
+    }
     await untilEveryMessageRead(result, published.published);
     logger.info({ step: "stream", reason: result.drainReason() }, `the streaming job ended: ${result.drainReason() ?? "its sources finished"}`);
     await jobEnded;
@@ -112,6 +138,7 @@ export async function runDemo(options: PipelineOptions): Promise<DemoSummary> {
       published,
       read: result.progress().sourceElements,
       acknowledged: source.acknowledged ?? 0,
+      gateway,
       valid: counters.valid ?? 0,
       deadLetters: counters.deadLetters ?? 0,
       seconds,
@@ -130,13 +157,44 @@ export async function runDemo(options: PipelineOptions): Promise<DemoSummary> {
   }
 }
 
-async function createTopicAndSubscription(projectId: string): Promise<void> {
+/** The sample through a gateway started for it (on a free port), which is stopped once every call is answered. */
+async function sendThroughGateway(options: PipelineOptions, say: (line: string) => void): Promise<GatewayFeedCounts> {
+  const gateway = await startGateway({
+    port: 0,
+    maxMessageBytes: 4 << 20,
+    maxBatchEvents: 1000,
+    maxStreamRejections: 1000,
+    log: jsonLogger("warn"),
+    publisher: {
+      projectId: options.project,
+      topics: { transaction: TOPIC, client: CLIENTS_TOPIC, score: SCORES_TOPIC },
+      maxInFlight: 10_000,
+      batchMaxMessages: 1000,
+      batchMaxMs: 5,
+      publishTimeoutMs: 10_000,
+    },
+  });
+  try {
+    say(`gateway listening on ${gateway.address}`);
+    const counts = await feedThroughGateway(options.inputs!, gateway.address);
+    say(
+      `through the gateway in ${counts.seconds.toFixed(1)} s: ${counts.accepted} events accepted (profiles, scores, transactions), ` +
+        `${counts.refused} transactions refused at the door, ${counts.notSendable} rows the proto cannot carry (never sent)`,
+    );
+    for (const reason of counts.refusals) say(`  refused: ${reason}`);
+    return counts;
+  } finally {
+    await gateway.shutdown(10_000);
+  }
+}
+
+async function createTopicAndSubscription(projectId: string, topic: string, subscription: string): Promise<void> {
   const pubsub = newPubSub(projectId);
   try {
-    const [topicExists] = await pubsub.topic(TOPIC).exists();
-    if (!topicExists) await pubsub.createTopic(TOPIC);
-    const [subscriptionExists] = await pubsub.subscription(DEMO_SUBSCRIPTION).exists();
-    if (!subscriptionExists) await pubsub.topic(TOPIC).createSubscription(DEMO_SUBSCRIPTION, { ackDeadlineSeconds: 60 });
+    const [topicExists] = await pubsub.topic(topic).exists();
+    if (!topicExists) await pubsub.createTopic(topic);
+    const [subscriptionExists] = await pubsub.subscription(subscription).exists();
+    if (!subscriptionExists) await pubsub.topic(topic).createSubscription(subscription, { ackDeadlineSeconds: 60 });
   } finally {
     await pubsub.close();
   }
@@ -182,7 +240,7 @@ async function startingEmulators(logger: Logger): Promise<RunningEmulators> {
  * minutes only. Rows of earlier runs against the same emulators are older minutes; a minute this run
  * shares with an earlier one holds this run's total, since the latest pane overwrites the cell.
  */
-function perCategory(rows: ReadRow[], firstMinuteMs: number): CategoryTotal[] {
+export function perCategory(rows: ReadRow[], firstMinuteMs: number): CategoryTotal[] {
   const totals = new Map<string, { revenuePaise: Paise; count: number }>();
   for (const row of rows) {
     const separator = row.key.lastIndexOf("#");

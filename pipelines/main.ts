@@ -14,11 +14,19 @@ import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand, UsageError } from "../cli/command_line";
 import { runDrainingOnSignals } from "../cli/signals";
-import { estimatedLines, InputError, resolveInput, type ResolvedInput } from "../io/files/input_format";
+import { estimatedLines, InputError, resolveInput, TEXT_FORMATS, type ResolvedInput } from "../io/files/input_format";
+import { publishedFormat } from "../ingest/publisher";
 import { describeWritten } from "./written";
 import { missingForDemo, runDemo } from "./demo";
 import { formatDemoSummary } from "./summary";
 import { STREAMING_BUNDLE_SIZE, streamingPipeline } from "./streaming";
+import { STREAMING_UI_OUTPUTS } from "./ui";
+import { startJobUi } from "../web/server";
+import { writeReportHtml } from "../web/report_html";
+import type { DirectPipelineResult } from "../runners/direct";
+import { runOnDataflow } from "./dataflow";
+import { DataflowFailure } from "../runners/dataflow/failure";
+import { CommandFailure } from "../cli/command_line";
 
 const SAMPLE = ["fixtures/sample/transactions.csv", "fixtures/sample/transactions.jsonl"];
 
@@ -31,6 +39,7 @@ async function main(): Promise<void> {
   }
   options.inputs ??= SAMPLE.map((f) => path.relative(process.cwd(), path.join(__dirname, "..", f)));
   const inputs = resolveInputs(options);
+  if (options.dataflow) return dataflow({ ...options, inputs: inputs.flatMap((input) => input.files), dataflow: options.dataflow });
   if (options.pipeline === "batch") return batch(options, inputs);
   if (!options.demo) return streaming(options);
   const missing = await missingForDemo();
@@ -41,18 +50,50 @@ async function main(): Promise<void> {
     return batch(options, inputs);
   }
   options.inputs = inputs.flatMap((input) => input.files);
-  const summary = await runDemo(options);
-  say(formatDemoSummary(summary, options));
+  userMistake(() => options.inputs!.forEach((file) => publishedFormat(file, options.format)));
+  await withUi(options.ui ?? true, options, async (show, url) => {
+    const summary = await runDemo(options, show);
+    say(formatDemoSummary(summary, options));
+    // At a terminal the page outlives the demo's few seconds, for a look at the finished job.
+    if (url !== undefined && process.stdout.isTTY) {
+      say(`\nthe job page stays up at ${url} — press Ctrl-C to leave`);
+      await new Promise((resolve) => process.once("SIGINT", resolve));
+    }
+  });
+}
+
+/**
+ * Runs `job`, with the web UI when `enabled`: its URL is printed first, `show` hands it the job
+ * once started, and it stops when `job` ends.
+ */
+async function withUi<T>(
+  enabled: boolean,
+  options: PipelineOptions,
+  job: (show: ((result: DirectPipelineResult) => void) | undefined, url: string | undefined) => Promise<T>,
+): Promise<T> {
+  if (!enabled) return job(undefined, undefined);
+  const ui = await startJobUi({ port: options.uiPort });
+  say(`job page: ${ui.url}   aggregates dashboard: ${ui.url}dashboard`);
+  try {
+    return await job((result) => ui.show(result, STREAMING_UI_OUTPUTS), ui.url);
+  } finally {
+    await ui.close();
+  }
 }
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** The inputs, each checked (exists, is text, has a known format); a bad one is the user's mistake. */
+/** The inputs, each checked (exists, has a known format, is text if the format is); a bad one is the user's mistake. */
 function resolveInputs(options: PipelineOptions): ResolvedInput[] {
+  return userMistake(() => options.inputs!.map((pattern) => resolveInput(pattern, options.format)));
+}
+
+/** `check()`, its {@link InputError} turned into the user's mistake (exit 2, one line). */
+function userMistake<T>(check: () => T): T {
   try {
-    return options.inputs!.map((pattern) => resolveInput(pattern, options.format));
+    return check();
   } catch (error) {
     throw error instanceof InputError ? new UsageError(error.message) : error;
   }
@@ -60,7 +101,8 @@ function resolveInputs(options: PipelineOptions): ResolvedInput[] {
 
 async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise<void> {
   const startedMs = Date.now();
-  const lines = estimatedLines(inputs.flatMap((input) => input.files));
+  // Parquet's size says nothing of its rows: no total for the bar then.
+  const lines = inputs.every((input) => TEXT_FORMATS.includes(input.format)) ? estimatedLines(inputs.flatMap((input) => input.files)) : undefined;
   const bar = progress("batch");
   const runner = directRunner({ bundleSize: options.bundleSize ?? BATCH_BUNDLE_SIZE });
   const logger = log().child({ job: "batch" });
@@ -72,16 +114,37 @@ async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise
   for (const d of report.deadLetters.first) logger.debug({ step: d.step, event_id: d.origin, field: d.field }, `dead letter: ${d.reason}`);
   say(formatBatchReport(report));
   say(`\n${describeWritten(options.output, startedMs)}`);
+  if (report.valid + report.deadLetters.count > 0) say(`the report with charts: ${writeReportHtml(report, options.output)}`);
 }
 
 /** The streaming pipeline against the topic or subscription given (endpoints from the environment). */
 async function streaming(options: PipelineOptions): Promise<void> {
-  const result = await runDrainingOnSignals(
-    directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, stopAfter: options.stopAfter }),
-    streamingPipeline({ ...options, createTables: true }),
+  const result = await withUi(options.ui ?? false, options, (show) =>
+    runDrainingOnSignals(
+      directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, stopAfter: options.stopAfter }),
+      streamingPipeline({ ...options, createTables: true }),
+      show,
+    ),
   );
   const counters = await result.counters();
   say(`done: ${result.progress().sourceElements} messages read, ${counters.valid ?? 0} valid, ${counters.deadLetters ?? 0} dead letters (${result.drainReason() ?? "sources finished"})`);
+}
+
+/** Submits to Dataflow and watches the job; Ctrl-C stops watching (exit 130), the job goes on. */
+async function dataflow(options: PipelineOptions & { dataflow: NonNullable<PipelineOptions["dataflow"]> }): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  try {
+    const { end, job } = await runOnDataflow(options, { say, signal: stop.signal }).catch((error: unknown) => {
+      throw error instanceof DataflowFailure ? new CommandFailure(error.message) : error;
+    });
+    if (end === undefined) return;
+    if (end.state === "WATCH_STOPPED") process.exitCode = 130;
+    else if (!end.succeeded) throw new CommandFailure(`job ${job!.id} ended ${end.state}`);
+  } finally {
+    process.off("SIGINT", onSignal);
+  }
 }
 
 runCommand(main, "pipeline");

@@ -1,6 +1,7 @@
 /** The batch ETL's report as text for a terminal (seed 000's report, plus dead letters). */
 import type { BatchReport } from "./batch";
 import { formatRupeesGrouped as money } from "../transforms/money";
+import { formatFraudReport } from "./fraud_report";
 
 /** Formats `report` for people; every number in it comes from the report. */
 export function formatBatchReport(report: BatchReport): string {
@@ -29,5 +30,6 @@ export function formatBatchReport(report: BatchReport): string {
       ...report.deadLetters.first.map((d) => `  ${d.origin ?? "?"}: ${d.field ? `${d.field}: ` : ""}${d.reason}`),
     );
   }
+  if (report.fraud !== undefined) lines.push(...formatFraudReport(report.fraud));
   return lines.join("\n");
 }

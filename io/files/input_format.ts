@@ -1,11 +1,11 @@
 /**
  * What an input file holds, told before a pipeline reads it: its format (from `--format`, or its
- * extension) and, for a local file, whether it is text at all. A binary file read as lines would
+ * extension) and, for a local file of a text format, whether it is text at all. A binary file read as lines would
  * become hundreds of dead letters of raw bytes; an unknown extension silently read as JSON lines,
  * the same. Both are refused up front with a message naming the file and the fix.
  *
- * Formats live in one table: a new one (Parquet, say) is a row of {@link FORMAT_EXTENSIONS} and a
- * reader in the dispatch that uses {@link inputFormatOf} (pipelines/batch.ts).
+ * Formats live in one table: a new one is a row of {@link FORMAT_EXTENSIONS} and a reader in the
+ * dispatch of pipelines/batch.ts (`READERS`). Parquet is binary by design: its reader checks it.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -13,7 +13,7 @@ import { expandLocalPattern } from "./file_patterns";
 import { isGcsUri } from "./gcs";
 
 /** The formats inputs may have. */
-export const INPUT_FORMATS = ["csv", "jsonl"] as const;
+export const INPUT_FORMATS = ["csv", "jsonl", "parquet"] as const;
 /** One of {@link INPUT_FORMATS}. */
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
@@ -21,7 +21,11 @@ export type InputFormat = (typeof INPUT_FORMATS)[number];
 export const FORMAT_EXTENSIONS: Readonly<Record<InputFormat, readonly string[]>> = {
   csv: [".csv"],
   jsonl: [".jsonl", ".ndjson", ".json"],
+  parquet: [".parquet"],
 };
+
+/** The formats read as lines of text; the others are binary. */
+export const TEXT_FORMATS: readonly InputFormat[] = ["csv", "jsonl"];
 
 /** A pattern resolved: the local files it names (a `gs://` pattern stays as given) and their format. */
 export interface ResolvedInput {
@@ -36,8 +40,8 @@ export class InputError extends Error {}
 const SNIFF_BYTES = 64 * 1024;
 
 /**
- * Resolves `pattern` (a local path or glob, or a `gs://` one): the files must exist, be text, and
- * have a known format, `declared` or by extension. Throws {@link InputError} otherwise.
+ * Resolves `pattern` (a local path or glob, or a `gs://` one): the files must exist, have a known
+ * format, and be text when the format is, `declared` or by extension. Throws {@link InputError} otherwise.
  */
 export function resolveInput(pattern: string, declared?: InputFormat): ResolvedInput {
   if (isGcsUri(pattern)) return { pattern, files: [pattern], format: declared ?? formatByExtension(pattern) };
@@ -52,8 +56,9 @@ export function resolveInput(pattern: string, declared?: InputFormat): ResolvedI
   }
   const formats = new Set(files.map((file) => declared ?? formatByExtension(file)));
   if (formats.size > 1) throw new InputError(`input '${pattern}' matches files of different formats (${[...formats].join(", ")}); give one --input per format`);
-  for (const file of files) checkText(file);
-  return { pattern, files, format: [...formats][0] };
+  const format = [...formats][0];
+  if (TEXT_FORMATS.includes(format)) for (const file of files) checkText(file);
+  return { pattern, files, format };
 }
 
 /** The format of `file` by its extension; throws {@link InputError} for one not in {@link FORMAT_EXTENSIONS}. */
@@ -73,7 +78,7 @@ function checkText(file: string): void {
   const head = headOf(file);
   const nul = head.indexOf(0);
   const notText = (why: string) =>
-    new InputError(`input '${file}' is not a text file (${why}): the pipeline reads CSV or JSON-lines text`);
+    new InputError(`input '${file}' is not a text file (${why}): the pipeline reads CSV or JSON-lines text, or Parquet (.parquet, --format=parquet)`);
   if (nul !== -1) throw notText(`a NUL byte at offset ${nul}`);
   try {
     // `stream: true`: a character cut by the 64 KiB boundary is not an error.
@@ -85,7 +90,7 @@ function checkText(file: string): void {
 
 /**
  * About how many lines the local inputs hold, from their sizes and the length of their first lines
- * (for a progress bar); undefined when an input is on GCS.
+ * of text (for a progress bar); undefined when an input is on GCS.
  */
 export function estimatedLines(files: readonly string[]): number | undefined {
   let lines = 0;

