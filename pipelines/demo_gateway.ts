@@ -38,6 +38,15 @@ export interface GatewayFeedCounts {
   seconds: number;
 }
 
+/** What the gateway took and refused, as lines for the demo's summary. */
+export function formatGatewayFeed(counts: GatewayFeedCounts): string[] {
+  return [
+    `through the gateway in ${counts.seconds.toFixed(1)} s: ${counts.accepted} events accepted (profiles, scores, transactions), ` +
+      `${counts.refused} transactions refused at the door, ${counts.notSendable} rows the proto cannot carry (never sent)`,
+    ...counts.refusals.map((reason) => `  refused: ${reason}`),
+  ];
+}
+
 /** A value as text, whatever JSON type it had. */
 function raw(row: Record<string, unknown>, column: string): string {
   const value = row[column];

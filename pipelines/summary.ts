@@ -6,6 +6,7 @@ import { DEMO_SUBSCRIPTION, type DemoSummary } from "./demo";
 import type { PipelineOptions } from "./options";
 import { describeRunEnd } from "./run_end";
 import { formatRupeesGrouped } from "../transforms/money";
+import { formatGatewayFeed } from "./demo_gateway";
 
 /** Formats `s` for people; every number in it comes from `s`. */
 export function formatDemoSummary(s: DemoSummary, options: PipelineOptions): string {
@@ -16,7 +17,9 @@ export function formatDemoSummary(s: DemoSummary, options: PipelineOptions): str
     "",
     "summary",
     `  ended           ${describeRunEnd(s.ended)}`,
-    `  published       ${s.published.published} messages (${s.published.valid} valid rows, ${s.published.invalid} bad rows)`,
+    ...(s.gateway
+      ? formatGatewayFeed(s.gateway).map((line) => `  ${line}`)
+      : [`  published       ${s.published.published} messages (${s.published.valid} valid rows, ${s.published.invalid} bad rows)`]),
     `  read            ${s.read} of them${unread > 0 ? `; ${unread} left unread in subscription ${DEMO_SUBSCRIPTION}` : ""}`,
     `  handled         ${s.acknowledged} acknowledged (everything they produced written)`,
     `  valid           ${s.valid} → Bigtable ${options.table} (and ${options.aggregateTable}, per category per minute)`,
@@ -36,6 +39,7 @@ export function formatDemoSummary(s: DemoSummary, options: PipelineOptions): str
     `  ${cbt} read ${options.table} count=3`,
     `  ${cbt} count ${options.table}`,
     `  npm run rows -- --table ${options.table} --limit 5`,
+    ...(s.gateway?.sampleEventId ? [`  npm run event -- --event-id ${s.gateway.sampleEventId}   # where that event went`] : []),
   ].join("\n");
 }
 
