@@ -119,9 +119,9 @@ describe("ingest/gateway: gRPC ingestion on the Pub/Sub emulator", function () {
       expect(reply.message_id).to.not.equal("");
       const [message] = await pull("transaction", 1);
       expect(message.attributes).to.deep.equal({ event_id: reply.event_id, event_type: "transaction", event_time_ms: String(SAMPLE_EVENT_TIME_MS + 7000), transaction_id: "T-7" });
-      // The pipeline's own parser reads the payload: the fixture's columns, money back in rupees.
+      // The pipeline's own parser reads the payload: the fixture's columns, money back in exact paise.
       const parsed = parsePubSubPayload(message.data);
-      expect(parsed).to.have.property("ok").that.deep.includes({ transactionId: "T-7", userId: "u7", price: 1000.07, discountPercent: 10, finalPrice: 900.06, quantity: 2, eventTimeMs: SAMPLE_EVENT_TIME_MS + 7000 });
+      expect(parsed).to.have.property("ok").that.deep.includes({ transactionId: "T-7", userId: "u7", pricePaise: 100_007, discountPercent: 10, finalPricePaise: 90_006, quantity: 2, eventTimeMs: SAMPLE_EVENT_TIME_MS + 7000 });
       expect(JSON.parse(message.data).event_id).to.equal(reply.event_id);
     });
 
