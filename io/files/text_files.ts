@@ -1,5 +1,6 @@
 /**
- * Reading text files line by line, streamed: a file is never held in memory whole, and reading
+ * Reading text files line by line, streamed (`.gz` files decompressed as read; lines checked, see
+ * ./checked_lines.ts): a file is never held in memory whole, and reading
  * pauses while the steps downstream apply backpressure. Each line becomes a {@link TextLine}
  * (text, file, 1-based line number) so parsers can tell headers from records and dead letters can
  * say where they came from.
@@ -13,6 +14,7 @@
  * (and Dataflow's TypeScript worker) run it as well as ours.
  */
 import * as fs from "fs";
+import * as zlib from "zlib";
 import * as beam from "apache-beam";
 import { impulse } from "apache-beam/transforms/internal";
 import { GeneralObjectCoder } from "apache-beam/coders/js_coders";
@@ -23,6 +25,7 @@ import type { WindowedValue } from "apache-beam/values";
 import type { Pipeline } from "apache-beam/internal/pipeline";
 import type { TextLine } from "../../transforms/text_line";
 import { emitAll } from "../emit";
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "./checked_lines";
 import { expandLocalPattern } from "./file_patterns";
 import { expandGcsPattern, gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "./gcs";
 
@@ -35,12 +38,15 @@ const CHUNK_BYTES = 1 << 20;
 export interface ReadTextLinesOptions {
   /** How to reach GCS for `gs://` inputs (default: the real service, ambient credentials). */
   gcs?: GcsOptions;
+  /** Longest line read, in bytes (default 10 MiB); a longer one costs no more and is delivered refused. */
+  maxLineBytes?: number;
 }
 
 /** What the operator reads: local files already expanded, `gs://` patterns still to expand. */
 interface ReadPayload {
   inputs: string[];
   gcs: GcsOptions;
+  maxLineBytes: number;
 }
 
 /**
@@ -62,7 +68,9 @@ export function readTextLines(
       throw new Error(`readTextLines: ${(error as Error).message}`);
     }
   });
-  const payload = new TextEncoder().encode(JSON.stringify({ inputs, gcs: options.gcs ?? {} } satisfies ReadPayload));
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  if (!(Number.isInteger(maxLineBytes) && maxLineBytes >= 1)) throw new Error(`readTextLines: maxLineBytes must be a whole number of at least 1, got ${maxLineBytes}`);
+  const payload = new TextEncoder().encode(JSON.stringify({ inputs, gcs: options.gcs ?? {}, maxLineBytes } satisfies ReadPayload));
   return beam.withName(`readTextLines(${given.join(",")})`, (root: beam.Root) =>
     root.apply(impulse()).apply(
       beam.withName("readLines", (input: beam.PCollection<Uint8Array>, pipeline: Pipeline, transform: PTransformProto) => {
@@ -75,44 +83,53 @@ export function readTextLines(
 
 /**
  * Calls `onLines` with the lines of one file (a local path or a `gs://` URI), a chunk at a time,
- * awaiting it when it returns a promise (backpressure). A final line without a newline is kept; a
- * `\r` before the newline is not. UTF-8 characters split across chunks are decoded whole.
+ * awaiting it when it returns a promise (backpressure). Lines are checked as they are split
+ * (./checked_lines.ts: not UTF-8, NUL bytes, longer than `maxLineBytes` — delivered with a
+ * `refusal`). A file named `.gz` is decompressed as it is read; a gzip file named otherwise fails,
+ * naming it, rather than pass its compressed bytes off as lines.
  */
 export async function forEachLineChunk(
   file: string,
   onLines: (lines: TextLine[]) => void | Promise<void>,
   gcs: GcsOptions = {},
+  maxLineBytes: number = DEFAULT_MAX_LINE_BYTES,
 ): Promise<void> {
-  const stream = isGcsUri(file) ? gcsReadStream(file, gcs) : fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
-  stream.setEncoding("utf8");
-  let carry = "";
-  let lineNumber = 0;
+  const raw = isGcsUri(file) ? gcsReadStream(file, gcs) : fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  const gzipped = file.endsWith(".gz");
+  const stream = gzipped ? raw.pipe(zlib.createGunzip({ chunkSize: CHUNK_BYTES })) : raw;
+  if (gzipped) raw.on("error", (error: Error) => stream.destroy(error));
+  const splitter = new LineSplitter(file, maxLineBytes);
+  let first = true;
   try {
     for await (const chunk of stream) {
-      const text = carry + (chunk as string);
-      const lines: TextLine[] = [];
-      let start = 0;
-      for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-        const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        lines.push({ line: text.slice(start, end), file, lineNumber: ++lineNumber });
-        start = nl + 1;
+      const bytes = chunk as Buffer;
+      if (first && !gzipped && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) {
+        throw new CompressedInput(`'${file}' is gzip-compressed: name it with a .gz suffix to read it decompressed`);
       }
-      carry = text.slice(start);
-      const pending = onLines(lines);
+      first = false;
+      const pending = onLines(splitter.push(bytes));
       if (pending !== undefined) await pending;
     }
   } catch (error) {
     // Failures downstream pass through untouched; only the stream's own errors get the file's name.
-    if (stream.errored === null) throw error;
+    if (error instanceof CompressedInput || (stream.errored === null && raw.errored === null)) throw error;
     throw isGcsUri(file) ? gcsError(file, "reading", error) : new Error(`reading '${file}' failed: ${(error as Error).message}`, { cause: error });
   } finally {
     stream.destroy();
+    raw.destroy();
   }
-  if (carry.length > 0) {
-    const pending = onLines([{ line: carry.endsWith("\r") ? carry.slice(0, -1) : carry, file, lineNumber: ++lineNumber }]);
+  const last = splitter.end();
+  if (last.length > 0) {
+    const pending = onLines(last);
     if (pending !== undefined) await pending;
   }
 }
+
+/** The first two bytes of every gzip stream. */
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** A compressed file not named as such. */
+class CompressedInput extends Error {}
 
 /** The reader as an SDK operator. */
 export class ReadTextLinesOperator implements operators.IOperator {
@@ -151,11 +168,11 @@ export class ReadTextLinesOperator implements operators.IOperator {
   }
 
   private async readAll(template: WindowedValue<unknown>): Promise<void> {
-    const { inputs, gcs } = this.payload;
+    const { inputs, gcs, maxLineBytes } = this.payload;
     for (const input of inputs) {
       const files = isGcsUri(input) ? await expandGcsPattern(input, gcs) : [input];
       for (const file of files) {
-        await forEachLineChunk(file, (lines) => emitAll(this.receiver, template, lines) ?? undefined, gcs);
+        await forEachLineChunk(file, (lines) => emitAll(this.receiver, template, lines) ?? undefined, gcs, maxLineBytes);
       }
     }
   }

@@ -62,11 +62,6 @@ export class Leases {
     if (eventTime < this.oldestHeld) this.oldestHeld = eventTime;
   }
 
-  /** Acknowledges a message that needs no processing (a duplicate), with the next batch. */
-  ackUnprocessed(ackId: string): void {
-    this.toAck.push(ackId);
-  }
-
   /** Acknowledges every message with event time before `durableBefore` (everything it produced is written). */
   commit(durableBefore: Millis): void {
     // Called every 100 ms while messages may wait a window's length: skip the scan when it would find nothing.
