@@ -34,7 +34,7 @@ const FLAGS: Flag[] = [
   { name: "dead-letter", type: "string", default: "files:tmp/dead-letters", value: "files:PREFIX|pubsub:TOPIC|bigtable:TABLE", help: "where bad input goes" },
   { name: "output", type: "string", default: "tmp/batch", value: "DIR", help: "batch: where the rows, aggregates and dead letters are written (JSON lines)" },
   { name: "max-records", type: "string", value: "N", help: "streaming: drain after reading N messages" },
-  { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain after this long without a message" },
+  { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain once the subscription has been empty this long (stalled pulls do not count)" },
   { name: "max-duration", type: "string", value: "SECONDS", help: "streaming: drain after running this long" },
   { name: "bundle-size", type: "string", default: "1000", value: "N", help: "elements per bundle on the direct runner" },
   { name: "help", type: "boolean", help: "this text" },

@@ -16,7 +16,12 @@ interface Lease {
   eventTime: Millis;
   publishTime: Millis;
   bytes: number;
+  /** When Pub/Sub will redeliver it unless its deadline is extended again (processing time). */
+  expiresAt: Millis;
 }
+
+/** How often leases due for an extension are looked for (ms). */
+const EXTEND_CHECK_MS = 1_000;
 
 export class Leases {
   private readonly held = new Map<string, Lease>();
@@ -26,7 +31,13 @@ export class Leases {
   private readonly toAck: string[] = [];
   private acking: Promise<void> = Promise.resolve();
   private readonly extender: NodeJS.Timeout;
+  /** The extension requests on their way (one round at a time: a slow server is not piled on). */
+  private extending: Promise<void> | undefined;
   private acknowledgedCount = 0;
+  /** Leases whose deadline passed before an extension landed: Pub/Sub redelivers those. */
+  private expiredCount = 0;
+  /** Publish time of the oldest message held, as of the last extension check. */
+  private oldestPublishTime: Millis = Infinity;
   /** Publish → acknowledged (everything the message produced written), in 1 ms buckets. */
   private readonly ackLatency = new Map<number, number>();
 
@@ -36,7 +47,7 @@ export class Leases {
     private readonly ackDeadlineSeconds: number,
   ) {
     // Messages still being processed must not be redelivered to us: extend their deadlines.
-    this.extender = setInterval(() => this.extendDeadlines(), (ackDeadlineSeconds * 1000) / 3);
+    this.extender = setInterval(() => this.extendDeadlines(), EXTEND_CHECK_MS);
     this.extender.unref();
   }
 
@@ -55,9 +66,20 @@ export class Leases {
     return this.acknowledgedCount;
   }
 
-  /** Holds a message until a commit passes its event time. */
-  hold(ackId: string, eventTime: Millis, publishTime: Millis, bytes: number): void {
-    this.held.set(ackId, { eventTime, publishTime, bytes });
+  /** Leases that expired while held (see {@link extendDeadlines}). */
+  get expired(): number {
+    return this.expiredCount;
+  }
+
+  /** Age of the oldest message held (now − its publish time), in ms; 0 when none is. */
+  get oldestHeldAgeMs(): number {
+    return this.held.size === 0 || this.oldestPublishTime === Infinity ? 0 : Math.max(0, Date.now() - this.oldestPublishTime);
+  }
+
+  /** Holds a message, pulled at `pulledAt`, until a commit passes its event time. */
+  hold(ackId: string, eventTime: Millis, publishTime: Millis, bytes: number, pulledAt: Millis): void {
+    this.held.set(ackId, { eventTime, publishTime, bytes, expiresAt: pulledAt + this.ackDeadlineSeconds * 1000 });
+    if (publishTime < this.oldestPublishTime) this.oldestPublishTime = publishTime;
     this.heldBytes += bytes;
     if (eventTime < this.oldestHeld) this.oldestHeld = eventTime;
   }
@@ -126,6 +148,7 @@ export class Leases {
     clearInterval(this.extender);
     this.flush();
     await this.acking;
+    await this.extending;
   }
 
   /**
@@ -137,12 +160,51 @@ export class Leases {
     await this.acking;
   }
 
+  /**
+   * Extends the deadlines of the leases due — those past half of their deadline — in batches, one
+   * round of requests at a time, each lease's new expiry counted from when its request was sent. A
+   * failed request leaves its leases due, so the next check sends them again. Extending only what
+   * is due (not every lease every few seconds, all at once) keeps the requests proportional to the
+   * rate messages come in, which matters when a backlog holds hundreds of thousands of leases: a
+   * burst of extensions that the server answered late or not at all let deadlines lapse, and the
+   * redeliveries that followed were a storm of their own.
+   */
   private extendDeadlines(): void {
-    const ackIds = [...this.held.keys()];
-    for (let i = 0; i < ackIds.length; i += ACK_BATCH) {
-      this.client
-        .modifyAckDeadline({ subscription: this.subscription, ackIds: ackIds.slice(i, i + ACK_BATCH), ackDeadlineSeconds: this.ackDeadlineSeconds })
-        .catch(() => undefined);
+    const now = Date.now();
+    const halfDeadline = (this.ackDeadlineSeconds * 1000) / 2;
+    let oldestPublish = Infinity;
+    const due: string[] = [];
+    for (const [ackId, lease] of this.held) {
+      if (lease.publishTime < oldestPublish) oldestPublish = lease.publishTime;
+      if (lease.expiresAt === -Infinity) continue; // already counted as expired
+      if (lease.expiresAt <= now) {
+        this.expiredCount++;
+        lease.expiresAt = -Infinity;
+        continue;
+      }
+      if (lease.expiresAt - now < halfDeadline) due.push(ackId);
+    }
+    this.oldestPublishTime = oldestPublish;
+    if (due.length === 0 || this.extending !== undefined) return;
+    this.extending = this.extend(due, now).finally(() => (this.extending = undefined));
+  }
+
+  /** One round of extensions of `due`, sent at `sentAt`, a batch after the other. */
+  private async extend(due: string[], sentAt: Millis): Promise<void> {
+    for (let i = 0; i < due.length; i += ACK_BATCH) {
+      const ackIds = due.slice(i, i + ACK_BATCH);
+      const extended = await this.client
+        .modifyAckDeadline({ subscription: this.subscription, ackIds, ackDeadlineSeconds: this.ackDeadlineSeconds })
+        .then(() => true, () => false);
+      if (extended) this.markExtended(ackIds, sentAt);
+    }
+  }
+
+  private markExtended(ackIds: string[], sentAt: Millis): void {
+    const expiresAt = sentAt + this.ackDeadlineSeconds * 1000;
+    for (const ackId of ackIds) {
+      const lease = this.held.get(ackId);
+      if (lease !== undefined && lease.expiresAt !== -Infinity) lease.expiresAt = expiresAt;
     }
   }
 }

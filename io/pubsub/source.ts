@@ -76,6 +76,8 @@ export class PubSubSource implements StreamSource {
   private stopped = false;
   /** Messages dropped because their id and payload were already seen (they are acknowledged). */
   private duplicates = 0;
+  /** Publish time of the last message pulled. */
+  private lastPublishTime: Millis | undefined;
 
   constructor(
     private readonly read: runnerApi.PubSubReadPayload,
@@ -111,11 +113,14 @@ export class PubSubSource implements StreamSource {
     }
     if (received.length === 0) return this.idle();
     this.emptySince = undefined;
+    const pulledAt = Date.now();
     for (const { ackId, message } of received) {
       const { eventTime, refusal } = eventTimeOf(message!, this.read);
       const bytes = message!.data?.length ?? 0;
       const seen = this.seen(message!);
-      leases.hold(ackId!, eventTime, publishTimeOf(message!), bytes);
+      const publishTime = publishTimeOf(message!);
+      this.lastPublishTime = publishTime;
+      leases.hold(ackId!, eventTime, publishTime, bytes, pulledAt);
       // A duplicate is acknowledged with the messages around it, not at once: acknowledging a
       // redelivered copy acknowledges the message, whose first copy may not be written yet.
       if (seen === "duplicate") continue;
@@ -132,16 +137,28 @@ export class PubSubSource implements StreamSource {
     this.connection?.leases.commit(durableBefore);
   }
 
-  /** Acknowledged and duplicate messages, what is outstanding, and publish → acknowledged latency. */
+  /**
+   * Acknowledged and duplicate messages, what is outstanding (held, not yet acknowledged) and the age
+   * of its oldest message, how far behind publishing the reads are (`readLagMs`: now − the publish
+   * time of the last message pulled — Dataflow's "data freshness"; a subscriber sees no backlog count,
+   * but a growing read lag is one), leases that lapsed, and publish → acknowledged latency.
+   */
   report(): Record<string, number> {
     const leases = this.connection?.leases;
     return {
       acknowledged: leases?.acknowledged ?? 0,
       duplicates: this.duplicates,
       outstanding: leases?.size ?? 0,
+      oldestUnackedAgeMs: leases?.oldestHeldAgeMs ?? 0,
+      readLagMs: this.lastPublishTime === undefined || this.idleSince() !== undefined ? 0 : Math.max(0, Date.now() - this.lastPublishTime),
+      leasesExpired: leases?.expired ?? 0,
       ackLatencyP50Ms: leases?.ackLatencyQuantile(0.5) ?? NaN,
       ackLatencyP99Ms: leases?.ackLatencyQuantile(0.99) ?? NaN,
     };
+  }
+
+  idleSince(): Millis | undefined {
+    return this.connection?.puller.emptySince();
   }
 
   stop(): void {

@@ -18,8 +18,9 @@ export interface DirectRunnerOptions {
   stallTimeoutMs?: number;
   /**
    * Drain the job (sources stop, every window fires, sinks flush, then it ends) once any of these
-   * is reached: elements read from sources, milliseconds without a new source element, milliseconds
-   * since the start. Unset: run until the sources finish (or forever, for live ones).
+   * is reached: elements read from sources, milliseconds with the input known to be empty (a live
+   * source whose reads answer "nothing"; stalled or failing reads never count as idle: see
+   * StreamSource.idleSince), milliseconds since the start. Unset: run until the sources finish (or forever, for live ones).
    */
   stopAfter?: { records?: number; idleMs?: number; durationMs?: number };
 }
@@ -45,7 +46,7 @@ export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirec
 /** Why the job should drain now, given what it has done, or undefined (the reason names the option, not a flag). */
 export function stopReason(
   stopAfter: DirectRunnerOptions["stopAfter"],
-  progress: { sourceElements: number; lastSourceElementAt: number },
+  progress: { sourceElements: number; inputIdleSince: number | undefined },
   startedAt: number,
   now: number,
 ): string | undefined {
@@ -56,9 +57,10 @@ export function stopReason(
   if (stopAfter.durationMs !== undefined && now - startedAt >= stopAfter.durationMs) {
     return `ran ${now - startedAt} ms (stopAfter.durationMs ${stopAfter.durationMs})`;
   }
-  if (stopAfter.idleMs !== undefined) {
-    const lastActivity = Math.max(startedAt, progress.lastSourceElementAt);
-    if (now - lastActivity >= stopAfter.idleMs) return `no new record for ${now - lastActivity} ms (stopAfter.idleMs ${stopAfter.idleMs})`;
+  // Idle means the input is known to be empty, not that reading stalled (see StreamSource.idleSince).
+  if (stopAfter.idleMs !== undefined && progress.inputIdleSince !== undefined) {
+    const idleSince = Math.max(startedAt, progress.inputIdleSince);
+    if (now - idleSince >= stopAfter.idleMs) return `no input for ${now - idleSince} ms (stopAfter.idleMs ${stopAfter.idleMs})`;
   }
   return undefined;
 }

@@ -96,7 +96,7 @@ describe("live streaming (wall clock)", () => {
       .advanceWatermarkToInfinity();
     const { outputs, result } = await runJob((root) => root.apply(stream), { runner: directRunner({ stopAfter: { idleMs: 200 } }) });
     expect(outputs).to.deep.equal([1]);
-    expect((result as DirectPipelineResult).drainReason()).to.match(/no new record for 500 ms \(stopAfter\.idleMs 200\)/);
+    expect((result as DirectPipelineResult).drainReason()).to.match(/no input for 500 ms \(stopAfter\.idleMs 200\)/);
   });
 
   it("a sink that stops answering fails the job, naming it, after the stall timeout", async () => {
