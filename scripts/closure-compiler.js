@@ -6,9 +6,29 @@
 const ts = require("typescript");
 const { beforeTransform, afterTransform } = require("ts-closure-transform");
 const path = require("path");
+const fs = require("fs");
 const { closureSafeSyntax, capturedExports } = require("./closure-safe-syntax");
 
 const root = path.resolve(__dirname, "..");
+
+/**
+ * ts-closure-transform and serialize-closures run patched (patches/, applied by `npm install`'s
+ * postinstall through patch-package): unpatched, the transform drops bindings of array patterns and
+ * the serializer loses Maps and Sets, silently. Refuse to compile with them.
+ */
+function assertPatched() {
+  const marks = [
+    ["ts-closure-transform/dist/variable-visitor.js", "visitBindingElement", root],
+    ["serialize-closures/dist/src/serializedGraph.js", "serializationPath", require.resolve("apache-beam/internal/serialize")],
+  ];
+  for (const [file, mark, from] of marks) {
+    const resolved = require.resolve(file, { paths: [from] });
+    if (!fs.readFileSync(resolved, "utf8").includes(mark)) {
+      throw new Error(`${resolved} is not patched (patches/ in ${root}): run \`npx patch-package\` there (npm install does it).`);
+    }
+  }
+}
+assertPatched();
 
 /** Reads tsconfig.json into parsed compiler options and file names. */
 function loadConfig() {

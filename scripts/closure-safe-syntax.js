@@ -1,72 +1,88 @@
 "use strict";
-// ts-closure-transform 0.1.8 miscompiles four ordinary constructs:
-//   1. `const [a, b] = xs` keeps only the first binding (`b` becomes an undefined global);
-//   2. `{ x }` (shorthand property) of a `let` a closure captures yields the box it keeps `x` in;
-//   3. a closure reading an `export const X` of its own module: TypeScript's CommonJS output reads
+// ts-closure-transform 0.1.8 miscompiles four ordinary constructs that this file mends around it
+// (what else it got wrong, array destructuring, defaults inside patterns, computed keys
+// (`{ [URN]: … }`) and a function declaration's temporaries, is fixed in the transform itself:
+// patches/ts-closure-transform+0.1.8.patch):
+//   1. `{ x }` (shorthand property) of a `let` a closure captures yields the box it keeps `x` in;
+//      closureSafeSyntax, before the transform, writes it `{ x: x }`.
+//   2. `for (let i = 0; …; i++) { … () => i … }`: the loop variable a closure captures is boxed, and
+//      the box's declaration is dropped from the loop's initializer (a ReferenceError at run time);
+//      closureSafeSyntax, before the transform, gives each iteration its own `const i` (what the
+//      language's per-iteration binding means), see perIterationCopy.
+//   3. `{ process(x) { … } }`: a method gets no scope of its own (its parameters and name are taken
+//      for captures of the enclosing function) and no __closure, and its source is no expression
+//      serialize-closures can rebuild; closureSafeSyntax writes it `{ process: function (x) { … } }`.
+//   4. a closure reading an `export const X` of its own module: TypeScript's CommonJS output reads
 //      `exports.X` in the body, but the __closure captures only `X`, so once rebuilt the body reads
-//      an `exports` that is not its module's: undefined. (Fixed after emit: see capturedExports.)
-//   4. `for (let i = 0; …; i++) { … () => i … }`: the loop variable a closure captures is boxed, and
-//      the box's declaration is dropped from the loop's initializer (a ReferenceError at run time).
-// This transformer runs just before it and rewrites both into forms it handles:
-//   1. `const [a, b] = xs`  →  `const __array_1 = [...xs], a = __array_1[0], b = __array_1[1]`
-//      (rest elements become `.slice(i)`, defaults `=== undefined ? d : v`, nested patterns are kept
-//      as patterns on the element, which the same rewrite then reaches);
-//   2. `{ x }`              →  `{ x: x }`.
+//      an `exports` that is not its module's. capturedExports, after the transform, makes such a
+//      closure capture `exports`, which must then be registered for serialization.
+// Each rewrite keeps the construct's meaning: the same code runs the same with and without them
+// (test/closures/).
 const ts = require("typescript");
+const path = require("path");
 
 function closureSafeSyntax() {
   return (context) => {
     const f = context.factory;
-    let counter = 0;
     const visit = (node) => {
       if (ts.isForStatement(node)) {
         const rewritten = perIterationCopy(node, f);
         if (rewritten !== node) return ts.visitEachChild(rewritten, visit, context);
       }
+      if (ts.isObjectLiteralExpression(node) && node.properties.some(isPlainMethod)) {
+        const properties = node.properties.map((p) => isPlainMethod(p) ? methodAsFunction(p, f) : p);
+        return ts.visitEachChild(f.updateObjectLiteralExpression(node, properties), visit, context);
+      }
       if (ts.isShorthandPropertyAssignment(node) && node.objectAssignmentInitializer === undefined) {
         return f.createPropertyAssignment(node.name, f.createIdentifier(node.name.text));
       }
-      if (ts.isVariableDeclarationList(node) && node.declarations.some((d) => ts.isArrayBindingPattern(d.name) && d.initializer)) {
-        const declarations = [];
-        for (const d of node.declarations) {
-          if (ts.isArrayBindingPattern(d.name) && d.initializer) lowerArrayPattern(d.name, ts.visitNode(d.initializer, visit), declarations);
-          else declarations.push(ts.visitEachChild(d, visit, context));
-        }
-        return f.updateVariableDeclarationList(node, declarations.map((d) => ts.visitEachChild(d, visit, context)));
-      }
       return ts.visitEachChild(node, visit, context);
-    };
-    const lowerArrayPattern = (pattern, initializer, out) => {
-      const temp = f.createUniqueName("__array");
-      out.push(f.createVariableDeclaration(temp, undefined, undefined, f.createArrayLiteralExpression([f.createSpreadElement(initializer)])));
-      pattern.elements.forEach((element, index) => {
-        if (ts.isOmittedExpression(element)) return;
-        let value = element.dotDotDotToken
-          ? f.createCallExpression(f.createPropertyAccessExpression(temp, "slice"), undefined, [f.createNumericLiteral(index)])
-          : f.createElementAccessExpression(temp, index);
-        if (element.initializer) {
-          const slot = f.createUniqueName("__element");
-          out.push(f.createVariableDeclaration(slot, undefined, undefined, value));
-          value = f.createConditionalExpression(
-            f.createStrictEquality(slot, f.createVoidZero()), undefined, element.initializer, undefined, slot);
-        }
-        if (ts.isArrayBindingPattern(element.name)) lowerArrayPattern(element.name, value, out);
-        else out.push(f.createVariableDeclaration(element.name, undefined, undefined, value));
-      });
     };
     return (sourceFile) => ts.visitNode(sourceFile, visit);
   };
 }
 
+/** A method of an object literal that does not use `super` (which only a method can). */
+function isPlainMethod(property) {
+  return ts.isMethodDeclaration(property) && property.body !== undefined && !mentions(property.body, (n) => n.kind === ts.SyntaxKind.SuperKeyword);
+}
+
+/**
+ * `{ process(x) { … } }` → `{ process: function (x) { … } }`: the transform gives a function
+ * expression its own scope and a __closure, and serialize-closures rebuilds it from its source;
+ * a method's source (`process(x) { … }`) is no expression. The function is anonymous, as the
+ * method's body could mention an outer variable of the method's name; it is still named `process`.
+ */
+function methodAsFunction(method, f) {
+  const modifiers = (ts.getModifiers(method) ?? []).filter((m) => m.kind === ts.SyntaxKind.AsyncKeyword);
+  return f.createPropertyAssignment(method.name,
+    f.createFunctionExpression(modifiers, method.asteriskToken, undefined, method.typeParameters, method.parameters, method.type, method.body));
+}
+
+function mentions(node, test) {
+  let found = false;
+  const visit = (n) => {
+    if (found) return;
+    if (test(n)) found = true;
+    else ts.forEachChild(n, visit);
+  };
+  visit(node);
+  return found;
+}
+
 /**
  * Runs after ts-closure-transform: every `f.__closure` that captures an exported variable `X` (which
- * the body will read as `exports.X`) also captures `exports` itself, so it resolves once rebuilt. A module
- * registered with requireForSerialization has its exports serialized by reference.
+ * the body will read as `exports.X`) also captures `exports` itself, so it resolves once rebuilt.
+ * That is right only when the module is registered with requireForSerialization (its exports are
+ * then serialized by reference, and the worker requires the module by name); otherwise the whole
+ * `exports` object would be copied. So the capture checks it, when the closure is serialized (at
+ * pipeline construction), and throws an error naming the module, the variables and the fix.
  */
 function capturedExports() {
   return (context) => {
     const f = context.factory;
     let exported = new Set();
+    let moduleName = "";
     // TypeScript turns `X` into `exports.X` only when printing, so here captures still read `X: X`.
     const readsExports = (p) =>
       (ts.isShorthandPropertyAssignment(p) && exported.has(p.name.text)) ||
@@ -81,9 +97,10 @@ function capturedExports() {
         const captured = unparenthesized(node.right.body);
         const names = captured.properties.map((p) => p.name && ts.isIdentifier(p.name) ? p.name.text : undefined);
         if (captured.properties.some(readsExports) && !names.includes("exports")) {
+          const variables = captured.properties.filter(readsExports).map((p) => p.name.text);
           const withExports = f.updateObjectLiteralExpression(captured, [
             ...captured.properties,
-            f.createPropertyAssignment("exports", f.createIdentifier("exports")),
+            f.createPropertyAssignment("exports", registeredExports(f, moduleName, variables)),
           ]);
           return f.updateBinaryExpression(node, node.left, node.operatorToken,
             f.updateArrowFunction(node.right, node.right.modifiers, node.right.typeParameters, node.right.parameters,
@@ -94,10 +111,46 @@ function capturedExports() {
     };
     return (sourceFile) => {
       exported = exportedVariables(ts.getOriginalNode(sourceFile));
+      moduleName = projectModuleName(sourceFile.fileName);
       return exported.size === 0 ? sourceFile : ts.visitNode(sourceFile, visit);
     };
   };
 }
+
+/**
+ * `exports`, or, when this module's exports are not registered for serialization, a throw saying so:
+ * `require("apache-beam/serialization").registeredObjects.some((r) => r.builtin === exports) ? exports
+ * : (() => { throw new Error(…) })()`.
+ */
+function registeredExports(f, moduleName, variables) {
+  const exportsId = f.createIdentifier("exports");
+  const registry = f.createPropertyAccessExpression(
+    f.createCallExpression(f.createIdentifier("require"), undefined, [f.createStringLiteral("apache-beam/serialization")]),
+    "registeredObjects");
+  const entry = f.createIdentifier("r");
+  const isRegistered = f.createCallExpression(f.createPropertyAccessExpression(registry, "some"), undefined, [
+    f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, entry)], undefined, undefined,
+      f.createStrictEquality(f.createPropertyAccessExpression(entry, "builtin"), exportsId)),
+  ]);
+  const listed = variables.map((v) => `\`${v}\``).join(", ");
+  const message =
+    `${moduleName}: a serialized closure reads the exported ${listed} of its own module, so it captures the module's ` +
+    `\`exports\`, and ${moduleName} is not registered for serialization. End the module with ` +
+    `\`requireForSerialization("beam-ts-native/${moduleName}", exports)\` (from "apache-beam/serialization"), or do not export ${listed}.`;
+  const fail = f.createCallExpression(f.createParenthesizedExpression(f.createArrowFunction(undefined, undefined, [], undefined, undefined,
+    f.createBlock([f.createThrowStatement(f.createNewExpression(f.createIdentifier("Error"), undefined, [f.createStringLiteral(message)]))]))),
+    undefined, []);
+  return f.createConditionalExpression(isRegistered, undefined, exportsId, undefined, fail);
+}
+
+/** A source file's name as the project's modules are registered: relative to the root, no extension. */
+function projectModuleName(fileName) {
+  const relative = path.relative(root, fileName);
+  const name = relative.startsWith("..") || path.isAbsolute(relative) ? fileName : relative;
+  return name.replace(/\\/g, "/").replace(/\.[cm]?tsx?$/, "");
+}
+
+const root = path.resolve(__dirname, "..");
 
 /**
  * `for (let i …)` whose body has a closure mentioning `i` and never assigns `i`: loop on a renamed

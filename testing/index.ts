@@ -3,8 +3,9 @@
  *
  * ```ts
  * import { runTransform, expectSameElements } from "beam-ts-native/testing";
- * const rows = await runTransform(parseTransactions(), lines);
- * expectSameElements(rows, expected);
+ * import { parseCsvTransactions } from "beam-ts-native/transforms/parse_csv";
+ * const { valid } = await runTransform(parseCsvTransactions(), lines);
+ * expectSameElements(valid, expected);
  * ```
  * Inputs enter through {@link fromArray} (linear, unlike `beam.create`); outputs are collected
  * in this process whatever the runner does to the DoFns (it serializes them, as Dataflow would).

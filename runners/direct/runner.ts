@@ -88,7 +88,8 @@ export class DirectRunner extends Runner {
 
 function engineStage(stage: PlannedStage, components: runnerApi.Components, context: PipelineContext, clock: Clock): StageSpec {
   const root = stage.root;
-  const base = { id: stage.id, name: stage.name, upstream: stage.upstream, sideInputs: stage.sideInputs };
+  const bounded = components.pcollections[root.pcollection].isBounded !== runnerApi.IsBounded_Enum.UNBOUNDED;
+  const base = { id: stage.id, name: stage.name, upstream: stage.upstream, bounded, sideInputs: stage.sideInputs };
   switch (root.kind) {
     case "impulse":
       return { ...base, input: { kind: "impulse", element: impulseElement() } };

@@ -40,14 +40,6 @@ export function nativeParDo(
   return new ContextFreeParDoOperator(transformId, doFn, getReceiver(outputs[0]));
 }
 
-/**
- * serialize-closures rebuilds every function as a thunk forwarding to `__impl` through
- * `apply(this, arguments)`; calling the implementation directly saves that on every element.
- */
-function unthunked<F extends Function>(fn: F): F {
-  return ((fn as unknown as { __impl?: F }).__impl ?? fn) as F;
-}
-
 class ContextFreeParDoOperator implements operators.IOperator {
   private readonly processFn: DoFn<unknown, unknown, undefined>["process"];
 
@@ -56,7 +48,7 @@ class ContextFreeParDoOperator implements operators.IOperator {
     private readonly doFn: DoFn<unknown, unknown, undefined>,
     private readonly receiver: operators.Receiver,
   ) {
-    this.processFn = unthunked(doFn.process);
+    this.processFn = doFn.process;
   }
 
   async startBundle(): Promise<void> {
