@@ -57,7 +57,7 @@ function writeOutputs(
 }
 
 /**
- * Runs the batch ETL over CSV (`.csv`) and JSON-lines (any other extension) files. With `outputDir`,
+ * Runs the batch ETL over CSV (`.csv`, `.csv.gz`) and JSON-lines (any other extension) files. With `outputDir`,
  * also writes what the streaming pipeline writes to Bigtable, as JSON-lines files there: the
  * transaction rows (`transacoes-*.jsonl`), the dead letters and each aggregate.
  */
@@ -76,7 +76,7 @@ export async function runBatch(inputs: string[], runner: Runner, outputDir?: str
   await runner.run((root) => {
     const parsed = inputs.map((file, i) => {
       const lines = root.apply(beam.withName(`read[${i}]`, readTextLines(file)));
-      return lines.apply(beam.withName(`parse[${i}]`, file.endsWith(".csv") ? parseCsvTransactions() : parseJsonTransactions()));
+      return lines.apply(beam.withName(`parse[${i}]`, /\.csv(\.gz)?$/.test(file) ? parseCsvTransactions() : parseJsonTransactions()));
     });
     const valid = beam.P(parsed.map((p) => p.valid)).apply(beam.withName("allValid", beam.flatten<Transaction>()));
     const deadLetters = beam.P(parsed.map((p) => p.deadLetter)).apply(beam.withName("allDeadLetters", beam.flatten<DeadLetter>()));

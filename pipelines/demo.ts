@@ -27,6 +27,8 @@ export interface DemoSummary {
   published: IngestCounts;
   valid: number;
   deadLetters: number;
+  /** Messages dropped as redeliveries of one already read (same id attribute, same payload). */
+  duplicates: number;
   seconds: number;
   ackLatencyP50Ms: number;
   ackLatencyP99Ms: number;
@@ -73,6 +75,7 @@ export async function runDemo(
       published,
       valid: counters.valid ?? 0,
       deadLetters: counters.deadLetters ?? 0,
+      duplicates: source.duplicates ?? 0,
       seconds,
       ackLatencyP50Ms: source.ackLatencyP50Ms,
       ackLatencyP99Ms: source.ackLatencyP99Ms,

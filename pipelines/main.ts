@@ -56,7 +56,11 @@ async function streaming(options: PipelineOptions): Promise<void> {
     streamingPipeline({ ...options, createTables: true }),
   );
   const counters = await result.counters();
-  say(`done: ${result.progress().sourceElements} messages read, ${counters.valid ?? 0} valid, ${counters.deadLetters ?? 0} dead letters (${result.drainReason() ?? "sources finished"})`);
+  const duplicates = Object.values(result.progress().sources)[0]?.duplicates ?? 0;
+  say(
+    `done: ${result.progress().sourceElements} messages read, ${counters.valid ?? 0} valid, ${counters.deadLetters ?? 0} dead letters, ` +
+      `${duplicates} duplicates dropped (${result.drainReason() ?? "sources finished"})`,
+  );
 }
 
 function formatDemoSummary(s: DemoSummary, options: PipelineOptions): string {
@@ -68,6 +72,7 @@ function formatDemoSummary(s: DemoSummary, options: PipelineOptions): string {
     `  published       ${s.published.published} messages (${s.published.valid} valid rows, ${s.published.invalid} bad rows)`,
     `  valid           ${s.valid} → Bigtable ${options.table} (and ${options.aggregateTable}, per category per minute)`,
     `  dead letters    ${s.deadLetters} → ${describeTarget(options)}`,
+    `  duplicates      ${s.duplicates} dropped (same transaction_id and payload as a message already read)`,
     `  rows written    ${s.valid}`,
     `  throughput      ${Math.round(s.published.published / s.seconds)} messages/s end to end (${s.seconds.toFixed(1)} s)`,
     `  latency         p50 ${s.ackLatencyP50Ms} ms, p99 ${s.ackLatencyP99Ms} ms (publish → every row written and the message acknowledged)`,
