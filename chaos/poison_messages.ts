@@ -38,7 +38,8 @@ export interface PoisonMix {
 const KINDS: Array<(good: ChaosMessage, next: () => number) => ChaosMessage> = [
   (_, next) => ({ data: Buffer.from(Array.from({ length: 1 + Math.floor(next() * 300) }, () => Math.floor(next() * 256))), attributes: {} }),
   (good) => ({ data: Buffer.concat([good.data.subarray(0, 20), Buffer.from([0xc3, 0x28, 0xff]), good.data.subarray(20)]), attributes: {} }),
-  () => ({ data: Buffer.alloc(0), attributes: {} }),
+  // Pub/Sub refuses a message with neither data nor attributes: an empty payload comes with one.
+  () => ({ data: Buffer.alloc(0), attributes: { note: "empty payload" } }),
   (good) => ({ data: Buffer.from(withField(good, "User_ID", "[".repeat(10_000) + "]".repeat(10_000))), attributes: {} }),
   () => ({ data: Buffer.from("[".repeat(100_000) + "]".repeat(100_000)), attributes: {} }),
   (good) => ({ data: Buffer.from(withField(good, "Price (Rs.)", "true")), attributes: {} }),
