@@ -47,9 +47,13 @@ export async function overloadProbe(options: OverloadProbeOptions) {
     const f = job.latest();
     return f === undefined ? 0 : f.valid + f.deadLetters + f.duplicates;
   };
+  const started = Date.now();
+  let samples = 0;
   const sampler = setInterval(() => {
     const f = job.latest();
     if (f === undefined) return;
+    // The course of the run on stderr, every 10 s (stdout is the probe's one JSON line).
+    if (samples++ % 10 === 0) process.stderr.write(`overload: ${Math.round((Date.now() - started) / 1000)} s published ${published} ${JSON.stringify(f)}\n`);
     peak = {
       backlog: Math.max(peak.backlog, published - handled()),
       outstanding: Math.max(peak.outstanding, f.outstanding),
@@ -57,7 +61,6 @@ export async function overloadProbe(options: OverloadProbeOptions) {
       readLagMs: Math.max(peak.readLagMs, f.readLagMs),
     };
   }, 1000);
-  const started = Date.now();
   try {
     const counts = await ingest({ inputs: [file], topic: name, projectId: PROJECT, rate, eventTime: "now", onProgress: (c) => (published = c.published) });
     published = counts.published;
