@@ -45,7 +45,7 @@ export function startJob(subscription: string, lifeMs: number): RunningJob {
   const exited = new Promise<{ code: number | null; last: typeof latest; peakRssMb: number }>((resolve) =>
     child.on("exit", (code) => {
       clearTimeout(killer);
-      if (code !== 0 && code !== null) process.stderr.write(`chaos job exited ${code}: ${stderr}\n`);
+      if (code !== 0 && code !== null) process.stderr.write(`chaos job exited ${code}: ${latest?.error ?? ""} ${stderr}\n`);
       resolve({ code, last: latest, peakRssMb });
     }),
   );
