@@ -18,10 +18,16 @@ interface Lease {
   bytes: number;
   /** When Pub/Sub will redeliver it unless its deadline is extended again (processing time). */
   expiresAt: Millis;
+  /** When it was pulled. */
+  pulledAt: Millis;
 }
 
 /** How often leases due for an extension are looked for (ms). */
 const EXTEND_CHECK_MS = 1_000;
+/** The longest ack deadline Pub/Sub accepts (s). */
+const MAX_DEADLINE_SECONDS = 600;
+/** Extension requests on the wire at once. */
+const EXTENSIONS_IN_FLIGHT = 4;
 
 export class Leases {
   private readonly held = new Map<string, Lease>();
@@ -78,7 +84,7 @@ export class Leases {
 
   /** Holds a message, pulled at `pulledAt`, until a commit passes its event time. */
   hold(ackId: string, eventTime: Millis, publishTime: Millis, bytes: number, pulledAt: Millis): void {
-    this.held.set(ackId, { eventTime, publishTime, bytes, expiresAt: pulledAt + this.ackDeadlineSeconds * 1000 });
+    this.held.set(ackId, { eventTime, publishTime, bytes, expiresAt: pulledAt + this.ackDeadlineSeconds * 1000, pulledAt });
     if (publishTime < this.oldestPublishTime) this.oldestPublishTime = publishTime;
     this.heldBytes += bytes;
     if (eventTime < this.oldestHeld) this.oldestHeld = eventTime;
@@ -161,19 +167,21 @@ export class Leases {
   }
 
   /**
-   * Extends the deadlines of the leases due — those past half of their deadline — in batches, one
-   * round of requests at a time, each lease's new expiry counted from when its request was sent. A
-   * failed request leaves its leases due, so the next check sends them again. Extending only what
-   * is due (not every lease every few seconds, all at once) keeps the requests proportional to the
-   * rate messages come in, which matters when a backlog holds hundreds of thousands of leases: a
-   * burst of extensions that the server answered late or not at all let deadlines lapse, and the
-   * redeliveries that followed were a storm of their own.
+   * Extends the deadlines of the leases due — those past half of their deadline — in batches, a few
+   * requests at a time, one round after the other, each lease's new expiry counted from when its
+   * request was sent. A failed request leaves its leases due, so the next check sends them again.
+   *
+   * A lease is extended by half of how long it has been held, from the subscription's own deadline
+   * up to Pub/Sub's maximum (600 s), in powers of two: a message held for seconds comes back that
+   * soon after a crash, and one held for minutes — behind a window with allowed lateness — costs a
+   * request every few minutes instead of every few seconds. Extending everything held on a fixed
+   * period made requests grow with the backlog: with 300,000 leases on a loaded emulator the rounds
+   * took longer than the deadline, tens of thousands lapsed, and their redeliveries were a storm.
    */
   private extendDeadlines(): void {
     const now = Date.now();
-    const halfDeadline = (this.ackDeadlineSeconds * 1000) / 2;
     let oldestPublish = Infinity;
-    const due: string[] = [];
+    const due = new Map<number, string[]>();
     for (const [ackId, lease] of this.held) {
       if (lease.publishTime < oldestPublish) oldestPublish = lease.publishTime;
       if (lease.expiresAt === -Infinity) continue; // already counted as expired
@@ -182,26 +190,41 @@ export class Leases {
         lease.expiresAt = -Infinity;
         continue;
       }
-      if (lease.expiresAt - now < halfDeadline) due.push(ackId);
+      const deadline = this.extensionSeconds(now - lease.pulledAt);
+      if (lease.expiresAt - now < (this.ackDeadlineSeconds * 1000) / 2) {
+        const ids = due.get(deadline);
+        if (ids === undefined) due.set(deadline, [ackId]);
+        else ids.push(ackId);
+      }
     }
     this.oldestPublishTime = oldestPublish;
-    if (due.length === 0 || this.extending !== undefined) return;
-    this.extending = this.extend(due, now).finally(() => (this.extending = undefined));
+    if (due.size === 0 || this.extending !== undefined) return;
+    const requests: Array<{ ackIds: string[]; seconds: number }> = [];
+    for (const [seconds, ids] of due) for (let i = 0; i < ids.length; i += ACK_BATCH) requests.push({ ackIds: ids.slice(i, i + ACK_BATCH), seconds });
+    const lanes = Array.from({ length: Math.min(EXTENSIONS_IN_FLIGHT, requests.length) }, () => this.extendEach(requests, now));
+    this.extending = Promise.all(lanes).then(() => undefined).finally(() => (this.extending = undefined));
   }
 
-  /** One round of extensions of `due`, sent at `sentAt`, a batch after the other. */
-  private async extend(due: string[], sentAt: Millis): Promise<void> {
-    for (let i = 0; i < due.length; i += ACK_BATCH) {
-      const ackIds = due.slice(i, i + ACK_BATCH);
+  /** The deadline a lease held for `heldMs` is extended by (see {@link extendDeadlines}). */
+  private extensionSeconds(heldMs: number): number {
+    let seconds = this.ackDeadlineSeconds;
+    while (seconds * 2 <= heldMs / 2000 && seconds * 2 <= MAX_DEADLINE_SECONDS) seconds *= 2;
+    return Math.min(seconds, MAX_DEADLINE_SECONDS);
+  }
+
+  /** Sends the extension requests of `queue` one after the other, taking each from the shared queue. */
+  private async extendEach(queue: Array<{ ackIds: string[]; seconds: number }>, sentAt: Millis): Promise<void> {
+    for (let request = queue.shift(); request !== undefined; request = queue.shift()) {
+      const { ackIds, seconds } = request;
       const extended = await this.client
-        .modifyAckDeadline({ subscription: this.subscription, ackIds, ackDeadlineSeconds: this.ackDeadlineSeconds })
+        .modifyAckDeadline({ subscription: this.subscription, ackIds, ackDeadlineSeconds: seconds })
         .then(() => true, () => false);
-      if (extended) this.markExtended(ackIds, sentAt);
+      if (extended) this.markExtended(ackIds, sentAt, seconds);
     }
   }
 
-  private markExtended(ackIds: string[], sentAt: Millis): void {
-    const expiresAt = sentAt + this.ackDeadlineSeconds * 1000;
+  private markExtended(ackIds: string[], sentAt: Millis, seconds: number): void {
+    const expiresAt = sentAt + seconds * 1000;
     for (const ackId of ackIds) {
       const lease = this.held.get(ackId);
       if (lease !== undefined && lease.expiresAt !== -Infinity) lease.expiresAt = expiresAt;
