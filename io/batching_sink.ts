@@ -22,7 +22,8 @@
  * Each sink reports how far behind event time its writes land: the distribution
  * `writeLagMs/<step name>` (count, sum, min, max of "written at − element timestamp", for elements
  * with a real timestamp — not the global window's minimum), readable as any Beam distribution. Where
- * event time is the publish time, that is the publish → written latency.
+ * event time is the publish time, that is the publish → written latency. A writer that retries
+ * reports the rows it sends again, counted as `writeRetries/<step name>` (present once any was).
  *
  * It is an SDK operator of our own URN: our runner and the SDK's worker (hence Dataflow) run it alike.
  */
@@ -42,6 +43,11 @@ export function writeLagMetricName(step: string): string {
   return `writeLagMs/${step}`;
 }
 
+/** Name of the counter of rows the sink at step `step` sent again after a transient failure. */
+export function writeRetriesMetricName(step: string): string {
+  return `writeRetries/${step}`;
+}
+
 /** Below this, a timestamp is the global window's minimum (or near it), not an event's time. */
 const EARLIEST_REAL_TIMESTAMP_MS = -1e15;
 
@@ -57,9 +63,10 @@ export interface RejectedElement {
 
 /**
  * Writes one batch; must be safe to call again with the same batch (writes are retried and replayed).
- * Resolves with the elements the destination refused for good, if any (the rest are written).
+ * A writer that retries calls `retried` with the number of rows it sends again. Resolves with the
+ * elements the destination refused for good, if any (the rest are written).
  */
-export type BatchWriter<T> = (batch: T[]) => Promise<void | RejectedElement[]>;
+export type BatchWriter<T> = (batch: T[], retried?: (rows: number) => void) => Promise<void | RejectedElement[]>;
 
 /** Name of the counter of elements a sink at step `step` dead-lettered because its destination refused them. */
 export function sinkDeadLettersMetricName(step: string): string {
@@ -121,7 +128,10 @@ export class BatchingSinkOperator implements operators.IOperator {
   private timestamps: number[] = [];
   private readonly step: string;
   private readonly writeLag: { update(value: number): void };
-  private readonly deadLettered: { update(value: number): void };
+  /** Counts elements dead-lettered; its counter is made on the first, so jobs without any show none. */
+  private readonly countDeadLettered: (elements: number) => void;
+  /** Counts rows sent again; its counter is made on the first retry, so jobs without any show none. */
+  private readonly countRetries: (rows: number) => void;
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown = undefined;
   private readonly deferWrites: ((written: Promise<void>) => void) | undefined;
@@ -142,10 +152,22 @@ export class BatchingSinkOperator implements operators.IOperator {
       metricType: "beam:metric:user:distribution_int64:v1",
       name: writeLagMetricName(step),
     }) as unknown as { update(value: number): void };
-    this.deadLettered = context.metricsContainer.getMetric(transformId, undefined, {
-      metricType: "beam:metric:user:sum_int64:v1",
-      name: sinkDeadLettersMetricName(step),
-    }) as unknown as { update(value: number): void };
+    let deadLettered: { update(value: number): void } | undefined;
+    this.countDeadLettered = (elements) => {
+      deadLettered ??= context.metricsContainer.getMetric(transformId, undefined, {
+        metricType: "beam:metric:user:sum_int64:v1",
+        name: sinkDeadLettersMetricName(step),
+      }) as unknown as { update(value: number): void };
+      deadLettered.update(elements);
+    };
+    let retries: { update(value: number): void } | undefined;
+    this.countRetries = (rows) => {
+      retries ??= context.metricsContainer.getMetric(transformId, undefined, {
+        metricType: "beam:metric:user:sum_int64:v1",
+        name: writeRetriesMetricName(step),
+      }) as unknown as { update(value: number): void };
+      retries.update(rows);
+    };
   }
 
   async startBundle(): Promise<void> {}
@@ -199,7 +221,7 @@ export class BatchingSinkOperator implements operators.IOperator {
     this.buffer = [];
     this.timestamps = [];
     const write: Promise<void> = this.settings
-      .write(batch)
+      .write(batch, this.countRetries)
       .then((rejected) => (rejected !== undefined && rejected.length > 0 ? this.deadLetter(batch, rejected) : undefined))
       .then(() => {
         const now = Date.now();
@@ -227,7 +249,7 @@ export class BatchingSinkOperator implements operators.IOperator {
     if (refusedAgain !== undefined && refusedAgain.length > 0) {
       throw new Error(`the dead-letter output refused ${refusedAgain.length} dead letters: ${refusedAgain[0].reason}`);
     }
-    this.deadLettered.update(rejected.length);
+    this.countDeadLettered(rejected.length);
   }
 
   private async oneWriteDone(): Promise<void> {

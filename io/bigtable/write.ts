@@ -37,10 +37,17 @@ export interface BigtableWriteSettings {
 const ensured = new WeakMap<Bigtable, Map<string, Promise<void>>>();
 
 /**
+/**
  * Writes `rows` (see the module comment) and resolves with the rows refused for good (none: all
- * written); `attempt` is the MutateRows call, replaceable to inject faults.
+ * written); `attempt` is the MutateRows call, replaceable to inject faults; `retried` is told how
+ * many entries each retry sends again.
  */
-export async function writeRowsWithRetries(settings: BigtableWriteSettings, rows: BigtableRow[], attempt: MutateRowsAttempt = mutateRowsOnce): Promise<RejectedElement[]> {
+export async function writeRowsWithRetries(
+  settings: BigtableWriteSettings,
+  rows: BigtableRow[],
+  attempt: MutateRowsAttempt = mutateRowsOnce,
+  retried?: (rows: number) => void,
+): Promise<RejectedElement[]> {
   const refused: RejectedElement[] = [];
   if (rows.length === 0) return refused;
   const client = bigtableClient(settings.projectId);
@@ -74,6 +81,7 @@ export async function writeRowsWithRetries(settings: BigtableWriteSettings, rows
       throw new Error(`Bigtable table ${tableName}: ${describe(rows, failed[0], failed.length)}, still after ${retry + 1} attempts`);
     }
     pending = failed.map((f) => f.index);
+    retried?.(pending.length);
     await sleep(backoffMs(settings, retry));
   }
 }

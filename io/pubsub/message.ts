@@ -1,6 +1,8 @@
 /**
  * A pulled Pub/Sub message as the pipeline sees it: its event time (the timestamp attribute, else
- * the publish time) and its element (payload bytes, or a {@link PubSubMessage} with attributes).
+ * the publish time) and its element — payload bytes, or, with attributes, the serialized
+ * `google.pubsub.v1.PubsubMessage`, exactly what Dataflow's native read emits — and the decode
+ * step that turns those bytes into a {@link PubSubMessage}, the same step in both places.
  *
  * A timestamp attribute is read strictly — whole epoch milliseconds or an RFC 3339 date-time, from
  * the epoch to {@link LATEST_EVENT_TIME_MS} — because every later step trusts the element's
@@ -8,8 +10,11 @@
  * `Date.parse` reads as the year 2001; 2^53 + 1; the year 9999) does not become the event time: the
  * message keeps its publish time and, read with attributes, carries the `refusal` that makes its
  * parse step dead-letter it instead of letting it fail a sink, then fail again on every redelivery.
+ * The refusal travels inside the serialized message as the attribute {@link REFUSAL_ATTRIBUTE},
+ * which the decode step lifts out again.
  */
-import type { protos } from "@google-cloud/pubsub";
+import { protos } from "@google-cloud/pubsub";
+import { requireForSerialization } from "apache-beam/serialization";
 import type * as runnerApi from "apache-beam/proto/beam_runner_api";
 import type { Millis } from "../../sdk/time";
 import type { PubSubMessage } from "./read";
@@ -22,6 +27,9 @@ type Message = protos.google.pubsub.v1.IPubsubMessage;
  * timestamps go further; what no sink can store is of no use as an event time.
  */
 export const LATEST_EVENT_TIME_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
+
+/** The attribute that carries the read's refusal from the read to the decode step. */
+export const REFUSAL_ATTRIBUTE = "beam-ts-native.refusal";
 
 const EPOCH_MILLIS = /^\d{1,16}$/;
 const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -48,19 +56,36 @@ export function eventTimeOf(message: Message, read: runnerApi.PubSubReadPayload)
   };
 }
 
-/** The element the read emits for the message; `refusal` (see {@link PubSubMessage}) only with attributes. */
-export function elementOf(message: Message, read: runnerApi.PubSubReadPayload, refusal?: string): Uint8Array | PubSubMessage {
-  const data = message.data instanceof Uint8Array ? message.data : new Uint8Array(Buffer.from(message.data ?? ""));
-  if (!read.withAttributes) return data;
-  const element: PubSubMessage = {
-    data,
-    // The decoded message is ours alone: its attributes need no copy.
-    attributes: message.attributes ?? {},
+/**
+ * The element the read emits for the message: its payload, or with attributes the whole message
+ * serialized — with `refusal` (see {@link PubSubMessage}) as {@link REFUSAL_ATTRIBUTE} when given.
+ */
+export function elementOf(message: Message, read: runnerApi.PubSubReadPayload, refusal?: string): Uint8Array {
+  if (read.withAttributes) {
+    const emitted = refusal === undefined ? message : { ...message, attributes: { ...message.attributes, [REFUSAL_ATTRIBUTE]: refusal } };
+    return protos.google.pubsub.v1.PubsubMessage.encode(emitted).finish();
+  }
+  return message.data instanceof Uint8Array ? message.data : new Uint8Array(Buffer.from(message.data ?? ""));
+}
+
+/** A serialized `PubsubMessage` (what a read with attributes emits) as a {@link PubSubMessage}. */
+export function decodePubSubMessage(bytes: Uint8Array): PubSubMessage {
+  const message = protos.google.pubsub.v1.PubsubMessage.decode(bytes);
+  // The decoded message is ours alone: its attributes need no copy.
+  const attributes = message.attributes ?? {};
+  const decoded: PubSubMessage = {
+    // Decoding bytes gives bytes (the type also allows the base64 text of a JSON form).
+    data: message.data as Uint8Array,
+    attributes,
     messageId: message.messageId ?? "",
     publishTimeMs: publishTimeOf(message),
   };
-  if (refusal !== undefined) element.refusal = refusal;
-  return element;
+  const refusal = attributes[REFUSAL_ATTRIBUTE];
+  if (refusal !== undefined) {
+    delete attributes[REFUSAL_ATTRIBUTE];
+    decoded.refusal = refusal;
+  }
+  return decoded;
 }
 
 /** The publish time in epoch milliseconds. */
@@ -71,3 +96,5 @@ export function publishTimeOf(message: Message): Millis {
   const wholeSeconds = typeof seconds === "object" ? seconds.toNumber() : Number(seconds);
   return wholeSeconds * 1000 + Math.floor((publish?.nanos ?? 0) / 1e6);
 }
+
+requireForSerialization("beam-ts-native/io/pubsub/message", exports);
