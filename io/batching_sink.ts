@@ -152,22 +152,8 @@ export class BatchingSinkOperator implements operators.IOperator {
       metricType: "beam:metric:user:distribution_int64:v1",
       name: writeLagMetricName(step),
     }) as unknown as { update(value: number): void };
-    let deadLettered: { update(value: number): void } | undefined;
-    this.countDeadLettered = (elements) => {
-      deadLettered ??= context.metricsContainer.getMetric(transformId, undefined, {
-        metricType: "beam:metric:user:sum_int64:v1",
-        name: sinkDeadLettersMetricName(step),
-      }) as unknown as { update(value: number): void };
-      deadLettered.update(elements);
-    };
-    let retries: { update(value: number): void } | undefined;
-    this.countRetries = (rows) => {
-      retries ??= context.metricsContainer.getMetric(transformId, undefined, {
-        metricType: "beam:metric:user:sum_int64:v1",
-        name: writeRetriesMetricName(step),
-      }) as unknown as { update(value: number): void };
-      retries.update(rows);
-    };
+    this.countDeadLettered = lazyCounter(context, transformId, sinkDeadLettersMetricName(step));
+    this.countRetries = lazyCounter(context, transformId, writeRetriesMetricName(step));
   }
 
   async startBundle(): Promise<void> {}
@@ -256,6 +242,17 @@ export class BatchingSinkOperator implements operators.IOperator {
     await Promise.race(this.inFlight);
     if (this.failure !== undefined) throw this.failure;
   }
+}
+
+/** A counter of `transformId` named `name`, made on its first count, so that jobs without any show none. */
+function lazyCounter(context: operators.OperatorContext, transformId: string, name: string): (n: number) => void {
+  let counter: { update(value: number): void } | undefined;
+  return (n) => {
+    counter ??= context.metricsContainer.getMetric(transformId, undefined, { metricType: "beam:metric:user:sum_int64:v1", name }) as unknown as {
+      update(value: number): void;
+    };
+    counter.update(n);
+  };
 }
 
 /** A refused element as a dead letter's input: its JSON, or what JSON could not show of it. */
