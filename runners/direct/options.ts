@@ -1,3 +1,5 @@
+import * as os from "os";
+
 /** Settings of the direct runner, with their defaults. */
 export interface DirectRunnerOptions {
   /**
@@ -22,6 +24,12 @@ export interface DirectRunnerOptions {
    * since the start. Unset: run until the sources finish (or forever, for live ones).
    */
   stopAfter?: { records?: number; idleMs?: number; durationMs?: number };
+  /**
+   * Threads that run the fused stages (default: the machine's cores, `os.availableParallelism()`).
+   * 1 runs every stage on the job's own thread; more run them on that many worker threads, each
+   * bundle split among them (see execution/worker_threads.ts).
+   */
+  workers?: number;
 }
 
 /** Options with every default filled in. */
@@ -29,7 +37,10 @@ export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "st
 
 /** Fills in defaults and rejects nonsense early, naming the option. */
 export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirectRunnerOptions {
-  const resolved = { bundleSize: 1000, verifySerialization: false, stallTimeoutMs: 120_000, ...options };
+  const resolved = { bundleSize: 1000, verifySerialization: false, stallTimeoutMs: 120_000, workers: os.availableParallelism(), ...options };
+  if (!Number.isInteger(resolved.workers) || resolved.workers < 1) {
+    throw new Error(`directRunner option workers must be a positive integer, got ${options.workers}`);
+  }
   if (!Number.isInteger(resolved.bundleSize) || resolved.bundleSize < 1) {
     throw new Error(`directRunner option bundleSize must be a positive integer, got ${options.bundleSize}`);
   }
