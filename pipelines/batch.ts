@@ -7,6 +7,7 @@ import * as beam from "apache-beam";
 import type { Runner } from "apache-beam/runners/runner";
 import * as path from "path";
 import { readTextLines } from "../io/files/text_files";
+import { cpuLoad } from "../transforms/cpu_load";
 import { writeTextFiles } from "../io/files/text_file_sink";
 import { writeDeadLetters } from "../io/dead_letters";
 import { toBigtableRows, TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
@@ -42,6 +43,12 @@ export interface BatchReport {
   topStates: StateQuantity[];
 }
 
+/** Knobs of the batch ETL. */
+export interface BatchSettings {
+  /** SHA-256 rounds per input line before parsing (seed 000's `--loops`; default 0). */
+  cpuLoad?: number;
+}
+
 /** Writes the rows, dead letters and aggregates under `dir` as JSON-lines files. */
 function writeOutputs(
   dir: string,
@@ -61,7 +68,7 @@ function writeOutputs(
  * also writes what the streaming pipeline writes to Bigtable, as JSON-lines files there: the
  * transaction rows (`transacoes-*.jsonl`), the dead letters and each aggregate.
  */
-export async function runBatch(inputs: string[], runner: Runner, outputDir?: string): Promise<BatchReport> {
+export async function runBatch(inputs: string[], runner: Runner, outputDir?: string, settings: BatchSettings = {}): Promise<BatchReport> {
   const ids = {
     valid: openCollection("valid"),
     deadLetters: openCollection("deadLetters"),
@@ -75,7 +82,7 @@ export async function runBatch(inputs: string[], runner: Runner, outputDir?: str
   const start = process.hrtime.bigint();
   await runner.run((root) => {
     const parsed = inputs.map((file, i) => {
-      const lines = root.apply(beam.withName(`read[${i}]`, readTextLines(file)));
+      const lines = root.apply(beam.withName(`read[${i}]`, readTextLines(file))).apply(cpuLoad(settings.cpuLoad ?? 0));
       return lines.apply(beam.withName(`parse[${i}]`, file.endsWith(".csv") ? parseCsvTransactions() : parseJsonTransactions()));
     });
     const valid = beam.P(parsed.map((p) => p.valid)).apply(beam.withName("allValid", beam.flatten<Transaction>()));

@@ -24,10 +24,14 @@ import type { Pipeline } from "apache-beam/internal/pipeline";
 import type { TextLine } from "../../transforms/text_line";
 import { emitAll } from "../emit";
 import { expandLocalPattern } from "./file_patterns";
+import { localFileSplits, wholeFile, type FileSplit } from "./file_splits";
+import { reshuffle } from "apache-beam/transforms/utils";
 import { expandGcsPattern, gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "./gcs";
 
-/** URN of the primitive that reads the files named in its payload, once per incoming impulse. */
-export const READ_TEXT_LINES_URN = "beam-ts-native:transform:read_text_lines:v1";
+/** URN of the primitive that splits the files named in its payload, once per incoming impulse. */
+export const SPLIT_TEXT_FILES_URN = "beam-ts-native:transform:split_text_files:v1";
+/** URN of the primitive that reads the lines of each incoming {@link FileSplit}. */
+export const READ_TEXT_SPLITS_URN = "beam-ts-native:transform:read_text_splits:v1";
 
 const CHUNK_BYTES = 1 << 20;
 
@@ -63,14 +67,22 @@ export function readTextLines(
     }
   });
   const payload = new TextEncoder().encode(JSON.stringify({ inputs, gcs: options.gcs ?? {} } satisfies ReadPayload));
+  // Splits, reshuffled so that the read is a stage of its own whose bundles a runner spreads over its workers.
   return beam.withName(`readTextLines(${given.join(",")})`, (root: beam.Root) =>
-    root.apply(impulse()).apply(
-      beam.withName("readLines", (input: beam.PCollection<Uint8Array>, pipeline: Pipeline, transform: PTransformProto) => {
-        transform.spec = { urn: READ_TEXT_LINES_URN, payload };
-        return pipeline.createPCollectionInternal<TextLine>(new GeneralObjectCoder());
-      }),
-    ),
+    root
+      .apply(impulse())
+      .apply(primitive<Uint8Array, FileSplit>("splitFiles", SPLIT_TEXT_FILES_URN, payload))
+      .apply(reshuffle())
+      .apply(primitive<FileSplit, TextLine>("readLines", READ_TEXT_SPLITS_URN, payload)),
   );
+}
+
+/** A step of one of our URNs, run by the operator registered for it. */
+function primitive<I, O>(name: string, urn: string, payload: Uint8Array): beam.PTransform<beam.PCollection<I>, beam.PCollection<O>> {
+  return beam.withName(name, (input: beam.PCollection<I>, pipeline: Pipeline, transform: PTransformProto) => {
+    transform.spec = { urn, payload };
+    return pipeline.createPCollectionInternal<O>(new GeneralObjectCoder());
+  });
 }
 
 /**
@@ -82,11 +94,14 @@ export async function forEachLineChunk(
   file: string,
   onLines: (lines: TextLine[]) => void | Promise<void>,
   gcs: GcsOptions = {},
+  split: FileSplit = wholeFile(file),
 ): Promise<void> {
-  const stream = isGcsUri(file) ? gcsReadStream(file, gcs) : fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  const range = split.end === Infinity ? { start: split.start } : { start: split.start, end: split.end - 1 };
+  if (split.end <= split.start) return;
+  const stream = isGcsUri(file) ? gcsReadStream(file, gcs) : fs.createReadStream(file, { highWaterMark: CHUNK_BYTES, ...range });
   stream.setEncoding("utf8");
   let carry = "";
-  let lineNumber = 0;
+  let lineNumber = split.firstLine - 1;
   try {
     for await (const chunk of stream) {
       const text = carry + (chunk as string);
@@ -114,10 +129,16 @@ export async function forEachLineChunk(
   }
 }
 
-/** The reader as an SDK operator. */
-export class ReadTextLinesOperator implements operators.IOperator {
-  private readonly receiver: operators.Receiver;
-  private readonly payload: ReadPayload;
+/**
+ * An operator of ours that runs one async read per input element and ends it (and surfaces its
+ * failure) in its own finishBundle: the SDK's direct runner drops what its impulse's receivers
+ * return, and every runner awaits finishBundle before finishing the steps downstream.
+ */
+abstract class ReadingOperator<I> implements operators.IOperator {
+  protected readonly receiver: operators.Receiver;
+  protected readonly payload: ReadPayload;
+  private reading: Promise<void>[] = [];
+  private failure: unknown = undefined;
 
   constructor(
     readonly transformId: string,
@@ -128,19 +149,13 @@ export class ReadTextLinesOperator implements operators.IOperator {
     this.payload = JSON.parse(new TextDecoder().decode(transform.spec!.payload)) as ReadPayload;
   }
 
-  private reading: Promise<void>[] = [];
-  private failure: unknown = undefined;
-
   async startBundle(): Promise<void> {
     this.reading = [];
     this.failure = undefined;
   }
 
-  process(impulseValue: WindowedValue<unknown>): operators.ProcessResult {
-    const reading = this.readAll(impulseValue);
-    // Kept as well as returned: the SDK's direct runner drops what its impulse's receivers return,
-    // so the reading must end (and its failure surface) in this operator's own finishBundle, which
-    // every runner awaits before finishing the steps downstream.
+  process(element: WindowedValue<unknown>): operators.ProcessResult {
+    const reading = this.read(element as WindowedValue<I>);
     this.reading.push(reading.catch((error: unknown) => void (this.failure ??= error)));
     return reading;
   }
@@ -150,16 +165,34 @@ export class ReadTextLinesOperator implements operators.IOperator {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  private async readAll(template: WindowedValue<unknown>): Promise<void> {
+  protected abstract read(element: WindowedValue<I>): Promise<void>;
+}
+
+/** Expands the patterns and splits every file (io/files/file_splits.ts). */
+export class SplitTextFilesOperator extends ReadingOperator<unknown> {
+  protected async read(impulseValue: WindowedValue<unknown>): Promise<void> {
     const { inputs, gcs } = this.payload;
     for (const input of inputs) {
-      const files = isGcsUri(input) ? await expandGcsPattern(input, gcs) : [input];
-      for (const file of files) {
-        await forEachLineChunk(file, (lines) => emitAll(this.receiver, template, lines) ?? undefined, gcs);
+      if (isGcsUri(input)) {
+        const objects = await expandGcsPattern(input, gcs);
+        const emitted = emitAll(this.receiver, impulseValue, objects.map(wholeFile));
+        if (emitted) await emitted;
+        continue;
       }
+      const emitted = emitAll(this.receiver, impulseValue, await localFileSplits(input));
+      if (emitted) await emitted;
     }
   }
 }
 
-operators.registerOperator(READ_TEXT_LINES_URN, ReadTextLinesOperator);
+/** Reads the lines of each split it is given. */
+export class ReadTextSplitsOperator extends ReadingOperator<FileSplit> {
+  protected async read(split: WindowedValue<FileSplit>): Promise<void> {
+    const { gcs } = this.payload;
+    await forEachLineChunk(split.value.file, (lines) => emitAll(this.receiver, split, lines) ?? undefined, gcs, split.value);
+  }
+}
+
+operators.registerOperator(SPLIT_TEXT_FILES_URN, SplitTextFilesOperator);
+operators.registerOperator(READ_TEXT_SPLITS_URN, ReadTextSplitsOperator);
 requireForSerialization("beam-ts-native/io/files/text_files", exports);
