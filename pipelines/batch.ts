@@ -7,7 +7,7 @@ import * as beam from "apache-beam";
 import type { Runner } from "apache-beam/runners/runner";
 import * as path from "path";
 import { readTextLines } from "../io/files/text_files";
-import { cpuLoad } from "../transforms/cpu_load";
+import { withCpuLoad } from "../transforms/cpu_load";
 import { writeTextFiles } from "../io/files/text_file_sink";
 import { writeDeadLetters } from "../io/dead_letters";
 import { toBigtableRows, TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
@@ -82,7 +82,7 @@ export async function runBatch(inputs: string[], runner: Runner, outputDir?: str
   const start = process.hrtime.bigint();
   await runner.run((root) => {
     const parsed = inputs.map((file, i) => {
-      const lines = root.apply(beam.withName(`read[${i}]`, readTextLines(file))).apply(cpuLoad(settings.cpuLoad ?? 0));
+      const lines = withCpuLoad(root.apply(beam.withName(`read[${i}]`, readTextLines(file))), settings.cpuLoad ?? 0);
       return lines.apply(beam.withName(`parse[${i}]`, file.endsWith(".csv") ? parseCsvTransactions() : parseJsonTransactions()));
     });
     const valid = beam.P(parsed.map((p) => p.valid)).apply(beam.withName("allValid", beam.flatten<Transaction>()));

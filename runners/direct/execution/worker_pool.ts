@@ -41,6 +41,13 @@ interface Pending {
   rejectWith: (reply: Failed) => unknown;
 }
 
+const live = new Set<WorkerThread>();
+
+/** How many worker threads of this process are running (for tests: none may outlive a failed job). */
+export function runningWorkerThreads(): number {
+  return live.size;
+}
+
 /** One worker thread: requests by sequence number, every one answered or failed. */
 export class WorkerThread {
   private readonly worker: Worker;
@@ -56,7 +63,11 @@ export class WorkerThread {
     this.worker = new Worker(BOOTSTRAP, { eval: true, env: SHARE_ENV, workerData: { main: WORKER_MAIN, register: REGISTER } });
     this.worker.on("message", (message: FromWorker) => this.receive(message));
     this.worker.on("error", (error) => this.fail(new Error(`worker thread ${index} failed: ${error.message}`, { cause: error })));
-    this.worker.on("exit", (code) => this.fail(new Error(`worker thread ${index} exited (code ${code})${this.runningWhat()}`)));
+    live.add(this);
+    this.worker.on("exit", (code) => {
+      live.delete(this);
+      this.fail(new Error(`worker thread ${index} exited (code ${code})${this.runningWhat()}`));
+    });
   }
 
   /** Sends a message that expects no reply. */
