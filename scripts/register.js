@@ -9,18 +9,8 @@ const path = require("path");
 const crypto = require("crypto");
 
 const CACHE_DIR = path.join(__dirname, "..", "node_modules", ".cache", "register");
-let compiler;
-
-function compile(source, filename) {
-  if (compiler === undefined) {
-    const { ts, loadConfig, closureTransformers } = require("./closure-compiler");
-    const { options } = loadConfig();
-    const compilerOptions = { ...options, outDir: undefined, rootDir: undefined, sourceMap: false, inlineSourceMap: true, inlineSources: true, declaration: false };
-    compiler = { ts, compilerOptions, closureTransformers };
-  }
-  const { ts, compilerOptions, closureTransformers } = compiler;
-  return ts.transpileModule(source, { compilerOptions, fileName: filename, transformers: closureTransformers() }).outputText;
-}
+// The compiler (TypeScript itself) loads only on a cache miss.
+const compile = (source, filename) => require("./closure-compiler").compileForRequire(filename, source);
 
 // The key covers what the output depends on: the file, its text, the compiler, its settings and patches.
 const PATCHES = path.join(__dirname, "..", "patches");

@@ -25,6 +25,7 @@ import { sourceUrns, streamSource } from "./handlers/sources";
 import { DirectPipelineResult } from "./result";
 import { DirectRunnerOptions, ResolvedDirectRunnerOptions, resolveOptions, stopReason } from "./options";
 import { verifySerialization } from "./verify_serialization";
+import { PCollectionTaps } from "./status";
 
 export class DirectRunner extends Runner {
   private readonly options: ResolvedDirectRunnerOptions;
@@ -66,6 +67,7 @@ export class DirectRunner extends Runner {
       },
     );
     const metrics = new MetricsContainer();
+    const taps = new PCollectionTaps();
     const exits = new Map(
       plan.stages.map((stage) => [stage.id, new Map([...stage.outputs].map(([pcoll, destinations]) => [pcoll, destinations.map((d) => engine.emitter(d))]))]),
     );
@@ -77,6 +79,7 @@ export class DirectRunner extends Runner {
       sideInputs: (pcollection) => engine.sideInputStore(pcollection),
       metrics,
       stallTimeoutMs: this.options.stallTimeoutMs,
+      taps,
     });
     for (const stage of plan.stages) {
       engine.setExecutor(stage.id, async (elements) => {
@@ -84,13 +87,14 @@ export class DirectRunner extends Runner {
         return result?.written === undefined ? undefined : { written: result.written };
       });
     }
-    return new DirectPipelineResult(engine, metrics, () => executor.close());
+    return new DirectPipelineResult(engine, metrics, () => executor.close(), { pipeline, stages: plan.stages, taps });
   }
 }
 
 function engineStage(stage: PlannedStage, components: runnerApi.Components, context: PipelineContext, clock: Clock): StageSpec {
   const root = stage.root;
-  const base = { id: stage.id, name: stage.name, upstream: stage.upstream, sideInputs: stage.sideInputs };
+  const bounded = components.pcollections[root.pcollection].isBounded !== runnerApi.IsBounded_Enum.UNBOUNDED;
+  const base = { id: stage.id, name: stage.name, upstream: stage.upstream, bounded, sideInputs: stage.sideInputs };
   switch (root.kind) {
     case "impulse":
       return { ...base, input: { kind: "impulse", element: impulseElement() } };

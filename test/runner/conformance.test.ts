@@ -3,9 +3,10 @@
  *
  * Every case of conformance_cases.ts runs on both runners and the outputs are compared as multisets.
  * Where the SDK's runner cannot serve as the reference, the case says why and ours is checked
- * against an expected output computed in the case. Ours runs twice: with its default bundles, and
- * with bundles of two elements, because the SDK's runner runs everything as one bundle and so
- * cannot reveal a result that depends on bundling. Metrics and failures are checked here too: they
+ * against an expected output computed in the case. Ours runs three times: with its default bundles,
+ * and with bundles of two and of one element, because the SDK's runner runs everything as one bundle
+ * and so cannot reveal a result that depends on bundling; a case whose result may depend on how
+ * bundles interleave runs that many more times (its `repetitions`). Metrics and failures are checked here too: they
  * are observed through the PipelineResult and the rejected promise, not through outputs.
  */
 import { expect } from "chai";
@@ -20,12 +21,13 @@ import { CASES, type ConformanceCase, type Expected } from "./conformance_cases"
 const OUR_RUNNERS: { label: string; create: () => Runner }[] = [1, 2].flatMap((workers) => [
   { label: `ours on ${workers} worker(s)`, create: () => directRunner({ workers }) },
   { label: `ours on ${workers} worker(s) in bundles of 2`, create: () => directRunner({ workers, bundleSize: 2 }) },
+  { label: `ours on ${workers} worker(s) in bundles of 1`, create: () => directRunner({ workers, bundleSize: 1 }) },
 ]);
 
 describe("runner conformance: our direct runner against the SDK's", () => {
   describe("pipelines", () => {
     for (const conformanceCase of CASES) {
-      const { name, sdkCannotRun, tolerance } = conformanceCase;
+      const { name, sdkCannotRun, tolerance, repetitions = 1 } = conformanceCase;
       const title = sdkCannotRun === undefined ? name : `${name} [ours vs expected: ${sdkCannotRun}]`;
       it(title, async () => {
         let reference: Expected;
@@ -42,8 +44,11 @@ describe("runner conformance: our direct runner against the SDK's", () => {
           reference = expectedOf(conformanceCase);
         }
         for (const ours of OUR_RUNNERS) {
-          const actual = await runCase(conformanceCase, ours.create());
-          expectSameOutputs(`${ours.label} vs ${referenceName}`, actual, reference, tolerance);
+          for (let run = 1; run <= repetitions; run++) {
+            const actual = await runCase(conformanceCase, ours.create());
+            const label = repetitions === 1 ? ours.label : `${ours.label}, run ${run} of ${repetitions}`;
+            expectSameOutputs(`${label} vs ${referenceName}`, actual, reference, tolerance);
+          }
         }
       });
     }

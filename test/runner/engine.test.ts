@@ -74,7 +74,7 @@ class ScriptedLiveSource implements StreamSource {
   }
 }
 
-const sourceStage = (source: StreamSource): StageSpec => ({ id: "read", name: "read", input: { kind: "source", source }, upstream: [], sideInputs: [] });
+const sourceStage = (source: StreamSource): StageSpec => ({ id: "read", name: "read", input: { kind: "source", source }, upstream: [], bounded: false, sideInputs: [] });
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -8,6 +8,9 @@
  * Watermarks: a stage's input watermark is the minimum of the output watermarks of the stages that
  * feed it (a source stage's is its source's); its output watermark is its input watermark held back
  * by anything it still holds (queued elements, windows not yet fired on time, the bundle in flight).
+ * A bounded stage's is a batch watermark: -Infinity while anything is still upstream of its outputs,
+ * +Infinity once all is done — there, timestamps bound nothing that is to come (`create` stamps its
+ * elements at the end of the global window, and an `assignTimestamps` after it moves them back).
  * Groupings fire panes as their triggers say, given the input watermark and the processing-time
  * clock. A stage whose ParDo reads a side input waits until the side input's producer has passed the
  * element's window.
@@ -67,6 +70,8 @@ export interface StageSpec {
   input: StageInput;
   /** Stages whose outputs feed this stage's input (queue or grouping). */
   upstream: string[];
+  /** Its input is bounded: its output watermark is a batch one (see the module doc). */
+  bounded: boolean;
   /** Side inputs this stage reads. */
   sideInputs: SideInputSpec[];
 }
@@ -382,7 +387,8 @@ export class Engine {
         const pending = s.pending;
         if (s.grouping.fire(inputWatermark, now, (pane, durability) => pending.push(pane, durability)) > 0) changed = true;
       }
-      const outputWatermark = Math.min(inputWatermark, s.pending.hold, s.grouping?.hold ?? Infinity, s.inFlightHold);
+      const held = Math.min(inputWatermark, s.pending.hold, s.grouping?.hold ?? Infinity, s.inFlightHold);
+      const outputWatermark = s.spec.bounded && held !== Infinity ? -Infinity : held;
       if (outputWatermark !== s.outputWatermark || inputWatermark !== s.inputWatermark) changed = true;
       s.inputWatermark = inputWatermark;
       s.outputWatermark = outputWatermark;

@@ -9,7 +9,9 @@
  * Lateness: an element whose window ended more than the allowed lateness before the input watermark
  * is dropped and counted, as is one arriving after its pane's trigger finished. A pane's state is
  * dropped once the watermark passes its window's end plus the allowed lateness (a last pane is
- * emitted then if it holds data not yet emitted).
+ * emitted then if it holds data not yet emitted). Over a bounded input the watermark is the engine's
+ * batch one (-Infinity until all of it is in): every element is on time and event-time panes fire
+ * once all input is in, as in Dataflow's batch mode.
  */
 import { IntervalWindow, Timing, Window, WindowedValue, KV, PaneInfo } from "apache-beam/values";
 import type { Clock } from "../../../sdk/clock";
@@ -53,13 +55,6 @@ export interface GroupingSpec {
   /** True when windows must be merged before firing (sessions). */
   mergesWindows: boolean;
   windowing: PaneWindowing;
-  /**
-   * The input is bounded: batch semantics, as on Dataflow — every element is on time, and event-time
-   * panes fire once all input is in (watermark +Infinity). (The SDK's `create` reshuffles, which
-   * stamps elements at the end of the global window; an `assignTimestamps` after it moves them back
-   * behind the watermark, and a streaming reading would drop them as late.)
-   */
-  bounded: boolean;
 }
 
 /** Elements a grouping refused, by reason. */
@@ -104,9 +99,8 @@ export class Grouping {
     this.isDefaultTrigger = spec.windowing.trigger.kind === "default";
   }
 
-  /** Adds one keyed element to every window it is in, unless that window is closed or expired. */
-  add(element: WindowedValue<unknown>, inputWatermark: Millis, clock: Clock, durability: Millis): void {
-    const watermark = this.effective(inputWatermark);
+  /** Adds one keyed element to every window it is in, unless that window is closed or expired (at input `watermark`). */
+  add(element: WindowedValue<unknown>, watermark: Millis, clock: Clock, durability: Millis): void {
     const { key, value } = element.value as KV<unknown, unknown>;
     const keyId = this.spec.keyIdentity(key);
     const { aggregator, windowing } = this.spec;
@@ -167,8 +161,7 @@ export class Grouping {
    * Emits every pane due at this watermark and processing time through `emit`, with the durability
    * hold it carries; returns how many.
    */
-  fire(inputWatermark: Millis, now: Millis, emit: (pane: WindowedValue<unknown>, durability: Millis) => void): number {
-    const watermark = this.effective(inputWatermark);
+  fire(watermark: Millis, now: Millis, emit: (pane: WindowedValue<unknown>, durability: Millis) => void): number {
     if (this.spec.mergesWindows) this.mergeWindows();
     let fired = 0;
     const { windowing } = this.spec;
@@ -223,11 +216,6 @@ export class Grouping {
     pane.fresh = false;
     if (!windowing.accumulating) pane.accumulator = undefined;
     return { value: { key: pane.key, value }, windows: [pane.window], timestamp: toInstant(pane.windowEnd), pane: info };
-  }
-
-  /** The watermark the panes see: a bounded input's is -Infinity until all of it is in. */
-  private effective(watermark: Millis): Millis {
-    return this.spec.bounded && watermark !== Infinity ? -Infinity : watermark;
   }
 
   private newPane(key: unknown, keyId: string, window: Window, windowEnd: Millis): Pane {

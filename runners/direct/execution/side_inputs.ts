@@ -1,7 +1,9 @@
 /**
  * Serves side inputs to the SDK's ParDo operator, which asks for them through the Fn API's state
  * protocol (an iterable side-input StateKey: transform, side input tag, encoded window). The data
- * comes from the engine's side-input store, encoded once per window with the PCollection's coder.
+ * comes from the engine's side-input store, encoded with the PCollection's coder once per window and
+ * content: a window may still gain data after a read (in streaming, side data behind the watermark),
+ * and no read may hide what arrived since — least of all an empty one.
  */
 import * as protobufjs from "protobufjs";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
@@ -18,7 +20,8 @@ export function sideInputStateProvider(
   context: PipelineContext,
   store: (pcollection: string) => ReadonlyMap<string, SideInputWindow>,
 ): StateProvider {
-  const encoded = new Map<string, Uint8Array>();
+  /** Per window: its encoding and how many elements it encodes (the store only ever appends). */
+  const encoded = new Map<string, { count: number; bytes: Uint8Array }>();
   return {
     getState<T>(stateKey: StateKey, decode: (data: Uint8Array) => T): MaybePromise<T> {
       if (stateKey.type.oneofKind !== "iterableSideInput") {
@@ -29,16 +32,16 @@ export function sideInputStateProvider(
       const pcoll = components.pcollections[pcollection];
       const windowCoder = context.getCoder(components.windowingStrategies[pcoll.windowingStrategyId].windowCoderId);
       const key = `${pcollection}\u0000${windowKey(windowCoder.decode(new protobufjs.Reader(window), Context.needsDelimiters) as never)}`;
-      let bytes = encoded.get(key);
-      if (bytes === undefined) {
+      const elements = store(pcollection).get(key.slice(pcollection.length + 1))?.elements ?? [];
+      let cached = encoded.get(key);
+      if (cached === undefined || cached.count !== elements.length) {
         const elementCoder = context.getCoder(pcoll.coderId);
         const writer = new protobufjs.Writer();
-        const entry = store(pcollection).get(key.slice(pcollection.length + 1));
-        for (const element of entry?.elements ?? []) elementCoder.encode(element, writer, Context.needsDelimiters);
-        bytes = writer.finish();
-        encoded.set(key, bytes);
+        for (const element of elements) elementCoder.encode(element, writer, Context.needsDelimiters);
+        cached = { count: elements.length, bytes: writer.finish() };
+        encoded.set(key, cached);
       }
-      return { type: "value", value: reiterable(decode, bytes) };
+      return { type: "value", value: reiterable(decode, cached.bytes) };
     },
   };
 }

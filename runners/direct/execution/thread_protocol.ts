@@ -51,6 +51,8 @@ export type FromWorker =
       accumulators: [string, EncodedElements][];
       outbox: [string, unknown][];
       metrics: MetricUpdate[];
+      /** Elements each PCollection produced on the worker carried (status.ts counts them; watchers see only main-thread stages). */
+      counts: [string, number][];
     }
   | { kind: "failed"; seq: number; failure: FailureReport }
   | { kind: "broken"; failure: FailureReport };

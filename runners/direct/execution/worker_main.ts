@@ -24,6 +24,7 @@ import { keyIdentity } from "./keys";
 import { windowKey } from "../engine/windows";
 import { StepFailure } from "./step_failure";
 import { takeMetricUpdates } from "./thread_metrics";
+import { PCollectionTaps } from "../status";
 import type { FailureReport, FromWorker, ToWorker, WorkerStage } from "./thread_protocol";
 import { elementCodec, transferable, windowedCodec, type ElementCodec, type EncodedElements } from "./wire";
 
@@ -75,7 +76,15 @@ class StageOnWorker {
   private readonly input: ElementCodec;
   private readonly run: StageBundleRunner;
 
-  constructor(stage: WorkerStage, components: runnerApi.Components, context: PipelineContext, mainInputOf: Map<string, string>, metrics: MetricsContainer, stallTimeoutMs: number) {
+  constructor(
+    stage: WorkerStage,
+    components: runnerApi.Components,
+    context: PipelineContext,
+    mainInputOf: Map<string, string>,
+    metrics: MetricsContainer,
+    taps: PCollectionTaps,
+    stallTimeoutMs: number,
+  ) {
     this.input = elementCodec(components, context, stage.rootPcollection);
     for (const pcollection of stage.outputs) {
       this.raw.set(pcollection, []);
@@ -99,6 +108,7 @@ class StageOnWorker {
       stateProvider: noSideInputs,
       exitsOf,
       stallTimeoutMs,
+      taps,
     });
   }
 
@@ -126,6 +136,8 @@ const noSideInputs: StateProvider = {
 interface Job {
   stages: Map<string, StageOnWorker>;
   metrics: MetricsContainer;
+  /** Elements counted per PCollection since the last bundle's reply. */
+  taps: PCollectionTaps;
   /** Bundles run one at a time, in the order sent. */
   queue: Promise<void>;
 }
@@ -141,9 +153,10 @@ function openJob(message: Extract<ToWorker, { kind: "open" }>): void {
   const context = new PipelineContext(components, "");
   const mainInputOf = new Map(message.mainInputOf);
   const metrics = new MetricsContainer();
+  const taps = new PCollectionTaps();
   const stages = new Map<string, StageOnWorker>();
-  for (const stage of message.stages) stages.set(stage.id, new StageOnWorker(stage, components, context, mainInputOf, metrics, message.stallTimeoutMs));
-  jobs.set(message.job, { stages, metrics, queue: Promise.resolve() });
+  for (const stage of message.stages) stages.set(stage.id, new StageOnWorker(stage, components, context, mainInputOf, metrics, taps, message.stallTimeoutMs));
+  jobs.set(message.job, { stages, metrics, taps, queue: Promise.resolve() });
 }
 
 async function runBundle(job: Job, message: Extract<ToWorker, { kind: "bundle" }>): Promise<void> {
@@ -152,7 +165,7 @@ async function runBundle(job: Job, message: Extract<ToWorker, { kind: "bundle" }
     const stage = job.stages.get(message.stageId);
     if (stage === undefined) throw new Error(`stage '${message.stageId}' was not opened on this worker`);
     const { outputs, accumulators } = await stage.process(message.input);
-    reply = { kind: "done", seq: message.seq, outputs, accumulators, outbox: takeOutbox(), metrics: takeMetricUpdates(job.metrics) };
+    reply = { kind: "done", seq: message.seq, outputs, accumulators, outbox: takeOutbox(), metrics: takeMetricUpdates(job.metrics), counts: takeCounts(job.taps) };
   } catch (error) {
     takeOutbox();
     takeMetricUpdates(job.metrics);
@@ -160,6 +173,13 @@ async function runBundle(job: Job, message: Extract<ToWorker, { kind: "bundle" }
   }
   const encoded = reply.kind === "done" ? [...reply.outputs, ...reply.accumulators].map(([, e]) => e) : [];
   port.postMessage(reply, transferable(encoded));
+}
+
+/** Elements counted per PCollection since the last call, which resets the counts. */
+function takeCounts(taps: PCollectionTaps): [string, number][] {
+  const counts = Object.entries(taps.counts()).filter(([, n]) => n > 0);
+  for (const [pcollection] of counts) taps.tap(pcollection).count = 0;
+  return counts;
 }
 
 /** A failure as plain data; the main thread rebuilds the StepFailure from it. */

@@ -97,6 +97,7 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
       });
       deliverOutbox(reply.outbox);
       mergeMetricUpdates(services.metrics, reply.metrics);
+      for (const [pcollection, count] of reply.counts) services.taps.tap(pcollection).count += count;
     }
 
     return {

@@ -59,7 +59,6 @@ export function groupingSpec(
     keyIdentity: keyIdentity(keyCoder),
     aggregator: aggregator as Aggregator<unknown>,
     mergesWindows,
-    bounded: input.isBounded !== runnerApi.IsBounded_Enum.UNBOUNDED,
     windowing: panes,
   };
 }
