@@ -37,7 +37,7 @@ export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "st
 
 /** Fills in defaults and rejects nonsense early, naming the option. */
 export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirectRunnerOptions {
-  const resolved = { bundleSize: 1000, verifySerialization: false, stallTimeoutMs: 120_000, workers: os.availableParallelism(), ...options };
+  const resolved = { bundleSize: 1000, verifySerialization: false, stallTimeoutMs: 120_000, ...options, workers: options.workers ?? os.availableParallelism() };
   if (!Number.isInteger(resolved.workers) || resolved.workers < 1) {
     throw new Error(`directRunner option workers must be a positive integer, got ${options.workers}`);
   }

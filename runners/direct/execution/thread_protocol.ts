@@ -29,7 +29,15 @@ export type ToWorker =
       modules: string[];
       stallTimeoutMs: number;
     }
-  | { kind: "bundle"; job: number; seq: number; stageId: string; input: EncodedElements }
+  | {
+      kind: "bundle";
+      job: number;
+      seq: number;
+      stageId: string;
+      input: EncodedElements;
+      /** PCollections someone watches on the main thread (status.ts): their elements come back too. */
+      watched: string[];
+    }
   | { kind: "close"; job: number };
 
 /** A step failure as it crosses threads. */
@@ -51,8 +59,10 @@ export type FromWorker =
       accumulators: [string, EncodedElements][];
       outbox: [string, unknown][];
       metrics: MetricUpdate[];
-      /** Elements each PCollection produced on the worker carried (status.ts counts them; watchers see only main-thread stages). */
+      /** Elements each PCollection produced on the worker carried (status.ts counts them). */
       counts: [string, number][];
+      /** Elements of the watched PCollections produced by this bundle. */
+      watchedElements: [string, EncodedElements][];
     }
   | { kind: "failed"; seq: number; failure: FailureReport }
   | { kind: "broken"; failure: FailureReport };

@@ -138,6 +138,9 @@ interface Job {
   metrics: MetricsContainer;
   /** Elements counted per PCollection since the last bundle's reply. */
   taps: PCollectionTaps;
+  /** Elements of watched PCollections since the last reply, recorded by a listener on their tap. */
+  watched: Map<string, { codec: ElementCodec; elements: WindowedValue<unknown>[] }>;
+  codecOf: (pcollection: string) => ElementCodec;
   /** Bundles run one at a time, in the order sent. */
   queue: Promise<void>;
 }
@@ -156,7 +159,7 @@ function openJob(message: Extract<ToWorker, { kind: "open" }>): void {
   const taps = new PCollectionTaps();
   const stages = new Map<string, StageOnWorker>();
   for (const stage of message.stages) stages.set(stage.id, new StageOnWorker(stage, components, context, mainInputOf, metrics, taps, message.stallTimeoutMs));
-  jobs.set(message.job, { stages, metrics, taps, queue: Promise.resolve() });
+  jobs.set(message.job, { stages, metrics, taps, watched: new Map(), codecOf: (pcollection) => elementCodec(components, context, pcollection), queue: Promise.resolve() });
 }
 
 async function runBundle(job: Job, message: Extract<ToWorker, { kind: "bundle" }>): Promise<void> {
@@ -164,15 +167,46 @@ async function runBundle(job: Job, message: Extract<ToWorker, { kind: "bundle" }
   try {
     const stage = job.stages.get(message.stageId);
     if (stage === undefined) throw new Error(`stage '${message.stageId}' was not opened on this worker`);
+    watch(job, message.watched);
     const { outputs, accumulators } = await stage.process(message.input);
-    reply = { kind: "done", seq: message.seq, outputs, accumulators, outbox: takeOutbox(), metrics: takeMetricUpdates(job.metrics), counts: takeCounts(job.taps) };
+    reply = {
+      kind: "done",
+      seq: message.seq,
+      outputs,
+      accumulators,
+      outbox: takeOutbox(),
+      metrics: takeMetricUpdates(job.metrics),
+      counts: takeCounts(job.taps),
+      watchedElements: takeWatched(job),
+    };
   } catch (error) {
     takeOutbox();
     takeMetricUpdates(job.metrics);
+    takeWatched(job);
     reply = { kind: "failed", seq: message.seq, failure: failureReport(error) };
   }
-  const encoded = reply.kind === "done" ? [...reply.outputs, ...reply.accumulators].map(([, e]) => e) : [];
+  const encoded = reply.kind === "done" ? [...reply.outputs, ...reply.accumulators, ...reply.watchedElements].map(([, e]) => e) : [];
   port.postMessage(reply, transferable(encoded));
+}
+
+/** Starts recording the elements of newly watched PCollections (a watcher never stops being served here: the main thread drops what nobody watches). */
+function watch(job: Job, pcollections: readonly string[]): void {
+  for (const pcollection of pcollections) {
+    if (job.watched.has(pcollection)) continue;
+    const recorded = { codec: job.codecOf(pcollection), elements: [] as WindowedValue<unknown>[] };
+    job.watched.set(pcollection, recorded);
+    job.taps.observe(pcollection, (element) => void recorded.elements.push(element));
+  }
+}
+
+function takeWatched(job: Job): [string, EncodedElements][] {
+  const taken: [string, EncodedElements][] = [];
+  for (const [pcollection, recorded] of job.watched) {
+    if (recorded.elements.length === 0) continue;
+    taken.push([pcollection, recorded.codec.encode(recorded.elements)]);
+    recorded.elements = [];
+  }
+  return taken;
 }
 
 /** Elements counted per PCollection since the last call, which resets the counts. */

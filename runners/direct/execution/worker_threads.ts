@@ -66,6 +66,8 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
         stallTimeoutMs: services.stallTimeoutMs,
       });
     }
+    const codecs = new Map<string, ElementCodec>();
+    const codecOf = (pcollection: string) => codecs.get(pcollection) ?? codecs.set(pcollection, elementCodec(services.components, services.pipelineContext, pcollection)).get(pcollection)!;
     let inFlight = 0;
     let failed = false;
 
@@ -73,10 +75,11 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
       const parts = Math.min(pool.threads.length, elements.length);
       const size = Math.ceil(elements.length / Math.max(1, parts));
       const what = `a bundle of stage '${route.stage.name}'`;
+      const watched = services.taps.watched();
       const replies = await Promise.all(
         Array.from({ length: Math.max(1, parts) }, (_, i) => {
           const input = route.input.encode(elements.slice(i * size, (i + 1) * size));
-          return pool.threads[i].request({ kind: "bundle", job, stageId: route.stage.id, input }, transferable([input]), what, (reply) => failureOf(reply.failure));
+          return pool.threads[i].request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure));
         }),
       );
       for (const reply of replies) deliver(route, reply);
@@ -98,6 +101,10 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
       deliverOutbox(reply.outbox);
       mergeMetricUpdates(services.metrics, reply.metrics);
       for (const [pcollection, count] of reply.counts) services.taps.tap(pcollection).count += count;
+      for (const [pcollection, encoded] of reply.watchedElements) {
+        const tap = services.taps.tap(pcollection);
+        for (const element of codecOf(pcollection).decode(encoded)) tap.show(element);
+      }
     }
 
     return {
