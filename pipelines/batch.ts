@@ -7,6 +7,7 @@ import * as beam from "apache-beam";
 import type { Runner } from "apache-beam/runners/runner";
 import * as path from "path";
 import { readTextLines } from "../io/files/text_files";
+import { withCpuLoad } from "../transforms/cpu_load";
 import { isParquetFile, readParquetRows } from "../io/files/parquet";
 import { parseParquetTransactions } from "../transforms/parse_parquet";
 import { collectFraudReport, type FraudReportResult } from "./fraud_report";
@@ -48,6 +49,12 @@ export interface BatchReport {
   fraud?: FraudReportResult;
 }
 
+/** Knobs of the batch ETL. */
+export interface BatchSettings {
+  /** SHA-256 rounds per input line before parsing (seed 000's `--loops`; default 0). */
+  cpuLoad?: number;
+}
+
 /** Writes the rows, dead letters and aggregates under `dir` (local or `gs://`) as JSON-lines files. */
 function writeOutputs(
   dir: string,
@@ -65,10 +72,10 @@ function writeOutputs(
 }
 
 /** Every input read and parsed (CSV for `.csv` and `.csv.gz`, Parquet for `.parquet`, JSON lines otherwise), valid rows and dead letters each flattened into one. */
-function parseInputs(root: beam.Root, inputs: string[], gcs?: GcsOptions) {
+function parseInputs(root: beam.Root, inputs: string[], gcs?: GcsOptions, cpuLoad = 0) {
   const parsed = inputs.map((file, i) => {
     if (isParquetFile(file)) return root.apply(beam.withName(`read[${i}]`, readParquetRows(file))).apply(beam.withName(`parse[${i}]`, parseParquetTransactions()));
-    const lines = root.apply(beam.withName(`read[${i}]`, readTextLines(file, { gcs })));
+    const lines = withCpuLoad(root.apply(beam.withName(`read[${i}]`, readTextLines(file, { gcs }))), cpuLoad);
     return lines.apply(beam.withName(`parse[${i}]`, /\.csv(\.gz)?$/.test(file) ? parseCsvTransactions() : parseJsonTransactions()));
   });
   const valid = beam.P(parsed.map((p) => p.valid)).apply(beam.withName("allValid", beam.flatten<Transaction>()));
@@ -102,7 +109,7 @@ export function batchPipeline(inputs: string[], outputDir: string, gcs?: GcsOpti
  * also writes what the streaming pipeline writes to Bigtable, as JSON-lines files there: the
  * transaction rows (`transacoes-*.jsonl`), the dead letters and each aggregate.
  */
-export async function runBatch(inputs: string[], runner: Runner, outputDir?: string): Promise<BatchReport> {
+export async function runBatch(inputs: string[], runner: Runner, outputDir?: string, settings: BatchSettings = {}): Promise<BatchReport> {
   const ids = {
     valid: openCollection("valid"),
     deadLetters: openCollection("deadLetters"),
@@ -116,7 +123,7 @@ export async function runBatch(inputs: string[], runner: Runner, outputDir?: str
   const start = process.hrtime.bigint();
   let fraud: (() => FraudReportResult) | undefined;
   await runner.run((root) => {
-    const { valid, deadLetters } = parseInputs(root, inputs);
+    const { valid, deadLetters } = parseInputs(root, inputs, undefined, settings.cpuLoad ?? 0);
     deadLetters.map(into(ids.deadLetters, "deadLetters"));
     valid.map(beam.withName("countValid", () => collect(ids.valid, 1)));
     const aggregates = aggregatesOf(valid);

@@ -78,7 +78,7 @@ function say(line: string): void {
 }
 
 async function batch(options: PipelineOptions): Promise<void> {
-  const report = await runBatch(options.inputs!, directRunner({ bundleSize: options.bundleSize }), options.output);
+  const report = await runBatch(options.inputs!, directRunner({ bundleSize: options.bundleSize, workers: options.workers }), options.output, { cpuLoad: options.cpuLoad });
   say(formatBatchReport(report));
   say(`\nrows, aggregates and dead letters written as JSON lines under ${options.output}/`);
   say(`the report with charts: ${writeReportHtml(report, options.output)}`);
@@ -87,7 +87,7 @@ async function batch(options: PipelineOptions): Promise<void> {
 /** The streaming pipeline against the topic or subscription given (endpoints from the environment). */
 async function streaming(options: PipelineOptions): Promise<void> {
   const result = await withUi(options.ui ?? false, options, (show) =>
-    runDrainingOnSignals(directRunner({ bundleSize: options.bundleSize, stopAfter: options.stopAfter }), streamingPipeline({ ...options, createTables: true }), show),
+    runDrainingOnSignals(directRunner({ bundleSize: options.bundleSize, workers: options.workers, stopAfter: options.stopAfter }), streamingPipeline({ ...options, createTables: true }), show),
   );
   const counters = await result.counters();
   const duplicates = Object.values(result.progress().sources)[0]?.duplicates ?? 0;

@@ -31,6 +31,8 @@ const FLAGS: FlagRow[] = [
   { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain once the subscription has been empty this long (stalled pulls do not count)" },
   { name: "max-duration", type: "string", value: "SECONDS", help: "streaming: drain after running this long" },
   { name: "bundle-size", type: "string", default: "1000", value: "N", help: "elements per bundle on the direct runner" },
+  { name: "workers", type: "string", default: "1", value: "N", help: "threads running the pipeline's steps on the direct runner (1: the job's own thread)" },
+  { name: "cpu-load", type: "string", default: "0", value: "N", help: "batch: N SHA-256 rounds per input record, to make per-record work heavy (seed 000's knob)" },
   { name: "ui", type: "boolean", help: "streaming: serve the job's web page and aggregates dashboard (on in the demo)" },
   { name: "no-ui", type: "boolean", help: "the demo without its web page" },
   { name: "ui-port", type: "string", default: "8074", value: "PORT", help: "where --ui listens, on 127.0.0.1 (0: any free port)" },
@@ -59,6 +61,10 @@ export interface PipelineOptions {
   output: string;
   stopAfter: { records?: number; idleMs?: number; durationMs?: number };
   bundleSize: number;
+  /** Worker threads on the direct runner (undefined: the runner's default, the machine's cores). */
+  workers?: number;
+  /** Batch: SHA-256 rounds per input record. */
+  cpuLoad: number;
   /** True when nothing names an outside resource: run the self-contained demo. */
   demo: boolean;
   /** --ui / --no-ui; undefined when neither was given (then on in the demo, off otherwise). */
@@ -127,6 +133,8 @@ export function parseOptions(argv: string[]): PipelineOptions {
       durationMs: seconds("max-duration", text("max-duration")),
     },
     bundleSize: count("bundle-size", text("bundle-size", "1000"))!,
+    workers: count("workers", text("workers")),
+    cpuLoad: text("cpu-load") === undefined ? 0 : count("cpu-load", text("cpu-load"), 0)!,
     demo: values.topic === undefined && values.subscription === undefined,
     ui: values.ui === true ? true : values["no-ui"] === true ? false : undefined,
     uiPort: port("ui-port", text("ui-port", "8074")!),
@@ -134,10 +142,10 @@ export function parseOptions(argv: string[]): PipelineOptions {
   };
 }
 
-function count(flag: string, value: string | undefined): number | undefined {
+function count(flag: string, value: string | undefined, least = 1): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive whole number, got '${value}'`);
+  if (!Number.isInteger(n) || n < least) throw new UsageError(`--${flag} must be a whole number of at least ${least}, got '${value}'`);
   return n;
 }
 

@@ -24,14 +24,18 @@ const lenientUtf8 = new TextDecoder("utf-8");
 /** Splits the bytes of one file, pushed chunk by chunk, into checked lines (see the module comment). */
 export class LineSplitter {
   private carry: Buffer = Buffer.alloc(0);
-  private lineNumber = 0;
+  private lineNumber: number;
   /** Within an overlong line: its bytes are skipped until its newline. */
   private skipping = false;
 
   constructor(
     private readonly file: string,
     private readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES,
-  ) {}
+    /** The 1-based number of the first line it will split (a file split's first line). */
+    firstLine = 1,
+  ) {
+    this.lineNumber = firstLine - 1;
+  }
 
   /** The lines completed by `chunk`. */
   push(chunk: Buffer): TextLine[] {

@@ -22,6 +22,7 @@ import type { TextLine } from "../../transforms/text_line";
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "./checked_lines";
 import { fileSource, FileSourceOperator } from "./file_source";
 import { gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "./gcs";
+import { wholeFile, type FileSplit } from "./file_splits";
 
 /** URN of the primitive that reads the files named in its payload, once per incoming impulse. */
 export const READ_TEXT_LINES_URN = "beam-ts-native:transform:read_text_lines:v1";
@@ -43,7 +44,17 @@ export function readTextLines(
   patterns: string | readonly string[],
   options: ReadTextLinesOptions = {},
 ): beam.PTransform<beam.Root, beam.PCollection<TextLine>> {
-  return fileSource<TextLine>("readTextLines", READ_TEXT_LINES_URN, patterns, options.gcs);
+  return fileSource<TextLine>("readTextLines", READ_TEXT_LINES_URN, patterns, options.gcs, true);
+}
+
+/** Settings of {@link forEachLineChunk}. */
+export interface LineChunkOptions {
+  /** How to reach GCS for a `gs://` file. */
+  gcs?: GcsOptions;
+  /** The part of the file to read (default: all of it). */
+  split?: FileSplit;
+  /** A longer line is delivered with a `refusal`, its bytes past the limit skipped (default 10 MiB). */
+  maxLineBytes?: number;
 }
 
 /**
@@ -56,15 +67,19 @@ export function readTextLines(
 export async function forEachLineChunk(
   file: string,
   onLines: (lines: TextLine[]) => void | Promise<void>,
-  gcs: GcsOptions = {},
-  maxLineBytes: number = DEFAULT_MAX_LINE_BYTES,
+  options: LineChunkOptions = {},
 ): Promise<void> {
-  const raw = isGcsUri(file) ? gcsReadStream(file, gcs) : fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  const { gcs = {}, split = wholeFile(file), maxLineBytes = DEFAULT_MAX_LINE_BYTES } = options;
+  if (split.end <= split.start) return;
+  // A split of a local file is read from its first record start to the next split's.
+  const range = split.end === Infinity ? { start: split.start } : { start: split.start, end: split.end - 1 };
+  const raw = isGcsUri(file) ? gcsReadStream(file, gcs) : fs.createReadStream(file, { highWaterMark: CHUNK_BYTES, ...range });
   const gzipped = file.endsWith(".gz");
   const stream = gzipped ? raw.pipe(zlib.createGunzip({ chunkSize: CHUNK_BYTES })) : raw;
   if (gzipped) raw.on("error", (error: Error) => stream.destroy(error));
-  const splitter = new LineSplitter(file, maxLineBytes);
-  let first = true;
+  const splitter = new LineSplitter(file, maxLineBytes, split.firstLine);
+  // Only a file's own first bytes can be gzip's magic number (compressed files are one split).
+  let first = split.start === 0;
   try {
     for await (const chunk of stream) {
       const bytes = chunk as Buffer;
@@ -98,8 +113,8 @@ class CompressedInput extends Error {}
 
 /** The reader as an SDK operator. */
 export class ReadTextLinesOperator extends FileSourceOperator<TextLine> {
-  protected readFile(file: string, onLines: (lines: TextLine[]) => void | Promise<void>, gcs: GcsOptions): Promise<void> {
-    return forEachLineChunk(file, onLines, gcs);
+  protected readFile(file: string, onLines: (lines: TextLine[]) => void | Promise<void>, gcs: GcsOptions, split: FileSplit): Promise<void> {
+    return forEachLineChunk(file, onLines, { gcs, split });
   }
 }
 

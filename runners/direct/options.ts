@@ -23,6 +23,14 @@ export interface DirectRunnerOptions {
    * StreamSource.idleSince), milliseconds since the start. Unset: run until the sources finish (or forever, for live ones).
    */
   stopAfter?: { records?: number; idleMs?: number; durationMs?: number };
+  /**
+   * Threads that run the fused stages. 1 (the default) runs every stage on the job's own thread;
+   * more run them on that many worker threads, each bundle split among them (see
+   * execution/worker_threads.ts). The default stays 1 until the threads beat the single thread on
+   * the benchmarks (`npm run bench:workers`): on a loaded 2-core machine 2 workers measured
+   * 0.6–0.66× of one at --cpu-load 0.
+   */
+  workers?: number;
 }
 
 /** Options with every default filled in. */
@@ -30,7 +38,10 @@ export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "st
 
 /** Fills in defaults and rejects nonsense early, naming the option. */
 export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirectRunnerOptions {
-  const resolved = { bundleSize: 1000, verifySerialization: false, stallTimeoutMs: 120_000, ...options };
+  const resolved = { bundleSize: 1000, verifySerialization: false, stallTimeoutMs: 120_000, ...options, workers: options.workers ?? 1 };
+  if (!Number.isInteger(resolved.workers) || resolved.workers < 1) {
+    throw new Error(`directRunner option workers must be a positive integer, got ${options.workers}`);
+  }
   if (!Number.isInteger(resolved.bundleSize) || resolved.bundleSize < 1) {
     throw new Error(`directRunner option bundleSize must be a positive integer, got ${options.bundleSize}`);
   }

@@ -17,6 +17,7 @@ import { Clock, ManualClock, wallClock } from "../../sdk/clock";
 import { Engine, StageSpec } from "./engine/engine";
 import { planStages, PlannedStage } from "./plan/stages";
 import { inProcessExecutor } from "./execution/in_process";
+import { workerThreadsExecutor } from "./execution/worker_threads";
 import { groupingSpec } from "./handlers/grouping";
 import { impulseElement } from "./handlers/impulse";
 import { TEST_STREAM_URN } from "./plan/urns";
@@ -70,7 +71,8 @@ export class DirectRunner extends Runner {
     const exits = new Map(
       plan.stages.map((stage) => [stage.id, new Map([...stage.outputs].map(([pcoll, destinations]) => [pcoll, destinations.map((d) => engine.emitter(d))]))]),
     );
-    const executor = inProcessExecutor(plan, {
+    const executorOf = this.options.workers === 1 ? inProcessExecutor : workerThreadsExecutor(this.options.workers);
+    const executor = executorOf(plan, {
       components,
       pipelineContext: context,
       outputs: (stageId, pcollection) => exits.get(stageId)?.get(pcollection) ?? [],

@@ -123,7 +123,7 @@ describe("io: readTextLines", () => {
           seen++;
         }
       },
-      { apiEndpoint: gcs.endpoint },
+      { gcs: { apiEndpoint: gcs.endpoint } },
     );
     expect(seen).to.equal(count);
     expect(chunks).to.be.greaterThan(1);
@@ -137,7 +137,7 @@ describe("io: readTextLines checks what it reads", () => {
 
   async function readAll(file: string, maxLineBytes?: number): Promise<TextLine[]> {
     const lines: TextLine[] = [];
-    await forEachLineChunk(file, (chunk) => void lines.push(...chunk), {}, maxLineBytes);
+    await forEachLineChunk(file, (chunk) => void lines.push(...chunk), { maxLineBytes });
     return lines;
   }
 
