@@ -22,6 +22,16 @@ export interface DirectRunnerOptions {
    * since the start. Unset: run until the sources finish (or forever, for live ones).
    */
   stopAfter?: { records?: number; idleMs?: number; durationMs?: number };
+  /**
+   * Where bundles run (default "in_process": the SDK's operators in this thread). "process": in SDK
+   * worker processes (the SDK's own harness, as on Dataflow) over Beam's Fn API, every element
+   * encoded with the pipeline's coders at the stage boundaries.
+   */
+  environment?: "in_process" | "process";
+  /** With environment "process": how many worker processes (default 1). */
+  workers?: number;
+  /** With environment "process": how long a worker may take to connect before the job fails (default 60 000 ms). */
+  workerStartTimeoutMs?: number;
 }
 
 /** Options with every default filled in. */
@@ -29,7 +39,24 @@ export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "st
 
 /** Fills in defaults and rejects nonsense early, naming the option. */
 export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirectRunnerOptions {
-  const resolved = { bundleSize: 1000, verifySerialization: false, stallTimeoutMs: 120_000, ...options };
+  const resolved = {
+    bundleSize: 1000,
+    verifySerialization: false,
+    stallTimeoutMs: 120_000,
+    environment: "in_process" as const,
+    workers: 1,
+    workerStartTimeoutMs: 60_000,
+    ...options,
+  };
+  if (resolved.environment !== "in_process" && resolved.environment !== "process") {
+    throw new Error(`directRunner option environment must be "in_process" or "process", got ${String(options.environment)}`);
+  }
+  if (!Number.isInteger(resolved.workers) || resolved.workers < 1) {
+    throw new Error(`directRunner option workers must be a positive integer, got ${options.workers}`);
+  }
+  if (!(resolved.workerStartTimeoutMs > 0)) {
+    throw new Error(`directRunner option workerStartTimeoutMs must be positive, got ${options.workerStartTimeoutMs}`);
+  }
   if (!Number.isInteger(resolved.bundleSize) || resolved.bundleSize < 1) {
     throw new Error(`directRunner option bundleSize must be a positive integer, got ${options.bundleSize}`);
   }
