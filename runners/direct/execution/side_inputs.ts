@@ -100,7 +100,7 @@ export function sideInputReader(
  * see nothing. An iterable side input must read the same for every element: give it a fresh
  * generator per iteration.
  */
-function reiterable<T>(decode: (data: Uint8Array) => T, bytes: Uint8Array): T {
+export function reiterable<T>(decode: (data: Uint8Array) => T, bytes: Uint8Array): T {
   const value = decode(bytes);
   if (Object.prototype.toString.call(value) !== "[object Generator]") return value;
   return { [Symbol.iterator]: () => (decode(bytes) as Iterable<unknown>)[Symbol.iterator]() } as T;

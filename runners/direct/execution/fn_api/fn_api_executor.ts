@@ -47,6 +47,7 @@ class FnApiExecutor implements BundleExecutor {
   private readonly workers: ProcessWorkers;
   private readonly stages = new Map<string, StageDescriptor>();
   private readonly stageNames: Map<string, string>;
+  private readonly stepsOf: Map<string, string>;
   private readonly idle: ProcessWorker[] = [];
   private readonly waiting: ((worker: ProcessWorker) => void)[] = [];
   private readonly ready: Promise<void>;
@@ -62,6 +63,7 @@ class FnApiExecutor implements BundleExecutor {
   ) {
     const { components } = services;
     this.stageNames = new Map(plan.stages.map((s) => [s.id, s.name]));
+    this.stepsOf = new Map(plan.stages.map((s) => [s.id, s.transforms.map((id) => `'${components.transforms[id].uniqueName}'`).join(", ")]));
     const stepName = (id: string) => components.transforms[id]?.uniqueName ?? this.stageNames.get(id.split(":")[0]) ?? id;
     this.plane = new ControlPlane(stepName, options.log ?? ((line) => process.stderr.write(`${line}\n`)));
     this.workers = new ProcessWorkers(this.plane, options.workerStartTimeoutMs);
@@ -134,11 +136,14 @@ class FnApiExecutor implements BundleExecutor {
       const response = worker.connection.processBundle(instructionId, bundle.stageId);
       const sent = worker.connection.sendInput(instructionId, stage.input.transformId, encodeAll(bundle.elements, context, stage.input.coderId));
       const [result] = await Promise.all([response, sinksClosed, sent]).catch(async (error: Error) => {
-        const step = worker.connection.lastStep.get(instructionId) ?? stageName;
+        const logged = worker.connection.lastStep.get(instructionId);
+        const step = logged ?? stageName;
         if (error.message.startsWith(`SDK worker ${worker.id}`) || error.message.startsWith(`worker ${worker.id}`)) {
           const how = await Promise.race([worker.exited, new Promise<string>((r) => setTimeout(() => r("still running"), 1000))]);
+          // Without a log line of the bundle, the step is one of the stage's.
+          const where = logged !== undefined ? `at step '${logged}'` : `in one of its steps (${this.stepsOf.get(bundle.stageId)})`;
           throw new WorkerLost(
-            `SDK worker ${worker.id} was lost (${how}) running a bundle of stage '${stageName}' at step '${step}'; its last log lines:\n` +
+            `SDK worker ${worker.id} was lost (${how}) running a bundle of stage '${stageName}' ${where}; its last log lines:\n` +
               `${tail(worker.connection.logs)}\nwhat it printed:\n${tail(worker.printed)}`,
           );
         }
