@@ -8,6 +8,24 @@ import { parseArgs, type ParseArgsConfig } from "util";
 /** A usage mistake: reported with the help, exit code 2. */
 export class UsageError extends Error {}
 
+/** A failure the message says all about (a service's refusal, a job that failed): one line, no stack. */
+export class CommandFailure extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+/** A row of a command's flag table: drives both its parser and its `--help`. */
+export interface FlagRow {
+  name: string;
+  type: "string" | "boolean";
+  multiple?: boolean;
+  default?: string;
+  /** How the value is shown in `--help` (`N`, `gs://…`). */
+  value?: string;
+  help: string;
+}
+
 type StrictConfig<O> = { args: string[]; options: O; strict: true; allowPositionals: false };
 
 /** `parseArgs` in strict mode, with its errors as {@link UsageError}s. */
@@ -28,6 +46,10 @@ export function runCommand(main: () => Promise<void>, help: () => string, what: 
     if (error instanceof UsageError) {
       process.stderr.write(`error: ${error.message}\n\n${help()}`);
       process.exit(2);
+    }
+    if (error instanceof CommandFailure) {
+      process.stderr.write(`${what} failed: ${error.message}\n`);
+      process.exit(error.exitCode);
     }
     process.stderr.write(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);

@@ -31,10 +31,18 @@ export function drainOnSignals(job: DirectPipelineResult): () => void {
   return release;
 }
 
-/** Runs `pipeline` on `runner` with Ctrl-C draining it (see the module doc); rejects unless it ends DONE. */
-export async function runDrainingOnSignals(runner: DirectRunner, pipeline: (root: Root) => PValue<any> | Promise<PValue<any>>): Promise<DirectPipelineResult> {
+/**
+ * Runs `pipeline` on `runner` with Ctrl-C draining it (see the module doc); rejects unless it ends DONE.
+ * `onStarted` is handed the job as soon as it runs (a web page that shows it).
+ */
+export async function runDrainingOnSignals(
+  runner: DirectRunner,
+  pipeline: (root: Root) => PValue<any> | Promise<PValue<any>>,
+  onStarted?: (job: DirectPipelineResult) => void,
+): Promise<DirectPipelineResult> {
   const job = await runner.runAsync(pipeline);
   drainOnSignals(job);
+  onStarted?.(job);
   const state = await job.waitUntilFinish();
   if (state !== JobState_Enum.DONE) throw job.error() ?? new Error(`job finished in state ${JobState_Enum[state]}`);
   return job;

@@ -15,6 +15,11 @@ export const EVENT_TIME_ATTRIBUTE = "event_time_ms";
 /** Attribute holding the transaction id (the pipeline's id attribute: redeliveries are deduplicated on it). */
 export const TRANSACTION_ID_ATTRIBUTE = "transaction_id";
 
+/** Attribute holding the event's id (a ULID, from the gateway): carried to the row and to the dead letter. */
+export { EVENT_ID_ATTRIBUTE } from "../transforms/parse_json";
+/** Attribute holding the event's type (`client`, `transaction`, `score`), on the gateway's messages. */
+export const EVENT_TYPE_ATTRIBUTE = "event_type";
+
 /** A message to publish, and whether its row was valid. */
 export interface RowMessage {
   data: Buffer;

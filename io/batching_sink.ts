@@ -14,7 +14,8 @@
  * Each sink reports how far behind event time its writes land: the distribution
  * `writeLagMs/<step name>` (count, sum, min, max of "written at − element timestamp", for elements
  * with a real timestamp — not the global window's minimum), readable as any Beam distribution. Where
- * event time is the publish time, that is the publish → written latency.
+ * event time is the publish time, that is the publish → written latency. A writer that retries
+ * reports the rows it sends again, counted as `writeRetries/<step name>` (present once any was).
  *
  * It is an SDK operator of our own URN: our runner and the SDK's worker (hence Dataflow) run it alike.
  */
@@ -33,14 +34,22 @@ export function writeLagMetricName(step: string): string {
   return `writeLagMs/${step}`;
 }
 
+/** Name of the counter of rows the sink at step `step` sent again after a transient failure. */
+export function writeRetriesMetricName(step: string): string {
+  return `writeRetries/${step}`;
+}
+
 /** Below this, a timestamp is the global window's minimum (or near it), not an event's time. */
 const EARLIEST_REAL_TIMESTAMP_MS = -1e15;
 
 /** URN of a batching sink; the payload holds the serialized write function and settings. */
 export const BATCHING_SINK_URN = "beam-ts-native:transform:batching_sink:v1";
 
-/** Writes one batch; must be safe to call again with the same batch (writes are retried and replayed). */
-export type BatchWriter<T> = (batch: T[]) => Promise<void>;
+/**
+ * Writes one batch; must be safe to call again with the same batch (writes are retried and replayed).
+ * A writer that retries calls `retried` with the number of rows it sends again.
+ */
+export type BatchWriter<T> = (batch: T[], retried?: (rows: number) => void) => Promise<void>;
 
 /** Settings of a batching sink. */
 export interface BatchingSinkOptions {
@@ -92,6 +101,8 @@ export class BatchingSinkOperator implements operators.IOperator {
   /** Timestamps (ms) of the buffered elements, in order. */
   private timestamps: number[] = [];
   private readonly writeLag: { update(value: number): void };
+  /** Counts rows sent again; its counter is made on the first retry, so jobs without any show none. */
+  private readonly countRetries: (rows: number) => void;
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown = undefined;
   private readonly deferWrites: ((written: Promise<void>) => void) | undefined;
@@ -111,6 +122,14 @@ export class BatchingSinkOperator implements operators.IOperator {
       metricType: "beam:metric:user:distribution_int64:v1",
       name: writeLagMetricName(step),
     }) as unknown as { update(value: number): void };
+    let retries: { update(value: number): void } | undefined;
+    this.countRetries = (rows) => {
+      retries ??= context.metricsContainer.getMetric(transformId, undefined, {
+        metricType: "beam:metric:user:sum_int64:v1",
+        name: writeRetriesMetricName(step),
+      }) as unknown as { update(value: number): void };
+      retries.update(rows);
+    };
   }
 
   async startBundle(): Promise<void> {}
@@ -164,7 +183,7 @@ export class BatchingSinkOperator implements operators.IOperator {
     this.buffer = [];
     this.timestamps = [];
     const write: Promise<void> = this.settings
-      .write(batch)
+      .write(batch, this.countRetries)
       .then(() => {
         const now = Date.now();
         for (const t of timestamps) if (t > EARLIEST_REAL_TIMESTAMP_MS) this.writeLag.update(Math.max(0, now - t));

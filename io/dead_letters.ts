@@ -49,7 +49,7 @@ export const DEAD_LETTER_FAMILY = "dead";
 
 /**
  * Writes dead letters to `target`: one JSON line per dead letter in files; one message per dead
- * letter (the same JSON) with attributes `step`, `field` and `origin` (those known) on Pub/Sub; one
+ * letter (the same JSON) with attributes `step`, `field`, `origin` and `event_id` (those known) on Pub/Sub; one
  * row per dead letter ({@link deadLetterRow}) in Bigtable.
  */
 export function writeDeadLetters(target: DeadLetterTarget): beam.PTransform<beam.PCollection<DeadLetter>, beam.PCollection<unknown>> {
@@ -78,11 +78,12 @@ export function writeDeadLetters(target: DeadLetterTarget): beam.PTransform<beam
   }
 }
 
-/** The Pub/Sub attributes of a dead letter: `step`, and `field` and `origin` when known. */
+/** The Pub/Sub attributes of a dead letter: `step`, and `field`, `origin` and `event_id` when known. */
 export function deadLetterAttributes(d: DeadLetter): Record<string, string> {
   const attributes: Record<string, string> = { step: d.step };
   if (d.field !== undefined) attributes.field = d.field;
   if (d.origin !== undefined) attributes.origin = d.origin;
+  if (d.eventId !== undefined) attributes.event_id = d.eventId;
   return attributes;
 }
 
@@ -90,7 +91,7 @@ export function deadLetterAttributes(d: DeadLetter): Record<string, string> {
  * The Bigtable row of a dead letter: key `<step>#<origin>` (`<step>#sha256:<hex>` of the input when
  * the origin is unknown), so the same bad input rejected again — a replay — lands on the same row
  * and a reader sees one row per bad input; family {@link DEAD_LETTER_FAMILY}; qualifiers `input`,
- * `step`, `field` (when known), `reason` and `time` (ISO 8601), all at the rejection time (a replay
+ * `step`, `field` (when known), `reason`, `time` (ISO 8601) and `event_id` (when known), all at the rejection time (a replay
  * adds newer versions of the same cells, which a max-versions GC rule of 1 folds away; a fixed
  * timestamp would overwrite in place, but a max-age GC rule would then delete the cells at once).
  */
@@ -100,6 +101,7 @@ export function deadLetterRow(d: DeadLetter): BigtableRow {
   const cells = [cell("input", d.input), cell("step", d.step)];
   if (d.field !== undefined) cells.push(cell("field", d.field));
   cells.push(cell("reason", d.reason), cell("time", new Date(d.timeMs).toISOString()));
+  if (d.eventId !== undefined) cells.push(cell("event_id", d.eventId));
   return { key: deadLetterRowKey(d), family: DEAD_LETTER_FAMILY, cells };
 }
 

@@ -17,14 +17,23 @@ import { closeBigtableClients, formatRowsLikeCbt, readRows, type ReadRow } from 
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
 import { drainOnSignals } from "../cli/signals";
 import { streamingPipeline, type StreamingJob } from "./streaming";
+import { feedThroughGateway, type GatewayFeedCounts } from "./demo_gateway";
+import { startGateway } from "../ingest/gateway/server";
+import { jsonLogger } from "../ingest/gateway/logger";
+import { CLIENTS_TABLE, EVENTS_TABLE, SCORES_TABLE } from "../transforms/gateway_tables";
 import type { PipelineOptions } from "./options";
 
 const TOPIC = "transacoes-demo";
 const SUBSCRIPTION = "transacoes-demo-pipeline";
+/** The gateway's other topics (--source=gateway), each with a subscription `<topic>-pipeline`. */
+const CLIENTS_TOPIC = "clientes-demo";
+const SCORES_TOPIC = "scores-demo";
 
 /** What the demo found out, for the summary. */
 export interface DemoSummary {
   published: IngestCounts;
+  /** With --source=gateway: what the gateway accepted and refused. */
+  gateway?: GatewayFeedCounts;
   valid: number;
   deadLetters: number;
   seconds: number;
@@ -43,27 +52,45 @@ export async function missingForDemo(): Promise<string[]> {
   return (await missingEmulators(["pubsub", "bigtable"])).map(describeMissing);
 }
 
-/** Runs the demo; `say` prints a line, `progress` redraws the live line (undefined: no terminal). */
+/**
+ * Runs the demo; `say` prints a line, `progress` redraws the live line (undefined: no terminal),
+ * `onStarted` is told of the streaming job as soon as it runs (the web UI shows it).
+ */
 export async function runDemo(
   options: PipelineOptions,
   say: (line: string) => void,
   progress?: (line: string) => void,
+  onStarted?: (result: DirectPipelineResult) => void,
 ): Promise<DemoSummary> {
   const emulators: RunningEmulators = await startEmulators(["pubsub", "bigtable"]);
   const previousEnv = { ...process.env };
   Object.assign(process.env, emulators.env);
   try {
     say(`emulators: Pub/Sub at ${emulators.env.PUBSUB_EMULATOR_HOST}, Bigtable at ${emulators.env.BIGTABLE_EMULATOR_HOST}`);
-    await createTopicAndSubscription(options.project);
+    const viaGateway = options.source === "gateway";
+    await createTopicAndSubscription(options.project, TOPIC, SUBSCRIPTION);
+    if (viaGateway) {
+      await createTopicAndSubscription(options.project, CLIENTS_TOPIC, `${CLIENTS_TOPIC}-pipeline`);
+      await createTopicAndSubscription(options.project, SCORES_TOPIC, `${SCORES_TOPIC}-pipeline`);
+    }
 
-    const job: StreamingJob = { ...options, subscription: SUBSCRIPTION, createTables: true };
+    const gatewayTables = { clientsSubscription: `${CLIENTS_TOPIC}-pipeline`, scoresSubscription: `${SCORES_TOPIC}-pipeline`, clientsTable: CLIENTS_TABLE, scoresTable: SCORES_TABLE, eventsTable: EVENTS_TABLE };
+    const job: StreamingJob = { ...options, subscription: SUBSCRIPTION, createTables: true, gateway: viaGateway ? gatewayTables : undefined };
     const started = Date.now();
     const result = (await directRunner({ bundleSize: options.bundleSize }).runAsync(streamingPipeline(job))) as DirectPipelineResult;
     drainOnSignals(result);
+    onStarted?.(result);
     // A live stream made of the sample (seed 004's emulation): event time = publish time, so the
     // per-minute dashboard shows the minutes of this run. The rows keep their own dates.
-    const published = await ingest({ inputs: options.inputs!, topic: TOPIC, projectId: options.project, eventTime: "now" });
-    say(`published ${published.published} messages (${published.invalid} of them bad rows, on purpose) in ${published.seconds.toFixed(1)} s`);
+    let published: IngestCounts;
+    let gateway: GatewayFeedCounts | undefined;
+    if (viaGateway) {
+      gateway = await sendThroughGateway(options, say);
+      published = { published: gateway.accepted, valid: gateway.accepted, invalid: 0, seconds: gateway.seconds };
+    } else {
+      published = await ingest({ inputs: options.inputs!, topic: TOPIC, projectId: options.project, eventTime: "now" });
+      say(`published ${published.published} messages (${published.invalid} of them bad rows, on purpose) in ${published.seconds.toFixed(1)} s`);
+    }
     await untilEveryMessageRead(result, published.published, progress);
     const counters = await result.counters();
     const source = Object.values(result.progress().sources)[0] ?? {};
@@ -71,6 +98,7 @@ export async function runDemo(
     const bigtable = { projectId: options.project, instanceId: options.instance };
     return {
       published,
+      gateway,
       valid: counters.valid ?? 0,
       deadLetters: counters.deadLetters ?? 0,
       seconds,
@@ -87,13 +115,44 @@ export async function runDemo(
   }
 }
 
-async function createTopicAndSubscription(projectId: string): Promise<void> {
+/** The sample through a gateway started for it (on a free port), which is stopped once every call is answered. */
+async function sendThroughGateway(options: PipelineOptions, say: (line: string) => void): Promise<GatewayFeedCounts> {
+  const gateway = await startGateway({
+    port: 0,
+    maxMessageBytes: 4 << 20,
+    maxBatchEvents: 1000,
+    maxStreamRejections: 1000,
+    log: jsonLogger("warn"),
+    publisher: {
+      projectId: options.project,
+      topics: { transaction: TOPIC, client: CLIENTS_TOPIC, score: SCORES_TOPIC },
+      maxInFlight: 10_000,
+      batchMaxMessages: 1000,
+      batchMaxMs: 5,
+      publishTimeoutMs: 10_000,
+    },
+  });
+  try {
+    say(`gateway listening on ${gateway.address}`);
+    const counts = await feedThroughGateway(options.inputs!, gateway.address);
+    say(
+      `through the gateway in ${counts.seconds.toFixed(1)} s: ${counts.accepted} events accepted (profiles, scores, transactions), ` +
+        `${counts.refused} transactions refused at the door, ${counts.notSendable} rows the proto cannot carry (never sent)`,
+    );
+    for (const reason of counts.refusals) say(`  refused: ${reason}`);
+    return counts;
+  } finally {
+    await gateway.shutdown(10_000);
+  }
+}
+
+async function createTopicAndSubscription(projectId: string, topic: string, subscription: string): Promise<void> {
   const pubsub = newPubSub(projectId);
   try {
-    const [topicExists] = await pubsub.topic(TOPIC).exists();
-    if (!topicExists) await pubsub.createTopic(TOPIC);
-    const [subscriptionExists] = await pubsub.subscription(SUBSCRIPTION).exists();
-    if (!subscriptionExists) await pubsub.topic(TOPIC).createSubscription(SUBSCRIPTION, { ackDeadlineSeconds: 60 });
+    const [topicExists] = await pubsub.topic(topic).exists();
+    if (!topicExists) await pubsub.createTopic(topic);
+    const [subscriptionExists] = await pubsub.subscription(subscription).exists();
+    if (!subscriptionExists) await pubsub.topic(topic).createSubscription(subscription, { ackDeadlineSeconds: 60 });
   } finally {
     await pubsub.close();
   }
@@ -122,7 +181,7 @@ function bar(done: number, total: number): string {
 }
 
 /** Latest pane of each (category, minute) summed per category. */
-function perCategory(rows: ReadRow[]): { category: string; revenue: number; count: number }[] {
+export function perCategory(rows: ReadRow[]): { category: string; revenue: number; count: number }[] {
   const totals = new Map<string, { revenue: number; count: number }>();
   for (const row of rows) {
     const category = decodeURIComponent(row.key.slice(0, row.key.lastIndexOf("#")));

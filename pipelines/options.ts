@@ -3,29 +3,23 @@
  * (`--runner`, `--project`, `--region`, `--streaming`, `--tempLocation`, `--stagingLocation`), ours
  * for the rest. One table drives both the parser and `--help`, so they cannot disagree.
  */
-import { parseFlags, UsageError } from "../cli/command_line";
+import { parseFlags, UsageError, type FlagRow } from "../cli/command_line";
 import type { DeadLetterTarget } from "../io/dead_letters";
+import { DATAFLOW_FLAGS, parseDataflowOptions } from "./dataflow_options";
+import type { DataflowOptions } from "../runners/dataflow/options";
 
 export { UsageError } from "../cli/command_line";
 
-interface Flag {
-  name: string;
-  type: "string" | "boolean";
-  multiple?: boolean;
-  default?: string;
-  value?: string;
-  help: string;
-}
-
-const FLAGS: Flag[] = [
-  { name: "runner", type: "string", default: "direct", value: "direct", help: "the runner: our direct runner (dataflow submission is not built yet)" },
+const FLAGS: FlagRow[] = [
+  { name: "runner", type: "string", default: "direct", value: "direct|dataflow", help: "the runner: ours, in this process, or Dataflow (see runners/dataflow/README.md)" },
   { name: "pipeline", type: "string", default: "streaming", value: "streaming|batch", help: "Pub/Sub → Bigtable, or files → report" },
-  { name: "project", type: "string", default: "local-project", value: "ID", help: "Google Cloud project" },
+  { name: "project", type: "string", default: "local-project", value: "ID", help: "Google Cloud project (required with --runner=dataflow)" },
   { name: "region", type: "string", default: "europe-west10", value: "REGION", help: "Dataflow region" },
   { name: "streaming", type: "boolean", help: "Beam's flag; implied by --pipeline=streaming" },
-  { name: "tempLocation", type: "string", value: "gs://…", help: "Dataflow temp files" },
-  { name: "stagingLocation", type: "string", value: "gs://…", help: "Dataflow staged artifacts" },
-  { name: "input", type: "string", multiple: true, value: "FILE|GLOB|gs://…", help: "batch: input files, .csv or JSON lines (repeatable); streaming demo: what the publisher sends", default: "the committed sample" },
+  { name: "tempLocation", type: "string", value: "gs://…", help: "Dataflow temp files (required with --runner=dataflow)" },
+  { name: "stagingLocation", type: "string", value: "gs://…", help: "Dataflow staged artifacts", default: "<tempLocation>/staging" },
+  { name: "input", type: "string", multiple: true, value: "FILE|GLOB|gs://…", help: "batch: input files, .csv, .parquet or JSON lines (repeatable); streaming demo: what the publisher sends", default: "the committed sample" },
+  { name: "source", type: "string", default: "publisher", value: "publisher|gateway", help: "streaming demo: the sample goes to Pub/Sub through the publisher, or through the gRPC gateway (clients, scores and transactions)" },
   { name: "topic", type: "string", value: "TOPIC", help: "streaming: read this topic (a subscription is made for the job)" },
   { name: "subscription", type: "string", value: "SUB", help: "streaming: read this subscription (unacknowledged messages survive a crash)" },
   { name: "instance", type: "string", default: "e-commerce-data", value: "ID", help: "Bigtable instance" },
@@ -37,19 +31,25 @@ const FLAGS: Flag[] = [
   { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain after this long without a message" },
   { name: "max-duration", type: "string", value: "SECONDS", help: "streaming: drain after running this long" },
   { name: "bundle-size", type: "string", default: "1000", value: "N", help: "elements per bundle on the direct runner" },
+  { name: "ui", type: "boolean", help: "streaming: serve the job's web page and aggregates dashboard (on in the demo)" },
+  { name: "no-ui", type: "boolean", help: "the demo without its web page" },
+  { name: "ui-port", type: "string", default: "8074", value: "PORT", help: "where --ui listens, on 127.0.0.1 (0: any free port)" },
+  ...DATAFLOW_FLAGS,
   { name: "help", type: "boolean", help: "this text" },
 ];
 
 /** The parsed command line. */
 export interface PipelineOptions {
   help: boolean;
-  runner: "direct";
+  runner: "direct" | "dataflow";
   pipeline: "streaming" | "batch";
   project: string;
   region: string;
   tempLocation?: string;
   stagingLocation?: string;
   inputs?: string[];
+  /** The demo's door into Pub/Sub. */
+  source: "publisher" | "gateway";
   topic?: string;
   subscription?: string;
   instance: string;
@@ -61,6 +61,11 @@ export interface PipelineOptions {
   bundleSize: number;
   /** True when nothing names an outside resource: run the self-contained demo. */
   demo: boolean;
+  /** --ui / --no-ui; undefined when neither was given (then on in the demo, off otherwise). */
+  ui?: boolean;
+  uiPort: number;
+  /** With `--runner=dataflow`: the validated Dataflow settings. */
+  dataflow?: DataflowOptions;
 }
 
 
@@ -89,10 +94,16 @@ export function parseOptions(argv: string[]): PipelineOptions {
   ) as Record<string, string | boolean | string[] | undefined>;
   const text = (name: string, fallback?: string) => (values[name] as string | undefined) ?? fallback;
   const runner = text("runner", "direct");
-  if (runner !== "direct") throw new UsageError(`--runner=${runner}: only "direct" is available yet (Dataflow submission is not built)`);
+  if (runner !== "direct" && runner !== "dataflow") throw new UsageError(`--runner=${runner}: expected direct or dataflow`);
   const pipeline = text("pipeline", "streaming");
   if (pipeline !== "streaming" && pipeline !== "batch") throw new UsageError(`--pipeline=${pipeline}: expected streaming or batch`);
   if (values.topic !== undefined && values.subscription !== undefined) throw new UsageError("give --topic or --subscription, not both");
+  const source = text("source", "publisher");
+  if (source !== "publisher" && source !== "gateway") throw new UsageError(`--source=${source}: expected publisher or gateway`);
+  if (values.ui === true && values["no-ui"] === true) throw new UsageError("give --ui or --no-ui, not both");
+  if (values.ui === true && pipeline === "batch") throw new UsageError("--ui shows a streaming job; the batch pipeline writes report.html beside its outputs instead");
+  const dataflowOnly = DATAFLOW_FLAGS.map((f) => f.name).filter((name) => values[name] !== undefined);
+  if (runner === "direct" && dataflowOnly.length > 0) throw new UsageError(`--${dataflowOnly[0]} is a Dataflow flag: add --runner=dataflow, or leave it out`);
   return {
     help: values.help === true,
     runner,
@@ -102,6 +113,7 @@ export function parseOptions(argv: string[]): PipelineOptions {
     tempLocation: text("tempLocation"),
     stagingLocation: text("stagingLocation"),
     inputs: values.input as string[] | undefined,
+    source,
     topic: text("topic"),
     subscription: text("subscription"),
     instance: text("instance", "e-commerce-data")!,
@@ -116,6 +128,9 @@ export function parseOptions(argv: string[]): PipelineOptions {
     },
     bundleSize: count("bundle-size", text("bundle-size", "1000"))!,
     demo: values.topic === undefined && values.subscription === undefined,
+    ui: values.ui === true ? true : values["no-ui"] === true ? false : undefined,
+    uiPort: port("ui-port", text("ui-port", "8074")!),
+    dataflow: runner === "dataflow" ? parseDataflowOptions(values) : undefined,
   };
 }
 
@@ -123,6 +138,12 @@ function count(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive whole number, got '${value}'`);
+  return n;
+}
+
+function port(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${flag} must be a port number from 0 to 65535, got '${value}'`);
   return n;
 }
 

@@ -1,5 +1,6 @@
 /** The batch ETL's report as text for a terminal (seed 000's report, plus dead letters). */
 import type { BatchReport } from "./batch";
+import { formatFraudReport } from "./fraud_report";
 
 const money = (x: number) => x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
@@ -23,5 +24,6 @@ export function formatBatchReport(report: BatchReport): string {
     "dead letters (first 5):",
     ...report.deadLetters.slice(0, 5).map((d) => `  ${d.origin ?? "?"}: ${d.field ? `${d.field}: ` : ""}${d.reason}`),
   ];
+  if (report.fraud !== undefined) lines.push(...formatFraudReport(report.fraud));
   return lines.join("\n");
 }

@@ -7,6 +7,8 @@
  *
  * Event time from the publisher's `event_time_ms` attribute, redeliveries deduplicated on
  * `transaction_id`; a message is acknowledged only once everything it produced is written.
+ * With `gateway` (events from ingest/gateway/), also its clients and scores topics, each
+ * transaction row with its customer's score, and the `eventos` index: gateway_streaming.ts.
  */
 import * as beam from "apache-beam";
 import { readFromPubSub, type PubSubMessage } from "../io/pubsub/read";
@@ -21,6 +23,7 @@ import { REVENUE_PER_MINUTE_FAMILY, toCategoryMinuteRows } from "../transforms/c
 import type { Transaction } from "../transforms/transaction";
 import type { DeadLetter } from "../transforms/dead_letter";
 import type { DeadLetterTarget } from "../io/dead_letters";
+import { gatewayPart, scoredTransactionRows, type GatewayTables } from "./gateway_streaming";
 
 /** What the streaming pipeline reads and writes. */
 export interface StreamingJob {
@@ -34,6 +37,8 @@ export interface StreamingJob {
   deadLetter: DeadLetterTarget;
   /** Create the Bigtable tables (and families) if missing. */
   createTables?: boolean;
+  /** Events from the gateway: also its clients and scores topics, and the index of where each event went. */
+  gateway?: GatewayTables;
 }
 
 /** Builds the streaming pipeline for `job`. */
@@ -51,17 +56,17 @@ export function streamingPipeline(job: StreamingJob): (root: beam.Root) => void 
       }),
     ) as beam.PCollection<PubSubMessage>;
     const { valid, deadLetter } = messages.apply(parsePubSubTransactions());
-    valid
-      .map(countValid, { valid: beam.counter("valid") })
-      .apply(toBigtableRows())
-      .apply(
-        writeToBigtable({ ...bigtable, tableId: job.table, createTable: job.createTables ? { families: [TRANSACTION_FAMILY] } : undefined }),
-      );
+    const counted = valid.map(countValid, { valid: beam.counter("valid") });
+    const gateway = job.gateway;
+    // Through the gateway, a transaction's row also carries its customer's score (gateway_streaming.ts).
+    const rows = gateway ? scoredTransactionRows(counted, { ...job, gateway }) : counted.apply(toBigtableRows());
+    rows.apply(writeToBigtable({ ...bigtable, tableId: job.table, createTable: job.createTables ? { families: [TRANSACTION_FAMILY] } : undefined }));
     valid
       .apply(revenuePerCategoryPerMinute())
       .apply(toCategoryMinuteRows())
       .apply(writeToBigtable({ ...bigtable, tableId: job.aggregateTable, createTable: job.createTables ? { families: [REVENUE_PER_MINUTE_FAMILY] } : undefined }));
-    deadLetter.map(countDeadLetter, { deadLetters: beam.counter("deadLetters") }).apply(writeDeadLetters(inJobProject(job)));
+    const deadLetters = gateway ? gatewayPart(root, { ...job, gateway }, valid, deadLetter) : deadLetter;
+    deadLetters.map(countDeadLetter, { deadLetters: beam.counter("deadLetters") }).apply(writeDeadLetters(inJobProject(job)));
   };
 }
 

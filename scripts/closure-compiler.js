@@ -46,4 +46,19 @@ function closureTransformers() {
   return { before: [closureSafeSyntax(), beforeTransform()], after: [afterTransform(), capturedExports()] };
 }
 
-module.exports = { ts, root, loadConfig, closureTransformers };
+let requireOptions;
+
+/**
+ * A TypeScript file's JavaScript as the require hook runs it: the closure transform, an inline
+ * source map, no type check. The hook (register.js) and compile_graph.js (modules compiled
+ * beforehand for threads/pool.ts and run_compiled.js) both compile through here.
+ */
+function compileForRequire(filename, source) {
+  if (requireOptions === undefined) {
+    const { options } = loadConfig();
+    requireOptions = { ...options, outDir: undefined, rootDir: undefined, sourceMap: false, inlineSourceMap: true, inlineSources: true, declaration: false };
+  }
+  return ts.transpileModule(source, { compilerOptions: requireOptions, fileName: filename, transformers: closureTransformers() }).outputText;
+}
+
+module.exports = { ts, root, loadConfig, closureTransformers, compileForRequire };

@@ -14,7 +14,7 @@ import { promisify } from "util";
 const ROOT = path.resolve(__dirname, "..");
 const DEPCRUISE = path.join(ROOT, "node_modules", ".bin", "depcruise");
 const CONFIG = path.join(ROOT, ".dependency-cruiser.cjs");
-const SOURCE_FOLDERS = ["cli", "sdk", "transforms", "runners", "testing", "pipelines", "io", "ingest", "emulators", "fixtures", "bench", "web"];
+const SOURCE_FOLDERS = ["cli", "threads", "sdk", "transforms", "runners", "testing", "pipelines", "io", "ingest", "emulators", "fixtures", "bench", "web"];
 
 interface Violation {
   from: string;

@@ -43,6 +43,9 @@ export const TRANSACTION_QUALIFIERS = [
   "event_time",
 ] as const;
 
+/** The qualifier of the gateway's event id, in rows of transactions that came through it. */
+export const EVENT_ID_QUALIFIER = "event_id";
+
 /** One of {@link TRANSACTION_QUALIFIERS}. */
 export type TransactionQualifier = (typeof TRANSACTION_QUALIFIERS)[number];
 
@@ -67,7 +70,7 @@ const REVERSE_TIME_DIGITS = 15;
 const MICROS_PER_MS = 1000;
 
 /** A key component with `%` and `#` percent-encoded; ids without them (all real ones) are unchanged. */
-function keyPart(id: string): string {
+export function keyPart(id: string): string {
   if (id.indexOf("#") === -1 && id.indexOf("%") === -1) return id;
   return id.replace(/%/g, "%25").replace(/#/g, "%23");
 }
@@ -106,6 +109,7 @@ export function transactionRow(t: Transaction): BigtableRow {
   const timestampMicros = t.eventTimeMs * MICROS_PER_MS;
   const cells: BigtableCell[] = new Array(values.length);
   for (let i = 0; i < values.length; i++) cells[i] = { qualifier: TRANSACTION_QUALIFIERS[i], value: values[i], timestampMicros };
+  if (t.eventId !== undefined) cells.push({ qualifier: EVENT_ID_QUALIFIER, value: t.eventId, timestampMicros });
   return { key: transactionRowKey(t), family: TRANSACTION_FAMILY, cells };
 }
 

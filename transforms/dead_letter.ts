@@ -15,4 +15,6 @@ export interface DeadLetter {
   reason: string;
   /** When it was rejected, milliseconds since the Unix epoch. */
   timeMs: number;
+  /** The event id the input carried (the gateway's `event_id` attribute), when it had one. */
+  eventId?: string;
 }

@@ -21,10 +21,14 @@ export const PARSE_JSON_STEP = "parseJsonLines";
 /** Name of the Pub/Sub parse step, as it appears in the job graph and in its dead letters' `step`. */
 export const PARSE_PUBSUB_STEP = "parsePubSubPayloads";
 
+/** The message attribute holding the gateway's event id, carried to the transaction and to its dead letter. */
+export const EVENT_ID_ATTRIBUTE = "event_id";
+
 /** A Pub/Sub message as sources deliver it (structurally Beam's `PubsubMessage`). */
 export interface PubSubMessage {
   data: Uint8Array | string;
   messageId?: string;
+  attributes?: Record<string, string>;
 }
 
 /** What the Pub/Sub parser accepts: a bare payload (bytes or text) or a message with its id. */
@@ -86,12 +90,13 @@ export function parsePubSubElement(element: PubSubPayload, step: string): ParseS
   const message = typeof element === "string" || element instanceof Uint8Array ? { data: element } : element;
   // Beam's PubsubMessage leaves an unknown id empty rather than undefined.
   const origin = message.messageId ? `pubsub:${message.messageId}` : undefined;
+  const eventId = message.attributes?.[EVENT_ID_ATTRIBUTE] || undefined;
   const text = payloadText(message.data);
   if ("error" in text) {
     // The dead letter keeps what can be shown of the bytes; the reason says they were not clean.
-    return [parseStepOutput(text, lenientUtf8.decode(message.data as Uint8Array), origin, step)];
+    return [parseStepOutput(text, lenientUtf8.decode(message.data as Uint8Array), origin, step, eventId)];
   }
-  return [parseStepOutput(jsonRecordValues(text.ok), text.ok, origin, step)];
+  return [parseStepOutput(jsonRecordValues(text.ok), text.ok, origin, step, eventId)];
 }
 
 /**

@@ -20,12 +20,13 @@ export type ParseResult<T> = { ok: T } | { error: Rejection };
 
 /**
  * The dead letter for an input refused by pipeline step `step`. `timeMs` is the time of rejection.
- * `origin` is left out of the object when unknown, so dead letters compare cleanly in tests.
+ * `origin` and `eventId` are left out of the object when unknown, so dead letters compare cleanly in tests.
  */
-export function deadLetterOf(rejection: Rejection, input: string, origin: string | undefined, step: string): DeadLetter {
+export function deadLetterOf(rejection: Rejection, input: string, origin: string | undefined, step: string, eventId?: string): DeadLetter {
   const letter: DeadLetter = { input, step, reason: rejection.reason, timeMs: Date.now() };
   if (origin !== undefined) letter.origin = origin;
   if (rejection.field !== undefined) letter.field = rejection.field;
+  if (eventId !== undefined) letter.eventId = eventId;
   return letter;
 }
 

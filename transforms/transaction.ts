@@ -6,6 +6,8 @@
  * CSV files, JSON lines and Pub/Sub payloads all carry the same field names, listed in
  * {@link TRANSACTION_COLUMNS}, so a single parser serves all three.
  */
+import type { FraudLabels } from "./fraud_labels";
+
 export interface Transaction {
   /** Unique per purchase; the second half of the Bigtable row key. */
   transactionId: string;
@@ -26,6 +28,10 @@ export interface Transaction {
   distributionCenter: string;
   /** Event time of the purchase, milliseconds since the Unix epoch (UTC), from `Purchase_Date` + `Purchase_Time`. */
   eventTimeMs: number;
+  /** The gateway's id of the event that brought it (its `event_id` attribute); absent for files and the plain publisher. */
+  eventId?: string;
+  /** Present when the input labels fraud (the generator's Parquet files): see `fraud_labels.ts`. */
+  fraud?: FraudLabels;
 }
 
 /** Column names in file order: CSV header, JSON-lines keys and Pub/Sub payload keys alike. */

@@ -9,6 +9,7 @@
 import * as beam from "apache-beam";
 import type { DeadLetter } from "./dead_letter";
 import type { Transaction } from "./transaction";
+import type { FraudLabels } from "./fraud_labels";
 import { transactionFromValues } from "./transaction_fields";
 import { deadLetterOf, type ParseResult } from "./parse_result";
 import { requireForSerialization } from "apache-beam/serialization";
@@ -21,6 +22,10 @@ export interface RawTransaction {
   input: string;
   /** Where the input came from, when known. */
   origin?: string;
+  /** The event id it carried (gateway events), passed on to its transaction or dead letter. */
+  eventId?: string;
+  /** Fraud labels the input carries, passed on to the valid transaction unchanged. */
+  fraud?: FraudLabels;
 }
 
 /** What a parse step emits for one input: a record to validate, or a dead letter. Nothing for a skipped line. */
@@ -47,18 +52,24 @@ export function parseStepOutput(
   input: string,
   origin: string | undefined,
   step: string,
+  eventId?: string,
 ): ParseStepOutput {
-  if ("error" in result) return { deadLetter: deadLetterOf(result.error, input, origin, step) };
+  if ("error" in result) return { deadLetter: deadLetterOf(result.error, input, origin, step, eventId) };
   const record: RawTransaction = { values: result.ok, input };
   if (origin !== undefined) record.origin = origin;
+  if (eventId !== undefined) record.eventId = eventId;
   return { record };
 }
 
 /** The validation step's output for one record (the body of its DoFn). */
 export function validateRecord(record: RawTransaction, step: string): ValidationOutput[] {
   const result = transactionFromValues(record.values);
-  if ("ok" in result) return [{ valid: result.ok }];
-  return [{ deadLetter: deadLetterOf(result.error, record.input, record.origin, step) }];
+  if ("ok" in result) {
+    const valid = record.fraud === undefined ? result.ok : { ...result.ok, fraud: record.fraud };
+    if (record.eventId !== undefined) valid.eventId = record.eventId;
+    return [{ valid }];
+  }
+  return [{ deadLetter: deadLetterOf(result.error, record.input, record.origin, step, record.eventId) }];
 }
 
 /** Converts and validates raw records into transactions; the refused ones become dead letters. */

@@ -81,7 +81,7 @@ export function bigtableBatchWriter(options: WriteToBigtableOptions, attempt: Mu
   if (settings.createFamilies !== undefined && settings.createFamilies.length === 0) {
     throw new Error("writeToBigtable: createTable.families must name at least one column family");
   }
-  return (batch: BigtableRow[]) => writeRowsWithRetries(settings, batch, attempt);
+  return (batch: BigtableRow[], retried?: (rows: number) => void) => writeRowsWithRetries(settings, batch, attempt, retried);
 }
 
 requireForSerialization("beam-ts-native/io/bigtable/index", exports);

@@ -13,6 +13,10 @@ export interface ReadRowsOptions extends BigtableTableOptions {
   prefix?: string;
   /** At most this many rows (in key order). */
   limit?: number;
+  /** Only these rows (those that exist). */
+  keys?: string[];
+  /** Only the newest N versions of each column. */
+  versionsPerColumn?: number;
   /** Bound on the whole read (default 30 s). */
   timeoutMs?: number;
 }
@@ -44,6 +48,8 @@ export async function readRows(options: ReadRowsOptions): Promise<ReadRow[]> {
       decode: false,
       ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
       ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      ...(options.keys !== undefined ? { keys: options.keys } : {}),
+      ...(options.versionsPerColumn !== undefined ? { filter: [{ column: { cellLimit: options.versionsPerColumn } }] } : {}),
       gaxOptions: { timeout: timeoutMs },
     });
     // The client retries transient failures on its own; this bounds the whole read, retries included.

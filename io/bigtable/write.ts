@@ -31,8 +31,16 @@ export interface BigtableWriteSettings {
 /** Tables already ensured, per client (so per endpoint) and table: created once, not per batch. */
 const ensured = new WeakMap<Bigtable, Map<string, Promise<void>>>();
 
-/** Writes `rows` (see the module comment); `attempt` is the MutateRows call, replaceable to inject faults. */
-export async function writeRowsWithRetries(settings: BigtableWriteSettings, rows: BigtableRow[], attempt: MutateRowsAttempt = mutateRowsOnce): Promise<void> {
+/**
+ * Writes `rows` (see the module comment); `attempt` is the MutateRows call, replaceable to inject
+ * faults; `retried` is told how many entries each retry sends again.
+ */
+export async function writeRowsWithRetries(
+  settings: BigtableWriteSettings,
+  rows: BigtableRow[],
+  attempt: MutateRowsAttempt = mutateRowsOnce,
+  retried?: (rows: number) => void,
+): Promise<void> {
   if (rows.length === 0) return;
   const client = bigtableClient(settings.projectId);
   const tableName = client.instance(settings.instanceId).table(settings.tableId).name;
@@ -61,6 +69,7 @@ export async function writeRowsWithRetries(settings: BigtableWriteSettings, rows
       throw new Error(`Bigtable table ${tableName}: ${describe(rows, failed[0], failed.length)}, still after ${retry + 1} attempts`);
     }
     pending = failed.map((f) => f.index);
+    retried?.(pending.length);
     await sleep(backoffMs(settings, retry));
   }
 }

@@ -14,17 +14,11 @@
  */
 import * as fs from "fs";
 import * as beam from "apache-beam";
-import { impulse } from "apache-beam/transforms/internal";
-import { GeneralObjectCoder } from "apache-beam/coders/js_coders";
 import * as operators from "apache-beam/worker/operators";
 import { requireForSerialization } from "apache-beam/serialization";
-import type { PTransform as PTransformProto } from "apache-beam/proto/beam_runner_api";
-import type { WindowedValue } from "apache-beam/values";
-import type { Pipeline } from "apache-beam/internal/pipeline";
 import type { TextLine } from "../../transforms/text_line";
-import { emitAll } from "../emit";
-import { expandLocalPattern } from "./file_patterns";
-import { expandGcsPattern, gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "./gcs";
+import { fileSource, FileSourceOperator } from "./file_source";
+import { gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "./gcs";
 
 /** URN of the primitive that reads the files named in its payload, once per incoming impulse. */
 export const READ_TEXT_LINES_URN = "beam-ts-native:transform:read_text_lines:v1";
@@ -37,12 +31,6 @@ export interface ReadTextLinesOptions {
   gcs?: GcsOptions;
 }
 
-/** What the operator reads: local files already expanded, `gs://` patterns still to expand. */
-interface ReadPayload {
-  inputs: string[];
-  gcs: GcsOptions;
-}
-
 /**
  * Every line of the files the patterns name, file after file in the order given (a pattern's
  * matches in name order), as {@link TextLine}s. Fails at construction, naming the pattern, when a
@@ -52,25 +40,7 @@ export function readTextLines(
   patterns: string | readonly string[],
   options: ReadTextLinesOptions = {},
 ): beam.PTransform<beam.Root, beam.PCollection<TextLine>> {
-  const given = typeof patterns === "string" ? [patterns] : [...patterns];
-  if (given.length === 0) throw new Error("readTextLines: no input given");
-  const inputs = given.flatMap((pattern) => {
-    if (isGcsUri(pattern)) return [pattern];
-    try {
-      return expandLocalPattern(pattern);
-    } catch (error) {
-      throw new Error(`readTextLines: ${(error as Error).message}`);
-    }
-  });
-  const payload = new TextEncoder().encode(JSON.stringify({ inputs, gcs: options.gcs ?? {} } satisfies ReadPayload));
-  return beam.withName(`readTextLines(${given.join(",")})`, (root: beam.Root) =>
-    root.apply(impulse()).apply(
-      beam.withName("readLines", (input: beam.PCollection<Uint8Array>, pipeline: Pipeline, transform: PTransformProto) => {
-        transform.spec = { urn: READ_TEXT_LINES_URN, payload };
-        return pipeline.createPCollectionInternal<TextLine>(new GeneralObjectCoder());
-      }),
-    ),
-  );
+  return fileSource<TextLine>("readTextLines", READ_TEXT_LINES_URN, patterns, options.gcs);
 }
 
 /**
@@ -115,49 +85,9 @@ export async function forEachLineChunk(
 }
 
 /** The reader as an SDK operator. */
-export class ReadTextLinesOperator implements operators.IOperator {
-  private readonly receiver: operators.Receiver;
-  private readonly payload: ReadPayload;
-
-  constructor(
-    readonly transformId: string,
-    transform: PTransformProto,
-    context: operators.OperatorContext,
-  ) {
-    this.receiver = context.getReceiver(Object.values(transform.outputs)[0]);
-    this.payload = JSON.parse(new TextDecoder().decode(transform.spec!.payload)) as ReadPayload;
-  }
-
-  private reading: Promise<void>[] = [];
-  private failure: unknown = undefined;
-
-  async startBundle(): Promise<void> {
-    this.reading = [];
-    this.failure = undefined;
-  }
-
-  process(impulseValue: WindowedValue<unknown>): operators.ProcessResult {
-    const reading = this.readAll(impulseValue);
-    // Kept as well as returned: the SDK's direct runner drops what its impulse's receivers return,
-    // so the reading must end (and its failure surface) in this operator's own finishBundle, which
-    // every runner awaits before finishing the steps downstream.
-    this.reading.push(reading.catch((error: unknown) => void (this.failure ??= error)));
-    return reading;
-  }
-
-  async finishBundle(): Promise<void> {
-    await Promise.all(this.reading);
-    if (this.failure !== undefined) throw this.failure;
-  }
-
-  private async readAll(template: WindowedValue<unknown>): Promise<void> {
-    const { inputs, gcs } = this.payload;
-    for (const input of inputs) {
-      const files = isGcsUri(input) ? await expandGcsPattern(input, gcs) : [input];
-      for (const file of files) {
-        await forEachLineChunk(file, (lines) => emitAll(this.receiver, template, lines) ?? undefined, gcs);
-      }
-    }
+export class ReadTextLinesOperator extends FileSourceOperator<TextLine> {
+  protected readFile(file: string, onLines: (lines: TextLine[]) => void | Promise<void>, gcs: GcsOptions): Promise<void> {
+    return forEachLineChunk(file, onLines, gcs);
   }
 }
 

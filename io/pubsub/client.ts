@@ -12,9 +12,9 @@ function emulatorSettings(): Partial<ClientConfig> {
   return process.env.PUBSUB_EMULATOR_HOST ? { emulatorMode: true, universeDomain: "googleapis.com" } : {};
 }
 
-/** A high-level client for `projectId` (the emulator's, when PUBSUB_EMULATOR_HOST is set). */
-export function newPubSub(projectId: string): PubSub {
-  return new PubSub({ projectId, ...emulatorSettings() });
+/** A high-level client for `projectId` (the emulator's, when PUBSUB_EMULATOR_HOST is set); `extra` settings on top. */
+export function newPubSub(projectId: string, extra: Partial<ClientConfig> = {}): PubSub {
+  return new PubSub({ projectId, ...emulatorSettings(), ...extra });
 }
 
 /** Options for the v1 clients of `projectId`: the emulator's endpoint and insecure channel when PUBSUB_EMULATOR_HOST is set. */

@@ -1,8 +1,11 @@
 /**
  * A pulled Pub/Sub message as the pipeline sees it: its event time (the timestamp attribute, else
- * the publish time) and its element (payload bytes, or a {@link PubSubMessage} with attributes).
+ * the publish time) and its element — payload bytes, or, with attributes, the serialized
+ * `google.pubsub.v1.PubsubMessage`, exactly what Dataflow's native read emits — and the decode
+ * step that turns those bytes into a {@link PubSubMessage}, the same step in both places.
  */
-import type { protos } from "@google-cloud/pubsub";
+import { protos } from "@google-cloud/pubsub";
+import { requireForSerialization } from "apache-beam/serialization";
 import type * as runnerApi from "apache-beam/proto/beam_runner_api";
 import type { Millis } from "../../sdk/time";
 import type { PubSubMessage } from "./read";
@@ -21,12 +24,18 @@ export function eventTimeOf(message: Message, read: runnerApi.PubSubReadPayload)
   return publishTimeOf(message);
 }
 
-/** The element the read emits for the message. */
-export function elementOf(message: Message, read: runnerApi.PubSubReadPayload): Uint8Array | PubSubMessage {
-  const data = message.data instanceof Uint8Array ? message.data : new Uint8Array(Buffer.from(message.data ?? ""));
-  if (!read.withAttributes) return data;
+/** The element the read emits for the message: its payload, or with attributes the whole message serialized. */
+export function elementOf(message: Message, read: runnerApi.PubSubReadPayload): Uint8Array {
+  if (read.withAttributes) return protos.google.pubsub.v1.PubsubMessage.encode(message).finish();
+  return message.data instanceof Uint8Array ? message.data : new Uint8Array(Buffer.from(message.data ?? ""));
+}
+
+/** A serialized `PubsubMessage` (what a read with attributes emits) as a {@link PubSubMessage}. */
+export function decodePubSubMessage(bytes: Uint8Array): PubSubMessage {
+  const message = protos.google.pubsub.v1.PubsubMessage.decode(bytes);
   return {
-    data,
+    // Decoding bytes gives bytes (the type also allows the base64 text of a JSON form).
+    data: message.data as Uint8Array,
     // The decoded message is ours alone: its attributes need no copy.
     attributes: message.attributes ?? {},
     messageId: message.messageId ?? "",
@@ -42,3 +51,5 @@ export function publishTimeOf(message: Message): Millis {
   const wholeSeconds = typeof seconds === "object" ? seconds.toNumber() : Number(seconds);
   return wholeSeconds * 1000 + Math.floor((publish?.nanos ?? 0) / 1e6);
 }
+
+requireForSerialization("beam-ts-native/io/pubsub/message", exports);

@@ -4,18 +4,19 @@
  * official client (./source.ts, registered here as the URN's source: see sdk/stream_source.ts).
  *
  * Each element is a message's payload bytes (`Uint8Array`), or, with `withAttributes`, a
- * {@link PubSubMessage} (payload, attributes, id, publish time). Event time comes from the
+ * {@link PubSubMessage} (payload, attributes, id, publish time). With attributes the primitive emits
+ * serialized `google.pubsub.v1.PubsubMessage` bytes — what Dataflow's native read emits — and a
+ * decode step follows it, so the graph is the same on Dataflow and on our runner. Event time comes from the
  * `timestampAttribute` (RFC 3339 or milliseconds since the epoch) or else the publish time; messages
  * with the same `idAttribute` value are delivered once.
  */
 import * as beam from "apache-beam";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import { BytesCoder } from "apache-beam/coders/required_coders";
-import { GeneralObjectCoder } from "apache-beam/coders/js_coders";
 import type { Pipeline } from "apache-beam/internal/pipeline";
-import type { Coder } from "apache-beam/coders/coders";
 import { registerStreamSource } from "../../sdk/stream_source";
 import { PubSubSource } from "./source";
+import { decodePubSubMessage } from "./message";
 
 /** Beam's standard URN for a Pub/Sub read. */
 export const PUBSUB_READ_URN = "beam:transform:pubsub_read:v1";
@@ -65,10 +66,13 @@ export function readFromPubSub(options: PubSubReadOptions): beam.PTransform<beam
     idAttribute: options.idAttribute ?? "",
     withAttributes: options.withAttributes ?? false,
   });
-  return beam.withName(`readFromPubSub(${options.subscription ?? options.topic})`, (_root: beam.Root, pipeline: Pipeline, transform: runnerApi.PTransform) => {
+  const primitive = (_root: beam.Root, pipeline: Pipeline, transform: runnerApi.PTransform) => {
     transform.spec = { urn: PUBSUB_READ_URN, payload: runnerApi.PubSubReadPayload.toBinary(payload) };
-    const coder = options.withAttributes ? new GeneralObjectCoder<PubSubMessage>() : new BytesCoder();
-    return pipeline.createPCollectionInternal<Uint8Array | PubSubMessage>(coder as Coder<Uint8Array | PubSubMessage>, undefined, runnerApi.IsBounded_Enum.UNBOUNDED);
+    return pipeline.createPCollectionInternal<Uint8Array>(new BytesCoder(), undefined, runnerApi.IsBounded_Enum.UNBOUNDED);
+  };
+  return beam.withName(`readFromPubSub(${options.subscription ?? options.topic})`, (root: beam.Root) => {
+    const read = root.apply(beam.withName("read", primitive));
+    return options.withAttributes ? read.map(beam.withName("decodePubsubMessage", decodePubSubMessage)) : read;
   });
 }
 

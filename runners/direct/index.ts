@@ -12,6 +12,7 @@ import type { DirectRunnerOptions } from "./options";
 
 export type { DirectRunnerOptions } from "./options";
 export type { DirectPipelineResult } from "./result";
+export type { JobStatus, StageStatus, ElementListener } from "./status";
 export { DirectRunner } from "./runner";
 export { StepFailure } from "./execution/step_failure";
 

@@ -12,6 +12,10 @@ import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import type { MonitoringInfo } from "apache-beam/proto/metrics";
 import { MetricsContainer, MetricsShortIdCache } from "apache-beam/worker/metrics";
 import type { Engine, EngineProgress } from "./engine/engine";
+import type { Pipeline } from "apache-beam/proto/beam_runner_api";
+import type { PlannedStage } from "./plan/stages";
+import { stageStatuses, type ElementListener, type JobStatus, type PCollectionTaps } from "./status";
+import { StepFailure } from "./execution/step_failure";
 
 /** Counter names under which the runner reports elements it refused. */
 export const DROPPED_LATE_COUNTER = "droppedDueToLateness";
@@ -25,16 +29,25 @@ export class JobCancelled extends Error {
   }
 }
 
+/** What the result shows of its job to those who watch it (status.ts). */
+export interface JobAnatomy {
+  pipeline: Pipeline;
+  stages: PlannedStage[];
+  taps: PCollectionTaps;
+}
+
 export class DirectPipelineResult extends PipelineResult {
   private state: JobState_Enum = JobState_Enum.RUNNING;
   private failure: Error | undefined;
   private readonly finished: Promise<void>;
+  private readonly startedAtMs = Date.now();
 
   constructor(
     private readonly engine: Engine,
     private readonly metrics: MetricsContainer,
     /** Releases what the job's execution started; called once the job has ended, however it ended. */
     close: () => Promise<void>,
+    private readonly anatomy: JobAnatomy,
   ) {
     super();
     this.finished = engine.run().then(
@@ -78,6 +91,34 @@ export class DirectPipelineResult extends PipelineResult {
   /** What has run so far. */
   progress(): EngineProgress {
     return this.engine.progress();
+  }
+
+  /** A snapshot of the job for a page or a script: its proto, stages, watermarks and counts (read-only). */
+  status(): JobStatus {
+    const progress = this.engine.progress();
+    const failure = this.failure;
+    return {
+      state: JobState_Enum[this.getState()],
+      drainReason: this.engine.draining,
+      error: failure && { message: failure.message, step: failure instanceof StepFailure ? failure.step : undefined },
+      startedAtMs: this.startedAtMs,
+      nowMs: Date.now(),
+      pipeline: this.anatomy.pipeline,
+      stages: stageStatuses(this.anatomy.stages, progress),
+      pcollections: this.anatomy.taps.counts(),
+      sources: progress.sources,
+      sourceElements: progress.sourceElements,
+      dropped: progress.dropped,
+    };
+  }
+
+  /**
+   * Calls `listener` with each element of PCollection `pcollection` (an id of the proto in
+   * {@link status}) from now on, in the bundle that produces it; returns what stops it. A listener
+   * must be quick and must not change the element; one that throws is detached.
+   */
+  observe(pcollection: string, listener: ElementListener): () => void {
+    return this.anatomy.taps.observe(pcollection, listener);
   }
 
   /** Stops reading and lets everything already read finish: windows fire, sinks flush. */

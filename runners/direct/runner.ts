@@ -26,6 +26,7 @@ import { sourceUrns, streamSource } from "./handlers/sources";
 import { DirectPipelineResult } from "./result";
 import { DirectRunnerOptions, ResolvedDirectRunnerOptions, resolveOptions, stopReason } from "./options";
 import { verifySerialization } from "./verify_serialization";
+import { PCollectionTaps } from "./status";
 
 export class DirectRunner extends Runner {
   private readonly options: ResolvedDirectRunnerOptions;
@@ -67,6 +68,7 @@ export class DirectRunner extends Runner {
       },
     );
     const metrics = new MetricsContainer();
+    const taps = new PCollectionTaps();
     const exits = new Map(
       plan.stages.map((stage) => [stage.id, new Map([...stage.outputs].map(([pcoll, destinations]) => [pcoll, destinations.map((d) => engine.emitter(d))]))]),
     );
@@ -81,6 +83,7 @@ export class DirectRunner extends Runner {
       sideInputs: (pcollection) => engine.sideInputStore(pcollection),
       metrics,
       stallTimeoutMs: this.options.stallTimeoutMs,
+      taps,
     });
     for (const stage of plan.stages) {
       engine.setExecutor(stage.id, async (elements) => {
@@ -89,7 +92,7 @@ export class DirectRunner extends Runner {
         return result?.written === undefined ? undefined : { written: result.written };
       });
     }
-    return new DirectPipelineResult(engine, metrics, () => executor.close());
+    return new DirectPipelineResult(engine, metrics, () => executor.close(), { pipeline, stages: plan.stages, taps });
   }
 }
 

@@ -6,35 +6,16 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { PubSub, v1 } from "@google-cloud/pubsub";
+import { PubSub } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
 import { ingest } from "../../ingest/publisher";
 import { EVENT_TIME_ATTRIBUTE, TRANSACTION_ID_ATTRIBUTE } from "../../ingest/messages";
-import { pubsubClientOptions } from "../../io/pubsub/client";
+import { pullMessages } from "../support/pubsub_pull";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PROJECT = "local-project";
 const CSV = path.join(ROOT, "fixtures/sample/transactions.csv");
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures/sample/manifest.json"), "utf8"));
-
-/** Pulls (and acknowledges) everything on `subscription`. */
-async function pullAll(subscription: string, expected: number) {
-  const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
-  const messages: { data: string; attributes: Record<string, string> }[] = [];
-  try {
-    const deadline = Date.now() + 20_000;
-    while (messages.length < expected && Date.now() < deadline) {
-      const [response] = await client.pull({ subscription, maxMessages: 1000 }, { timeout: 3_000 }).catch(() => [{ receivedMessages: [] }]);
-      const received = response.receivedMessages ?? [];
-      if (received.length === 0) continue;
-      for (const m of received) messages.push({ data: Buffer.from(m.message!.data as Uint8Array).toString(), attributes: { ...(m.message!.attributes ?? {}) } });
-      await client.acknowledge({ subscription, ackIds: received.map((m) => m.ackId!) });
-    }
-  } finally {
-    await client.close();
-  }
-  return messages;
-}
 
 describe("ingest: publishing the sample, one message per row", function () {
   this.timeout(60_000);
@@ -49,7 +30,7 @@ describe("ingest: publishing the sample, one message per row", function () {
     const counts = await ingest({ inputs: [CSV], topic: "ingest-test", projectId: PROJECT });
     expect(counts).to.include({ published: file.goodRecords + file.badRecords.length, valid: file.goodRecords, invalid: file.badRecords.length });
 
-    const messages = await pullAll(subscription.name, counts.published);
+    const messages = await pullMessages(PROJECT, subscription.name, counts.published);
     expect(messages).to.have.length(counts.published);
     const valid = messages.filter((m) => m.attributes[EVENT_TIME_ATTRIBUTE] !== undefined);
     expect(valid).to.have.length(file.goodRecords);

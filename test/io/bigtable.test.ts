@@ -6,7 +6,7 @@ import { promisify } from "util";
 import "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import { findOnPath } from "../../emulators/sdk";
-import { writeInBatches } from "../../io/batching_sink";
+import { writeInBatches, writeRetriesMetricName } from "../../io/batching_sink";
 import { bigtableBatchWriter, closeBigtableClients, formatRowsLikeCbt, readRows, writeToBigtable, type ReadRow, type WriteToBigtableOptions } from "../../io/bigtable";
 import { directRunner } from "../../runners/direct";
 import { fromArray } from "../../testing";
@@ -92,12 +92,14 @@ describe("io: Bigtable, against the emulator", function () {
     const table = freshTable();
     const flaky = ROWS.filter((_, i) => i % 7 === 3).map((r) => r.key);
     planFaults({ failOnce: flaky });
+    let retriesCounted: number | undefined;
     try {
-      await directRunner().run((root) => {
+      const result = await directRunner().run((root) => {
         root
           .apply(fromArray(ROWS))
           .apply(writeInBatches("flakyBigtable", bigtableBatchWriter({ ...table, initialBackoffMs: 1, maxBackoffMs: 5 }, flakyMutateRows), { batchSize: 250 }));
       });
+      retriesCounted = (await result.counters())[writeRetriesMetricName("flakyBigtable")];
     } finally {
       const { attempts } = takeFaults();
       const sends = new Map<string, number>();
@@ -116,6 +118,8 @@ describe("io: Bigtable, against the emulator", function () {
       });
       expect(retries.flat().sort()).to.deep.equal([...flaky].sort());
       expect(retries).to.have.length(ROWS.length / 250); // every batch held some, each retried once
+      // The sink counts what it sent again, for the job page.
+      expect(retriesCounted).to.equal(flaky.length);
     }
     expect(read(await readRows(table))).to.deep.equal(written(ROWS));
   });

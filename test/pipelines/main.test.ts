@@ -24,13 +24,13 @@ describe("npm run pipeline", () => {
     expect(run.stdout).to.match(/default: direct/);
   });
 
-  it("rejects an unknown flag, or a runner that does not exist yet, with exit 2 and a reason", () => {
+  it("rejects an unknown flag, or a runner that does not exist, with exit 2 and a reason", () => {
     const unknown = pipelineCli("--bogus");
     expect(unknown.status).to.equal(2);
     expect(unknown.stderr).to.match(/Unknown option '--bogus'/);
-    const dataflow = pipelineCli("--runner=dataflow");
-    expect(dataflow.status).to.equal(2);
-    expect(dataflow.stderr).to.match(/only "direct" is available yet/);
+    const flink = pipelineCli("--runner=flink");
+    expect(flink.status).to.equal(2);
+    expect(flink.stderr).to.match(/--runner=flink: expected direct or dataflow/);
   });
 
   it("--pipeline=batch runs the batch ETL on the committed sample: valid and dead-letter counts are the manifest's", () => {

@@ -8,11 +8,11 @@
 import { expect } from "chai";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import "apache-beam";
-import { PubSub, v1 } from "@google-cloud/pubsub";
+import { v1 } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
+import { INSTANCE, PROJECT, streamingJobOnTopic } from "../support/streaming_job";
 import { sampleBadRowCount, checksum, expectedRows, goodTransactions, SAMPLE_FILES } from "../support/sample_rows";
 import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { streamingPipeline } from "../../pipelines/streaming";
@@ -21,8 +21,6 @@ import { readRows, closeBigtableClients, type ReadRow } from "../../io/bigtable"
 import { pubsubClientOptions } from "../../io/pubsub/client";
 import { revenueOf } from "../../transforms/transaction";
 
-const PROJECT = "local-project";
-const INSTANCE = "e-commerce-data";
 
 describe("the streaming pipeline on the emulators: Pub/Sub → our runner → Bigtable", function () {
   this.timeout(120_000);
@@ -34,20 +32,8 @@ describe("the streaming pipeline on the emulators: Pub/Sub → our runner → Bi
 
   before(async function () {
     this.timeout(120_000);
-    const pubsub = new PubSub({ projectId: PROJECT });
-    const [topic] = await pubsub.createTopic("transactions-e2e");
-    await topic.createSubscription("transactions-e2e-pipeline", { ackDeadlineSeconds: 10 });
-    await pubsub.close();
-    deadLetterDir = fs.mkdtempSync(path.join(os.tmpdir(), "dead-letters-"));
-    const job = {
-      subscription: "transactions-e2e-pipeline",
-      project: PROJECT,
-      instance: INSTANCE,
-      table: "transacoes",
-      aggregateTable: "receita_por_minuto",
-      deadLetter: { kind: "files" as const, prefix: path.join(deadLetterDir, "dead") },
-      createTables: true,
-    };
+    const { job, deadLetterDir: dir } = await streamingJobOnTopic("transactions-e2e", 10);
+    deadLetterDir = dir;
     const counts = await ingest({ inputs: SAMPLE_FILES, topic: "transactions-e2e", projectId: PROJECT, eventTime: "now" });
     published = counts.published;
     result = (await directRunner({ stopAfter: { records: published } }).run(streamingPipeline(job))) as DirectPipelineResult;

@@ -1,8 +1,10 @@
 /**
  * A fake Google Cloud Storage for tests: a local HTTP server speaking exactly the JSON API calls
  * `@google-cloud/storage` 7 makes for what this project uses — list objects (with prefix, delimiter
- * and pages), object metadata, media download, multipart upload (`resumable: false`), rewrite
- * (copy, for `file.move`) and delete. There is no official GCS emulator; anything else answers
+ * and pages), object metadata, media download, multipart upload (`resumable: false`), resumable
+ * upload sessions (chunks with `Content-Range`, `308` with `Range` for what the session holds,
+ * status queries, the object created only when the last byte arrives), rewrite (copy, for
+ * `file.move`) and delete. `uploadFault` makes chunks fail, to test resumption and retries. There is no official GCS emulator; anything else answers
  * 501 and is recorded in `unhandled`, so a test fails loudly when the client starts calling
  * something this fake does not know.
  *
@@ -35,6 +37,14 @@ export interface FakeGcs {
   unhandled: string[];
   /** How many list pages were served (pagination is exercised with a small page size). */
   listPages: number;
+  /**
+   * Called for every chunk of a resumable upload before it is taken, with the object name and the
+   * chunk's first byte: `"reset"` keeps the first half of the chunk and cuts the connection (a
+   * failure in mid-stream), a number answers that HTTP status and keeps nothing, undefined takes it.
+   */
+  uploadFault?: (name: string, offset: number) => "reset" | number | undefined;
+  /** Resumable upload requests served: `created` sessions, `chunks` taken, `statusQueries`, `faults` injected. */
+  resumable: { created: number; chunks: number; statusQueries: number; faults: number };
   close(): Promise<void>;
 }
 
@@ -70,8 +80,11 @@ export async function startFakeGcs(options: { pageSize?: number } = {}): Promise
     names: (b) => [...(buckets.get(b)?.keys() ?? [])].sort(),
     unhandled: [],
     listPages: 0,
+    resumable: { created: 0, chunks: 0, statusQueries: 0, faults: 0 },
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
+
+  const sessions = new Map<string, { bucket: string; name: string; contentType: string; received: Buffer[]; size: number }>();
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://fake");
@@ -135,6 +148,70 @@ export async function startFakeGcs(options: { pageSize?: number } = {}): Promise
       if (name === undefined) return json(400, { error: { code: 400, message: "upload without an object name" } });
       const o = store(b, name, content, (fields.contentType as string | undefined) ?? "application/octet-stream");
       return json(200, metadata(b, name, o));
+    }
+
+    if (req.method === "POST" && (m = path.match(/^\/upload\/storage\/v1\/b\/([^/]+)\/o$/)) && q.get("uploadType") === "resumable" && !q.has("upload_id")) {
+      const b = decodeURIComponent(m[1]);
+      const body = await readBody(req);
+      const fields = body.length > 0 ? (JSON.parse(body.toString("utf8")) as Record<string, unknown>) : {};
+      const name = q.get("name") ?? (fields.name as string | undefined);
+      if (name === undefined) return json(400, { error: { code: 400, message: "upload without an object name" } });
+      const id = crypto.randomUUID();
+      sessions.set(id, { bucket: b, name, contentType: (fields.contentType as string | undefined) ?? "application/octet-stream", received: [], size: 0 });
+      fake.resumable.created++;
+      res.writeHead(200, { location: `${fake.endpoint}/upload/storage/v1/b/${m[1]}/o?uploadType=resumable&upload_id=${id}` });
+      res.end();
+      return;
+    }
+
+    if (req.method === "PUT" && path.match(/^\/upload\/storage\/v1\/b\/([^/]+)\/o$/) && q.has("upload_id")) {
+      const session = sessions.get(q.get("upload_id")!);
+      if (session === undefined) return json(404, { error: { code: 404, message: "No such upload session" } });
+      // `bytes FIRST-LAST/TOTAL`, `bytes FIRST-*/TOTAL` (the rest in one request) or `bytes */TOTAL` (a status query); TOTAL may be `*`.
+      const range = /^bytes (?:(\d+)-(\d+|\*)|\*)\/(\d+|\*)$/.exec(req.headers["content-range"] ?? "");
+      if (range === null) return json(400, { error: { code: 400, message: `bad Content-Range '${req.headers["content-range"]}'` } });
+      const total = range[3] === "*" ? undefined : Number(range[3]);
+      const persisted = () => {
+        if (session.size === 0) return {};
+        return { range: `bytes=0-${session.size - 1}` };
+      };
+      const finish = () => {
+        const o = store(session.bucket, session.name, Buffer.concat(session.received), session.contentType);
+        sessions.delete(q.get("upload_id")!);
+        return json(200, metadata(session.bucket, session.name, o));
+      };
+      if (range[1] === undefined) {
+        fake.resumable.statusQueries++;
+        await readBody(req);
+        if (total !== undefined && session.size === total) return finish();
+        res.writeHead(308, persisted());
+        res.end();
+        return;
+      }
+      const first = Number(range[1]);
+      if (first > session.size) return json(400, { error: { code: 400, message: `chunk starts at ${first}, the session holds ${session.size} bytes` } });
+      const fault = fake.uploadFault?.(session.name, first);
+      if (fault !== undefined) {
+        fake.resumable.faults++;
+        const body = await readBody(req);
+        if (fault !== "reset") return json(fault, { error: { code: fault, message: "injected fault" } });
+        // Half the chunk reached the server before the connection broke.
+        const kept = body.subarray(session.size - first, Math.floor(body.length / 2));
+        session.received.push(Buffer.from(kept));
+        session.size += kept.length;
+        req.socket.destroy();
+        return;
+      }
+      const body = await readBody(req);
+      // The client may resend bytes the session already holds: keep only what is new.
+      const fresh = body.subarray(Math.min(body.length, session.size - first));
+      session.received.push(Buffer.from(fresh));
+      session.size += fresh.length;
+      fake.resumable.chunks++;
+      if (total !== undefined && session.size >= total) return finish();
+      res.writeHead(308, persisted());
+      res.end();
+      return;
     }
 
     if (req.method === "POST" && (m = path.match(/^\/storage\/v1\/b\/([^/]+)\/o\/(.+)\/rewriteTo\/b\/([^/]+)\/o\/(.+)$/))) {

@@ -8,6 +8,8 @@
  * process.env.BIGTABLE_EMULATOR_HOST = proxy.endpoint;
  * proxy.cut();      // open connections are reset, new ones are reset as soon as they are accepted
  * proxy.restore();  // new connections are relayed again
+ * proxy.stall();    // connections stay open but no byte moves either way: a service that hangs
+ * proxy.restore();  // bytes flow again, those held back included
  * await proxy.close();
  * ```
  * Bounded: at most `maxConnections` clients at once (the listener refuses more).
@@ -22,7 +24,9 @@ export interface TcpProxy {
   readonly stats: { accepted: number; reset: number };
   /** Makes the service unreachable: resets every open connection and every new one until {@link restore}. */
   cut(): void;
-  /** Relays new connections again. */
+  /** Makes the service hang: connections stay open, nothing is relayed until {@link restore}. */
+  stall(): void;
+  /** Relays again: new connections after a cut; held-back bytes after a stall. */
   restore(): void;
   /** Resets every connection and stops listening; idempotent. */
   close(): Promise<void>;
@@ -47,7 +51,19 @@ export async function startTcpProxy(target: string, options: { maxConnections?: 
   const open = new Set<{ client: net.Socket; upstream: net.Socket }>();
   const stats = { accepted: 0, reset: 0 };
   let down = false;
+  let stalled = false;
   let closed = false;
+
+  const relay = (connection: { client: net.Socket; upstream: net.Socket }) => {
+    connection.client.pipe(connection.upstream);
+    connection.upstream.pipe(connection.client);
+  };
+  const hold = (connection: { client: net.Socket; upstream: net.Socket }) => {
+    connection.client.unpipe(connection.upstream);
+    connection.upstream.unpipe(connection.client);
+    connection.client.pause();
+    connection.upstream.pause();
+  };
 
   const server = net.createServer((client) => {
     stats.accepted++;
@@ -66,8 +82,7 @@ export async function startTcpProxy(target: string, options: { maxConnections?: 
     };
     client.on("error", () => undefined).on("close", teardown);
     connection.upstream.on("error", () => undefined).on("close", teardown);
-    client.pipe(connection.upstream);
-    connection.upstream.pipe(client);
+    if (!stalled) relay(connection);
   });
   server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
 
@@ -96,8 +111,16 @@ export async function startTcpProxy(target: string, options: { maxConnections?: 
       down = true;
       resetAll();
     },
+    stall() {
+      stalled = true;
+      for (const connection of open) hold(connection);
+    },
     restore() {
       down = false;
+      if (stalled) {
+        stalled = false;
+        for (const connection of open) relay(connection);
+      }
     },
     close() {
       if (closed) return Promise.resolve();

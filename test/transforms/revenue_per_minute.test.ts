@@ -5,16 +5,10 @@ import { fromArray, runPipeline } from "../../testing";
 import { testStream } from "../../sdk/test_stream";
 import { revenuePerCategoryPerMinute, stampEventTime, type CategoryMinute } from "../../transforms/revenue_per_minute";
 import { revenueOf, type Transaction } from "../../transforms/transaction";
-import { generatedTransactions } from "./transactions";
+import { arriving, generatedTransactions, purchase } from "./transactions";
 
 const MINUTE = 60_000;
 
-/** A transaction of `category` at event time `at` with a revenue of `revenue`. */
-function purchase(id: number, category: string, revenue: number, at: number): Transaction {
-  const t = generatedTransactions(1)[0];
-  return { ...t, transactionId: `T${id}`, category, finalPrice: revenue, price: revenue, discountPercent: 0, quantity: 1, eventTimeMs: at };
-}
-const arriving = (t: Transaction) => ({ value: t, timestamp: t.eventTimeMs });
 
 describe("transforms/revenue_per_minute: the dashboard aggregate", () => {
   it("updates an open minute every 5 s, finalizes it on time, then corrects it with late data", async () => {

@@ -80,3 +80,12 @@ export function generatedTransactions(count: number): Transaction[] {
     };
   });
 }
+
+/** A transaction of `category` at event time `at` (ms) with a revenue of `revenue` (one unit, no discount). */
+export function purchase(id: number, category: string, revenue: number, at: number): Transaction {
+  const t = generatedTransactions(1)[0];
+  return { ...t, transactionId: `T${id}`, category, finalPrice: revenue, price: revenue, discountPercent: 0, quantity: 1, eventTimeMs: at };
+}
+
+/** `t` as a TestStream element stamped with its event time. */
+export const arriving = (t: Transaction) => ({ value: t, timestamp: t.eventTimeMs });

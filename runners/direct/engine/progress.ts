@@ -17,7 +17,7 @@ export interface EngineProgress {
   dropped: DroppedElements;
   /** What each source reports about itself (see StreamSource.report), by stage name. */
   sources: Record<string, Record<string, number>>;
-  stages: { id: string; name: string; elements: number; pending: number; outputWatermark: Millis; dropped?: DroppedElements }[];
+  stages: { id: string; name: string; elements: number; pending: number; inputWatermark: Millis; outputWatermark: Millis; dropped?: DroppedElements }[];
 }
 
 /** What progress reads of a stage. */
@@ -56,6 +56,7 @@ export function progressOf(stages: StageProgress[], sources: SourceDriver): Engi
       name: s.spec.name,
       elements: s.elementsProcessed,
       pending: s.pending.size + (s.grouping?.size ?? 0),
+      inputWatermark: s.inputWatermark,
       outputWatermark: s.outputWatermark,
       dropped: s.grouping === undefined ? undefined : { ...s.grouping.dropped },
     })),

@@ -20,6 +20,7 @@ import type { MetricsContainer } from "apache-beam/worker/metrics";
 import type { WindowedValue } from "apache-beam/values";
 import type { SideInputWindow } from "../engine/engine";
 import type { Plan } from "../plan/stages";
+import type { PCollectionTaps } from "../status";
 
 /** One bundle of one fused stage. */
 export interface Bundle {
@@ -60,6 +61,12 @@ export interface ExecutionServices {
   metrics: MetricsContainer;
   /** A bundle that delivers nothing for this long while waiting on a step fails, naming the step. */
   stallTimeoutMs: number;
+  /**
+   * Where each PCollection's elements are counted, and shown to the job's watchers (status.ts), as
+   * they are produced. (An executor in another thread or process would send its counts back with its
+   * metrics instead; watchers of elements are for in-process execution.)
+   */
+  taps: PCollectionTaps;
 }
 
 /** Runs bundles of the stages of one plan. */

@@ -15,6 +15,7 @@ import type { BundleResult } from "./bundle_executor";
 import type { PlannedStage } from "../plan/stages";
 import { asStepFailure } from "./step_failure";
 import { nativeParDo } from "../handlers/pardo";
+import { rootProducedInStage, type PCollectionTap, type PCollectionTaps } from "../status";
 
 type Operator = operators.IOperator;
 
@@ -29,6 +30,8 @@ export interface FusedStageServices {
   exitsOf(pcollection: string): ((element: WindowedValue<unknown>) => void)[];
   /** A bundle that delivers nothing for this long while waiting on a step fails, naming the step. */
   stallTimeoutMs: number;
+  /** Where each PCollection produced here is counted and shown to its watchers (status.ts). */
+  taps: PCollectionTaps;
 }
 
 /**
@@ -47,10 +50,13 @@ class StageReceiver {
     private readonly exits: ((element: WindowedValue<unknown>) => void)[],
     private readonly stepName: (transformId: string) => string,
     private readonly activity: BundleActivity,
+    /** Undefined where the PCollection is produced (and counted) in another stage. */
+    private readonly tap: PCollectionTap | undefined,
   ) {}
 
   receive(element: WindowedValue<unknown>): operators.ProcessResult {
     this.activity.delivered++;
+    this.tap?.pass(element);
     for (const exit of this.exits) exit(element);
     if (this.operators.length === 1) return this.deliver(this.operators[0], element);
     const results = new operators.ProcessResultBuilder();
@@ -103,7 +109,8 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
     let receiver = receivers.get(pcollection);
     if (receiver === undefined) {
       const readers = (consumers.get(pcollection) ?? []).filter((id) => inStage.has(id)).map(getOperator);
-      receiver = new StageReceiver(readers, services.exitsOf(pcollection), stepName, activity);
+      const producedHere = pcollection !== stage.root.pcollection || rootProducedInStage(stage);
+      receiver = new StageReceiver(readers, services.exitsOf(pcollection), stepName, activity, producedHere ? services.taps.tap(pcollection) : undefined);
       receivers.set(pcollection, receiver);
     }
     return receiver as unknown as operators.Receiver;

@@ -21,6 +21,7 @@ export const inProcessExecutor: BundleExecutorFactory = (plan, services): Bundle
         stateProvider,
         exitsOf: (pcollection) => services.outputs(stage.id, pcollection),
         stallTimeoutMs: services.stallTimeoutMs,
+        taps: services.taps,
       }),
     ]),
   );

@@ -1,0 +1,80 @@
+/**
+ * `npm run bench:generator [-- --rows N]`: the fraud-transaction generator writing Parquet + zstd
+ * with 1 and 2 worker threads (each run in its own process: `generator_case.ts`), and the bytes per
+ * row of Parquet against CSV and JSON lines (a smaller run each). Files go to a temporary
+ * directory, removed after each run. Prints one JSON line.
+ *
+ * MB/s counts the bytes of the transaction files written (compressed Parquet); rows/s the
+ * transactions. The customer and device files (100,000 and 150,000 rows) are made in the same
+ * run and not counted.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseFlags } from "../cli/command_line";
+
+const ROOT = path.join(__dirname, "..");
+
+interface CaseResult {
+  seconds: number;
+  startup_seconds: number;
+  peak_rss_mb: number;
+  rows: number;
+  bytes: number;
+  failed: number;
+}
+
+function runCase(workers: number, rows: number, format: string): CaseResult {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-generator-"));
+  try {
+    const stdout = execFileSync(process.execPath, ["--enable-source-maps", path.join(ROOT, "scripts/run_compiled.js"), path.join(ROOT, "bench/generator_case.ts"), String(workers), String(rows), format, out], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      timeout: 30 * 60_000,
+    });
+    const result = JSON.parse(stdout.trim().split("\n").pop()!) as CaseResult;
+    if (result.failed > 0) throw new Error(`${result.failed} files were not written`);
+    process.stderr.write(`${format}, ${workers} worker(s), ${rows} rows: ${result.seconds.toFixed(2)} s, ${(result.bytes / 1e6).toFixed(1)} MB, peak RSS ${result.peak_rss_mb.toFixed(0)} MB\n`);
+    return result;
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function main(): void {
+  const flags = parseFlags(process.argv.slice(2), { rows: { type: "string" } });
+  const rows = Number(flags.rows ?? 2_144_000);
+  const textRows = Math.min(rows, 268_000);
+  const one = runCase(1, rows, "parquet");
+  const two = runCase(2, rows, "parquet");
+  const csv = runCase(1, textRows, "csv");
+  const jsonl = runCase(1, textRows, "jsonl");
+  const mbPerS = (r: CaseResult) => r.bytes / 1e6 / r.seconds;
+  const rowsPerS = (r: CaseResult) => r.rows / r.seconds;
+  const bytesPerRow = (r: CaseResult) => r.bytes / r.rows;
+  const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+  process.stdout.write(
+    JSON.stringify({
+      rows,
+      parquet_zstd_mb_per_s: round(mbPerS(two)),
+      parquet_zstd_rows_per_s: Math.round(rowsPerS(two)),
+      workers_1_mb_per_s: round(mbPerS(one)),
+      workers_1_rows_per_s: Math.round(rowsPerS(one)),
+      speedup_2_workers: round(rowsPerS(two) / rowsPerS(one), 2),
+      peak_rss_mb: Math.round(Math.max(one.peak_rss_mb, two.peak_rss_mb)),
+      peak_rss_mb_1_worker: Math.round(one.peak_rss_mb),
+      peak_rss_mb_2_workers: Math.round(two.peak_rss_mb),
+      thread_startup_s: round(two.startup_seconds, 2),
+      bytes_per_row_parquet_zstd: round(bytesPerRow(two)),
+      bytes_per_row_csv: round(bytesPerRow(csv)),
+      bytes_per_row_jsonl: round(bytesPerRow(jsonl)),
+      csv_per_parquet: round(bytesPerRow(csv) / bytesPerRow(two), 2),
+      jsonl_per_parquet: round(bytesPerRow(jsonl) / bytesPerRow(two), 2),
+      csv_equivalent_mb_per_s: round((rowsPerS(two) * bytesPerRow(csv)) / 1e6),
+      load_average_1m: round(os.loadavg()[0], 2),
+    }) + "\n",
+  );
+}
+
+main();

@@ -1,0 +1,147 @@
+/**
+ * Column batches as file bytes: Parquet (through `parquet-wasm`, the Rust `parquet` crate compiled
+ * to WebAssembly, fed Arrow data built by `apache-arrow` straight from the generator's typed arrays),
+ * CSV or JSON lines. A file is encoded batch by batch, so a worker holds one batch of rows and the
+ * compressed bytes so far, never a whole file of rows.
+ */
+import * as arrow from "apache-arrow";
+import * as parquet from "parquet-wasm/node";
+import { valueAt, type ColumnBatch, type ColumnData, type ColumnSpec } from "./columns";
+import type { Compression, Encoding } from "./file_format";
+
+/** An encoder of one file: takes its batches in order, then gives the file's bytes. */
+export interface FileEncoder {
+  add(batch: ColumnBatch): Promise<void>;
+  finish(): Promise<Uint8Array[]>;
+}
+
+/** A new encoder for one file of the given columns. */
+export function fileEncoder(encoding: Encoding, specs: readonly ColumnSpec[]): FileEncoder {
+  if (encoding.format === "parquet") return parquetEncoder(encoding.compression, specs);
+  const lines: Uint8Array[] = [];
+  const utf8 = new TextEncoder();
+  if (encoding.format === "csv") lines.push(utf8.encode(specs.map((spec) => spec.name).join(",") + "\n"));
+  return {
+    add: async (batch) => void lines.push(utf8.encode(encoding.format === "csv" ? csvText(batch) : jsonLinesText(batch))),
+    finish: async () => lines,
+  };
+}
+
+const CODECS: Readonly<Record<Compression, parquet.Compression>> = {
+  zstd: parquet.Compression.ZSTD,
+  snappy: parquet.Compression.SNAPPY,
+  none: parquet.Compression.UNCOMPRESSED,
+};
+
+/** Rows per Parquet row group. */
+export const ROW_GROUP_ROWS = 32_768;
+/** Rows generated and handed to the encoder at a time: what a thread holds of rows. */
+export const BATCH_ROWS = 16_384;
+
+/**
+ * A Parquet encoder: batches are appended to the row group being written (`transformParquetStream`
+ * encodes and compresses them as they arrive, and emits each row group once full). Ids are unique or nearly so: dictionary encoding is turned off for text columns
+ * (it would be tried and dropped on every page), kept for the category columns.
+ */
+function parquetEncoder(compression: Compression, specs: readonly ColumnSpec[]): FileEncoder {
+  let builder = new parquet.WriterPropertiesBuilder().setCompression(CODECS[compression]).setMaxRowGroupSize(ROW_GROUP_ROWS);
+  for (const spec of specs) if (spec.kind === "text") builder = builder.setColumnDictionaryEnabled(spec.name, false);
+  const properties = builder.build();
+  let feed!: ReadableStreamDefaultController<parquet.RecordBatch>;
+  const batches = new ReadableStream<parquet.RecordBatch>({ start: (controller) => void (feed = controller) }, { highWaterMark: 1 });
+  const output = parquet.transformParquetStream(batches, properties).then(async (bytes: ReadableStream<Uint8Array>) => {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of bytes as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+    return chunks;
+  });
+  return {
+    add: async (batch) => {
+      const table = parquet.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(arrowBatch(batch)), "stream"));
+      feed.enqueue(table.recordBatch(0)!);
+      table.free();
+    },
+    finish: async () => {
+      feed.close();
+      return output;
+    },
+  };
+}
+
+/** The batch as an Arrow record batch, over the generator's own typed arrays (no copy). */
+export function arrowBatch(batch: ColumnBatch): arrow.RecordBatch {
+  const length = batch.rows;
+  const fields = batch.specs.map((spec, i) => new arrow.Field(spec.name, arrowType(spec, i), false));
+  const children = batch.columns.map((column, i) => arrowData(column, fields[i].type, length));
+  const struct = arrow.makeData({ type: new arrow.Struct(fields), length, nullCount: 0, children });
+  return new arrow.RecordBatch(new arrow.Schema(fields), struct);
+}
+
+/** The Arrow type of a column; `index` is the id of a category column's dictionary, the same in every batch. */
+function arrowType(spec: ColumnSpec, index: number): arrow.DataType {
+  switch (spec.kind) {
+    case "text":
+      return new arrow.Utf8();
+    case "category":
+      return new arrow.Dictionary(new arrow.Utf8(), new arrow.Int8(), index);
+    case "int32":
+      return new arrow.Int32();
+    case "int64":
+      return new arrow.Int64();
+    case "float64":
+      return new arrow.Float64();
+    case "timestampMs":
+      return new arrow.TimestampMillisecond("UTC");
+    case "bool":
+      return new arrow.Bool();
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- makeData's overloads are per type; the switch picks the right one.
+function arrowData(column: ColumnData, type: arrow.DataType, length: number): arrow.Data<any> {
+  const nullCount = 0;
+  switch (column.kind) {
+    case "text":
+      return arrow.makeData({ type: type as arrow.Utf8, length, nullCount, valueOffsets: column.text.offsets.subarray(0, length + 1), data: column.text.used() });
+    case "category": {
+      const dictionary = arrow.vectorFromArray([...column.values], new arrow.Utf8());
+      const codes = new Int8Array(column.codes.buffer, column.codes.byteOffset, length);
+      return arrow.makeData({ type: type as arrow.Dictionary<arrow.Utf8, arrow.Int8>, length, nullCount, data: codes, dictionary });
+    }
+    case "int32":
+      return arrow.makeData({ type: type as arrow.Int32, length, nullCount, data: column.values.subarray(0, length) });
+    case "int64":
+      return arrow.makeData({ type: type as arrow.Int64, length, nullCount, data: column.values.asBigInt64(length) });
+    case "timestampMs":
+      return arrow.makeData({ type: type as arrow.TimestampMillisecond, length, nullCount, data: column.values.asBigInt64(length) });
+    case "float64":
+      return arrow.makeData({ type: type as arrow.Float64, length, nullCount, data: column.values.subarray(0, length) });
+    case "bool":
+      return arrow.makeData({ type: type as arrow.Bool, length, nullCount, data: column.bits.subarray(0, Math.ceil(length / 8)) });
+  }
+}
+
+/** Row `k` of a column as text: times as ISO 8601 UTC, everything else as its value. */
+function textValue(column: ColumnData, k: number): string {
+  const value = valueAt(column, k);
+  return column.kind === "timestampMs" ? new Date(value as number).toISOString() : String(value);
+}
+
+/** The batch as CSV records (no header; no generated value needs quoting). */
+function csvText(batch: ColumnBatch): string {
+  let text = "";
+  for (let k = 0; k < batch.rows; k++) text += batch.columns.map((column) => textValue(column, k)).join(",") + "\n";
+  return text;
+}
+
+/** The batch as JSON lines: numbers and booleans as JSON ones, the rest as strings. */
+function jsonLinesText(batch: ColumnBatch): string {
+  let text = "";
+  for (let k = 0; k < batch.rows; k++) {
+    const row: Record<string, unknown> = {};
+    batch.columns.forEach((column, c) => {
+      row[batch.specs[c].name] = column.kind === "timestampMs" ? textValue(column, k) : valueAt(column, k);
+    });
+    text += JSON.stringify(row) + "\n";
+  }
+  return text;
+}

@@ -1,0 +1,48 @@
+/**
+ * The work of one thread for one output file: generate its rows batch by batch, encode them, and
+ * hand back the file's bytes with their checksum. Runs in a worker thread (`threads/pool.ts`);
+ * it touches no file and no network, so credentials never reach a thread.
+ */
+import * as crypto from "crypto";
+import { allocateColumns } from "./columns";
+import { BATCH_ROWS, fileEncoder } from "./file_encoding";
+import type { Encoding } from "./file_format";
+import { TABLE_SPECS, type TableName } from "./schema";
+import { tableBatch } from "./table_batches";
+import { makeWorld, type WorldOptions } from "./world";
+import { transferring } from "../../threads/pool";
+
+/** One file to make: rows `first` to `first + rows - 1` of `table`. */
+export interface FileTask {
+  world: WorldOptions;
+  table: TableName;
+  first: number;
+  rows: number;
+  encoding: Encoding;
+}
+
+/** A made file, still in memory: its bytes are the chunks end to end (one per Parquet row group). */
+export interface EncodedFile {
+  chunks: Uint8Array[];
+  /** Total length of the chunks. */
+  bytes: number;
+  rows: number;
+  /** Hex SHA-256 of the file's bytes, for the manifest. */
+  sha256: string;
+}
+
+/** Makes the file of `task` (the function threads run); its chunks are moved to the main thread, not copied. */
+export async function encodeFile(task: FileTask): Promise<EncodedFile> {
+  const world = makeWorld(task.world);
+  const encoder = fileEncoder(task.encoding, TABLE_SPECS[task.table]);
+  const columns = allocateColumns(TABLE_SPECS[task.table], Math.min(BATCH_ROWS, task.rows));
+  for (let at = 0; at < task.rows; at += BATCH_ROWS) {
+    await encoder.add(tableBatch(world, task.table, task.first + at, Math.min(BATCH_ROWS, task.rows - at), columns));
+  }
+  // Only a chunk that owns its whole buffer can be moved; any other is copied into one that does.
+  const chunks = (await encoder.finish()).map((chunk) => (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice()));
+  const hash = crypto.createHash("sha256");
+  for (const chunk of chunks) hash.update(chunk);
+  const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  return transferring({ chunks, bytes, rows: task.rows, sha256: hash.digest("hex") }, [...new Set(chunks.map((chunk) => chunk.buffer as ArrayBuffer))]);
+}

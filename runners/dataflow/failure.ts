@@ -1,0 +1,6 @@
+/**
+ * A failure of a submission whose message says all the user needs — a refusal of the API with its
+ * text, missing credentials, a package the worker could not load — so a command line prints it as
+ * one line, without a stack.
+ */
+export class DataflowFailure extends Error {}

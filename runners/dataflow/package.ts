@@ -1,0 +1,111 @@
+/**
+ * What Dataflow's workers install: this project built (`npm run build`) and packed (`npm pack`,
+ * the files `package.json` lists). The TypeScript harness's boot `npm install`s that tarball, and its
+ * worker then `require`s every module named in `registered_node_modules` — so each name is checked
+ * here against the tarball's own file list and its `exports`, before anything is uploaded.
+ */
+import { spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { DataflowFailure } from "./failure";
+
+/** The fields of `package.json` this module reads. */
+export interface PackageJson {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  exports?: Record<string, string | { default?: string }>;
+}
+
+/** The packed project. */
+export interface ProjectTarball {
+  /** Absolute path of the `.tgz`. */
+  path: string;
+  /** Its file name (`beam-ts-native-0.1.0.tgz`). */
+  fileName: string;
+  /** Paths inside the package, as `npm pack` lists them (`dist/io/gcs.js`, `package.json`, …). */
+  files: string[];
+  sha256: string;
+  bytes: number;
+}
+
+const ROOT = projectRoot(__dirname);
+
+/** The project's root folder (source and built files sit at different depths below it). */
+export function projectRoot(from = __dirname): string {
+  let dir = from;
+  while (!fs.existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+/** This project's `package.json`. */
+export function projectPackage(): PackageJson {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
+}
+
+/**
+ * Builds the project afresh (`dist/` removed, then `scripts/build.js`, what `npm run build` runs:
+ * a module moved or deleted since an earlier build must not ship) and packs it into `destination`.
+ * Fails with the build's or npm's own output.
+ */
+export function packProject(destination: string): ProjectTarball {
+  fs.mkdirSync(destination, { recursive: true });
+  fs.rmSync(path.join(ROOT, "dist"), { recursive: true, force: true });
+  const build = spawnSync(process.execPath, [path.join(ROOT, "scripts", "build.js")], { cwd: ROOT, encoding: "utf8" });
+  if (build.status !== 0) throw new DataflowFailure(`building the project failed (node scripts/build.js), nothing was uploaded:\n${build.stderr || build.stdout}`);
+  const pack = spawnSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", destination], { cwd: ROOT, encoding: "utf8" });
+  if (pack.status !== 0) throw new DataflowFailure(`npm pack failed, nothing was uploaded:\n${pack.stderr || pack.stdout}`);
+  const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+  const tarball = path.join(path.resolve(destination), packed.filename);
+  const data = fs.readFileSync(tarball);
+  return {
+    path: tarball,
+    fileName: packed.filename,
+    files: packed.files.map((f) => f.path),
+    sha256: crypto.createHash("sha256").update(data).digest("hex"),
+    bytes: data.length,
+  };
+}
+
+/**
+ * The registered module names a worker that installed `tarball` could not `require`: this
+ * package's own names must map, through its `exports`, to a file in the tarball; other names must
+ * belong to one of its dependencies and resolve here (where the same dependencies are installed).
+ */
+export function unresolvedModules(modules: readonly string[], tarball: Pick<ProjectTarball, "files">, pkg: PackageJson = projectPackage()): string[] {
+  const files = new Set(tarball.files);
+  return modules.filter((name) => {
+    if (name === pkg.name || name.startsWith(`${pkg.name}/`)) {
+      const target = exportTarget(pkg, name === pkg.name ? "." : `./${name.slice(pkg.name.length + 1)}`);
+      return target === undefined || !files.has(target);
+    }
+    const dependency = name.startsWith("@") ? name.split("/").slice(0, 2).join("/") : name.split("/")[0];
+    if (pkg.dependencies?.[dependency] === undefined) return true;
+    try {
+      require.resolve(name, { paths: [ROOT] });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+/** The file an `exports` entry maps `subpath` to (`./io/gcs` → `dist/io/gcs.js`), or undefined. */
+function exportTarget(pkg: PackageJson, subpath: string): string | undefined {
+  for (const [key, value] of Object.entries(pkg.exports ?? {})) {
+    const target = typeof value === "string" ? value : value.default;
+    if (target === undefined) continue;
+    const star = key.indexOf("*");
+    if (star === -1) {
+      if (key === subpath) return path.posix.normalize(target);
+      continue;
+    }
+    const [before, after] = [key.slice(0, star), key.slice(star + 1)];
+    if (subpath.startsWith(before) && subpath.endsWith(after) && subpath.length >= before.length + after.length) {
+      const matched = subpath.slice(before.length, subpath.length - after.length);
+      return path.posix.normalize(target.replace("*", matched));
+    }
+  }
+  return undefined;
+}

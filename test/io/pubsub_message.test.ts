@@ -1,0 +1,68 @@
+/**
+ * The Pub/Sub read's element with attributes: serialized `google.pubsub.v1.PubsubMessage` bytes,
+ * what Dataflow's native read emits, then a decode step — checked here without an emulator, on the
+ * pipeline proto and on the bytes (encoded and decoded by protobufjs's generated code, independently
+ * of ours).
+ */
+import { expect } from "chai";
+import * as beam from "apache-beam";
+import { Pipeline } from "apache-beam/internal/pipeline";
+import * as runnerApi from "apache-beam/proto/beam_runner_api";
+import { protos } from "@google-cloud/pubsub";
+import { readFromPubSub, PUBSUB_READ_URN } from "../../io/pubsub/read";
+import { decodePubSubMessage, elementOf } from "../../io/pubsub/message";
+
+const PubsubMessage = protos.google.pubsub.v1.PubsubMessage;
+
+function readGraph(withAttributes: boolean) {
+  const p = new Pipeline();
+  new beam.Root(p).apply(readFromPubSub({ subscription: "s", projectId: "p", withAttributes }));
+  const proto = p.getProto();
+  const transforms = proto.components!.transforms;
+  const [readId, read] = Object.entries(transforms).find(([, t]) => t.spec?.urn === PUBSUB_READ_URN)!;
+  const output = Object.values(read.outputs)[0];
+  const consumers = Object.values(transforms).filter((t) => Object.values(t.inputs).includes(output));
+  const coderUrn = proto.components!.coders[proto.components!.pcollections[output].coderId].spec!.urn;
+  return { readId, read, consumers, coderUrn };
+}
+
+describe("io/pubsub: the read's element as Dataflow's native read makes it", () => {
+  it("with attributes: the primitive's output is bytes, decoded by the next step", () => {
+    const { read, consumers, coderUrn } = readGraph(true);
+    expect(runnerApi.PubSubReadPayload.fromBinary(read.spec!.payload).withAttributes).to.equal(true);
+    expect(coderUrn).to.equal("beam:coder:bytes:v1");
+    expect(consumers).to.have.length(1);
+    expect(consumers[0].spec!.urn).to.equal("beam:transform:pardo:v1");
+    expect(consumers[0].uniqueName).to.equal("readFromPubSub(s)/map(decodePubsubMessage)");
+  });
+
+  it("without attributes: payload bytes, no decode step", () => {
+    const { coderUrn, consumers } = readGraph(false);
+    expect(coderUrn).to.equal("beam:coder:bytes:v1");
+    expect(consumers).to.have.length(0);
+  });
+
+  it("a pulled message becomes the PubsubMessage proto's bytes, and the decode step gives back payload, attributes, id and publish time", () => {
+    const pulled = PubsubMessage.create({
+      data: Buffer.from('{"Transaction_ID":"T1"}'),
+      attributes: { event_time_ms: "1700000000123", transaction_id: "T1" },
+      messageId: "42",
+      publishTime: { seconds: 1700000001, nanos: 250_000_000 },
+      orderingKey: "k",
+    });
+    const read = runnerApi.PubSubReadPayload.create({ subscription: "projects/p/subscriptions/s", withAttributes: true });
+    const bytes = elementOf(pulled, read);
+    const independent = PubsubMessage.decode(bytes);
+    expect(Buffer.from(independent.data as Uint8Array).toString()).to.equal('{"Transaction_ID":"T1"}');
+    expect(independent.attributes).to.deep.equal({ event_time_ms: "1700000000123", transaction_id: "T1" });
+    expect(independent.messageId).to.equal("42");
+    expect(independent.orderingKey).to.equal("k");
+    const decoded = decodePubSubMessage(bytes);
+    expect(Buffer.from(decoded.data).toString()).to.equal('{"Transaction_ID":"T1"}');
+    expect(decoded.attributes).to.deep.equal({ event_time_ms: "1700000000123", transaction_id: "T1" });
+    expect(decoded.messageId).to.equal("42");
+    expect(decoded.publishTimeMs).to.equal(1700000001250);
+    // Without attributes the element is the payload alone.
+    expect(Buffer.from(elementOf(pulled, { ...read, withAttributes: false })).toString()).to.equal('{"Transaction_ID":"T1"}');
+  });
+});
