@@ -27,7 +27,9 @@ export interface DirectRunnerOptions {
    * worker processes (the SDK's own harness, as on Dataflow) over Beam's Fn API, every element
    * encoded with the pipeline's coders at the stage boundaries.
    */
-  environment?: "in_process" | "process";
+  environment?: "in_process" | "process" | "external";
+  /** With environment "external": the address of the BeamFnExternalWorkerPool to start workers in. */
+  workerPool?: string;
   /** With environment "process": how many worker processes (default 1). */
   workers?: number;
   /** With environment "process": how long a worker may take to connect before the job fails (default 60 000 ms). */
@@ -35,7 +37,7 @@ export interface DirectRunnerOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter">> & Pick<DirectRunnerOptions, "stopAfter">;
+export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter" | "workerPool">> & Pick<DirectRunnerOptions, "stopAfter" | "workerPool">;
 
 /** Fills in defaults and rejects nonsense early, naming the option. */
 export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirectRunnerOptions {
@@ -43,13 +45,16 @@ export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirec
     bundleSize: 1000,
     verifySerialization: false,
     stallTimeoutMs: 120_000,
-    environment: "in_process" as const,
+    environment: "in_process" as DirectRunnerOptions["environment"] & string,
     workers: 1,
     workerStartTimeoutMs: 60_000,
     ...options,
   };
-  if (resolved.environment !== "in_process" && resolved.environment !== "process") {
-    throw new Error(`directRunner option environment must be "in_process" or "process", got ${String(options.environment)}`);
+  if (!["in_process", "process", "external"].includes(resolved.environment)) {
+    throw new Error(`directRunner option environment must be "in_process", "process" or "external", got ${String(options.environment)}`);
+  }
+  if (resolved.environment === "external" && !resolved.workerPool) {
+    throw new Error(`directRunner option workerPool is required with environment "external"`);
   }
   if (!Number.isInteger(resolved.workers) || resolved.workers < 1) {
     throw new Error(`directRunner option workers must be a positive integer, got ${options.workers}`);

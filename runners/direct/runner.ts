@@ -73,9 +73,13 @@ export class DirectRunner extends Runner {
       plan.stages.map((stage) => [stage.id, new Map([...stage.outputs].map(([pcoll, destinations]) => [pcoll, destinations.map((d) => engine.emitter(d))]))]),
     );
     const executorOf =
-      this.options.environment === "process"
-        ? fnApiExecutor({ workers: this.options.workers, workerStartTimeoutMs: this.options.workerStartTimeoutMs })
-        : inProcessExecutor;
+      this.options.environment === "in_process"
+        ? inProcessExecutor
+        : fnApiExecutor({
+            workers: this.options.workers,
+            workerStartTimeoutMs: this.options.workerStartTimeoutMs,
+            workerPool: this.options.environment === "external" ? this.options.workerPool : undefined,
+          });
     const executor = executorOf(plan, {
       components,
       pipelineContext: context,

@@ -19,12 +19,15 @@ import { sideInputReader } from "../side_inputs";
 import { StepFailure } from "../step_failure";
 import { ControlPlane } from "./control_plane";
 import { stageDescriptor, type StageDescriptor } from "./descriptor";
-import { ProcessWorkers, tail, type ProcessWorker } from "./process_workers";
+import { ProcessWorkers, tail, type FnApiWorker as ProcessWorker, type WorkerSource } from "./process_workers";
+import { ExternalWorkers } from "./external_workers";
 
 /** How bundles reach SDK workers. */
 export interface FnApiExecutorOptions {
-  /** Worker processes to start (each runs one bundle at a time). */
+  /** Workers to start (each runs one bundle at a time). */
   workers: number;
+  /** Start them in this BeamFnExternalWorkerPool (environment "external") rather than as processes of ours. */
+  workerPool?: string;
   /** A worker that has not connected this long after its start fails the job with what it printed. */
   workerStartTimeoutMs: number;
   /** Where the workers' WARN and ERROR log lines go (default: this process's stderr). */
@@ -44,7 +47,7 @@ export function fnApiExecutor(options: FnApiExecutorOptions): BundleExecutorFact
 
 class FnApiExecutor implements BundleExecutor {
   private readonly plane: ControlPlane;
-  private readonly workers: ProcessWorkers;
+  private readonly workers: WorkerSource;
   private readonly stages = new Map<string, StageDescriptor>();
   private readonly stageNames: Map<string, string>;
   private readonly stepsOf: Map<string, string>;
@@ -66,7 +69,10 @@ class FnApiExecutor implements BundleExecutor {
     this.stepsOf = new Map(plan.stages.map((s) => [s.id, s.transforms.map((id) => `'${components.transforms[id].uniqueName}'`).join(", ")]));
     const stepName = (id: string) => components.transforms[id]?.uniqueName ?? this.stageNames.get(id.split(":")[0]) ?? id;
     this.plane = new ControlPlane(stepName, options.log ?? ((line) => process.stderr.write(`${line}\n`)));
-    this.workers = new ProcessWorkers(this.plane, options.workerStartTimeoutMs);
+    this.workers =
+      options.workerPool === undefined
+        ? new ProcessWorkers(this.plane, options.workerStartTimeoutMs)
+        : new ExternalWorkers(this.plane, options.workerPool, options.workerStartTimeoutMs);
     this.readState = sideInputReader(components, services.pipelineContext, services.sideInputs);
     this.ready = this.start(options.workers);
     // A start failure surfaces at the first bundle; never as an unhandled rejection.

@@ -15,19 +15,31 @@ const BOOT = path.join(__dirname, `worker_boot${path.extname(__filename)}`);
 /** Running from source, the child compiles TypeScript as we do (scripts/register.js). */
 const EXEC_ARGV = path.extname(__filename) === ".ts" ? ["-r", path.resolve(__dirname, "../../../../scripts/register.js")] : [];
 
-/** One SDK worker process and its connection. */
-export interface ProcessWorker {
+/** One SDK worker and its connection. */
+export interface FnApiWorker {
   id: string;
   connection: WorkerConnection;
-  /** The last lines it printed on stdout and stderr. */
+  /** The last lines it printed on stdout and stderr (when we can see them). */
   printed: string[];
-  /** Resolves with how it ended ("code 1", "signal SIGKILL") once the process has exited. */
+  /** Resolves with how it ended ("code 1", "signal SIGKILL") once it has. */
   exited: Promise<string>;
+}
+
+/** Where a job's workers come from: processes of ours, or a pool someone else runs. */
+export interface WorkerSource {
+  /** Starts a worker; resolves once it has connected, rejects if it does not in time. */
+  start(): Promise<FnApiWorker>;
+  stop(worker: FnApiWorker): void;
+  stopAll(): Promise<void>;
+}
+
+/** One SDK worker process. */
+interface ProcessWorker extends FnApiWorker {
   process: ChildProcess;
 }
 
 /** Starts and stops the worker processes of one job. */
-export class ProcessWorkers {
+export class ProcessWorkers implements WorkerSource {
   private readonly running = new Set<ProcessWorker>();
   private started = 0;
   private readonly killAll = () => {
@@ -90,11 +102,12 @@ export class ProcessWorkers {
   }
 
   /** Stops one worker (its connection first, then the process). */
-  stop(worker: ProcessWorker): void {
-    this.running.delete(worker);
+  stop(worker: FnApiWorker): void {
+    if (!this.running.has(worker as ProcessWorker)) return;
+    this.running.delete(worker as ProcessWorker);
     this.plane.forget(worker.id);
-    worker.process.stdin?.destroy();
-    worker.process.kill("SIGKILL");
+    (worker as ProcessWorker).process.stdin?.destroy();
+    (worker as ProcessWorker).process.kill("SIGKILL");
   }
 
   /** Stops every worker; resolves once each process has exited. */
