@@ -2,9 +2,10 @@
  * environment "process" when workers fail: a worker killed mid-job has its bundle retried once on a
  * fresh worker, with the output exact; a worker dying twice fails the job naming the step, with its
  * last lines; a worker that never connects fails the job within the bound, with what it printed.
- * No worker process outlives its job.
+ * No worker process outlives its job, nor its runner.
  */
 import { expect } from "chai";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -14,14 +15,14 @@ import { expectSameElements } from "../../testing";
 import { FileCollection } from "../support/file_collect";
 import { killAlways, killOnce } from "./worker_faults";
 
-/** Worker processes that are children of this process. */
-function childWorkers(): string[] {
+/** Worker processes that are children of this process (or of `parent`). */
+function childWorkers(parent = process.pid): string[] {
   const out: string[] = [];
   for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === process.pid && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("worker_boot")) out.push(pid);
+      if (ppid === parent && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("worker_boot")) out.push(pid);
     } catch {
       // gone meanwhile
     }
@@ -74,6 +75,22 @@ describe("environment=process: failing workers", function () {
     );
     expect(error.message).to.include("attempt 2 of 2").and.to.include("SIGKILL").and.to.include("alwaysDies").and.to.include("about to die on purpose");
     expect(childWorkers()).to.deep.equal([]);
+  });
+
+  it("the runner killed with SIGKILL: its workers die too, even while a DoFn blocks their event loop", async () => {
+    const runner = spawn(process.execPath, ["-r", path.join(__dirname, "../../scripts/register.js"), path.join(__dirname, "blocked_process_job.ts")], { stdio: "ignore" });
+    let workers: string[] = [];
+    for (let waited = 0; workers.length < 2 && waited < 60_000; waited += 200) {
+      await new Promise((r) => setTimeout(r, 200));
+      workers = childWorkers(runner.pid);
+    }
+    expect(workers, "the job started its two workers").to.have.length(2);
+    // Let them get into the blocking DoFn.
+    await new Promise((r) => setTimeout(r, 3000));
+    runner.kill("SIGKILL");
+    const alive = () => workers.filter((pid) => fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "));
+    for (let waited = 0; alive().length > 0 && waited < 10_000; waited += 200) await new Promise((r) => setTimeout(r, 200));
+    expect(alive(), "workers still alive after their runner died").to.deep.equal([]);
   });
 
   it("a worker that never connects fails the job within the bound, with what it printed", async () => {

@@ -2,7 +2,7 @@
  * `environment: "process"`: SDK worker processes started and stopped by the runner, each connecting
  * back to the job's control plane as a container's worker would. A worker that does not connect
  * within a bound fails with what it printed; every worker is stopped when the job ends, on the
- * runner's exit, and (through worker_boot.ts watching its stdin) when the runner dies.
+ * runner's exit, and (through worker_boot.ts's watchdog) when the runner dies.
  */
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";

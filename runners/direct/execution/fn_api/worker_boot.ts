@@ -1,8 +1,9 @@
 /**
  * Starts the SDK's own worker (`apache-beam`'s worker_main, what the TypeScript container's boot
  * runs) as a child of the runner, with two things the container does not need:
- * - it exits when its parent does: the runner holds our stdin open, so stdin ending means the
- *   runner is gone however it died (even SIGKILL) — no orphan workers;
+ * - it dies when its parent does, however the runner died (even SIGKILL) and even while a DoFn
+ *   holds the event loop: a watchdog thread sees the parent change (reparenting) and kills this
+ *   process — no orphan workers;
  * - `beam-ts-native/<path>` (the names this project registers its modules under) resolves to the
  *   code running here, source or built, as the package's exports do once installed.
  * - an iterable side input reads the same for every element of a bundle, as it does in process
@@ -15,6 +16,7 @@
 import "apache-beam";
 import * as path from "path";
 import Module = require("module");
+import { Worker } from "worker_threads";
 import type { StateKey } from "apache-beam/proto/beam_fn_api";
 import { reiterable } from "../side_inputs";
 
@@ -22,9 +24,13 @@ const PACKAGE_PREFIX = "beam-ts-native/";
 /** This project's root as the running code sees it: the source tree, or dist/ when built. */
 const CODE_ROOT = path.resolve(__dirname, "../../../..");
 
-process.stdin.on("end", () => process.exit(0));
-process.stdin.on("error", () => process.exit(0));
-process.stdin.resume();
+const PARENT_CHECK_MS = 500;
+const watchdog = new Worker(
+  `const parent = ${process.ppid};
+   setInterval(() => { if (process.ppid !== parent) process.kill(process.pid, "SIGKILL"); }, ${PARENT_CHECK_MS});`,
+  { eval: true },
+);
+watchdog.unref();
 
 type Resolve = (request: string, ...rest: unknown[]) => string;
 const moduleInternals = Module as unknown as { _resolveFilename: Resolve };
