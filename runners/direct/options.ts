@@ -24,23 +24,50 @@ export interface DirectRunnerOptions {
    */
   stopAfter?: { records?: number; idleMs?: number; durationMs?: number };
   /**
-   * Threads that run the fused stages. 1 (the default) runs every stage on the job's own thread;
-   * more run them on that many worker threads, each bundle split among them (see
-   * execution/worker_threads.ts). The default stays 1 until the threads beat the single thread on
-   * the benchmarks (`npm run bench:workers`): on a loaded 2-core machine 2 workers measured
-   * 0.6–0.66× of one at --cpu-load 0.
+   * Where bundles run (default "in_process": the SDK's operators in this thread). "process": in SDK
+   * worker processes (the SDK's own harness, as on Dataflow) over Beam's Fn API, every element
+   * encoded with the pipeline's coders at the stage boundaries.
+   */
+  environment?: "in_process" | "process" | "external";
+  /** With environment "external": the address of the BeamFnExternalWorkerPool to start workers in. */
+  workerPool?: string;
+  /**
+   * How many workers run the fused stages (default 1). In process, 1 runs every stage on the job's
+   * own thread and more run them on that many worker threads, each bundle split among them (see
+   * execution/worker_threads.ts); the default stays 1 until the threads beat the single thread on
+   * the benchmarks (`npm run bench:workers`: on a loaded 2-core machine 2 threads measured
+   * 0.6–0.66× of one at --cpu-load 0). With environment "process": how many worker processes.
    */
   workers?: number;
+  /** With environment "process": how long a worker may take to connect before the job fails (default 60 000 ms). */
+  workerStartTimeoutMs?: number;
 }
 
 /** Options with every default filled in. */
-export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter">> & Pick<DirectRunnerOptions, "stopAfter">;
+export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter" | "workerPool">> & Pick<DirectRunnerOptions, "stopAfter" | "workerPool">;
 
 /** Fills in defaults and rejects nonsense early, naming the option. */
 export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirectRunnerOptions {
-  const resolved = { bundleSize: 1000, verifySerialization: false, stallTimeoutMs: 120_000, ...options, workers: options.workers ?? 1 };
+  const resolved = {
+    bundleSize: 1000,
+    verifySerialization: false,
+    stallTimeoutMs: 120_000,
+    environment: "in_process" as DirectRunnerOptions["environment"] & string,
+    workers: 1,
+    workerStartTimeoutMs: 60_000,
+    ...options,
+  };
+  if (!["in_process", "process", "external"].includes(resolved.environment)) {
+    throw new Error(`directRunner option environment must be "in_process", "process" or "external", got ${String(options.environment)}`);
+  }
+  if (resolved.environment === "external" && !resolved.workerPool) {
+    throw new Error(`directRunner option workerPool is required with environment "external"`);
+  }
   if (!Number.isInteger(resolved.workers) || resolved.workers < 1) {
     throw new Error(`directRunner option workers must be a positive integer, got ${options.workers}`);
+  }
+  if (!(resolved.workerStartTimeoutMs > 0)) {
+    throw new Error(`directRunner option workerStartTimeoutMs must be positive, got ${options.workerStartTimeoutMs}`);
   }
   if (!Number.isInteger(resolved.bundleSize) || resolved.bundleSize < 1) {
     throw new Error(`directRunner option bundleSize must be a positive integer, got ${options.bundleSize}`);

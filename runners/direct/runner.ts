@@ -18,6 +18,8 @@ import { Engine, StageSpec } from "./engine/engine";
 import { planStages, PlannedStage } from "./plan/stages";
 import { inProcessExecutor } from "./execution/in_process";
 import { workerThreadsExecutor } from "./execution/worker_threads";
+import { fnApiExecutor } from "./execution/fn_api/fn_api_executor";
+import { mergeMonitoringInfos } from "./execution/monitoring_infos";
 import { groupingSpec } from "./handlers/grouping";
 import { impulseElement } from "./handlers/impulse";
 import { TEST_STREAM_URN } from "./plan/urns";
@@ -71,7 +73,16 @@ export class DirectRunner extends Runner {
     const exits = new Map(
       plan.stages.map((stage) => [stage.id, new Map([...stage.outputs].map(([pcoll, destinations]) => [pcoll, destinations.map((d) => engine.emitter(d))]))]),
     );
-    const executorOf = this.options.workers === 1 ? inProcessExecutor : workerThreadsExecutor(this.options.workers);
+    const executorOf =
+      this.options.environment !== "in_process"
+        ? fnApiExecutor({
+            workers: this.options.workers,
+            workerStartTimeoutMs: this.options.workerStartTimeoutMs,
+            workerPool: this.options.environment === "external" ? this.options.workerPool : undefined,
+          })
+        : this.options.workers === 1
+          ? inProcessExecutor
+          : workerThreadsExecutor(this.options.workers);
     const executor = executorOf(plan, {
       components,
       pipelineContext: context,
@@ -84,6 +95,7 @@ export class DirectRunner extends Runner {
     for (const stage of plan.stages) {
       engine.setExecutor(stage.id, async (elements) => {
         const result = await executor.process({ stageId: stage.id, elements });
+        if (result?.metrics !== undefined) mergeMonitoringInfos(metrics, result.metrics);
         return result?.written === undefined ? undefined : { written: result.written };
       });
     }
