@@ -196,7 +196,7 @@ async function measureBigtableInsert(tableId: string, rows: BigtableRow[]): Prom
   const inFlight = new Set<Promise<void>>();
   const started = performance.now();
   for (let i = 0; i < rows.length; i += BATCH) {
-    const batch: Promise<void> = write(rows.slice(i, i + BATCH)).finally(() => inFlight.delete(batch));
+    const batch: Promise<void> = write(rows.slice(i, i + BATCH)).then(() => undefined).finally(() => inFlight.delete(batch));
     inFlight.add(batch);
     // A rejected write rejects the race, and with it the stage.
     if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);

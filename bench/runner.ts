@@ -9,46 +9,12 @@
  * Each measurement runs in its own process (peak RSS is per process). The variants must agree on
  * the result, or the benchmark fails. Prints one JSON line.
  */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { writeTransactions } from "../fixtures/generate";
 import { GENERATOR_DEFAULTS } from "../fixtures/transaction_rows";
-
-interface Measurement {
-  seconds: number;
-  peak_rss_mb: number;
-  result: unknown;
-}
-
-const ROOT = path.resolve(__dirname, "..");
-/**
- * The same V8 settings for every variant. A larger young generation lets the many short-lived
- * per-element objects die young instead of being promoted and swept (about 2x on this workload,
- * for every variant); `npm run pipeline` runs with it too.
- */
-const NODE_FLAGS = ["--max-old-space-size=8192", "--max-semi-space-size=64"];
-
-function measure(variant: string, arg: string | number): Measurement {
-  const out = execFileSync(
-    process.execPath,
-    [...NODE_FLAGS, "-r", path.join(ROOT, "scripts/register.js"), path.join(ROOT, "bench/runner_case.ts"), variant, String(arg)],
-    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 15 * 60 * 1000 },
-  );
-  return JSON.parse(out.trim().split("\n").pop()!);
-}
-
-function revenueTable(m: Measurement): Record<string, number> {
-  const rows = Array.isArray(m.result) ? (m.result as { key: string; revenue: number }[]) : null;
-  return rows ? Object.fromEntries(rows.map((r) => [r.key, r.revenue])) : (m.result as Record<string, number>);
-}
-
-/** Revenue is integer paise, so every variant must agree exactly, whatever its order of addition. */
-function agree(a: Record<string, number>, b: Record<string, number>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
-}
+import { agree, measure, revenueTable, ROOT, type Measurement } from "./measure";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

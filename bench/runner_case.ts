@@ -3,6 +3,7 @@
  * Prints one JSON line: { seconds, peak_rss_mb, result }.
  *
  *   node -r ./scripts/register.js bench/runner_case.ts <native|sdk|handwritten|batch-etl|map-native|map-sdk> <file|count>
+ *   node -r ./scripts/register.js bench/runner_case.ts <native-workers|handwritten> <file> [workers] [cpu-load]
  */
 import "apache-beam";
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
@@ -20,10 +21,10 @@ async function runCollecting(runner: Runner, build: (id: string) => (root: any) 
 /** Each variant: what it needs made before the clock starts (input data), then the timed work. */
 interface Variant<I> {
   prepare(arg: string): I;
-  run(input: I): Promise<unknown>;
+  run(input: I, settings: { workers?: number; cpuLoad: number }): Promise<unknown>;
 }
 
-const fileVariant = (run: (file: string) => Promise<unknown>): Variant<string> => ({ prepare: (file) => file, run });
+const fileVariant = (run: (file: string, settings: { workers?: number; cpuLoad: number }) => Promise<unknown>): Variant<string> => ({ prepare: (file) => file, run });
 const mapChainVariant = (runner: () => Runner): Variant<number[]> => ({
   prepare: (count) => mapChainInput(Number(count)),
   run: (numbers) => runCollecting(runner(), (id) => mapChainPipeline(numbers, id)),
@@ -32,21 +33,22 @@ const mapChainVariant = (runner: () => Runner): Variant<number[]> => ({
 const variants: Record<string, Variant<any>> = {
   native: fileVariant((file) => runCollecting(directRunner(), (id) => categoryRevenuePipeline(file, id, true))),
   sdk: fileVariant((file) => runCollecting(sdkDirectRunner(), (id) => categoryRevenuePipeline(file, id, false))),
-  handwritten: fileVariant((file) => categoryRevenueLoop(file)),
+  handwritten: fileVariant((file, { cpuLoad }) => categoryRevenueLoop(file, cpuLoad)),
+  "native-workers": fileVariant((file, { workers, cpuLoad }) => runCollecting(directRunner({ workers }), (id) => categoryRevenuePipeline(file, id, true, cpuLoad))),
   "batch-etl": fileVariant((file) => batchEtl(file)),
   "map-native": mapChainVariant(() => directRunner()),
   "map-sdk": mapChainVariant(() => sdkDirectRunner()),
 };
 
 async function main(): Promise<void> {
-  const [variantName, arg] = process.argv.slice(2);
+  const [variantName, arg, workers, cpuLoad] = process.argv.slice(2);
   // The SDK's runner logs a line per bundle on console.debug; keep stdout for the measurement.
   console.debug = () => {};
   const variant = variants[variantName];
   if (variant === undefined) throw new Error(`unknown variant '${variantName}'; one of ${Object.keys(variants).join(", ")}`);
   const input = variant.prepare(arg);
   const start = process.hrtime.bigint();
-  const result = await variant.run(input);
+  const result = await variant.run(input, { workers: workers === undefined ? undefined : Number(workers), cpuLoad: Number(cpuLoad ?? 0) });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(JSON.stringify({ seconds, peak_rss_mb: peakRssMb, result }) + "\n");

@@ -14,6 +14,7 @@ import { fromArray } from "../io/in_memory";
 import { parseCsvTransactions, parseCsvLine, csvLineRole } from "../transforms/parse_csv";
 import { revenueOf, Transaction } from "../transforms/transaction";
 import { collect } from "../io/in_process";
+import { withCpuLoad, sha256Rounds } from "../transforms/cpu_load";
 import { requireForSerialization } from "apache-beam/serialization";
 
 /** Revenue per category, as every variant reports it. */
@@ -24,7 +25,7 @@ export type CategoryRevenue = Record<string, number>;
  * `streamed` reads with our streaming reader; otherwise the file is read whole by a flatMap, the
  * only way that works on the SDK's runner (its impulse does not wait for an async source).
  */
-export function categoryRevenuePipeline(file: string, collectionId: string, streamed: boolean) {
+export function categoryRevenuePipeline(file: string, collectionId: string, streamed: boolean, rounds = 0) {
   const read = streamed
     ? readTextLines(file)
     : (root: beam.Root) =>
@@ -32,8 +33,7 @@ export function categoryRevenuePipeline(file: string, collectionId: string, stre
           beam.withName("readWholeFile", () => readWholeFile(file).map((line, i) => ({ line, file, lineNumber: i + 1 }))),
         );
   return (root: beam.Root) => {
-    root
-      .apply(read)
+    withCpuLoad(root.apply(read), rounds)
       .apply(parseCsvTransactions())
       .valid.apply(beam.groupBy((t: Transaction) => t.category).combining((t: Transaction) => revenueOf(t), combiners.sum, "revenue"))
       .map((row: { key: string; revenue: number }) => collect(collectionId, row));
@@ -48,10 +48,11 @@ export function readWholeFile(file: string): string[] {
 }
 
 /** The same work as {@link categoryRevenuePipeline}, as the loop one would write by hand. */
-export async function categoryRevenueLoop(file: string): Promise<CategoryRevenue> {
+export async function categoryRevenueLoop(file: string, rounds = 0): Promise<CategoryRevenue> {
   const revenue = new Map<string, number>();
   await forEachLineChunk(file, (lines) => {
     for (const { line, lineNumber } of lines) {
+      if (rounds > 0) sha256Rounds(line, rounds);
       if (csvLineRole(line, lineNumber) !== "record") continue;
       const parsed = parseCsvLine(line);
       if (!("ok" in parsed)) continue;

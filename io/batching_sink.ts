@@ -11,6 +11,14 @@
  * streaming bundles are small, and a write per bundle made many small writes, each costing the
  * destination about as much as a full one.
  *
+ * A destination may refuse some elements for good (an entry Bigtable rejects as invalid, a row no
+ * retry can make valid): the write then resolves with those {@link RejectedElement}s instead of
+ * failing the batch. With a `deadLetters` writer the sink turns each into a dead letter (the
+ * element, the sink's step, the destination's reason) and the batch counts as written only once
+ * they are written too — so the input is acknowledged only then, and a redelivered poison message
+ * ends in the dead letters instead of failing the job again and again. Without one, a rejection
+ * fails the write. Transient failures are the writer's to retry; a write that rejects fails the job.
+ *
  * Each sink reports how far behind event time its writes land: the distribution
  * `writeLagMs/<step name>` (count, sum, min, max of "written at − element timestamp", for elements
  * with a real timestamp — not the global window's minimum), readable as any Beam distribution. Where
@@ -28,6 +36,7 @@ import type { PTransform as PTransformProto } from "apache-beam/proto/beam_runne
 import type { WindowedValue } from "apache-beam/values";
 import type { Pipeline } from "apache-beam/internal/pipeline";
 import { writeDeferrer } from "../sdk/deferred_writes";
+import type { DeadLetter } from "../transforms/dead_letter";
 
 /** Name of the distribution of write lags of the sink at step `step` (see the module comment). */
 export function writeLagMetricName(step: string): string {
@@ -45,11 +54,24 @@ const EARLIEST_REAL_TIMESTAMP_MS = -1e15;
 /** URN of a batching sink; the payload holds the serialized write function and settings. */
 export const BATCHING_SINK_URN = "beam-ts-native:transform:batching_sink:v1";
 
+/** An element of a batch that the destination can never store, and the destination's reason. */
+export interface RejectedElement {
+  /** Its index in the batch. */
+  index: number;
+  reason: string;
+}
+
 /**
  * Writes one batch; must be safe to call again with the same batch (writes are retried and replayed).
- * A writer that retries calls `retried` with the number of rows it sends again.
+ * A writer that retries calls `retried` with the number of rows it sends again. Resolves with the
+ * elements the destination refused for good, if any (the rest are written).
  */
-export type BatchWriter<T> = (batch: T[], retried?: (rows: number) => void) => Promise<void>;
+export type BatchWriter<T> = (batch: T[], retried?: (rows: number) => void) => Promise<void | RejectedElement[]>;
+
+/** Name of the counter of elements a sink at step `step` dead-lettered because its destination refused them. */
+export function sinkDeadLettersMetricName(step: string): string {
+  return `sinkDeadLetters/${step}`;
+}
 
 /** Settings of a batching sink. */
 export interface BatchingSinkOptions {
@@ -59,6 +81,8 @@ export interface BatchingSinkOptions {
   maxInFlight?: number;
   /** Where the runner tracks durability: how long a partial batch may wait to be filled (default 50 ms). */
   lingerMs?: number;
+  /** Where elements the destination refuses go (see the module comment); unset: a refusal fails the write. */
+  deadLetters?: BatchWriter<DeadLetter>;
 }
 
 interface SinkPayload {
@@ -66,6 +90,7 @@ interface SinkPayload {
   batchSize: number;
   maxInFlight: number;
   lingerMs: number;
+  deadLetters: BatchWriter<DeadLetter> | undefined;
 }
 
 /**
@@ -83,6 +108,7 @@ export function writeInBatches<T>(
     batchSize: options.batchSize ?? 500,
     maxInFlight: options.maxInFlight ?? 4,
     lingerMs: options.lingerMs ?? 50,
+    deadLetters: options.deadLetters,
   };
   if (!(payload.batchSize >= 1 && payload.maxInFlight >= 1)) {
     throw new Error(`${name}: batchSize and maxInFlight must be at least 1, got ${payload.batchSize} and ${payload.maxInFlight}`);
@@ -100,7 +126,10 @@ export class BatchingSinkOperator implements operators.IOperator {
   private buffer: unknown[] = [];
   /** Timestamps (ms) of the buffered elements, in order. */
   private timestamps: number[] = [];
+  private readonly step: string;
   private readonly writeLag: { update(value: number): void };
+  /** Counts elements dead-lettered; its counter is made on the first, so jobs without any show none. */
+  private readonly countDeadLettered: (elements: number) => void;
   /** Counts rows sent again; its counter is made on the first retry, so jobs without any show none. */
   private readonly countRetries: (rows: number) => void;
   private readonly inFlight = new Set<Promise<void>>();
@@ -118,18 +147,13 @@ export class BatchingSinkOperator implements operators.IOperator {
     this.settings = deserializeFn(transform.spec!.payload) as SinkPayload;
     this.deferWrites = writeDeferrer(context);
     const step = context.descriptor.transforms?.[transformId]?.uniqueName ?? transformId;
+    this.step = step;
     this.writeLag = context.metricsContainer.getMetric(transformId, undefined, {
       metricType: "beam:metric:user:distribution_int64:v1",
       name: writeLagMetricName(step),
     }) as unknown as { update(value: number): void };
-    let retries: { update(value: number): void } | undefined;
-    this.countRetries = (rows) => {
-      retries ??= context.metricsContainer.getMetric(transformId, undefined, {
-        metricType: "beam:metric:user:sum_int64:v1",
-        name: writeRetriesMetricName(step),
-      }) as unknown as { update(value: number): void };
-      retries.update(rows);
-    };
+    this.countDeadLettered = lazyCounter(context, transformId, sinkDeadLettersMetricName(step));
+    this.countRetries = lazyCounter(context, transformId, writeRetriesMetricName(step));
   }
 
   async startBundle(): Promise<void> {}
@@ -184,6 +208,7 @@ export class BatchingSinkOperator implements operators.IOperator {
     this.timestamps = [];
     const write: Promise<void> = this.settings
       .write(batch, this.countRetries)
+      .then((rejected) => (rejected !== undefined && rejected.length > 0 ? this.deadLetter(batch, rejected) : undefined))
       .then(() => {
         const now = Date.now();
         for (const t of timestamps) if (t > EARLIEST_REAL_TIMESTAMP_MS) this.writeLag.update(Math.max(0, now - t));
@@ -198,9 +223,44 @@ export class BatchingSinkOperator implements operators.IOperator {
     this.inFlight.add(write);
   }
 
+  /** Writes the refused elements of `batch` as dead letters (see the module comment). */
+  private async deadLetter(batch: unknown[], rejected: RejectedElement[]): Promise<void> {
+    const writer = this.settings.deadLetters;
+    if (writer === undefined) {
+      throw new Error(`${rejected.length} of ${batch.length} elements were refused: ${rejected[0].reason} (no dead-letter output given to the sink)`);
+    }
+    const timeMs = Date.now();
+    const letters = rejected.map(({ index, reason }): DeadLetter => ({ input: elementText(batch[index]), step: this.step, reason, timeMs }));
+    const refusedAgain = await writer(letters);
+    if (refusedAgain !== undefined && refusedAgain.length > 0) {
+      throw new Error(`the dead-letter output refused ${refusedAgain.length} dead letters: ${refusedAgain[0].reason}`);
+    }
+    this.countDeadLettered(rejected.length);
+  }
+
   private async oneWriteDone(): Promise<void> {
     await Promise.race(this.inFlight);
     if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+/** A counter of `transformId` named `name`, made on its first count, so that jobs without any show none. */
+function lazyCounter(context: operators.OperatorContext, transformId: string, name: string): (n: number) => void {
+  let counter: { update(value: number): void } | undefined;
+  return (n) => {
+    counter ??= context.metricsContainer.getMetric(transformId, undefined, { metricType: "beam:metric:user:sum_int64:v1", name }) as unknown as {
+      update(value: number): void;
+    };
+    counter.update(n);
+  };
+}
+
+/** A refused element as a dead letter's input: its JSON, or what JSON could not show of it. */
+function elementText(element: unknown): string {
+  try {
+    return JSON.stringify(element) ?? String(element);
+  } catch (error) {
+    return `(an element JSON cannot show: ${(error as Error).message})`;
   }
 }
 

@@ -9,14 +9,16 @@
  * parsed.deadLetter.apply(writeDeadLetters({ kind: "bigtable", table: "dead_letters", createTable: true }));
  * ```
  */
-import { createHash } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import * as beam from "apache-beam";
 import { requireForSerialization } from "apache-beam/serialization";
 import type { DeadLetter } from "../transforms/dead_letter";
 import type { BigtableRow } from "../transforms/bigtable_row";
-import { DEFAULT_PROJECT_ID, writeToBigtable } from "./bigtable";
+import type { BatchWriter } from "./batching_sink";
+import { bigtableBatchWriter, DEFAULT_PROJECT_ID, writeToBigtable } from "./bigtable";
 import type { GcsOptions } from "./files/gcs";
-import { writeToPubSub } from "./pubsub/write";
+import { createOutputFile } from "./files/output_files";
+import { publishBatch, publishTarget, pubsubMessage, writeToPubSub } from "./pubsub/write";
 import { writeTextFiles } from "./files/text_file_sink";
 
 /** Where {@link writeDeadLetters} writes. Project ids default to `local-project`, as the CLI's do. */
@@ -76,6 +78,45 @@ export function writeDeadLetters(target: DeadLetterTarget): beam.PTransform<beam
     default:
       throw new Error(`writeDeadLetters: unknown target kind '${(target as { kind: unknown }).kind}'; expected files, pubsub or bigtable`);
   }
+}
+
+/**
+ * A batch writer of dead letters to `target`, for a sink to give the elements its destination
+ * refuses (`deadLetters` of writeToBigtable; see io/batching_sink.ts): to Bigtable and Pub/Sub as
+ * {@link writeDeadLetters} writes them; to files, one JSON-lines file per batch beside the
+ * dead-letter shards, `<prefix>-refused-<time>-<random>.jsonl`, complete (flushed, or uploaded) before
+ * the batch counts as written — a file sink's shards appear only when their input ends, and a sink's
+ * refusals may come at any time of a stream.
+ */
+export function deadLetterWriter(target: DeadLetterTarget): BatchWriter<DeadLetter> {
+  switch (target.kind) {
+    case "files": {
+      const { prefix, gcs } = target;
+      return (letters: DeadLetter[]) => writeRefusedFile(prefix, letters, gcs ?? {});
+    }
+    case "pubsub": {
+      const publish = publishTarget(target.topic, target.projectId ?? defaultProject(target.topic));
+      return (letters: DeadLetter[]) => publishBatch(publish, letters.map((d) => pubsubMessage(d, deadLetterAttributes)));
+    }
+    case "bigtable": {
+      const write = bigtableBatchWriter({
+        tableId: target.table,
+        projectId: target.projectId,
+        instanceId: target.instanceId,
+        createTable: target.createTable ? { families: [DEAD_LETTER_FAMILY] } : undefined,
+      });
+      return (letters: DeadLetter[]) => write(letters.map(deadLetterRow));
+    }
+    default:
+      throw new Error(`deadLetterWriter: unknown target kind '${(target as { kind: unknown }).kind}'; expected files, pubsub or bigtable`);
+  }
+}
+
+/** Writes `letters` as one new JSON-lines file named after `prefix` (see {@link deadLetterWriter}). */
+export async function writeRefusedFile(prefix: string, letters: DeadLetter[], gcs: GcsOptions): Promise<void> {
+  const file = createOutputFile(`${prefix}-refused-${Date.now()}-${randomBytes(4).toString("hex")}.jsonl`, gcs);
+  await file.append(Buffer.from(letters.map((d) => `${JSON.stringify(d)}\n`).join(""), "utf8"));
+  await file.close();
 }
 
 /** The Pub/Sub attributes of a dead letter: `step`, and `field`, `origin` and `event_id` when known. */

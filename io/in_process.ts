@@ -5,6 +5,7 @@
  * below, in the same process. (Meaningless on a remote runner: there, write to a real sink.)
  */
 import { requireForSerialization } from "apache-beam/serialization";
+import { onMainThread, sendToMainThread } from "../sdk/main_thread";
 
 const collected = new Map<string, unknown[]>();
 let nextId = 0;
@@ -16,14 +17,20 @@ export function openCollection(label: string): string {
   return id;
 }
 
-/** Appends one element to an open collection. */
+/** Appends one element to an open collection (from a runner's worker thread, once its bundle ends). */
 export function collect(id: string, element: unknown): void {
+  sendToMainThread(COLLECT, [id, element]);
+}
+
+const COLLECT = "beam-ts-native/io/in_process.collect";
+onMainThread(COLLECT, (payload) => {
+  const [id, element] = payload as [string, unknown];
   const target = collected.get(id);
   if (target === undefined) {
     throw new Error(`No open test collection '${id}': was the pipeline run outside runPipeline()?`);
   }
   target.push(element);
-}
+});
 
 /** Closes a collection and returns everything collected into it. */
 export function closeCollection(id: string): unknown[] {

@@ -13,6 +13,7 @@ import type { Runner } from "apache-beam/runners/runner";
 import * as fs from "fs";
 import * as path from "path";
 import { readTextLines } from "../io/files/text_files";
+import { withCpuLoad } from "../transforms/cpu_load";
 import { readParquetRows } from "../io/files/parquet";
 import { parseParquetTransactions } from "../transforms/parse_parquet";
 import { collectFraudReport, type FraudReportResult } from "./fraud_report";
@@ -58,13 +59,19 @@ export interface BatchReport {
   fraud?: FraudReportResult;
 }
 
+/** Knobs of the batch ETL. */
+export interface BatchSettings {
+  /** SHA-256 rounds per input line before parsing (seed 000's `--loops`; default 0; text inputs). */
+  cpuLoad?: number;
+}
+
 /** Valid transactions and dead letters, as every parser gives them. */
 type Parsed = { valid: beam.PCollection<Transaction>; deadLetter: beam.PCollection<DeadLetter> };
 
 /** How each input format is read and parsed: the one place a new format plugs in. */
-const READERS: Record<InputFormat, (files: string[], gcs?: GcsOptions) => beam.PTransform<beam.Root, Parsed>> = {
-  csv: (files, gcs) => (root: beam.Root) => root.apply(readTextLines(files, { gcs })).apply(parseCsvTransactions()),
-  jsonl: (files, gcs) => (root: beam.Root) => root.apply(readTextLines(files, { gcs })).apply(parseJsonTransactions()),
+const READERS: Record<InputFormat, (files: string[], gcs?: GcsOptions, cpuLoad?: number) => beam.PTransform<beam.Root, Parsed>> = {
+  csv: (files, gcs, cpuLoad = 0) => (root: beam.Root) => withCpuLoad(root.apply(readTextLines(files, { gcs })), cpuLoad).apply(parseCsvTransactions()),
+  jsonl: (files, gcs, cpuLoad = 0) => (root: beam.Root) => withCpuLoad(root.apply(readTextLines(files, { gcs })), cpuLoad).apply(parseJsonTransactions()),
   parquet: (files, gcs) => (root: beam.Root) => root.apply(readParquetRows(files, { gcs })).apply(parseParquetTransactions()),
 };
 
@@ -115,10 +122,10 @@ export interface BatchProgress {
  * format, not per input: a flatten is a stage boundary where our runner queues without
  * backpressure, so with a single format the whole job is one fused, backpressured stage.
  */
-function parseInputs(root: beam.Root, inputs: ResolvedInput[], gcs?: GcsOptions) {
+function parseInputs(root: beam.Root, inputs: ResolvedInput[], gcs?: GcsOptions, cpuLoad = 0) {
   const formats = [...new Set(inputs.map((input) => input.format))];
   const parsed = formats.map((format) =>
-    root.apply(beam.withName(`read(${format})`, READERS[format](inputs.filter((input) => input.format === format).flatMap((input) => input.files), gcs))),
+    root.apply(beam.withName(`read(${format})`, READERS[format](inputs.filter((input) => input.format === format).flatMap((input) => input.files), gcs, cpuLoad))),
   );
   const valid = oneOf(parsed.map((p) => p.valid), "allValid").map(beam.withName("countValid", countValid), { valid: beam.counter("valid") });
   const deadLetters = oneOf(parsed.map((p) => p.deadLetter), "allDeadLetters").map(beam.withName("countDeadLetters", countDeadLetter), {
@@ -158,13 +165,14 @@ export function batchPipeline(inputs: ResolvedInput[], outputDir: string, gcs?: 
  * the fraud generator's schema, which adds the fraud report). With `outputDir`, also writes what
  * the streaming pipeline writes to Bigtable, as JSON-lines files there: the transaction rows
  * (`transacoes-*.jsonl`, sharded), the dead letters and each aggregate. `onProgress` is called
- * about once a second while it runs.
+ * about once a second while it runs; `settings.cpuLoad` makes each record's work heavy.
  */
 export async function runBatch(
   inputs: ResolvedInput[],
   runner: Runner,
   outputDir?: string,
   onProgress?: (progress: BatchProgress) => void,
+  settings: BatchSettings = {},
 ): Promise<BatchReport> {
   const ids = {
     deadLetters: openCollection("deadLetters"),
@@ -180,7 +188,7 @@ export async function runBatch(
   const start = process.hrtime.bigint();
   let fraud: (() => FraudReportResult) | undefined;
   const result = await runner.runAsync((root) => {
-    const { valid, deadLetters } = parseInputs(root, inputs);
+    const { valid, deadLetters } = parseInputs(root, inputs, undefined, settings.cpuLoad ?? 0);
     deadLetters.apply(deadLetterSample(5)).map(into(ids.deadLetters, "deadLetters"));
     const { rows: aggregates, rowsOf } = aggregatesOf(valid);
     aggregates["revenue-by-category"].map(into(ids.byCategory, "byCategory"));

@@ -47,6 +47,8 @@ export interface DemoSummary {
   gateway?: GatewayFeedCounts;
   valid: number;
   deadLetters: number;
+  /** Messages dropped as redeliveries of one already read (same id attribute, same payload). */
+  duplicates: number;
   /** From the job's start to its end. */
   seconds: number;
   /** Why the job stopped (see run_end.ts). */
@@ -141,6 +143,7 @@ export async function runDemo(options: PipelineOptions, onStarted?: (result: Dir
       gateway,
       valid: counters.valid ?? 0,
       deadLetters: counters.deadLetters ?? 0,
+      duplicates: source.duplicates ?? 0,
       seconds,
       ended: runEnd(result.drainReason(), `all ${published.published} published messages read`),
       ackLatencyP50Ms: source.ackLatencyP50Ms,

@@ -7,7 +7,7 @@
  */
 import * as path from "path";
 import { directRunner } from "../runners/direct";
-import { BATCH_BUNDLE_SIZE, runBatch } from "./batch";
+import { BATCH_BUNDLE_SIZE, runBatch, type BatchProgress } from "./batch";
 import { progress } from "../cli/progress";
 import { configureLog, log } from "../cli/log";
 import { formatBatchReport } from "./report";
@@ -104,12 +104,12 @@ async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise
   // Parquet's size says nothing of its rows: no total for the bar then.
   const lines = inputs.every((input) => TEXT_FORMATS.includes(input.format)) ? estimatedLines(inputs.flatMap((input) => input.files)) : undefined;
   const bar = progress("batch");
-  const runner = directRunner({ bundleSize: options.bundleSize ?? BATCH_BUNDLE_SIZE });
+  const runner = directRunner({ bundleSize: options.bundleSize ?? BATCH_BUNDLE_SIZE, workers: options.workers });
   const logger = log().child({ job: "batch" });
   logger.info({ step: "batch", inputs: inputs.map((i) => i.pattern), output: options.output }, `batch ETL over ${inputs.map((i) => i.pattern).join(", ")}`);
-  const report = await runBatch(inputs, runner, options.output, ({ records, seconds }) =>
-    bar.update(records, lines === undefined ? undefined : Math.max(lines, records), `records, ${Math.round(records / seconds)}/s`),
-  ).finally(() => bar.stop());
+  const onProgress = ({ records, seconds }: BatchProgress) =>
+    bar.update(records, lines === undefined ? undefined : Math.max(lines, records), `records, ${Math.round(records / seconds)}/s`);
+  const report = await runBatch(inputs, runner, options.output, onProgress, { cpuLoad: options.cpuLoad }).finally(() => bar.stop());
   logger.info({ step: "batch", valid: report.valid, deadLetters: report.deadLetters.count, seconds: Number(report.seconds.toFixed(2)) }, "batch ETL done");
   for (const d of report.deadLetters.first) logger.debug({ step: d.step, event_id: d.origin, field: d.field }, `dead letter: ${d.reason}`);
   say(formatBatchReport(report));
@@ -121,13 +121,17 @@ async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise
 async function streaming(options: PipelineOptions): Promise<void> {
   const result = await withUi(options.ui ?? false, options, (show) =>
     runDrainingOnSignals(
-      directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, stopAfter: options.stopAfter }),
+      directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, workers: options.workers, stopAfter: options.stopAfter }),
       streamingPipeline({ ...options, createTables: true }),
       show,
     ),
   );
   const counters = await result.counters();
-  say(`done: ${result.progress().sourceElements} messages read, ${counters.valid ?? 0} valid, ${counters.deadLetters ?? 0} dead letters (${result.drainReason() ?? "sources finished"})`);
+  const duplicates = Object.values(result.progress().sources)[0]?.duplicates ?? 0;
+  say(
+    `done: ${result.progress().sourceElements} messages read, ${counters.valid ?? 0} valid, ${counters.deadLetters ?? 0} dead letters, ` +
+      `${duplicates} duplicates dropped (${result.drainReason() ?? "sources finished"})`,
+  );
 }
 
 /** Submits to Dataflow and watches the job; Ctrl-C stops watching (exit 130), the job goes on. */

@@ -31,12 +31,14 @@ const FLAGS: FlagRow[] = [
   { name: "dead-letter", type: "string", default: "files:tmp/dead-letters", value: "files:PREFIX|pubsub:TOPIC|bigtable:TABLE", help: "where bad input goes" },
   { name: "output", type: "string", default: "tmp/batch", value: "DIR", help: "batch: where the rows, aggregates and dead letters are written (JSON lines)" },
   { name: "max-records", type: "string", value: "N", help: "streaming: drain after reading N messages" },
-  { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain after this long without a message" },
+  { name: "idle-timeout", type: "string", value: "SECONDS", help: "streaming: drain once the subscription has been empty this long (stalled pulls do not count)" },
   { name: "max-duration", type: "string", value: "SECONDS", help: "streaming: drain after running this long" },
   { name: "bundle-size", type: "string", default: "1000 streaming, 10000 batch", value: "N", help: "elements per bundle on the direct runner" },
   { name: "log-format", type: "string", default: "pretty", value: "json|pretty", help: "log lines (stderr) as JSON, or short lines for people" },
   { name: "log-level", type: "string", default: "info", value: LOG_LEVELS.join("|"), help: "the quietest log level shown" },
   { name: "verbose", type: "boolean", help: "print the stack of a failure (so does DEBUG=1)" },
+  { name: "workers", type: "string", default: "1", value: "N", help: "threads running the pipeline's steps on the direct runner (1: the job's own thread)" },
+  { name: "cpu-load", type: "string", default: "0", value: "N", help: "batch: N SHA-256 rounds per input record, to make per-record work heavy (seed 000's knob)" },
   { name: "ui", type: "boolean", help: "streaming: serve the job's web page and aggregates dashboard (on in the demo)" },
   { name: "no-ui", type: "boolean", help: "the demo without its web page" },
   { name: "ui-port", type: "string", default: "8074", value: "PORT", help: "where --ui listens, on 127.0.0.1 (0: any free port)" },
@@ -70,6 +72,10 @@ export interface PipelineOptions {
   bundleSize?: number;
   logFormat: LogFormat;
   logLevel: LogLevel;
+  /** Worker threads on the direct runner (undefined: the runner's default, 1). */
+  workers?: number;
+  /** Batch: SHA-256 rounds per input record. */
+  cpuLoad: number;
   /** True when nothing names an outside resource: run the self-contained demo. */
   demo: boolean;
   /** --ui / --no-ui; undefined when neither was given (then on in the demo, off otherwise). */
@@ -141,6 +147,8 @@ export function parseOptions(argv: string[]): PipelineOptions {
     bundleSize: count("bundle-size", text("bundle-size")),
     logFormat: oneOf("log-format", text("log-format", "pretty")!, ["json", "pretty"] as const),
     logLevel: oneOf("log-level", text("log-level", "info")!, LOG_LEVELS),
+    workers: count("workers", text("workers")),
+    cpuLoad: text("cpu-load") === undefined ? 0 : count("cpu-load", text("cpu-load"), 0)!,
     demo: values.topic === undefined && values.subscription === undefined,
     ui: values.ui === true ? true : values["no-ui"] === true ? false : undefined,
     uiPort: port("ui-port", text("ui-port", "8074")!),
@@ -159,10 +167,10 @@ function inputFormat(value: string | undefined): InputFormat | undefined {
   return value as InputFormat;
 }
 
-function count(flag: string, value: string | undefined): number | undefined {
+function count(flag: string, value: string | undefined, least = 1): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive whole number, got '${value}'`);
+  if (!Number.isInteger(n) || n < least) throw new UsageError(`--${flag} must be a whole number of at least ${least}, got '${value}'`);
   return n;
 }
 

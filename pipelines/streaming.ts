@@ -4,6 +4,7 @@
  *   ReadFromPubSub ─▶ parse + validate ─┬─ valid ─┬─▶ transaction rows ─▶ WriteToBigtable (transacoes)
  *                                        │         └─▶ revenue per category per minute ─▶ WriteToBigtable (receita_por_minuto)
  *                                        └─ dead letters ─▶ dead-letter output
+ *   (rows a Bigtable write refuses for good go to the same dead-letter target, from the sink)
  *
  * Event time from the publisher's `event_time_ms` attribute, redeliveries deduplicated on
  * `transaction_id`; a message is acknowledged only once everything it produced is written.
@@ -13,7 +14,7 @@
 import * as beam from "apache-beam";
 import { readFromPubSub, type PubSubMessage } from "../io/pubsub/read";
 import { writeToBigtable } from "../io/bigtable";
-import { writeDeadLetters } from "../io/dead_letters";
+import { deadLetterWriter, writeDeadLetters } from "../io/dead_letters";
 import { EVENT_TIME_ATTRIBUTE, TRANSACTION_ID_ATTRIBUTE } from "../ingest/messages";
 import { parsePubSubTransactions } from "../transforms/parse_json";
 import { toBigtableRows, TRANSACTION_FAMILY } from "../transforms/bigtable_row";
@@ -46,7 +47,8 @@ export interface StreamingJob {
 
 /** Builds the streaming pipeline for `job`. */
 export function streamingPipeline(job: StreamingJob): (root: beam.Root) => void {
-  const bigtable = { projectId: job.project, instanceId: job.instance };
+  // Rows Bigtable can never take become dead letters too, beside those of parsing and validation.
+  const bigtable = { projectId: job.project, instanceId: job.instance, deadLetters: deadLetterWriter(inJobProject(job)) };
   return (root) => {
     const messages = root.apply(
       readFromPubSub({

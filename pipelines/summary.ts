@@ -24,6 +24,7 @@ export function formatDemoSummary(s: DemoSummary, options: PipelineOptions): str
     `  handled         ${s.acknowledged} acknowledged (everything they produced written)`,
     `  valid           ${s.valid} → Bigtable ${options.table} (and ${options.aggregateTable}, per category per minute)`,
     `  dead letters    ${s.deadLetters} → ${describeTarget(options)}`,
+    `  duplicates      ${s.duplicates} dropped (same transaction_id and payload as a message already read)`,
     `  throughput      ${Math.round(s.acknowledged / Math.max(s.seconds, 1e-3))} messages/s handled (${s.acknowledged} in ${s.seconds.toFixed(1)} s)`,
     `  latency         p50 ${s.ackLatencyP50Ms} ms, p99 ${s.ackLatencyP99Ms} ms (publish → every row written and the message acknowledged;`,
     `                  the demo publishes the whole input at once, so this includes the wait behind the burst — at a steady`,

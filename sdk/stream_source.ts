@@ -42,6 +42,12 @@ export interface StreamSource {
   close?(): Promise<void>;
   /** Figures worth showing (acknowledged, duplicates, latency…), by name. */
   report?(): Record<string, number>;
+  /**
+   * Since when the source has known its input to be empty (a subscription that answered "nothing"
+   * every time since), or undefined while it is not — or cannot tell, its reads failing or stalled.
+   * What an idle stop condition waits on; a source without it is idle since its last element.
+   */
+  idleSince?(): Millis | undefined;
 }
 
 /** What a source's constructor gets from the runner besides its transform's payload. */

@@ -19,7 +19,7 @@ import { transactionFromValues } from "./transaction_fields";
 import { splitCsvLine } from "./csv_line";
 import { asTextLine, isBlankLine, lineContent, lineOrigin, type TextLine } from "./text_line";
 import type { ParseResult } from "./parse_result";
-import { parseStepOutput, parseThenValidate, type ParsedTransactions, type ParseStepOutput } from "./validate";
+import { parseStepOutput, refusedInput, parseThenValidate, type ParsedTransactions, type ParseStepOutput } from "./validate";
 import { requireForSerialization } from "apache-beam/serialization";
 
 /** The header line of a transactions CSV file. */
@@ -72,6 +72,7 @@ export function parseCsvLine(line: string): ParseResult<Transaction> {
 /** The CSV parse step's output for one line (the body of its DoFn). */
 export function parseCsvElement(element: string | TextLine, step: string): ParseStepOutput[] {
   const textLine = asTextLine(element);
+  if (textLine.refusal !== undefined) return [refusedInput(textLine.refusal, textLine.line, lineOrigin(textLine), step)];
   if (csvLineRole(textLine.line, textLine.lineNumber) !== "record") return [];
   return [parseStepOutput(csvRecordValues(textLine.line), textLine.line, lineOrigin(textLine), step)];
 }

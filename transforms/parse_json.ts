@@ -6,14 +6,15 @@
  * row-level dead letter of the parse step.
  *
  * Blank lines of a JSON-lines file are skipped, as in CSV; a Pub/Sub message is never skipped: an
- * empty payload is a dead letter.
+ * empty payload is a dead letter. A line or message its reader refused (`refusal`: not UTF-8, an
+ * unusable timestamp attribute, an id conflict…) is a dead letter with the reader's reason.
  */
 import type * as beam from "apache-beam";
 import { TRANSACTION_COLUMNS, type Transaction } from "./transaction";
 import { transactionFromValues } from "./transaction_fields";
 import { asTextLine, isBlankLine, lineContent, lineOrigin, type TextLine } from "./text_line";
 import type { ParseResult } from "./parse_result";
-import { parseStepOutput, parseThenValidate, type ParsedTransactions, type ParseStepOutput } from "./validate";
+import { parseStepOutput, refusedInput, parseThenValidate, type ParsedTransactions, type ParseStepOutput } from "./validate";
 import { requireForSerialization } from "apache-beam/serialization";
 
 /** Name of the JSON-lines parse step, as it appears in the job graph and in its dead letters' `step`. */
@@ -29,6 +30,8 @@ export interface PubSubMessage {
   data: Uint8Array | string;
   messageId?: string;
   attributes?: Record<string, string>;
+  /** Why the read refuses it (an unusable timestamp attribute, a conflicting id): it becomes a dead letter. */
+  refusal?: string;
 }
 
 /** What the Pub/Sub parser accepts: a bare payload (bytes or text) or a message with its id. */
@@ -65,6 +68,7 @@ export function parseJsonLine(line: string): ParseResult<Transaction> {
 /** The JSON-lines parse step's output for one line (the body of its DoFn). */
 export function parseJsonElement(element: string | TextLine, step: string): ParseStepOutput[] {
   const textLine = asTextLine(element);
+  if (textLine.refusal !== undefined) return [refusedInput(textLine.refusal, textLine.line, lineOrigin(textLine), step)];
   if (isBlankLine(textLine.line)) return [];
   return [parseStepOutput(jsonRecordValues(textLine.line), textLine.line, lineOrigin(textLine), step)];
 }
@@ -92,6 +96,9 @@ export function parsePubSubElement(element: PubSubPayload, step: string): ParseS
   const origin = message.messageId ? `pubsub:${message.messageId}` : undefined;
   const eventId = message.attributes?.[EVENT_ID_ATTRIBUTE] || undefined;
   const text = payloadText(message.data);
+  if (message.refusal !== undefined) {
+    return [refusedInput(message.refusal, "ok" in text ? text.ok : lenientUtf8.decode(message.data as Uint8Array), origin, step)];
+  }
   if ("error" in text) {
     // The dead letter keeps what can be shown of the bytes; the reason says they were not clean.
     return [parseStepOutput(text, lenientUtf8.decode(message.data as Uint8Array), origin, step, eventId)];

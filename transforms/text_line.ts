@@ -16,6 +16,11 @@ export interface TextLine {
   file?: string;
   /** 1-based position of the line in its file. */
   lineNumber?: number;
+  /**
+   * Why the reader refuses the line though it delivers it (not UTF-8, a NUL byte, too long): the
+   * parsers make it a dead letter with this reason, and `line` is what could be shown of it.
+   */
+  refusal?: string;
 }
 
 const BOM = 0xfeff;

@@ -11,8 +11,10 @@
  *   as integer paise, see money.ts); `Discount (%)` is between 0 and 100;
  * - `Final_Price(Rs.)` equals price × (1 − discount/100) within {@link FINAL_PRICE_TOLERANCE_PAISE}
  *   (one paisa: the data rounds to the paisa; checked only once each of the three is valid on its own);
- * - `Purchase_Date` is `dd-mm-yyyy`, a real calendar date, not before 01-01-1970 (event times and
- *   Bigtable cell timestamps count from the Unix epoch and cannot be negative);
+ * - `Purchase_Date` is `dd-mm-yyyy`, a real calendar date, from 01-01-1970 to 31-12-2099: event
+ *   times and Bigtable cell timestamps count from the Unix epoch and cannot be negative, and a
+ *   purchase generations away is a mistake, not a sale (the bound also keeps every event time far
+ *   inside what Beam timestamps and Bigtable's millisecond cells accept);
  * - `Purchase_Time` is `HH:MM:SS` on a 24-hour clock; together they give `eventTimeMs` in UTC;
  * - `Quantity` is a whole number of at least 1.
  * Fields are checked in column order and the first broken rule is reported.
@@ -20,6 +22,7 @@
 import { TRANSACTION_COLUMNS, type Transaction, type TransactionColumn } from "./transaction";
 import type { ParseResult } from "./parse_result";
 import { formatRupees, paiseOfRupees, type Paise } from "./money";
+import { showValue } from "./shown_value";
 import { requireForSerialization } from "apache-beam/serialization";
 
 /** Largest accepted difference, in paise, between `Final_Price(Rs.)` and price × (1 − discount/100). */
@@ -29,6 +32,7 @@ const FLOAT_SLACK = 1e-9;
 
 const MS_PER_SECOND = 1000;
 const EARLIEST_YEAR = 1970;
+const LATEST_YEAR = 2099;
 const COLUMN_INDEX = Object.fromEntries(TRANSACTION_COLUMNS.map((column, index) => [column, index])) as Record<
   TransactionColumn,
   number
@@ -93,7 +97,7 @@ function presentText(value: unknown, column: TransactionColumn, expected: string
     return trimmed;
   }
   if (value === undefined || value === null) reject(column, `${column} is required, found ${value === null ? "null" : "nothing"}`);
-  return reject(column, `${column} must be ${expected}, found ${show(value)}`);
+  return reject(column, `${column} must be ${expected}, found ${showValue(value)}`);
 }
 
 function text(values: readonly unknown[], column: TransactionColumn): string {
@@ -111,7 +115,7 @@ function decimal(values: readonly unknown[], column: TransactionColumn): number 
   const written = presentText(value, column, "a number");
   const amount = decimalValue(written);
   if (Number.isNaN(amount)) {
-    reject(column, `${column} must be a number written with '.' as the decimal point, found ${show(written)}`);
+    reject(column, `${column} must be a number written with '.' as the decimal point, found ${showValue(written)}`);
   }
   return amount;
 }
@@ -182,15 +186,15 @@ function purchaseDateMs(value: unknown): number {
   const month = digitsAt(written, 3, 2);
   const year = digitsAt(written, 6, 4);
   if (written.length !== 10 || written[2] !== "-" || written[5] !== "-" || day < 0 || month < 0 || year < 0) {
-    reject("Purchase_Date", `Purchase_Date must be a date dd-mm-yyyy, found ${show(written)}`);
+    reject("Purchase_Date", `Purchase_Date must be a date dd-mm-yyyy, found ${showValue(written)}`);
   }
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const monthDays = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
   if (monthDays === undefined || day < 1 || day > monthDays) {
-    reject("Purchase_Date", `Purchase_Date must be a real calendar date dd-mm-yyyy, found ${show(written)}`);
+    reject("Purchase_Date", `Purchase_Date must be a real calendar date dd-mm-yyyy, found ${showValue(written)}`);
   }
-  if (year < EARLIEST_YEAR) {
-    reject("Purchase_Date", `Purchase_Date must be on or after 01-01-${EARLIEST_YEAR}, found ${show(written)}`);
+  if (year < EARLIEST_YEAR || year > LATEST_YEAR) {
+    reject("Purchase_Date", `Purchase_Date must be from 01-01-${EARLIEST_YEAR} to 31-12-${LATEST_YEAR}, found ${showValue(written)}`);
   }
   return Date.UTC(year, month - 1, day);
 }
@@ -202,10 +206,10 @@ function purchaseTimeMs(value: unknown): number {
   const minutes = digitsAt(written, 3, 2);
   const seconds = digitsAt(written, 6, 2);
   if (written.length !== 8 || written[2] !== ":" || written[5] !== ":" || hours < 0 || minutes < 0 || seconds < 0) {
-    reject("Purchase_Time", `Purchase_Time must be a time HH:MM:SS, found ${show(written)}`);
+    reject("Purchase_Time", `Purchase_Time must be a time HH:MM:SS, found ${showValue(written)}`);
   }
   if (hours > 23 || minutes > 59 || seconds > 59) {
-    reject("Purchase_Time", `Purchase_Time must be a valid time of day 00:00:00 to 23:59:59, found ${show(written)}`);
+    reject("Purchase_Time", `Purchase_Time must be a valid time of day 00:00:00 to 23:59:59, found ${showValue(written)}`);
   }
   return ((hours * 60 + minutes) * 60 + seconds) * MS_PER_SECOND;
 }
@@ -216,14 +220,9 @@ function checkFinalPrice(pricePaise: Paise, discountPercent: number, finalPriceP
     reject(
       "Final_Price(Rs.)",
       `Final_Price(Rs.) must be Price (Rs.) × (1 − Discount (%)/100) = ${Number((expectedPaise / 100).toFixed(4))} ` +
-        `within ${formatRupees(FINAL_PRICE_TOLERANCE_PAISE)}, found ${show(written)}`,
+        `within ${formatRupees(FINAL_PRICE_TOLERANCE_PAISE)}, found ${showValue(written)}`,
     );
   }
-}
-
-/** A value as a user would recognize it in a message: numbers bare, the rest as JSON (so blanks show). */
-function show(value: unknown): string {
-  return typeof value === "number" ? String(value) : JSON.stringify(value);
 }
 
 requireForSerialization("beam-ts-native/transforms/transaction_fields", exports);

@@ -61,6 +61,11 @@ export function parseStepOutput(
   return { record };
 }
 
+/** The dead letter of an input its reader refused (a `refusal` of a TextLine or a Pub/Sub message). */
+export function refusedInput(refusal: string, input: string, origin: string | undefined, step: string): ParseStepOutput {
+  return { deadLetter: deadLetterOf({ reason: refusal }, input, origin, step) };
+}
+
 /** The validation step's output for one record (the body of its DoFn). */
 export function validateRecord(record: RawTransaction, step: string): ValidationOutput[] {
   const result = transactionFromValues(record.values);

@@ -13,6 +13,7 @@
 import * as beam from "apache-beam";
 import { requireForSerialization } from "apache-beam/serialization";
 import type { BigtableRow } from "../../transforms/bigtable_row";
+import type { DeadLetter } from "../../transforms/dead_letter";
 import { writeInBatches, type BatchWriter } from "../batching_sink";
 import { mutateRowsOnce, type MutateRowsAttempt } from "./mutate";
 import { resolveTable, type BigtableTableOptions } from "./table";
@@ -42,6 +43,11 @@ export interface WriteToBigtableOptions extends BigtableTableOptions {
   maxBackoffMs?: number;
   /** Deadline of one MutateRows call (default 60 s); past it the call counts as a transient failure. */
   attemptTimeoutMs?: number;
+  /**
+   * Where rows Bigtable can never take go (a cell it refuses, an entry failed with a permanent code),
+   * e.g. `deadLetterWriter(target)` of `io/dead_letters.ts`; unset: such a row fails the job.
+   */
+  deadLetters?: BatchWriter<DeadLetter>;
 }
 
 const DEFAULTS = { batchSize: 500, maxInFlight: 4, maxRetries: 8, initialBackoffMs: 100, maxBackoffMs: 10_000, attemptTimeoutMs: 60_000 };
@@ -55,6 +61,7 @@ export function writeToBigtable(options: WriteToBigtableOptions): beam.PTransfor
   return writeInBatches(`writeToBigtable(${tableId})`, bigtableBatchWriter(options), {
     batchSize: options.batchSize ?? DEFAULTS.batchSize,
     maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight,
+    deadLetters: options.deadLetters,
   });
 }
 

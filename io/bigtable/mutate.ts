@@ -105,7 +105,7 @@ export const mutateRowsOnce: MutateRowsAttempt = (target, entries) =>
     const settle = (failure?: Status) => {
       if (settled) return;
       settled = true;
-      const unconfirmed = failure ?? { code: UNAVAILABLE, message: "MutateRows ended without a status for this entry" };
+      const unconfirmed = { ...(failure ?? { code: UNAVAILABLE, message: "MutateRows ended without a status for this entry" }), ofCall: true };
       resolve(Array.from(statuses, (status) => status ?? unconfirmed));
     };
     stream.on("data", (response: { entries?: Array<{ index: unknown; status?: { code?: number; message?: string } }> }) => {

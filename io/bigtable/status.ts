@@ -45,6 +45,11 @@ export const RETRYABLE_CODES: ReadonlySet<number> = new Set([4, 8, 10, 14]);
 export interface Status {
   code: number;
   message: string;
+  /**
+   * The call failed, not this entry: Bigtable said nothing about it (a missing table, a lost
+   * connection). Only an entry's own permanent failure means the row itself can never be written.
+   */
+  ofCall?: boolean;
 }
 
 /** "UNAVAILABLE (14)" for 14. */

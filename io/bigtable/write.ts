@@ -1,8 +1,12 @@
 /**
- * Writing one batch of rows to Bigtable so that it is either entirely written or the write rejects:
- * one MutateRows per attempt; entries that failed with a transient code (and only those) are sent
- * again after an exponential backoff with jitter; a permanent failure rejects at once, naming the
- * table, the row and the reason; so does a transient one still failing after `maxRetries` retries.
+ * Writing one batch of rows to Bigtable so that every row is written, or refused for good, or the
+ * write rejects: one MutateRows per attempt; entries that failed with a transient code (and only
+ * those) are sent again after an exponential backoff with jitter. A row no attempt can write — one
+ * Bigtable would refuse (see toMutationEntry), or whose own entry failed with a permanent code — is
+ * returned as refused, naming the table and the reason, for the sink to dead-letter (the rest of the
+ * batch is written). A call that failed as a whole with a permanent code (a missing table) rejects at
+ * once; so does a transient failure still there after `maxRetries` retries: those are the service's
+ * or the job's problem, not a row's, and fail the job with its input unacknowledged.
  *
  * Rows are idempotent (deterministic keys, cells at the event's timestamp), so sending an entry twice,
  * or replaying a batch, leaves the table as one write would.
@@ -10,6 +14,7 @@
 import type { Bigtable } from "@google-cloud/bigtable";
 import { requireForSerialization } from "apache-beam/serialization";
 import type { BigtableRow } from "../../transforms/bigtable_row";
+import type { RejectedElement } from "../batching_sink";
 import { ensureTable } from "./admin";
 import { bigtableClient } from "./clients";
 import { mutateRowsOnce, toMutationEntry, type MutateRowsAttempt, type MutationEntry } from "./mutate";
@@ -32,39 +37,46 @@ export interface BigtableWriteSettings {
 const ensured = new WeakMap<Bigtable, Map<string, Promise<void>>>();
 
 /**
- * Writes `rows` (see the module comment); `attempt` is the MutateRows call, replaceable to inject
- * faults; `retried` is told how many entries each retry sends again.
+/**
+ * Writes `rows` (see the module comment) and resolves with the rows refused for good (none: all
+ * written); `attempt` is the MutateRows call, replaceable to inject faults; `retried` is told how
+ * many entries each retry sends again.
  */
 export async function writeRowsWithRetries(
   settings: BigtableWriteSettings,
   rows: BigtableRow[],
   attempt: MutateRowsAttempt = mutateRowsOnce,
   retried?: (rows: number) => void,
-): Promise<void> {
-  if (rows.length === 0) return;
+): Promise<RejectedElement[]> {
+  const refused: RejectedElement[] = [];
+  if (rows.length === 0) return refused;
   const client = bigtableClient(settings.projectId);
   const tableName = client.instance(settings.instanceId).table(settings.tableId).name;
-  let entries: MutationEntry[];
-  try {
-    entries = rows.map(toMutationEntry);
-  } catch (error) {
-    throw new Error(`Bigtable table ${tableName}: ${(error as Error).message}`);
+  const entries: MutationEntry[] = new Array(rows.length);
+  let pending: number[] = [];
+  for (let index = 0; index < rows.length; index++) {
+    try {
+      entries[index] = toMutationEntry(rows[index]);
+      pending.push(index);
+    } catch (error) {
+      refused.push({ index, reason: `Bigtable table ${tableName}: ${(error as Error).message}` });
+    }
   }
+  if (pending.length === 0) return refused;
   if (settings.createFamilies !== undefined) await ensureWithRetries(client, settings, settings.createFamilies);
 
   const target = { client, tableName, attemptTimeoutMs: settings.attemptTimeoutMs };
-  let pending = entries.map((_, index) => index);
   for (let retry = 0; ; retry++) {
     const statuses = await attempt(target, pending.map((index) => entries[index]));
     const failed: Array<{ index: number; status: Status }> = [];
     for (let i = 0; i < statuses.length; i++) {
-      if (statuses[i].code !== OK) failed.push({ index: pending[i], status: statuses[i] });
+      const status = statuses[i];
+      if (status.code === OK) continue;
+      if (RETRYABLE_CODES.has(status.code)) failed.push({ index: pending[i], status });
+      else if (status.ofCall) throw new Error(`Bigtable table ${tableName}: ${describe(rows, { index: pending[i], status }, statuses.length)} (not retryable)`);
+      else refused.push({ index: pending[i], reason: `Bigtable table ${tableName} refused the row: ${codeName(status.code)} ${status.message} (not retryable)` });
     }
-    if (failed.length === 0) return;
-    const permanent = failed.find((f) => !RETRYABLE_CODES.has(f.status.code));
-    if (permanent !== undefined) {
-      throw new Error(`Bigtable table ${tableName}: ${describe(rows, permanent, failed.length)} (not retryable)`);
-    }
+    if (failed.length === 0) return refused;
     if (retry >= settings.maxRetries) {
       throw new Error(`Bigtable table ${tableName}: ${describe(rows, failed[0], failed.length)}, still after ${retry + 1} attempts`);
     }

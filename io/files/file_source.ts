@@ -1,31 +1,49 @@
 /**
  * What every file source shares (text lines, Parquet rows): the patterns checked and local ones
  * expanded when the pipeline is built, a primitive of the source's URN whose payload names the
- * inputs, and the operator that reads them file after file (`gs://` patterns expanded where it
- * runs), emitting each decoded batch with backpressure.
+ * inputs, and the operator that reads them, emitting each decoded batch with backpressure.
+ *
+ * The read is splittable (Beam's way to use every worker): a first step expands the inputs
+ * (`gs://` patterns where it runs) and cuts them into {@link FileSplit}s — within files for a
+ * source whose records are lines (io/files/file_splits.ts), whole files otherwise; the splits are
+ * reshuffled, so the read is a stage of its own whose bundles of splits a runner spreads over its
+ * workers; the source's operator then reads each split it is given.
  */
 import * as beam from "apache-beam";
 import { impulse } from "apache-beam/transforms/internal";
 import { GeneralObjectCoder } from "apache-beam/coders/js_coders";
-import type * as operators from "apache-beam/worker/operators";
+import * as operators from "apache-beam/worker/operators";
+import { reshuffle } from "apache-beam/transforms/utils";
 import type { PTransform as PTransformProto } from "apache-beam/proto/beam_runner_api";
 import type { WindowedValue } from "apache-beam/values";
 import type { Pipeline } from "apache-beam/internal/pipeline";
 import { emitAll } from "../emit";
 import { expandLocalPattern } from "./file_patterns";
 import { expandGcsPattern, isGcsUri, type GcsOptions } from "./gcs";
+import { localFileSplits, wholeFile, type FileSplit } from "./file_splits";
 
 /** What a file source's operator reads: local files already expanded, `gs://` patterns still to expand. */
 export interface FileSourcePayload {
   inputs: string[];
   gcs: GcsOptions;
+  /** True when records are lines, so local files may be split within (at record starts). */
+  splitsWithinFiles: boolean;
 }
+
+/** URN of the step that expands a file source's inputs into splits, once per incoming impulse. */
+export const SPLIT_FILES_URN = "beam-ts-native:transform:split_files:v1";
 
 /**
  * The source transform `name` reading the files the patterns name with the operator of `urn`.
  * Fails at construction, naming the pattern, when a local pattern matches nothing.
  */
-export function fileSource<T>(name: string, urn: string, patterns: string | readonly string[], gcs: GcsOptions = {}): beam.PTransform<beam.Root, beam.PCollection<T>> {
+export function fileSource<T>(
+  name: string,
+  urn: string,
+  patterns: string | readonly string[],
+  gcs: GcsOptions = {},
+  splitsWithinFiles = false,
+): beam.PTransform<beam.Root, beam.PCollection<T>> {
   const given = typeof patterns === "string" ? [patterns] : [...patterns];
   if (given.length === 0) throw new Error(`${name}: no input given`);
   const inputs = given.flatMap((pattern) => {
@@ -36,24 +54,32 @@ export function fileSource<T>(name: string, urn: string, patterns: string | read
       throw new Error(`${name}: ${(error as Error).message}`);
     }
   });
-  const payload = new TextEncoder().encode(JSON.stringify({ inputs, gcs } satisfies FileSourcePayload));
+  const payload = new TextEncoder().encode(JSON.stringify({ inputs, gcs, splitsWithinFiles } satisfies FileSourcePayload));
   return beam.withName(`${name}(${given.join(",")})`, (root: beam.Root) =>
-    root.apply(impulse()).apply(
-      beam.withName("read", (input: beam.PCollection<Uint8Array>, pipeline: Pipeline, transform: PTransformProto) => {
-        transform.spec = { urn, payload };
-        return pipeline.createPCollectionInternal<T>(new GeneralObjectCoder());
-      }),
-    ),
+    root
+      .apply(impulse())
+      .apply(primitive<Uint8Array, FileSplit>("split", SPLIT_FILES_URN, payload))
+      .apply(reshuffle())
+      .apply(primitive<FileSplit, T>("read", urn, payload)),
   );
 }
 
+/** A step of one of our URNs, run by the operator registered for it. */
+function primitive<I, O>(name: string, urn: string, payload: Uint8Array): beam.PTransform<beam.PCollection<I>, beam.PCollection<O>> {
+  return beam.withName(name, (input: beam.PCollection<I>, pipeline: Pipeline, transform: PTransformProto) => {
+    transform.spec = { urn, payload };
+    return pipeline.createPCollectionInternal<O>(new GeneralObjectCoder());
+  });
+}
+
 /**
- * The operator of a file source: reads every input once per impulse with {@link readFile}.
- * Subclasses say how one file is read (`readFile`) and register themselves for their URN.
+ * An operator that runs one async read per input element and ends it (and surfaces its failure) in
+ * its own finishBundle: the SDK's direct runner drops what its impulse's receivers return, and every
+ * runner awaits finishBundle before finishing the steps downstream.
  */
-export abstract class FileSourceOperator<T> implements operators.IOperator {
-  private readonly receiver: operators.Receiver;
-  private readonly payload: FileSourcePayload;
+abstract class ReadingOperator<I> implements operators.IOperator {
+  protected readonly receiver: operators.Receiver;
+  protected readonly payload: FileSourcePayload;
   private reading: Promise<void>[] = [];
   private failure: unknown = undefined;
 
@@ -66,19 +92,15 @@ export abstract class FileSourceOperator<T> implements operators.IOperator {
     this.payload = JSON.parse(new TextDecoder().decode(transform.spec!.payload)) as FileSourcePayload;
   }
 
-  /** Calls `onBatch` with the elements of one file, a batch at a time, awaiting it when it returns a promise. */
-  protected abstract readFile(file: string, onBatch: (elements: T[]) => void | Promise<void>, gcs: GcsOptions): Promise<void>;
+  protected abstract read(element: WindowedValue<I>): Promise<void>;
 
   async startBundle(): Promise<void> {
     this.reading = [];
     this.failure = undefined;
   }
 
-  process(impulseValue: WindowedValue<unknown>): operators.ProcessResult {
-    const reading = this.readAll(impulseValue);
-    // Kept as well as returned: the SDK's direct runner drops what its impulse's receivers return,
-    // so the reading must end (and its failure surface) in this operator's own finishBundle, which
-    // every runner awaits before finishing the steps downstream.
+  process(element: WindowedValue<unknown>): operators.ProcessResult {
+    const reading = this.read(element as WindowedValue<I>);
     this.reading.push(reading.catch((error: unknown) => void (this.failure ??= error)));
     return reading;
   }
@@ -87,14 +109,36 @@ export abstract class FileSourceOperator<T> implements operators.IOperator {
     await Promise.all(this.reading);
     if (this.failure !== undefined) throw this.failure;
   }
+}
 
-  private async readAll(template: WindowedValue<unknown>): Promise<void> {
-    const { inputs, gcs } = this.payload;
+/** Expands a file source's inputs and cuts them into splits. */
+export class SplitFilesOperator extends ReadingOperator<unknown> {
+  protected async read(impulseValue: WindowedValue<unknown>): Promise<void> {
+    const { inputs, gcs, splitsWithinFiles } = this.payload;
     for (const input of inputs) {
-      const files = isGcsUri(input) ? await expandGcsPattern(input, gcs) : [input];
-      for (const file of files) {
-        await this.readFile(file, (elements) => emitAll(this.receiver, template, elements) ?? undefined, gcs);
-      }
+      let splits: FileSplit[];
+      if (isGcsUri(input)) splits = (await expandGcsPattern(input, gcs)).map(wholeFile);
+      else splits = splitsWithinFiles ? await localFileSplits(input) : [wholeFile(input)];
+      const emitted = emitAll(this.receiver, impulseValue, splits);
+      if (emitted !== operators.NonPromise) await emitted;
     }
   }
 }
+
+/**
+ * The operator of a file source: reads each split it is given with {@link readFile}.
+ * Subclasses say how one split is read (`readFile`) and register themselves for their URN.
+ */
+export abstract class FileSourceOperator<T> extends ReadingOperator<FileSplit> {
+  /**
+   * Calls `onBatch` with the elements of one split (a whole file unless the source splits within
+   * files), a batch at a time, awaiting it when it returns a promise.
+   */
+  protected abstract readFile(file: string, onBatch: (elements: T[]) => void | Promise<void>, gcs: GcsOptions, split: FileSplit): Promise<void>;
+
+  protected read(split: WindowedValue<FileSplit>): Promise<void> {
+    return this.readFile(split.value.file, (elements) => emitAll(this.receiver, split, elements) ?? undefined, this.payload.gcs, split.value);
+  }
+}
+
+operators.registerOperator(SPLIT_FILES_URN, SplitFilesOperator);

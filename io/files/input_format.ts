@@ -19,8 +19,8 @@ export type InputFormat = (typeof INPUT_FORMATS)[number];
 
 /** The extensions each format is recognised by. */
 export const FORMAT_EXTENSIONS: Readonly<Record<InputFormat, readonly string[]>> = {
-  csv: [".csv"],
-  jsonl: [".jsonl", ".ndjson", ".json"],
+  csv: [".csv", ".csv.gz"],
+  jsonl: [".jsonl", ".ndjson", ".json", ".jsonl.gz"],
   parquet: [".parquet"],
 };
 
@@ -57,20 +57,26 @@ export function resolveInput(pattern: string, declared?: InputFormat): ResolvedI
   const formats = new Set(files.map((file) => declared ?? formatByExtension(file)));
   if (formats.size > 1) throw new InputError(`input '${pattern}' matches files of different formats (${[...formats].join(", ")}); give one --input per format`);
   const format = [...formats][0];
-  if (TEXT_FORMATS.includes(format)) for (const file of files) checkText(file);
+  // A `.gz` file is text only once decompressed: its lines are checked as they are read.
+  if (TEXT_FORMATS.includes(format)) for (const file of files) if (!isGzipped(file)) checkText(file);
   return { pattern, files, format };
 }
 
 /** The format of `file` by its extension; throws {@link InputError} for one not in {@link FORMAT_EXTENSIONS}. */
 export function formatByExtension(file: string): InputFormat {
-  const extension = path.extname(file).toLowerCase();
-  const format = INPUT_FORMATS.find((f) => FORMAT_EXTENSIONS[f].includes(extension));
+  const name = file.toLowerCase();
+  const extension = path.extname(name);
+  const format = INPUT_FORMATS.find((f) => FORMAT_EXTENSIONS[f].some((suffix) => name.endsWith(suffix)));
   if (format !== undefined) return format;
   const known = INPUT_FORMATS.map((f) => `${f} (${FORMAT_EXTENSIONS[f].join(", ")})`).join(", ");
   throw new InputError(
     `input '${file}': ${extension ? `'${extension}' is not` : "a file without an extension is not"} a format this pipeline reads — ` +
       `it reads ${known}; if the file is one of them, say which with --format=${INPUT_FORMATS.join("|")}`,
   );
+}
+
+function isGzipped(file: string): boolean {
+  return file.toLowerCase().endsWith(".gz");
 }
 
 /** Refuses a local file that is not UTF-8 text: a NUL byte or an invalid UTF-8 sequence in its first 64 KiB. */

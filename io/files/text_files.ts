@@ -1,5 +1,6 @@
 /**
- * Reading text files line by line, streamed: a file is never held in memory whole, and reading
+ * Reading text files line by line, streamed (`.gz` files decompressed as read; lines checked, see
+ * ./checked_lines.ts): a file is never held in memory whole, and reading
  * pauses while the steps downstream apply backpressure. Each line becomes a {@link TextLine}
  * (text, file, 1-based line number) so parsers can tell headers from records and dead letters can
  * say where they came from.
@@ -13,12 +14,15 @@
  * (and Dataflow's TypeScript worker) run it as well as ours.
  */
 import * as fs from "fs";
+import * as zlib from "zlib";
 import * as beam from "apache-beam";
 import * as operators from "apache-beam/worker/operators";
 import { requireForSerialization } from "apache-beam/serialization";
 import type { TextLine } from "../../transforms/text_line";
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "./checked_lines";
 import { fileSource, FileSourceOperator } from "./file_source";
 import { gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "./gcs";
+import { wholeFile, type FileSplit } from "./file_splits";
 
 /** URN of the primitive that reads the files named in its payload, once per incoming impulse. */
 export const READ_TEXT_LINES_URN = "beam-ts-native:transform:read_text_lines:v1";
@@ -40,54 +44,77 @@ export function readTextLines(
   patterns: string | readonly string[],
   options: ReadTextLinesOptions = {},
 ): beam.PTransform<beam.Root, beam.PCollection<TextLine>> {
-  return fileSource<TextLine>("readTextLines", READ_TEXT_LINES_URN, patterns, options.gcs);
+  return fileSource<TextLine>("readTextLines", READ_TEXT_LINES_URN, patterns, options.gcs, true);
+}
+
+/** Settings of {@link forEachLineChunk}. */
+export interface LineChunkOptions {
+  /** How to reach GCS for a `gs://` file. */
+  gcs?: GcsOptions;
+  /** The part of the file to read (default: all of it). */
+  split?: FileSplit;
+  /** A longer line is delivered with a `refusal`, its bytes past the limit skipped (default 10 MiB). */
+  maxLineBytes?: number;
 }
 
 /**
  * Calls `onLines` with the lines of one file (a local path or a `gs://` URI), a chunk at a time,
- * awaiting it when it returns a promise (backpressure). A final line without a newline is kept; a
- * `\r` before the newline is not. UTF-8 characters split across chunks are decoded whole.
+ * awaiting it when it returns a promise (backpressure). Lines are checked as they are split
+ * (./checked_lines.ts: not UTF-8, NUL bytes, longer than `maxLineBytes` — delivered with a
+ * `refusal`). A file named `.gz` is decompressed as it is read; a gzip file named otherwise fails,
+ * naming it, rather than pass its compressed bytes off as lines.
  */
 export async function forEachLineChunk(
   file: string,
   onLines: (lines: TextLine[]) => void | Promise<void>,
-  gcs: GcsOptions = {},
+  options: LineChunkOptions = {},
 ): Promise<void> {
-  const stream = isGcsUri(file) ? gcsReadStream(file, gcs) : fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
-  stream.setEncoding("utf8");
-  let carry = "";
-  let lineNumber = 0;
+  const { gcs = {}, split = wholeFile(file), maxLineBytes = DEFAULT_MAX_LINE_BYTES } = options;
+  if (split.end <= split.start) return;
+  // A split of a local file is read from its first record start to the next split's.
+  const range = split.end === Infinity ? { start: split.start } : { start: split.start, end: split.end - 1 };
+  const raw = isGcsUri(file) ? gcsReadStream(file, gcs) : fs.createReadStream(file, { highWaterMark: CHUNK_BYTES, ...range });
+  const gzipped = file.endsWith(".gz");
+  const stream = gzipped ? raw.pipe(zlib.createGunzip({ chunkSize: CHUNK_BYTES })) : raw;
+  if (gzipped) raw.on("error", (error: Error) => stream.destroy(error));
+  const splitter = new LineSplitter(file, maxLineBytes, split.firstLine);
+  // Only a file's own first bytes can be gzip's magic number (compressed files are one split).
+  let first = split.start === 0;
   try {
     for await (const chunk of stream) {
-      const text = carry + (chunk as string);
-      const lines: TextLine[] = [];
-      let start = 0;
-      for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-        const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        lines.push({ line: text.slice(start, end), file, lineNumber: ++lineNumber });
-        start = nl + 1;
+      const bytes = chunk as Buffer;
+      if (first && !gzipped && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) {
+        throw new CompressedInput(`'${file}' is gzip-compressed: name it with a .gz suffix to read it decompressed`);
       }
-      carry = text.slice(start);
-      const pending = onLines(lines);
+      first = false;
+      const pending = onLines(splitter.push(bytes));
       if (pending !== undefined) await pending;
     }
   } catch (error) {
     // Failures downstream pass through untouched; only the stream's own errors get the file's name.
-    if (stream.errored === null) throw error;
+    if (error instanceof CompressedInput || (stream.errored === null && raw.errored === null)) throw error;
     throw isGcsUri(file) ? gcsError(file, "reading", error) : new Error(`reading '${file}' failed: ${(error as Error).message}`, { cause: error });
   } finally {
     stream.destroy();
+    raw.destroy();
   }
-  if (carry.length > 0) {
-    const pending = onLines([{ line: carry.endsWith("\r") ? carry.slice(0, -1) : carry, file, lineNumber: ++lineNumber }]);
+  const last = splitter.end();
+  if (last.length > 0) {
+    const pending = onLines(last);
     if (pending !== undefined) await pending;
   }
 }
 
+/** The first two bytes of every gzip stream. */
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** A compressed file not named as such. */
+class CompressedInput extends Error {}
+
 /** The reader as an SDK operator. */
 export class ReadTextLinesOperator extends FileSourceOperator<TextLine> {
-  protected readFile(file: string, onLines: (lines: TextLine[]) => void | Promise<void>, gcs: GcsOptions): Promise<void> {
-    return forEachLineChunk(file, onLines, gcs);
+  protected readFile(file: string, onLines: (lines: TextLine[]) => void | Promise<void>, gcs: GcsOptions, split: FileSplit): Promise<void> {
+    return forEachLineChunk(file, onLines, { gcs, split });
   }
 }
 

@@ -16,7 +16,18 @@ interface Lease {
   eventTime: Millis;
   publishTime: Millis;
   bytes: number;
+  /** When Pub/Sub will redeliver it unless its deadline is extended again (processing time). */
+  expiresAt: Millis;
+  /** When it was pulled. */
+  pulledAt: Millis;
 }
+
+/** How often leases due for an extension are looked for (ms). */
+const EXTEND_CHECK_MS = 1_000;
+/** The longest ack deadline Pub/Sub accepts (s). */
+const MAX_DEADLINE_SECONDS = 600;
+/** Extension requests on the wire at once. */
+const EXTENSIONS_IN_FLIGHT = 4;
 
 export class Leases {
   private readonly held = new Map<string, Lease>();
@@ -26,7 +37,13 @@ export class Leases {
   private readonly toAck: string[] = [];
   private acking: Promise<void> = Promise.resolve();
   private readonly extender: NodeJS.Timeout;
+  /** The extension requests on their way (one round at a time: a slow server is not piled on). */
+  private extending: Promise<void> | undefined;
   private acknowledgedCount = 0;
+  /** Leases whose deadline passed before an extension landed: Pub/Sub redelivers those. */
+  private expiredCount = 0;
+  /** Publish time of the oldest message held, as of the last extension check. */
+  private oldestPublishTime: Millis = Infinity;
   /** Publish → acknowledged (everything the message produced written), in 1 ms buckets. */
   private readonly ackLatency = new Map<number, number>();
 
@@ -36,7 +53,7 @@ export class Leases {
     private readonly ackDeadlineSeconds: number,
   ) {
     // Messages still being processed must not be redelivered to us: extend their deadlines.
-    this.extender = setInterval(() => this.extendDeadlines(), (ackDeadlineSeconds * 1000) / 3);
+    this.extender = setInterval(() => this.extendDeadlines(), EXTEND_CHECK_MS);
     this.extender.unref();
   }
 
@@ -55,16 +72,22 @@ export class Leases {
     return this.acknowledgedCount;
   }
 
-  /** Holds a message until a commit passes its event time. */
-  hold(ackId: string, eventTime: Millis, publishTime: Millis, bytes: number): void {
-    this.held.set(ackId, { eventTime, publishTime, bytes });
-    this.heldBytes += bytes;
-    if (eventTime < this.oldestHeld) this.oldestHeld = eventTime;
+  /** Leases that expired while held (see {@link extendDeadlines}). */
+  get expired(): number {
+    return this.expiredCount;
   }
 
-  /** Acknowledges a message that needs no processing (a duplicate), with the next batch. */
-  ackUnprocessed(ackId: string): void {
-    this.toAck.push(ackId);
+  /** Age of the oldest message held (now − its publish time), in ms; 0 when none is. */
+  get oldestHeldAgeMs(): number {
+    return this.held.size === 0 || this.oldestPublishTime === Infinity ? 0 : Math.max(0, Date.now() - this.oldestPublishTime);
+  }
+
+  /** Holds a message, pulled at `pulledAt`, until a commit passes its event time. */
+  hold(ackId: string, eventTime: Millis, publishTime: Millis, bytes: number, pulledAt: Millis): void {
+    this.held.set(ackId, { eventTime, publishTime, bytes, expiresAt: pulledAt + this.ackDeadlineSeconds * 1000, pulledAt });
+    if (publishTime < this.oldestPublishTime) this.oldestPublishTime = publishTime;
+    this.heldBytes += bytes;
+    if (eventTime < this.oldestHeld) this.oldestHeld = eventTime;
   }
 
   /** Acknowledges every message with event time before `durableBefore` (everything it produced is written). */
@@ -131,6 +154,7 @@ export class Leases {
     clearInterval(this.extender);
     this.flush();
     await this.acking;
+    await this.extending;
   }
 
   /**
@@ -142,12 +166,68 @@ export class Leases {
     await this.acking;
   }
 
+  /**
+   * Extends the deadlines of the leases due — those past half of their deadline — in batches, a few
+   * requests at a time, one round after the other, each lease's new expiry counted from when its
+   * request was sent. A failed request leaves its leases due, so the next check sends them again.
+   *
+   * A lease is extended by half of how long it has been held, from the subscription's own deadline
+   * up to Pub/Sub's maximum (600 s), in powers of two: a message held for seconds comes back that
+   * soon after a crash, and one held for minutes — behind a window with allowed lateness — costs a
+   * request every few minutes instead of every few seconds. Extending everything held on a fixed
+   * period made requests grow with the backlog: with 300,000 leases on a loaded emulator the rounds
+   * took longer than the deadline, tens of thousands lapsed, and their redeliveries were a storm.
+   */
   private extendDeadlines(): void {
-    const ackIds = [...this.held.keys()];
-    for (let i = 0; i < ackIds.length; i += ACK_BATCH) {
-      this.client
-        .modifyAckDeadline({ subscription: this.subscription, ackIds: ackIds.slice(i, i + ACK_BATCH), ackDeadlineSeconds: this.ackDeadlineSeconds })
-        .catch(() => undefined);
+    const now = Date.now();
+    let oldestPublish = Infinity;
+    const due = new Map<number, string[]>();
+    for (const [ackId, lease] of this.held) {
+      if (lease.publishTime < oldestPublish) oldestPublish = lease.publishTime;
+      if (lease.expiresAt === -Infinity) continue; // already counted as expired
+      if (lease.expiresAt <= now) {
+        this.expiredCount++;
+        lease.expiresAt = -Infinity;
+        continue;
+      }
+      const deadline = this.extensionSeconds(now - lease.pulledAt);
+      if (lease.expiresAt - now < (this.ackDeadlineSeconds * 1000) / 2) {
+        const ids = due.get(deadline);
+        if (ids === undefined) due.set(deadline, [ackId]);
+        else ids.push(ackId);
+      }
+    }
+    this.oldestPublishTime = oldestPublish;
+    if (due.size === 0 || this.extending !== undefined) return;
+    const requests: Array<{ ackIds: string[]; seconds: number }> = [];
+    for (const [seconds, ids] of due) for (let i = 0; i < ids.length; i += ACK_BATCH) requests.push({ ackIds: ids.slice(i, i + ACK_BATCH), seconds });
+    const lanes = Array.from({ length: Math.min(EXTENSIONS_IN_FLIGHT, requests.length) }, () => this.extendEach(requests, now));
+    this.extending = Promise.all(lanes).then(() => undefined).finally(() => (this.extending = undefined));
+  }
+
+  /** The deadline a lease held for `heldMs` is extended by (see {@link extendDeadlines}). */
+  private extensionSeconds(heldMs: number): number {
+    let seconds = this.ackDeadlineSeconds;
+    while (seconds * 2 <= heldMs / 2000 && seconds * 2 <= MAX_DEADLINE_SECONDS) seconds *= 2;
+    return Math.min(seconds, MAX_DEADLINE_SECONDS);
+  }
+
+  /** Sends the extension requests of `queue` one after the other, taking each from the shared queue. */
+  private async extendEach(queue: Array<{ ackIds: string[]; seconds: number }>, sentAt: Millis): Promise<void> {
+    for (let request = queue.shift(); request !== undefined; request = queue.shift()) {
+      const { ackIds, seconds } = request;
+      const extended = await this.client
+        .modifyAckDeadline({ subscription: this.subscription, ackIds, ackDeadlineSeconds: seconds })
+        .then(() => true, () => false);
+      if (extended) this.markExtended(ackIds, sentAt, seconds);
+    }
+  }
+
+  private markExtended(ackIds: string[], sentAt: Millis, seconds: number): void {
+    const expiresAt = sentAt + seconds * 1000;
+    for (const ackId of ackIds) {
+      const lease = this.held.get(ackId);
+      if (lease !== undefined && lease.expiresAt !== -Infinity) lease.expiresAt = expiresAt;
     }
   }
 }

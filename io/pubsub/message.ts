@@ -3,6 +3,15 @@
  * the publish time) and its element — payload bytes, or, with attributes, the serialized
  * `google.pubsub.v1.PubsubMessage`, exactly what Dataflow's native read emits — and the decode
  * step that turns those bytes into a {@link PubSubMessage}, the same step in both places.
+ *
+ * A timestamp attribute is read strictly — whole epoch milliseconds or an RFC 3339 date-time, from
+ * the epoch to {@link LATEST_EVENT_TIME_MS} — because every later step trusts the element's
+ * timestamp: windows end there and sinks store cells at it. One that breaks the rule (`-1`, which
+ * `Date.parse` reads as the year 2001; 2^53 + 1; the year 9999) does not become the event time: the
+ * message keeps its publish time and, read with attributes, carries the `refusal` that makes its
+ * parse step dead-letter it instead of letting it fail a sink, then fail again on every redelivery.
+ * The refusal travels inside the serialized message as the attribute {@link REFUSAL_ATTRIBUTE},
+ * which the decode step lifts out again.
  */
 import { protos } from "@google-cloud/pubsub";
 import { requireForSerialization } from "apache-beam/serialization";
@@ -12,35 +21,71 @@ import type { PubSubMessage } from "./read";
 
 type Message = protos.google.pubsub.v1.IPubsubMessage;
 
-/** The message's event time: its `timestampAttribute` (RFC 3339 or epoch ms), else its publish time. */
-export function eventTimeOf(message: Message, read: runnerApi.PubSubReadPayload): Millis {
-  const attribute = read.timestampAttribute ? message.attributes?.[read.timestampAttribute] : undefined;
-  if (attribute !== undefined) {
-    const parsed = /^\d+$/.test(attribute) ? Number(attribute) : Date.parse(attribute);
-    if (Number.isFinite(parsed)) return parsed;
-  }
-  // A missing or unreadable timestamp attribute falls back to the publish time: the message is
-  // still processed (its payload's own validation decides whether it is good).
-  return publishTimeOf(message);
+/**
+ * The latest event time a message may carry: the largest whole number of milliseconds whose
+ * microseconds (Bigtable's cell timestamps) are still exact in a double — the year 2255. Beam's own
+ * timestamps go further; what no sink can store is of no use as an event time.
+ */
+export const LATEST_EVENT_TIME_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
+
+/** The attribute that carries the read's refusal from the read to the decode step. */
+export const REFUSAL_ATTRIBUTE = "beam-ts-native.refusal";
+
+const EPOCH_MILLIS = /^\d{1,16}$/;
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** A message's event time, and why its timestamp attribute was not used when it was there but unusable. */
+export interface MessageTime {
+  eventTime: Millis;
+  refusal?: string;
 }
 
-/** The element the read emits for the message: its payload, or with attributes the whole message serialized. */
-export function elementOf(message: Message, read: runnerApi.PubSubReadPayload): Uint8Array {
-  if (read.withAttributes) return protos.google.pubsub.v1.PubsubMessage.encode(message).finish();
+/** The message's event time: its `timestampAttribute` (see the module comment), else its publish time. */
+export function eventTimeOf(message: Message, read: runnerApi.PubSubReadPayload): MessageTime {
+  const attribute = read.timestampAttribute ? message.attributes?.[read.timestampAttribute] : undefined;
+  // A missing timestamp attribute falls back to the publish time (its payload's own validation decides).
+  if (attribute === undefined) return { eventTime: publishTimeOf(message) };
+  const parsed = EPOCH_MILLIS.test(attribute) ? Number(attribute) : RFC_3339.test(attribute) ? Date.parse(attribute) : NaN;
+  if (parsed >= 0 && parsed <= LATEST_EVENT_TIME_MS) return { eventTime: parsed };
+  const shown = attribute.length > 40 ? `${JSON.stringify(attribute.slice(0, 40))}…` : JSON.stringify(attribute);
+  return {
+    eventTime: publishTimeOf(message),
+    refusal:
+      `attribute ${read.timestampAttribute} must be whole milliseconds since the epoch or an RFC 3339 time, ` +
+      `from 1970 to ${new Date(LATEST_EVENT_TIME_MS).toISOString()}, found ${shown}`,
+  };
+}
+
+/**
+ * The element the read emits for the message: its payload, or with attributes the whole message
+ * serialized — with `refusal` (see {@link PubSubMessage}) as {@link REFUSAL_ATTRIBUTE} when given.
+ */
+export function elementOf(message: Message, read: runnerApi.PubSubReadPayload, refusal?: string): Uint8Array {
+  if (read.withAttributes) {
+    const emitted = refusal === undefined ? message : { ...message, attributes: { ...message.attributes, [REFUSAL_ATTRIBUTE]: refusal } };
+    return protos.google.pubsub.v1.PubsubMessage.encode(emitted).finish();
+  }
   return message.data instanceof Uint8Array ? message.data : new Uint8Array(Buffer.from(message.data ?? ""));
 }
 
 /** A serialized `PubsubMessage` (what a read with attributes emits) as a {@link PubSubMessage}. */
 export function decodePubSubMessage(bytes: Uint8Array): PubSubMessage {
   const message = protos.google.pubsub.v1.PubsubMessage.decode(bytes);
-  return {
+  // The decoded message is ours alone: its attributes need no copy.
+  const attributes = message.attributes ?? {};
+  const decoded: PubSubMessage = {
     // Decoding bytes gives bytes (the type also allows the base64 text of a JSON form).
     data: message.data as Uint8Array,
-    // The decoded message is ours alone: its attributes need no copy.
-    attributes: message.attributes ?? {},
+    attributes,
     messageId: message.messageId ?? "",
     publishTimeMs: publishTimeOf(message),
   };
+  const refusal = attributes[REFUSAL_ATTRIBUTE];
+  if (refusal !== undefined) {
+    delete attributes[REFUSAL_ATTRIBUTE];
+    decoded.refusal = refusal;
+  }
+  return decoded;
 }
 
 /** The publish time in epoch milliseconds. */

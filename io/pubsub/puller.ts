@@ -44,6 +44,12 @@ export class PubSubPuller {
   private arrived: ReceivedMessage[] = [];
   private failure: Error | undefined;
   private stopped = false;
+  /**
+   * Since when every pull has come back answered and empty (the emulator and the service answer an
+   * empty subscription with an empty response before the deadline); undefined once one brought
+   * messages or timed out — a pull that gets no answer says nothing about the subscription.
+   */
+  private answeredEmptySince: number | undefined;
 
   constructor(
     private readonly client: v1.SubscriberClient,
@@ -66,6 +72,11 @@ export class PubSubPuller {
     }
     if (this.failure !== undefined) throw this.failure;
     return this.arrived.splice(0);
+  }
+
+  /** Since when the subscription has been known empty (nothing unread here either), or undefined. */
+  emptySince(): number | undefined {
+    return this.arrived.length === 0 ? this.answeredEmptySince : undefined;
   }
 
   /** Starts no more pulls (those on the wire still come back). */
@@ -100,8 +111,10 @@ export class PubSubPuller {
           const received = response.receivedMessages ?? [];
           for (const message of received) this.arrived.push(message);
           brought = received.length;
+          this.answeredEmptySince = brought > 0 ? undefined : (this.answeredEmptySince ?? Date.now());
         },
         (error: Error) => {
+          this.answeredEmptySince = undefined;
           if (isTimeout(error)) return;
           this.failure ??= new Error(`Pub/Sub pull from ${this.subscription} failed: ${error.message}`, { cause: error });
         },
@@ -116,6 +129,6 @@ export class PubSubPuller {
 
 function isTimeout(error: unknown): boolean {
   const code = (error as { code?: number }).code;
-  // DEADLINE_EXCEEDED: the pull's own timeout on an empty subscription.
+  // DEADLINE_EXCEEDED: the pull's own timeout (an outage the client retried through, or a slow server).
   return code === 4;
 }

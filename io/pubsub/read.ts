@@ -8,7 +8,9 @@
  * serialized `google.pubsub.v1.PubsubMessage` bytes — what Dataflow's native read emits — and a
  * decode step follows it, so the graph is the same on Dataflow and on our runner. Event time comes from the
  * `timestampAttribute` (RFC 3339 or milliseconds since the epoch) or else the publish time; messages
- * with the same `idAttribute` value are delivered once.
+ * with the same `idAttribute` value and the same payload are delivered once (the others are counted
+ * as `duplicates`); a later one with the same id but another payload is delivered with a `refusal`
+ * (a conflict, not a redelivery), as is one whose timestamp attribute is unusable (./message.ts).
  */
 import * as beam from "apache-beam";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
@@ -28,6 +30,12 @@ export interface PubSubMessage {
   messageId: string;
   /** Milliseconds since the epoch. */
   publishTimeMs: number;
+  /**
+   * Why the read refuses the message although it delivers it: a timestamp attribute it cannot use,
+   * or an id attribute already seen on a message with other content. The consumer must make it a
+   * dead letter (the transaction parsers do) — it is delivered so that it does not vanish.
+   */
+  refusal?: string;
 }
 
 /** What to read and how. Exactly one of `topic` and `subscription`. */
@@ -40,7 +48,7 @@ export interface PubSubReadOptions {
   projectId?: string;
   /** Attribute holding the event time; unset: the publish time. */
   timestampAttribute?: string;
-  /** Attribute holding a unique id: messages with an id already seen are dropped (and acknowledged). */
+  /** Attribute holding a unique id: a message with an id and payload already seen is dropped (acknowledged once the first is). */
   idAttribute?: string;
   /** Emit {@link PubSubMessage}s instead of payload bytes. */
   withAttributes?: boolean;

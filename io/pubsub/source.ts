@@ -15,13 +15,15 @@
  * then the message's ack deadline is extended; after a crash it is redelivered, and idempotent sinks
  * make the replay harmless.
  *
- * Event time: the `timestampAttribute` (RFC 3339 or epoch milliseconds), else the publish time.
+ * Event time: the `timestampAttribute` (RFC 3339 or epoch milliseconds, read strictly: ./message.ts),
+ * else the publish time.
  * Pub/Sub delivers in no particular order and shows no backlog to a puller, so the watermark is an
  * estimate (as it is on Dataflow): the newest event time seen minus the tolerated out-of-orderness
  * while messages flow, and the newest event time itself once pulls come back empty for a while (no
  * backlog), so that open windows close on an idle stream. Messages older than the estimate are late:
  * within the allowed lateness they correct their window, beyond it they are dropped and counted.
  */
+import { createHash } from "crypto";
 import { v1, protos } from "@google-cloud/pubsub";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import { GlobalWindow, WindowedValue } from "apache-beam/values";
@@ -66,13 +68,16 @@ interface Connection {
 
 export class PubSubSource implements StreamSource {
   private connection: Connection | undefined;
-  private readonly seenIds = new Set<string>();
+  /** Ids seen (`idAttribute`), with a digest of the payload and the message that first carried them. */
+  private readonly seenIds = new Map<string, { digest: string; messageId: string }>();
   private currentWatermark: Millis = -Infinity;
   private newestEventTime: Millis = -Infinity;
   private emptySince: Millis | undefined;
   private stopped = false;
-  /** Messages dropped because their id was already seen (they are acknowledged). */
+  /** Messages dropped because their id and payload were already seen (they are acknowledged). */
   private duplicates = 0;
+  /** Publish time of the last message pulled. */
+  private lastPublishTime: Millis | undefined;
 
   constructor(
     private readonly read: runnerApi.PubSubReadPayload,
@@ -108,15 +113,20 @@ export class PubSubSource implements StreamSource {
     }
     if (received.length === 0) return this.idle();
     this.emptySince = undefined;
-    for (const message of received) {
-      const eventTime = eventTimeOf(message.message!, this.read);
-      if (this.isDuplicate(message.message!)) {
-        leases.ackUnprocessed(message.ackId!);
-        continue;
-      }
-      leases.hold(message.ackId!, eventTime, publishTimeOf(message.message!), message.message!.data?.length ?? 0);
+    const pulledAt = Date.now();
+    for (const { ackId, message } of received) {
+      const { eventTime, refusal } = eventTimeOf(message!, this.read);
+      const bytes = message!.data?.length ?? 0;
+      const seen = this.seen(message!);
+      const publishTime = publishTimeOf(message!);
+      this.lastPublishTime = publishTime;
+      leases.hold(ackId!, eventTime, publishTime, bytes, pulledAt);
+      // A duplicate is acknowledged with the messages around it, not at once: acknowledging a
+      // redelivered copy acknowledges the message, whose first copy may not be written yet.
+      if (seen === "duplicate") continue;
       this.newestEventTime = Math.max(this.newestEventTime, eventTime);
-      emit({ value: elementOf(message.message!, this.read), windows: [new GlobalWindow()], timestamp: toInstant(eventTime), pane: NO_FIRING });
+      const why = seen === "conflict" ? this.conflictReason(message!) : refusal;
+      emit({ value: elementOf(message!, this.read, why), windows: [new GlobalWindow()], timestamp: toInstant(eventTime), pane: NO_FIRING });
     }
     this.currentWatermark = Math.max(this.currentWatermark, this.newestEventTime - this.limits.outOfOrdernessMs);
     leases.flush();
@@ -127,16 +137,28 @@ export class PubSubSource implements StreamSource {
     this.connection?.leases.commit(durableBefore);
   }
 
-  /** Acknowledged and duplicate messages, what is outstanding, and publish → acknowledged latency. */
+  /**
+   * Acknowledged and duplicate messages, what is outstanding (held, not yet acknowledged) and the age
+   * of its oldest message, how far behind publishing the reads are (`readLagMs`: now − the publish
+   * time of the last message pulled — Dataflow's "data freshness"; a subscriber sees no backlog count,
+   * but a growing read lag is one), leases that lapsed, and publish → acknowledged latency.
+   */
   report(): Record<string, number> {
     const leases = this.connection?.leases;
     return {
       acknowledged: leases?.acknowledged ?? 0,
       duplicates: this.duplicates,
       outstanding: leases?.size ?? 0,
+      oldestUnackedAgeMs: leases?.oldestHeldAgeMs ?? 0,
+      readLagMs: this.lastPublishTime === undefined || this.idleSince() !== undefined ? 0 : Math.max(0, Date.now() - this.lastPublishTime),
+      leasesExpired: leases?.expired ?? 0,
       ackLatencyP50Ms: leases?.ackLatencyQuantile(0.5) ?? NaN,
       ackLatencyP99Ms: leases?.ackLatencyQuantile(0.99) ?? NaN,
     };
+  }
+
+  idleSince(): Millis | undefined {
+    return this.connection?.puller.emptySince();
   }
 
   stop(): void {
@@ -196,16 +218,33 @@ export class PubSubSource implements StreamSource {
     return false;
   }
 
-  private isDuplicate(message: protos.google.pubsub.v1.IPubsubMessage): boolean {
-    if (!this.read.idAttribute) return false;
+  /**
+   * Whether the message's id was seen before: `new` (or no id), a `duplicate` (same id, same payload:
+   * a redelivery or a publisher's retry) or a `conflict` (same id, another payload: two different
+   * messages, neither of which may vanish).
+   */
+  private seen(message: protos.google.pubsub.v1.IPubsubMessage): "new" | "duplicate" | "conflict" {
+    if (!this.read.idAttribute) return "new";
     const id = message.attributes?.[this.read.idAttribute];
-    if (id === undefined) return false;
-    if (this.seenIds.has(id)) {
+    if (id === undefined) return "new";
+    const digest = createHash("sha1").update(message.data ?? "").digest("base64");
+    const first = this.seenIds.get(id);
+    if (first !== undefined) {
+      if (first.digest !== digest) return "conflict";
       this.duplicates++;
-      return true;
+      return "duplicate";
     }
-    if (this.seenIds.size >= RETAINED_IDS) this.seenIds.delete(this.seenIds.values().next().value!);
-    this.seenIds.add(id);
-    return false;
+    if (this.seenIds.size >= RETAINED_IDS) this.seenIds.delete(this.seenIds.keys().next().value!);
+    this.seenIds.set(id, { digest, messageId: message.messageId ?? "" });
+    return "new";
+  }
+
+  private conflictReason(message: protos.google.pubsub.v1.IPubsubMessage): string {
+    const id = message.attributes![this.read.idAttribute];
+    const shown = id.length > 40 ? `${JSON.stringify(id.slice(0, 40))}…` : JSON.stringify(id);
+    return (
+      `attribute ${this.read.idAttribute} ${shown} was first seen on message ${this.seenIds.get(id)!.messageId} ` +
+      `with another payload: a conflict, not a redelivery`
+    );
   }
 }

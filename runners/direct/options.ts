@@ -18,18 +18,58 @@ export interface DirectRunnerOptions {
   stallTimeoutMs?: number;
   /**
    * Drain the job (sources stop, every window fires, sinks flush, then it ends) once any of these
-   * is reached: elements read from sources, milliseconds without a new source element, milliseconds
-   * since the start. Unset: run until the sources finish (or forever, for live ones).
+   * is reached: elements read from sources, milliseconds with the input known to be empty (a live
+   * source whose reads answer "nothing"; stalled or failing reads never count as idle: see
+   * StreamSource.idleSince), milliseconds since the start. Unset: run until the sources finish (or forever, for live ones).
    */
   stopAfter?: { records?: number; idleMs?: number; durationMs?: number };
+  /**
+   * Where bundles run (default "in_process": the SDK's operators in this thread). "process": in SDK
+   * worker processes (the SDK's own harness, as on Dataflow) over Beam's Fn API, every element
+   * encoded with the pipeline's coders at the stage boundaries.
+   */
+  environment?: "in_process" | "process" | "external";
+  /** With environment "external": the address of the BeamFnExternalWorkerPool to start workers in. */
+  workerPool?: string;
+  /**
+   * How many workers run the fused stages (default 1). In process, 1 runs every stage on the job's
+   * own thread and more run them on that many worker threads, each bundle split among them (see
+   * execution/worker_threads.ts); the default stays 1 until the threads beat the single thread on
+   * the benchmarks (`npm run bench:workers`: on a loaded 2-core machine 2 threads measured
+   * 0.6–0.66× of one at --cpu-load 0). With environment "process": how many worker processes.
+   */
+  workers?: number;
+  /** With environment "process": how long a worker may take to connect before the job fails (default 60 000 ms). */
+  workerStartTimeoutMs?: number;
 }
 
 /** Options with every default filled in. */
-export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter">> & Pick<DirectRunnerOptions, "stopAfter">;
+export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter" | "workerPool">> & Pick<DirectRunnerOptions, "stopAfter" | "workerPool">;
 
 /** Fills in defaults and rejects nonsense early, naming the option. */
 export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirectRunnerOptions {
-  const resolved = { bundleSize: 1000, verifySerialization: false, stallTimeoutMs: 120_000, ...options };
+  const resolved = {
+    bundleSize: 1000,
+    verifySerialization: false,
+    stallTimeoutMs: 120_000,
+    environment: "in_process" as DirectRunnerOptions["environment"] & string,
+    workers: 1,
+    workerStartTimeoutMs: 60_000,
+    // An option given as undefined (a flag left out) keeps its default.
+    ...(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as DirectRunnerOptions),
+  };
+  if (!["in_process", "process", "external"].includes(resolved.environment)) {
+    throw new Error(`directRunner option environment must be "in_process", "process" or "external", got ${String(options.environment)}`);
+  }
+  if (resolved.environment === "external" && !resolved.workerPool) {
+    throw new Error(`directRunner option workerPool is required with environment "external"`);
+  }
+  if (!Number.isInteger(resolved.workers) || resolved.workers < 1) {
+    throw new Error(`directRunner option workers must be a positive integer, got ${options.workers}`);
+  }
+  if (!(resolved.workerStartTimeoutMs > 0)) {
+    throw new Error(`directRunner option workerStartTimeoutMs must be positive, got ${options.workerStartTimeoutMs}`);
+  }
   if (!Number.isInteger(resolved.bundleSize) || resolved.bundleSize < 1) {
     throw new Error(`directRunner option bundleSize must be a positive integer, got ${options.bundleSize}`);
   }
@@ -45,7 +85,7 @@ export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirec
 /** Why the job should drain now, given what it has done, or undefined (the reason names the option, not a flag). */
 export function stopReason(
   stopAfter: DirectRunnerOptions["stopAfter"],
-  progress: { sourceElements: number; lastSourceElementAt: number },
+  progress: { sourceElements: number; inputIdleSince: number | undefined },
   startedAt: number,
   now: number,
 ): string | undefined {
@@ -56,9 +96,10 @@ export function stopReason(
   if (stopAfter.durationMs !== undefined && now - startedAt >= stopAfter.durationMs) {
     return `ran ${now - startedAt} ms (stopAfter.durationMs ${stopAfter.durationMs})`;
   }
-  if (stopAfter.idleMs !== undefined) {
-    const lastActivity = Math.max(startedAt, progress.lastSourceElementAt);
-    if (now - lastActivity >= stopAfter.idleMs) return `no new record for ${now - lastActivity} ms (stopAfter.idleMs ${stopAfter.idleMs})`;
+  // Idle means the input is known to be empty, not that reading stalled (see StreamSource.idleSince).
+  if (stopAfter.idleMs !== undefined && progress.inputIdleSince !== undefined) {
+    const idleSince = Math.max(startedAt, progress.inputIdleSince);
+    if (now - idleSince >= stopAfter.idleMs) return `no input for ${now - idleSince} ms (stopAfter.idleMs ${stopAfter.idleMs})`;
   }
   return undefined;
 }

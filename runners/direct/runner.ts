@@ -17,6 +17,9 @@ import { Clock, ManualClock, wallClock } from "../../sdk/clock";
 import { Engine, StageSpec } from "./engine/engine";
 import { planStages, PlannedStage } from "./plan/stages";
 import { inProcessExecutor } from "./execution/in_process";
+import { workerThreadsExecutor } from "./execution/worker_threads";
+import { fnApiExecutor } from "./execution/fn_api/fn_api_executor";
+import { mergeMonitoringInfos } from "./execution/monitoring_infos";
 import { groupingSpec } from "./handlers/grouping";
 import { impulseElement } from "./handlers/impulse";
 import { TEST_STREAM_URN } from "./plan/urns";
@@ -70,7 +73,17 @@ export class DirectRunner extends Runner {
     const exits = new Map(
       plan.stages.map((stage) => [stage.id, new Map([...stage.outputs].map(([pcoll, destinations]) => [pcoll, destinations.map((d) => engine.emitter(d))]))]),
     );
-    const executor = inProcessExecutor(plan, {
+    const executorOf =
+      this.options.environment !== "in_process"
+        ? fnApiExecutor({
+            workers: this.options.workers,
+            workerStartTimeoutMs: this.options.workerStartTimeoutMs,
+            workerPool: this.options.environment === "external" ? this.options.workerPool : undefined,
+          })
+        : this.options.workers === 1
+          ? inProcessExecutor
+          : workerThreadsExecutor(this.options.workers);
+    const executor = executorOf(plan, {
       components,
       pipelineContext: context,
       outputs: (stageId, pcollection) => exits.get(stageId)?.get(pcollection) ?? [],
@@ -82,6 +95,7 @@ export class DirectRunner extends Runner {
     for (const stage of plan.stages) {
       engine.setExecutor(stage.id, async (elements) => {
         const result = await executor.process({ stageId: stage.id, elements });
+        if (result?.metrics !== undefined) mergeMonitoringInfos(metrics, result.metrics);
         return result?.written === undefined ? undefined : { written: result.written };
       });
     }

@@ -24,6 +24,11 @@ export class PCollectionTap {
   /** Counts `element` and shows it to the listeners; a listener that throws is detached, never the job's failure. */
   pass(element: WindowedValue<unknown>): void {
     this.count++;
+    this.show(element);
+  }
+
+  /** Shows `element` to the listeners without counting it (an element counted on a worker thread). */
+  show(element: WindowedValue<unknown>): void {
     for (const listener of this.listeners) {
       try {
         listener(element);
@@ -47,6 +52,11 @@ export class PCollectionTaps {
       this.taps.set(pcollection, tap);
     }
     return tap;
+  }
+
+  /** The PCollections someone watches now. */
+  watched(): string[] {
+    return [...this.taps].filter(([, tap]) => tap.listeners.length > 0).map(([id]) => id);
   }
 
   /** Elements carried so far, by PCollection id. */

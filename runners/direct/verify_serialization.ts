@@ -24,17 +24,26 @@ export function verifySerialization(pipeline: runnerApi.Pipeline): runnerApi.Pip
 }
 
 function resolvable(name: string): boolean {
+  return registeredModulePath(name) !== undefined;
+}
+
+/**
+ * The file a module registered for serialization under `name` loads from, or undefined when none
+ * does. This project's modules resolve through package.json "exports" once built; before a build the
+ * source file standing at the same path is what the build will emit.
+ */
+export function registeredModulePath(name: string): string | undefined {
   if (name.startsWith(`${PACKAGE_NAME}/`)) {
-    // This project's modules resolve through package.json "exports" once built; before a build the
-    // source file standing at the same path is what the build will emit.
     const relative = name.slice(PACKAGE_NAME.length + 1);
-    return fs.existsSync(path.join(PROJECT_ROOT, `${relative}.ts`)) || fs.existsSync(path.join(PROJECT_ROOT, "dist", `${relative}.js`));
+    const candidates = [path.join(PROJECT_ROOT, `${relative}.ts`), path.join(PROJECT_ROOT, "dist", `${relative}.js`)];
+    // Built code loads built modules; source run through scripts/register.js loads sources.
+    if (__filename.endsWith(".js")) candidates.reverse();
+    return candidates.find((file) => fs.existsSync(file));
   }
   try {
-    require.resolve(name);
-    return true;
+    return require.resolve(name);
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -1,11 +1,15 @@
 import { expect } from "chai";
 import { execFile } from "child_process";
 import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import { findOnPath } from "../../emulators/sdk";
+import { deadLetterWriter } from "../../io/dead_letters";
+import type { DeadLetter } from "../../transforms/dead_letter";
 import { writeInBatches, writeRetriesMetricName } from "../../io/batching_sink";
 import { bigtableBatchWriter, closeBigtableClients, formatRowsLikeCbt, readRows, writeToBigtable, type ReadRow, type WriteToBigtableOptions } from "../../io/bigtable";
 import { directRunner } from "../../runners/direct";
@@ -139,6 +143,58 @@ describe("io: Bigtable, against the emulator", function () {
     expect(error.message).to.contain("step 'flakyBigtable' failed");
     expect(error.message).to.contain(`row '${stuck}' was not written: UNAVAILABLE (14) injected fault, still after 4 attempts`);
     expect(attempts.map((keys) => keys.length)).to.deep.equal([100, 1, 1, 1]);
+  });
+
+  it("dead-letters the rows Bigtable can never take, with its reason, writes the rest, and retries the transient ones", async () => {
+    const table = freshTable();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "refused-rows-"));
+    const rows = ROWS.slice(0, 300);
+    // A cell Bigtable cannot store (refused before sending), an entry it refuses, one failing once.
+    const unstorable: BigtableRow = { ...rows[10], cells: rows[10].cells.map((c) => ({ ...c, timestampMicros: c.timestampMicros + 1 })) };
+    const refused = rows[20].key;
+    planFaults({ refuse: [refused], failOnce: [rows[30].key] });
+    const input = rows.map((r, i) => (i === 10 ? unstorable : r));
+    try {
+      await directRunner().run((root) => {
+        root.apply(fromArray(input)).apply(
+          writeInBatches("flakyBigtable", bigtableBatchWriter({ ...table, initialBackoffMs: 1, maxBackoffMs: 5 }, flakyMutateRows), {
+            batchSize: 100,
+            deadLetters: deadLetterWriter({ kind: "files", prefix: path.join(dir, "dead") }),
+          }),
+        );
+      });
+      const letters = fs
+        .readdirSync(dir)
+        .flatMap((name) => fs.readFileSync(path.join(dir, name), "utf8").trim().split("\n"))
+        .map((line) => JSON.parse(line) as DeadLetter);
+      expect(letters.map((d) => [JSON.parse(d.input).key, d.step]).sort()).to.deep.equal([
+        [rows[10].key, "flakyBigtable"],
+        [refused, "flakyBigtable"],
+      ].sort());
+      const reasons = Object.fromEntries(letters.map((d) => [JSON.parse(d.input).key, d.reason]));
+      expect(reasons[rows[10].key]).to.contain("is not a whole number of milliseconds");
+      expect(reasons[refused]).to.contain("refused the row: INVALID_ARGUMENT (3) injected refusal (not retryable)");
+      const keys = new Set((await readRows(table)).map((r) => r.key));
+      expect(keys.size).to.equal(rows.length - 2);
+      expect(keys.has(refused) || keys.has(rows[10].key)).to.equal(false);
+      expect(keys.has(rows[30].key)).to.equal(true);
+    } finally {
+      takeFaults();
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it("fails the job on a row Bigtable refuses when the sink has no dead-letter output", async () => {
+    const table = freshTable();
+    planFaults({ refuse: [ROWS[3].key] });
+    const error = await failure(
+      directRunner().run((root) => {
+        root.apply(fromArray(ROWS.slice(0, 10))).apply(writeInBatches("flakyBigtable", bigtableBatchWriter(table, flakyMutateRows)));
+      }),
+    ).finally(takeFaults);
+    expect(error.message).to.contain("step 'flakyBigtable' failed");
+    expect(error.message).to.contain("1 of 10 elements were refused");
+    expect(error.message).to.contain("(no dead-letter output given to the sink)");
   });
 
   it("fails the job at once, naming the step, table, row and reason, on a non-retryable error", async () => {

@@ -51,24 +51,54 @@ describe("io/pubsub_read on the Pub/Sub emulator", function () {
     const { subscription } = await topicWith([
       { data: "a", attributes: { ts: "1700000000000", id: "1" } },
       { data: "b", attributes: { ts: "2023-11-14T22:13:21Z", id: "2" } },
+      { data: "a", attributes: { ts: "1700000000000", id: "1" } },
+      // Same id, other content: a conflict, delivered refused rather than dropped.
       { data: "a again", attributes: { ts: "1700000000000", id: "1" } },
     ]);
     const { outputs, result } = await runJob(
       (root) =>
         (root.apply(readFromPubSub({ subscription, timestampAttribute: "ts", idAttribute: "id", withAttributes: true })) as beam.PCollection<PubSubMessage>).map(
-          (m: PubSubMessage, ctx: { t: ReturnType<typeof beam.timestampParam> }) => ({ data: String.fromCharCode(...m.data), id: m.attributes.id, t: Number(ctx.t.lookup().toString()) }),
+          (m: PubSubMessage, ctx: { t: ReturnType<typeof beam.timestampParam> }) => ({
+            data: String.fromCharCode(...m.data),
+            id: m.attributes.id,
+            t: Number(ctx.t.lookup().toString()),
+            refusal: m.refusal ?? "",
+          }),
           { t: beam.timestampParam() },
         ),
       { runner: directRunner({ stopAfter: { idleMs: 1_500 } }) },
     );
-    expect(outputs).to.have.length(2);
-    expect((outputs as { id: string; t: number }[]).map((o) => [o.id, o.t]).sort()).to.deep.equal([
-      ["1", 1700000000000],
-      ["2", Date.parse("2023-11-14T22:13:21Z")],
-    ]);
+    const seen = (outputs as { data: string; id: string; t: number; refusal: string }[]).map((o) => [o.data, o.id, o.t, o.refusal]).sort((x, y) => String(x[0]).localeCompare(String(y[0])));
+    expect(seen).to.have.length(3);
+    expect(seen[0]).to.deep.equal(["a", "1", 1700000000000, ""]);
+    expect(seen[1].slice(0, 3)).to.deep.equal(["a again", "1", 1700000000000]);
+    expect(seen[1][3]).to.match(/^attribute id "1" was first seen on message \S+ with another payload: a conflict, not a redelivery$/);
+    expect(seen[2]).to.deep.equal(["b", "2", Date.parse("2023-11-14T22:13:21Z"), ""]);
     const report = Object.values((result as DirectPipelineResult).progress().sources)[0];
     expect(report.duplicates).to.equal(1);
     expect(await unacknowledged(subscription)).to.equal(0);
+  });
+
+  it("refuses a timestamp attribute no sink could store, keeping the publish time, instead of reading -1 as 2001", async () => {
+    const bad = ["-1", "9007199254740993", "8640000000000000", "9999-12-31T23:59:59Z", "Tue, 01 Dec 2026 10:00:00 GMT", "yesterday"];
+    const { subscription } = await topicWith(bad.map((ts, i) => ({ data: String(i), attributes: { ts } })));
+    const before = Date.now() - 60_000;
+    const { outputs } = await runJob(
+      (root) =>
+        (root.apply(readFromPubSub({ subscription, timestampAttribute: "ts", withAttributes: true })) as beam.PCollection<PubSubMessage>).map(
+          (m: PubSubMessage, ctx: { t: ReturnType<typeof beam.timestampParam> }) => ({ ts: m.attributes.ts, t: Number(ctx.t.lookup().toString()), publish: m.publishTimeMs, refusal: m.refusal ?? "" }),
+          { t: beam.timestampParam() },
+        ),
+      { runner: directRunner({ stopAfter: { idleMs: 1_500 } }) },
+    );
+    const read = outputs as { ts: string; t: number; publish: number; refusal: string }[];
+    expect(read.map((o) => o.ts).sort()).to.deep.equal([...bad].sort());
+    for (const o of read) {
+      expect(o.t, o.ts).to.equal(o.publish);
+      expect(o.t, o.ts).to.be.greaterThan(before);
+      expect(o.refusal, o.ts).to.contain(`attribute ts must be whole milliseconds since the epoch or an RFC 3339 time, from 1970 to 2255-`);
+      expect(o.refusal, o.ts).to.contain(`found ${JSON.stringify(o.ts)}`);
+    }
   });
 
   it("reads a topic through a subscription of its own, deleted when the job ends", async () => {

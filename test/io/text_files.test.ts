@@ -123,9 +123,67 @@ describe("io: readTextLines", () => {
           seen++;
         }
       },
-      { apiEndpoint: gcs.endpoint },
+      { gcs: { apiEndpoint: gcs.endpoint } },
     );
     expect(seen).to.equal(count);
     expect(chunks).to.be.greaterThan(1);
+  });
+});
+
+describe("io: readTextLines checks what it reads", () => {
+  let dir: string;
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "checked-lines-"))));
+  after(() => fs.rmSync(dir, { recursive: true }));
+
+  async function readAll(file: string, maxLineBytes?: number): Promise<TextLine[]> {
+    const lines: TextLine[] = [];
+    await forEachLineChunk(file, (chunk) => void lines.push(...chunk), { maxLineBytes });
+    return lines;
+  }
+
+  it("delivers invalid UTF-8, NUL bytes and a truncated character at the end refused, the good lines as they are", async () => {
+    const file = path.join(dir, "bad.csv");
+    const cut = Buffer.from("é", "utf8").subarray(0, 1);
+    fs.writeFileSync(file, Buffer.concat([Buffer.from("ok 1\r\nbad \n"), Buffer.from([0xff]), Buffer.from("\nnul \u0000 here\nok 2\nend "), cut]));
+    const lines = await readAll(file);
+    expect(lines.map((l) => [l.lineNumber, l.line, l.refusal])).to.deep.equal([
+      [1, "ok 1", undefined],
+      [2, "bad ", undefined],
+      [3, "\uFFFD", "expected UTF-8 text, found bytes that are not valid UTF-8"],
+      [4, "nul \u0000 here", "expected text, found a NUL byte at byte 5 of the line"],
+      [5, "ok 2", undefined],
+      [6, "end \uFFFD", "expected UTF-8 text, found bytes that are not valid UTF-8"],
+    ]);
+  });
+
+  it("refuses a line past maxLineBytes without gathering it, and goes on with the next", async () => {
+    const file = path.join(dir, "long.jsonl");
+    // 3 MiB in one line: more than a read chunk (1 MiB), so the limit must hold across chunks.
+    fs.writeFileSync(file, `short\n${"x".repeat(3 * 2 ** 20)}\nafter\n${"y".repeat(600)}\n`);
+    const lines = await readAll(file, 500);
+    expect(lines.map((l) => [l.lineNumber, l.line.length, l.refusal?.slice(0, 40)])).to.deep.equal([
+      [1, 5, undefined],
+      [2, 1024, "line longer than the limit of 500 bytes "],
+      [3, 5, undefined],
+      [4, 600, "line longer than the limit of 500 bytes "],
+    ]);
+  });
+
+  it("reads a .gz file decompressed, and refuses a gzip file not named .gz, naming it", async () => {
+    const { gzipSync } = await import("zlib");
+    const gz = path.join(dir, "orders.csv.gz");
+    fs.writeFileSync(gz, gzipSync(Buffer.from("a\nb\nc")));
+    expect((await readAll(gz)).map((l) => l.line)).to.deep.equal(["a", "b", "c"]);
+    const misnamed = path.join(dir, "orders.csv");
+    fs.copyFileSync(gz, misnamed);
+    await readAll(misnamed).then(
+      () => expect.fail("should have failed"),
+      (e: Error) => expect(e.message).to.equal(`'${misnamed}' is gzip-compressed: name it with a .gz suffix to read it decompressed`),
+    );
+    fs.writeFileSync(path.join(dir, "broken.csv.gz"), Buffer.from([0x1f, 0x8b, 1, 2, 3]));
+    await readAll(path.join(dir, "broken.csv.gz")).then(
+      () => expect.fail("should have failed"),
+      (e: Error) => expect(e.message).to.match(/^reading '.*broken\.csv\.gz' failed: /),
+    );
   });
 });

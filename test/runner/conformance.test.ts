@@ -18,11 +18,11 @@ import { expectSameElements, fromArray, runPipeline } from "../../testing";
 import { CASES, type ConformanceCase, type Expected } from "./conformance_cases";
 
 /** Our runner in the configurations every case runs on. */
-const OUR_RUNNERS: { label: string; create: () => Runner }[] = [
-  { label: "ours", create: () => directRunner() },
-  { label: "ours in bundles of 2", create: () => directRunner({ bundleSize: 2 }) },
-  { label: "ours in bundles of 1", create: () => directRunner({ bundleSize: 1 }) },
-];
+const OUR_RUNNERS: { label: string; create: () => Runner }[] = [1, 2].flatMap((workers) => [
+  { label: `ours on ${workers} worker(s)`, create: () => directRunner({ workers }) },
+  { label: `ours on ${workers} worker(s) in bundles of 2`, create: () => directRunner({ workers, bundleSize: 2 }) },
+  { label: `ours on ${workers} worker(s) in bundles of 1`, create: () => directRunner({ workers, bundleSize: 1 }) },
+]);
 
 describe("runner conformance: our direct runner against the SDK's", () => {
   describe("pipelines", () => {

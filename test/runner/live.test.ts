@@ -11,6 +11,7 @@ import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { syntheticStream } from "../../io/synthetic_stream";
 import { writeInBatches } from "../../io/batching_sink";
 import { runJob } from "../../testing";
+import { describeAtWorkerCounts, testWorkers } from "../support/worker_counts";
 import { testStream } from "../../sdk/test_stream";
 import { neverAnswer } from "./slow_write";
 
@@ -50,9 +51,11 @@ function endlessJob(signals: number, mode = ""): Promise<{ code: number | null; 
   });
 }
 
-describe("live streaming (wall clock)", () => {
+describeAtWorkerCounts("live streaming (wall clock)", () => {
   it("a bounded synthetic stream ends by itself; every element is in exactly one window's pane", async () => {
-    const { outputs } = await runJob((root) => windowTotals(root, { make: (i) => i, elementsPerSecond: 0, maxElements: 20_000 }));
+    const { outputs } = await runJob((root) => windowTotals(root, { make: (i) => i, elementsPerSecond: 0, maxElements: 20_000 }), {
+      runner: directRunner({ workers: testWorkers() }),
+    });
     const panes = outputs as { sum: number; count: number }[];
     expect(panes.reduce((n, p) => n + p.count, 0)).to.equal(20_000);
     expect(panes.reduce((n, p) => n + p.sum, 0)).to.equal((20_000 * 19_999) / 2);
@@ -68,7 +71,7 @@ describe("live streaming (wall clock)", () => {
           }),
           { window: beam.windowParam() },
         ),
-      { runner: directRunner({ stopAfter: { durationMs: 2_000 } }) },
+      { runner: directRunner({ workers: testWorkers(), stopAfter: { durationMs: 2_000 } }) },
     );
     const delays = (outputs as { delayMs: number }[]).map((p) => p.delayMs).sort((a, b) => a - b);
     // Ten 100 ms windows a second for two seconds; were panes fired only at the drain, the median
@@ -80,7 +83,7 @@ describe("live streaming (wall clock)", () => {
   it("--max-duration drains an endless stream: what was read is all in the output, and the job is DONE", async () => {
     const { outputs, result } = await runJob(
       (root) => windowTotals(root, { make: (i) => i, elementsPerSecond: 5_000 }),
-      { runner: directRunner({ stopAfter: { durationMs: 400 } }) },
+      { runner: directRunner({ workers: testWorkers(), stopAfter: { durationMs: 400 } }) },
     );
     const read = (result as DirectPipelineResult).progress().sourceElements;
     expect(read).to.be.greaterThan(500);
@@ -94,9 +97,9 @@ describe("live streaming (wall clock)", () => {
       .advanceProcessingTime(500)
       .addElements({ value: 2, timestamp: 10 })
       .advanceWatermarkToInfinity();
-    const { outputs, result } = await runJob((root) => root.apply(stream), { runner: directRunner({ stopAfter: { idleMs: 200 } }) });
+    const { outputs, result } = await runJob((root) => root.apply(stream), { runner: directRunner({ workers: testWorkers(), stopAfter: { idleMs: 200 } }) });
     expect(outputs).to.deep.equal([1]);
-    expect((result as DirectPipelineResult).drainReason()).to.match(/no new record for 500 ms \(stopAfter\.idleMs 200\)/);
+    expect((result as DirectPipelineResult).drainReason()).to.match(/no input for 500 ms \(stopAfter\.idleMs 200\)/);
   });
 
   it("a sink that stops answering fails the job, naming it, after the stall timeout", async () => {
@@ -107,12 +110,16 @@ describe("live streaming (wall clock)", () => {
         windowTotals(root, { make: (i) => i, elementsPerSecond: 0, maxElements: 10 }).apply(
           writeInBatches("deadSink", (batch: unknown[]) => neverAnswer(batch), { batchSize: 1, maxInFlight: 1 }),
         ),
-      { runner: directRunner({ stallTimeoutMs: 300 }) },
+      { runner: directRunner({ workers: testWorkers(), stallTimeoutMs: 300 }) },
     ).catch((e: Error) => (error = e));
     expect(error?.message).to.match(/step 'deadSink' made no progress for 300 ms/);
     expect(Date.now() - started).to.be.below(5_000);
   });
 
+});
+
+// The command line runs at its default worker count.
+describe("live streaming: signals", () => {
   it("Ctrl-C drains: the job ends DONE with exit 0", async () => {
     const { code, stdout, stderr } = await endlessJob(1);
     expect(stderr).to.match(/SIGINT: draining/);

@@ -9,6 +9,7 @@ import * as combiners from "apache-beam/transforms/combiners";
 import Long from "long";
 import { directRunner, type DirectPipelineResult, type DirectRunnerOptions } from "../../runners/direct";
 import { runJob, runPipeline } from "../../testing";
+import { describeAtWorkerCounts, testWorkers } from "../support/worker_counts";
 import { testStream, TestStream } from "../../sdk/test_stream";
 import { afterCount, afterProcessingTime, afterWatermark, repeatedly, windowed, minuteWindowsWithEarlyUpdates } from "../../sdk/windowing";
 
@@ -62,7 +63,7 @@ async function run(
   windowing: beam.PTransform<beam.PCollection<Sale>, beam.PCollection<Sale>>,
   options: DirectRunnerOptions = {},
 ): Promise<{ outputs: Pane[]; result: DirectPipelineResult }> {
-  const { outputs, result } = await runJob((root) => root.apply(stream).apply(totalsPerUser(windowing)), { runner: directRunner(options) });
+  const { outputs, result } = await runJob((root) => root.apply(stream).apply(totalsPerUser(windowing)), { runner: directRunner({ workers: testWorkers(), ...options }) });
   return { outputs: outputs as Pane[], result: result as DirectPipelineResult };
 }
 
@@ -77,7 +78,7 @@ const pane = (key: string, total: number, window: [number, number], timing: stri
   isLast,
 });
 
-describe("streaming: watermarks, windows and panes (TestStream)", () => {
+describeAtWorkerCounts("streaming: watermarks, windows and panes (TestStream)", () => {
   it("fixed windows fire once the watermark passes their end, out-of-order elements included", async () => {
     const stream = testStream<Sale>()
       .addElements(sale("ana", 5, 50_000), sale("ana", 1, 10_000), sale("bo", 2, 70_000))
@@ -230,6 +231,7 @@ describe("streaming: watermarks, windows and panes (TestStream)", () => {
         .apply(beam.assignTimestamps((s: { at: number }) => Long.fromNumber(s.at)))
         .apply(beam.windowInto(beam.fixedWindows(60)))
         .apply(beam.groupBy((s: Sale) => s.user).combining((s: Sale) => s.amount, combiners.sum, "total")),
+      { runner: directRunner({ workers: testWorkers() }) },
     );
     expect((totals as { total: number }[]).map((t) => t.total).sort()).to.deep.equal([1, 2]);
   });

@@ -40,6 +40,10 @@ const rejected: RejectedCase[] = [
   { name: "an inconsistent JSON final price", line: jsonLineWith({ "Final_Price(Rs.)": 100 }), field: "Final_Price(Rs.)", reason: "within 0.01, found 100" },
   { name: "an impossible date", line: jsonLineWith({ Purchase_Date: "30-02-2024" }), field: "Purchase_Date", reason: "real calendar date" },
   { name: "an impossible time", line: jsonLineWith({ Purchase_Time: "12:60:00" }), field: "Purchase_Time", reason: "valid time of day" },
+  // The reason shows the value bounded: JSON.stringify of this overflowed the stack and failed the job.
+  { name: "a field nested 10,000 deep", line: jsonLineWith({ User_ID: "deep" }).replace('"deep"', "[".repeat(10_000) + "]".repeat(10_000)), field: "User_ID", reason: "User_ID must be text, found [[[[…]]]" },
+  { name: "a 1 MB array for a text", line: jsonLineWith({ Category: Array.from({ length: 100_000 }, (_, i) => i) }), field: "Category", reason: "Category must be text, found [0,1,2,3,4,5,6,7,…]" },
+  { name: "a purchase in the year 2300", line: jsonLineWith({ Purchase_Date: "01-01-2300" }), field: "Purchase_Date", reason: "from 01-01-1970 to 31-12-2099" },
 ];
 
 const accepted: { name: string; line: string; expected?: Partial<Transaction> }[] = [
@@ -121,5 +125,23 @@ describe("transforms/parse_json: Pub/Sub payloads to transactions", () => {
     expect(byOrigin["pubsub:3"].reason).to.contain("found an array");
     expect(byOrigin["pubsub:4"]).to.include({ step: VALIDATE_STEP, field: "Quantity" });
     expect(out.deadLetter).to.have.length(4);
+  });
+
+  it("dead-letters a message its read refused, with the read's reason, however good its payload", async () => {
+    const refusal = "attribute event_time_ms must be whole milliseconds since the epoch…, found \"-1\"";
+    const out = await runTransform(parsePubSubTransactions(), [{ data: payload, messageId: "9", refusal }, { data: payload, messageId: "10" }]);
+    expect(out.valid).to.deep.equal([VALID_TRANSACTION]);
+    expect(out.deadLetter).to.have.length(1);
+    expect(out.deadLetter[0]).to.include({ step: PARSE_PUBSUB_STEP, origin: "pubsub:9", input: payload, reason: refusal });
+  });
+});
+
+describe("transforms/parse_json: lines their reader refused", () => {
+  it("become dead letters with the reader's reason, whatever the line holds", async () => {
+    const refusal = "expected text, found a NUL byte at byte 3 of the line";
+    const out = await runTransform(parseJsonTransactions(), [{ line: jsonLineWith(), file: "f.jsonl", lineNumber: 2, refusal }]);
+    expect(out.valid).to.deep.equal([]);
+    expect(out.deadLetter).to.have.length(1);
+    expect(out.deadLetter[0]).to.include({ step: PARSE_JSON_STEP, origin: "f.jsonl:2", reason: refusal });
   });
 });

@@ -14,6 +14,8 @@ export interface EngineProgress {
   sourceElements: number;
   /** Processing time of the last element read from a source (-Infinity before any). */
   lastSourceElementAt: Millis;
+  /** Since when the sources have known their input empty (see SourceDriver.idleSince); undefined: they have not. */
+  inputIdleSince: Millis | undefined;
   dropped: DroppedElements;
   /** What each source reports about itself (see StreamSource.report), by stage name. */
   sources: Record<string, Record<string, number>>;
@@ -49,6 +51,7 @@ export function progressOf(stages: StageProgress[], sources: SourceDriver): Engi
     elements,
     sourceElements: sources.elementsRead,
     lastSourceElementAt: sources.lastElementAt,
+    inputIdleSince: sources.idleSince(),
     dropped,
     sources: sources.reports(),
     stages: stages.map((s) => ({

@@ -104,6 +104,21 @@ export class SourceDriver {
     await Promise.all(this.stages.map((s) => s.source.close?.()));
   }
 
+  /**
+   * Since when every unfinished source has known its input empty (StreamSource.idleSince; a source
+   * without it: since the last element read), or undefined while one has input or cannot tell.
+   */
+  idleSince(): Millis | undefined {
+    let since = -Infinity;
+    for (const s of this.stages) {
+      if (s.source.finished) continue;
+      const sourceSince = s.source.idleSince === undefined ? this.lastElementAt : s.source.idleSince();
+      if (sourceSince === undefined) return undefined;
+      since = Math.max(since, sourceSince);
+    }
+    return since;
+  }
+
   /** What each source reports about itself (see StreamSource.report), by stage name. */
   reports(): Record<string, Record<string, number>> {
     return Object.fromEntries(this.stages.flatMap((s) => (s.source.report ? [[s.name, s.source.report()]] : [])));

@@ -11,7 +11,7 @@ export class StepFailure extends Error {
     readonly step: string,
     readonly element: unknown,
     readonly original: unknown,
-    phase = "processing",
+    readonly phase = "processing",
   ) {
     const cause = original instanceof Error ? original : new Error(String(original));
     const shown = element === undefined ? "" : ` on element ${truncate(inspect(element, { depth: 4, breakLength: Infinity }))}`;

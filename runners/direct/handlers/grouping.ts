@@ -10,6 +10,7 @@ import type { CombineFn } from "apache-beam/transforms/group_and_combine";
 import type { Aggregator, GroupingSpec } from "../engine/grouping";
 import { COMBINE_PER_KEY } from "../plan/urns";
 import { keyIdentity } from "../execution/keys";
+import { PartialAccumulator } from "../execution/partial_accumulator";
 import { windowingOf } from "./windowing_strategy";
 
 const listAggregator: Aggregator<unknown[]> = {
@@ -25,7 +26,9 @@ const listAggregator: Aggregator<unknown[]> = {
 function combineAggregator(combineFn: CombineFn<unknown, unknown, unknown>): Aggregator<unknown> {
   return {
     create: () => combineFn.createAccumulator(),
-    add: (accumulator, value) => combineFn.addInput(accumulator, value),
+    // A worker thread's pre-combined inputs arrive as one accumulator (execution/partial_accumulator.ts).
+    add: (accumulator, value) =>
+      value instanceof PartialAccumulator ? combineFn.mergeAccumulators([accumulator, value.accumulator]) : combineFn.addInput(accumulator, value),
     merge: (accumulators) => combineFn.mergeAccumulators(accumulators),
     output: (accumulator) => combineFn.extractOutput(accumulator),
   };

@@ -1,0 +1,44 @@
+/**
+ * Running one benchmark case (`runner_case.ts`) in a process of its own, so its peak memory is its
+ * own (every thread of the process counted), and comparing the revenue tables variants report.
+ */
+import { execFileSync } from "child_process";
+import * as path from "path";
+
+/** What one case reports. */
+export interface Measurement {
+  seconds: number;
+  peak_rss_mb: number;
+  result: unknown;
+}
+
+export const ROOT = path.resolve(__dirname, "..");
+
+/**
+ * The same V8 settings for every variant. A larger young generation lets the many short-lived
+ * per-element objects die young instead of being promoted and swept (about 2x on this workload,
+ * for every variant); `npm run pipeline` runs with it too.
+ */
+const NODE_FLAGS = ["--max-old-space-size=8192", "--max-semi-space-size=64"];
+
+/** Runs `runner_case.ts <variant> <args…>` in a new process and returns its measurement. */
+export function measure(variant: string, ...args: (string | number)[]): Measurement {
+  const out = execFileSync(
+    process.execPath,
+    [...NODE_FLAGS, "-r", path.join(ROOT, "scripts/register.js"), path.join(ROOT, "bench/runner_case.ts"), variant, ...args.map(String)],
+    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 15 * 60 * 1000 },
+  );
+  return JSON.parse(out.trim().split("\n").pop()!);
+}
+
+/** A measurement's revenue per category, from the pipeline's rows or the loop's table. */
+export function revenueTable(m: Measurement): Record<string, number> {
+  const rows = Array.isArray(m.result) ? (m.result as { key: string; revenue: number }[]) : null;
+  return rows ? Object.fromEntries(rows.map((r) => [r.key, r.revenue])) : (m.result as Record<string, number>);
+}
+
+/** True when two revenue tables have the same categories and amounts. */
+export function agree(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Math.abs(a[k] - b[k]) <= 1e-6 * Math.max(1, Math.abs(a[k])));
+}

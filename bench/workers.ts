@@ -1,0 +1,103 @@
+/**
+ * `npm run bench:workers`: seed 000's report — the batch ETL's read → parse → group by category →
+ * sum over a generated CSV (1M rows by default, `--rows N`) on our runner with 1, 2, 4 and 8 worker
+ * threads, at `--cpu-load` 0 and 100 (SHA-256 rounds per record; at 100 over the first 100k rows by
+ * default, `--cpu-load-rows N`: 1M rows × 100 rounds is minutes per variant); beside it, in the same run, the
+ * hand-written single-threaded loop (same work, same rounds) and DuckDB on the same file and the
+ * same group-by when `@duckdb/node-api` is installed. Each measurement runs in its own process (peak
+ * RSS counts every thread). The variants must agree on the result. Prints one JSON line and writes
+ * the chart `.bench/workers.svg` (records/s against workers, one line per cpu-load).
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs } from "util";
+import { writeTransactions } from "../fixtures/generate";
+import { agree, measure, revenueTable, ROOT, type Measurement } from "./measure";
+import { duckdbCategoryRevenue } from "./duckdb_case";
+import { workersChart } from "./workers_chart";
+
+const WORKER_COUNTS = [1, 2, 4, 8];
+const CPU_LOADS = [0, 100];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { rows: { type: "string", default: "1000000" }, "cpu-load-rows": { type: "string", default: "100000" } } });
+  const rowsAt: Record<number, number> = { 0: Number(values.rows), 100: Number(values["cpu-load-rows"]) };
+  const rows = rowsAt[0];
+  const fileAt: Record<number, string> = {};
+  for (const load of CPU_LOADS) {
+    const file = path.join(ROOT, ".bench", `transactions-${rowsAt[load]}.csv`);
+    if (!fs.existsSync(file)) {
+      process.stderr.write(`generating ${rowsAt[load]} rows into ${file}…\n`);
+      await writeTransactions({ rows: rowsAt[load], seed: 42, format: "csv", out: file });
+    }
+    fileAt[load] = file;
+  }
+  const file = fileAt[0];
+  const step = (label: string, variant: string, workers: number, load: number): Measurement => {
+    process.stderr.write(`${label}…`);
+    const m = measure(variant, fileAt[load], workers, load);
+    process.stderr.write(` ${m.seconds.toFixed(2)} s, ${m.peak_rss_mb.toFixed(0)} MB\n`);
+    return m;
+  };
+  const handwritten = Object.fromEntries(CPU_LOADS.map((load) => [load, step(`hand-written loop, cpu-load ${load}`, "handwritten", 1, load)]));
+  const runs: Record<number, Record<number, Measurement>> = {};
+  for (const load of CPU_LOADS) {
+    runs[load] = {};
+    for (const workers of WORKER_COUNTS) runs[load][workers] = step(`our runner, ${workers} worker(s), cpu-load ${load}`, "native-workers", workers, load);
+  }
+  process.stderr.write("DuckDB…");
+  const duckdb = await duckdbCategoryRevenue(file);
+  process.stderr.write(duckdb === undefined ? " @duckdb/node-api is not installed: skipped\n" : ` ${duckdb.seconds.toFixed(2)} s\n`);
+
+  const expected = revenueTable(handwritten[0]);
+  for (const load of CPU_LOADS) {
+    for (const workers of WORKER_COUNTS) {
+      if (!agree(revenueTable(runs[load][workers]), revenueTable(handwritten[load]))) {
+        throw new Error(`${workers} worker(s) at cpu-load ${load} disagree with the hand-written loop: ${JSON.stringify(revenueTable(runs[load][workers]))} vs ${JSON.stringify(revenueTable(handwritten[load]))}`);
+      }
+    }
+  }
+
+  const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+  const seconds = (load: number, workers: number) => runs[load][workers].seconds;
+  const report: Record<string, unknown> = {
+    rows,
+    cpu_load_100_rows: rowsAt[100],
+    cores: os.availableParallelism(),
+    load_average_1m: round(os.loadavg()[0], 2),
+    speedup_2_workers_cpu_load_0: round(seconds(0, 1) / seconds(0, 2), 2),
+    speedup_2_workers_cpu_load_100: round(seconds(100, 1) / seconds(100, 2), 2),
+    two_workers_s: round(seconds(0, 2)),
+    handwritten_s: round(handwritten[0].seconds),
+    handwritten_cpu_load_100_s: round(handwritten[100].seconds),
+    duckdb_s: duckdb === undefined ? null : round(duckdb.seconds),
+    duckdb_agrees: duckdb === undefined ? null : agree(duckdb.revenue, expected),
+    two_workers_over_duckdb: duckdb === undefined ? null : round(seconds(0, 2) / duckdb.seconds, 2),
+    two_workers_over_handwritten: round(seconds(0, 2) / handwritten[0].seconds, 2),
+  };
+  for (const load of CPU_LOADS) {
+    for (const workers of WORKER_COUNTS) {
+      report[`workers_${workers}_cpu_load_${load}_s`] = round(seconds(load, workers));
+      report[`workers_${workers}_cpu_load_${load}_rss_mb`] = Math.round(runs[load][workers].peak_rss_mb);
+    }
+  }
+  const chart = path.join(ROOT, ".bench", "workers.svg");
+  fs.writeFileSync(
+    chart,
+    workersChart(
+      rows,
+      CPU_LOADS.map((load) => ({ label: `--cpu-load ${load}`, points: WORKER_COUNTS.map((w) => ({ workers: w, recordsPerSecond: rowsAt[load] / seconds(load, w) })) })),
+      CPU_LOADS.map((load) => ({ label: `hand-written loop, --cpu-load ${load}`, recordsPerSecond: rowsAt[load] / handwritten[load].seconds })).concat(
+        duckdb === undefined ? [] : [{ label: "DuckDB", recordsPerSecond: rows / duckdb.seconds }],
+      ),
+    ),
+  );
+  report.chart = path.relative(ROOT, chart);
+  process.stdout.write(JSON.stringify(report) + "\n");
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

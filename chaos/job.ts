@@ -1,0 +1,73 @@
+/**
+ * The streaming pipeline as a process of its own, for the probes: reads the subscription given,
+ * writes Bigtable (rows, aggregate, dead letters to the table `dead_letters`), and prints one JSON
+ * line of figures every 250 ms (`{"read":…,"valid":…,"deadLetters":…,"duplicates":…,…}`), then
+ * `{"finished":"DONE"}`. SIGINT drains it (cli/signals.ts); SIGKILL is a crash.
+ */
+import { directRunner, type DirectPipelineResult } from "../runners/direct";
+import { streamingPipeline } from "../pipelines/streaming";
+import { drainOnSignals } from "../cli/signals";
+import { JobState_Enum } from "apache-beam/proto/beam_job_api";
+
+/** The table the job's dead letters go to. */
+export const CHAOS_DEAD_LETTER_TABLE = "dead_letters";
+
+/** One line of figures a job prints. */
+export interface JobFigures {
+  read: number;
+  valid: number;
+  deadLetters: number;
+  duplicates: number;
+  acknowledged: number;
+  outstanding: number;
+  oldestUnackedAgeMs: number;
+  readLagMs: number;
+  leasesExpired: number;
+  rssMb: number;
+}
+
+async function figures(result: DirectPipelineResult): Promise<JobFigures> {
+  const counters = await result.counters();
+  const progress = result.progress();
+  const source = Object.values(progress.sources)[0] ?? {};
+  return {
+    read: progress.sourceElements,
+    valid: counters.valid ?? 0,
+    deadLetters: counters.deadLetters ?? 0,
+    duplicates: source.duplicates ?? 0,
+    acknowledged: source.acknowledged ?? 0,
+    outstanding: source.outstanding ?? 0,
+    oldestUnackedAgeMs: source.oldestUnackedAgeMs ?? 0,
+    readLagMs: source.readLagMs ?? 0,
+    leasesExpired: source.leasesExpired ?? 0,
+    rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+  };
+}
+
+async function main(): Promise<void> {
+  const [subscription] = process.argv.slice(2);
+  const result = (await directRunner({ bundleSize: 500 }).runAsync(
+    streamingPipeline({
+      subscription,
+      project: "local-project",
+      instance: "e-commerce-data",
+      table: "transacoes",
+      aggregateTable: "receita_por_minuto",
+      deadLetter: { kind: "bigtable", table: CHAOS_DEAD_LETTER_TABLE, instanceId: "e-commerce-data", createTable: true },
+      createTables: true,
+    }),
+  )) as DirectPipelineResult;
+  drainOnSignals(result);
+  const ticker = setInterval(() => void figures(result).then((f) => process.stdout.write(`${JSON.stringify(f)}\n`)), 250);
+  const state = await result.waitUntilFinish();
+  clearInterval(ticker);
+  process.stdout.write(`${JSON.stringify({ ...(await figures(result)), finished: JobState_Enum[state], error: result.error()?.message })}\n`);
+  process.exit(result.error() ? 1 : 0);
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`${error}\n`);
+    process.exit(1);
+  });
+}

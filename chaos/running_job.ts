@@ -1,0 +1,81 @@
+/**
+ * A probe's view of chaos/job.ts running as a child process: its latest figures, its exit, a drain
+ * (SIGINT) or a crash (SIGKILL), and a bound on its life so that no probe leaves it behind.
+ */
+import { spawn, type ChildProcess } from "child_process";
+import * as path from "path";
+import { v1 } from "@google-cloud/pubsub";
+import { pubsubClientOptions } from "../io/pubsub/client";
+import type { JobFigures } from "./job";
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** The job process and what it said last. */
+export interface RunningJob {
+  child: ChildProcess;
+  /** The last figures it printed (undefined before the first). */
+  latest(): JobFigures | undefined;
+  /** Resolves with its exit code and its last line once it has exited. */
+  exited: Promise<{ code: number | null; last: (JobFigures & { finished?: string; error?: string }) | undefined; peakRssMb: number }>;
+}
+
+/** Starts chaos/job.ts on `subscription`; it is killed after `lifeMs` whatever happens. */
+export function startJob(subscription: string, lifeMs: number): RunningJob {
+  const child = spawn(process.execPath, ["--enable-source-maps", "-r", "./scripts/register.js", "chaos/job.ts", subscription], {
+    cwd: ROOT,
+    env: process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let latest: (JobFigures & { finished?: string; error?: string }) | undefined;
+  let peakRssMb = 0;
+  let buffered = "";
+  child.stdout!.on("data", (chunk) => {
+    buffered += chunk;
+    const lines = buffered.split("\n");
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      if (!line.startsWith("{")) continue;
+      latest = JSON.parse(line) as JobFigures;
+      peakRssMb = Math.max(peakRssMb, latest.rssMb);
+    }
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  const killer = setTimeout(() => child.kill("SIGKILL"), lifeMs);
+  const exited = new Promise<{ code: number | null; last: typeof latest; peakRssMb: number }>((resolve) =>
+    child.on("exit", (code) => {
+      clearTimeout(killer);
+      if (code !== 0 && code !== null) process.stderr.write(`chaos job exited ${code}: ${latest?.error ?? ""} ${stderr}\n`);
+      resolve({ code, last: latest, peakRssMb });
+    }),
+  );
+  return { child, latest: () => latest, exited };
+}
+
+/** Polls `condition` every 250 ms until it holds or `timeoutMs` passes; whether it held. */
+export async function waitFor(timeoutMs: number, condition: () => boolean): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return true;
+}
+
+/** Messages still in `subscription` (pulled without acknowledging: they come back after their deadline). */
+export async function messagesLeft(project: string, subscription: string): Promise<number> {
+  const client = new v1.SubscriberClient(pubsubClientOptions(project) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+  let left = 0;
+  try {
+    for (;;) {
+      const [response] = await client
+        .pull({ subscription: `projects/${project}/subscriptions/${subscription}`, maxMessages: 1000 }, { timeout: 3_000 })
+        .catch(() => [{ receivedMessages: [] }]);
+      const n = response.receivedMessages?.length ?? 0;
+      if (n === 0) return left;
+      left += n;
+    }
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The worker-thread executor (`--workers=N`, N > 1): fused stages run on a pool of N worker threads
+ * (`worker_pool.ts`), each of which rebuilds the stages from the pipeline's components as a Beam
+ * worker does (`worker_main.ts`). The engine stays on this thread and stays the one owner of time,
+ * watermarks, triggers, durability and acks: it hands over one bundle at a time, as with the
+ * in-process executor, and this executor splits it into up to N contiguous parts, one per thread,
+ * run at once. A bundle is done when every part is: outputs are then delivered in input order, as
+ * the in-process executor would deliver them.
+ *
+ * Elements cross threads only at stage boundaries, encoded with the pipeline's coders (`wire.ts`).
+ * Outputs bound for a lifted combine over a bounded input are pre-combined on the worker — one
+ * accumulator per key and window per part — and merged by the engine's grouping. Stages that read
+ * side inputs run on this thread (the engine's side-input store lives here).
+ */
+import { getRegisteredModules } from "apache-beam/serialization";
+import * as runnerApi from "apache-beam/proto/beam_runner_api";
+import type { WindowedValue, KV } from "apache-beam/values";
+import { KVCoder } from "apache-beam/coders/required_coders";
+import type { Coder } from "apache-beam/coders/coders";
+import { deliverOutbox } from "../../../sdk/main_thread";
+import type { BundleExecutor, BundleExecutorFactory, BundleResult, ExecutionServices } from "./bundle_executor";
+import { inProcessExecutor } from "./in_process";
+import { PartialAccumulator } from "./partial_accumulator";
+import { StepFailure } from "./step_failure";
+import { mergeMetricUpdates } from "./thread_metrics";
+import type { FailureReport, FromWorker, WorkerStage } from "./thread_protocol";
+import { acquirePool } from "./worker_pool";
+import { elementCodec, transferable, windowedCodec, type ElementCodec } from "./wire";
+import { registeredModulePath } from "../verify_serialization";
+import type { Plan, PlannedStage } from "../plan/stages";
+import { COMBINE_PER_KEY } from "../plan/urns";
+
+type Emit = (element: WindowedValue<unknown>) => void;
+
+/** How one stage's outputs are delivered back on this thread. */
+interface StageRoute {
+  stage: PlannedStage;
+  input: ElementCodec;
+  worker: WorkerStage;
+  /** Per raw output PCollection: its codec and the engine intakes (those not fed by pre-combining). */
+  raw: Map<string, { codec: ElementCodec; emits: Emit[] }>;
+  /** Per entry of `worker.combined`, in order: the accumulators' codec and the combine's intake. */
+  combined: { codec: ElementCodec; emit: Emit }[];
+}
+
+let nextJob = 0;
+
+/** The executor running stages on `workers` threads. */
+export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
+  return (plan, services): BundleExecutor => {
+    const onMain = plan.stages.filter((s) => s.sideInputs.length > 0);
+    const local = onMain.length === 0 ? undefined : inProcessExecutor({ stages: onMain, mainInputOf: plan.mainInputOf }, services);
+    const routes = new Map(plan.stages.filter((s) => s.sideInputs.length === 0).map((s) => [s.id, stageRoute(s, plan, services)]));
+    const job = nextJob++;
+    const pool = acquirePool(workers);
+    const modules = getRegisteredModules().flatMap((name) => registeredModulePath(name) ?? []);
+    const components = runnerApi.Components.toBinary(services.components);
+    for (const thread of pool.threads) {
+      thread.post({
+        kind: "open",
+        job,
+        components,
+        stages: [...routes.values()].map((r) => r.worker),
+        mainInputOf: [...plan.mainInputOf],
+        modules,
+        stallTimeoutMs: services.stallTimeoutMs,
+      });
+    }
+    const codecs = new Map<string, ElementCodec>();
+    const codecOf = (pcollection: string) => codecs.get(pcollection) ?? codecs.set(pcollection, elementCodec(services.components, services.pipelineContext, pcollection)).get(pcollection)!;
+    let inFlight = 0;
+    let failed = false;
+
+    async function runOnWorkers(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<undefined> {
+      const parts = Math.min(pool.threads.length, elements.length);
+      const size = Math.ceil(elements.length / Math.max(1, parts));
+      const what = `a bundle of stage '${route.stage.name}'`;
+      const watched = services.taps.watched();
+      const replies = await Promise.all(
+        Array.from({ length: Math.max(1, parts) }, (_, i) => {
+          const input = route.input.encode(elements.slice(i * size, (i + 1) * size));
+          return pool.threads[i].request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure));
+        }),
+      );
+      for (const reply of replies) deliver(route, reply);
+      return undefined;
+    }
+
+    function deliver(route: StageRoute, reply: Extract<FromWorker, { kind: "done" }>): void {
+      for (const [pcollection, encoded] of reply.outputs) {
+        const { codec, emits } = route.raw.get(pcollection)!;
+        for (const element of codec.decode(encoded)) for (const emit of emits) emit(element);
+      }
+      reply.accumulators.forEach(([, encoded], i) => {
+        const { codec, emit } = route.combined[i];
+        for (const element of codec.decode(encoded)) {
+          const { key, value } = element.value as KV<unknown, unknown>;
+          emit({ ...element, value: { key, value: new PartialAccumulator(value) } });
+        }
+      });
+      deliverOutbox(reply.outbox);
+      mergeMetricUpdates(services.metrics, reply.metrics);
+      for (const [pcollection, count] of reply.counts) services.taps.tap(pcollection).count += count;
+      for (const [pcollection, encoded] of reply.watchedElements) {
+        const tap = services.taps.tap(pcollection);
+        for (const element of codecOf(pcollection).decode(encoded)) tap.show(element);
+      }
+    }
+
+    return {
+      async process(bundle): Promise<BundleResult | undefined> {
+        const route = routes.get(bundle.stageId);
+        if (route === undefined) {
+          if (local === undefined) throw new Error(`no stage '${bundle.stageId}' in this plan`);
+          return local.process(bundle);
+        }
+        inFlight++;
+        try {
+          return await runOnWorkers(route, bundle.elements);
+        } catch (error) {
+          failed = true;
+          throw error;
+        } finally {
+          inFlight--;
+        }
+      },
+      async close() {
+        for (const thread of pool.threads) thread.post({ kind: "close", job });
+        // A failed or abandoned job's threads may still be running its work: stop them all.
+        await Promise.all([pool.release(failed || inFlight > 0), local?.close()]);
+      },
+    };
+  };
+}
+
+/** What the threads need to rebuild `stage`, and how its outputs come back. */
+function stageRoute(stage: PlannedStage, plan: Plan, services: ExecutionServices): StageRoute {
+  const { components, pipelineContext: context } = services;
+  const raw = new Map<string, { codec: ElementCodec; emits: Emit[] }>();
+  const worker: WorkerStage = { id: stage.id, rootPcollection: stage.root.pcollection, transforms: stage.transforms, outputs: [], combined: [] };
+  const combined: StageRoute["combined"] = [];
+  for (const [pcollection, destinations] of stage.outputs) {
+    // The runner's intakes for a PCollection follow the order of its destinations in the plan.
+    const emits = services.outputs(stage.id, pcollection);
+    destinations.forEach((destination, i) => {
+      const combine = destination.kind === "stage" ? preCombinable(plan.stages.find((s) => s.id === destination.stage)!, components) : undefined;
+      if (combine !== undefined) {
+        const payload = runnerApi.CombinePayload.fromBinary(components.transforms[combine].spec!.payload);
+        const keyCoderId = components.coders[components.pcollections[pcollection].coderId].componentCoderIds[0];
+        const kvCoder = new KVCoder(context.getCoder(keyCoderId), context.getCoder(payload.accumulatorCoderId)) as Coder<unknown>;
+        worker.combined.push({ pcollection, combineTransform: combine });
+        combined.push({ codec: windowedCodec(components, context, pcollection, kvCoder), emit: emits[i] });
+        return;
+      }
+      let entry = raw.get(pcollection);
+      if (entry === undefined) {
+        entry = { codec: elementCodec(components, context, pcollection), emits: [] };
+        raw.set(pcollection, entry);
+        worker.outputs.push(pcollection);
+      }
+      entry.emits.push(emits[i]);
+    });
+  }
+  return { stage, input: elementCodec(components, context, stage.root.pcollection), worker, raw, combined };
+}
+
+/**
+ * The lifted combine rooting `stage`, when its inputs may be pre-combined on the workers: over a
+ * bounded input (one firing, all on time) in windows that do not merge, pre-combining changes nothing
+ * but the number of elements crossing threads.
+ */
+function preCombinable(stage: PlannedStage, components: runnerApi.Components): string | undefined {
+  if (stage.root.kind !== "grouping") return undefined;
+  const transform = components.transforms[stage.root.transformId];
+  if (transform.spec?.urn !== COMBINE_PER_KEY) return undefined;
+  const input = components.pcollections[Object.values(transform.inputs)[0]];
+  const windowing = components.windowingStrategies[input.windowingStrategyId];
+  if (input.isBounded === runnerApi.IsBounded_Enum.UNBOUNDED || windowing.mergeStatus === runnerApi.MergeStatus_Enum.NEEDS_MERGE) return undefined;
+  return stage.root.transformId;
+}
+
+/** The error a failed part rejects with: the step's StepFailure, rebuilt from what the worker sent. */
+function failureOf(report: FailureReport): Error {
+  const cause = new Error(report.message);
+  cause.name = report.name;
+  cause.stack = report.stack ?? `${report.name}: ${report.message}`;
+  return report.step === undefined ? cause : new StepFailure(report.step, report.element, cause, report.phase);
+}

@@ -1,0 +1,113 @@
+/**
+ * The worker-thread executor (runners/direct/execution/worker_threads.ts) never hangs and never
+ * orphans a thread: tiny inputs at several worker counts, wide and deep graphs, a step that throws
+ * and a worker thread that dies, each failing the job with a message naming what failed, after
+ * which no worker thread is left running.
+ */
+import { expect } from "chai";
+import * as beam from "apache-beam";
+import * as combiners from "apache-beam/transforms/combiners";
+import { directRunner } from "../../runners/direct";
+import { runPipeline, fromArray, expectSameElements } from "../../testing";
+import { runningWorkerThreads } from "../../runners/direct/execution/worker_pool";
+import { exitWorkerThread } from "./exit_thread";
+
+/** Waits (bounded) until no worker thread runs; fails naming how many are left. */
+async function noWorkerThreadLeft(withinMs = 10_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (runningWorkerThreads() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(runningWorkerThreads(), "worker threads still running").to.equal(0);
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("the job succeeded; it should have failed");
+}
+
+const sumsByParity = (n: number) => (root: beam.Root) =>
+  root
+    .apply(fromArray(Array.from({ length: n }, (_, i) => i)))
+    .map((x: number) => ({ parity: x % 2 === 0 ? "even" : "odd", x }))
+    .apply(beam.groupBy("parity").combining("x", combiners.sum, "total"));
+
+describe("direct runner on worker threads: never hang, never orphan", () => {
+  for (const workers of [2, 3]) {
+    for (const n of [0, 1, 10]) {
+      it(`${n} element(s) on ${workers} workers, in bundles of 1 and 1000: the same sums as on one thread`, async () => {
+        const expected = await runPipeline(sumsByParity(n), { runner: directRunner({ workers: 1 }) });
+        for (const bundleSize of [1, 1000]) {
+          const actual = await runPipeline(sumsByParity(n), { runner: directRunner({ workers, bundleSize }) });
+          expectSameElements(actual as unknown[], expected as unknown[]);
+        }
+        expect((expected as unknown[]).length).to.equal(Math.min(n, 2));
+      });
+    }
+  }
+
+  it("a wide graph (40 branches of one source, flattened) and a deep one (150 maps) on 2 workers", async () => {
+    const wide = await runPipeline(
+      (root) => {
+        const source = root.apply(fromArray([1, 2, 3]));
+        const branches = Array.from({ length: 40 }, (_, b) => source.map(beam.withName(`branch${b}`, (x: number) => x * 100 + b)));
+        return beam.P(branches).apply(beam.flatten()).apply(beam.groupGlobally<number>().combining((x: number) => x, combiners.sum, "total"));
+      },
+      { runner: directRunner({ workers: 2, bundleSize: 2 }) },
+    );
+    const perBranch = (b: number) => 100 + b + 200 + b + 300 + b;
+    expect(wide).to.deep.equal([{ total: Array.from({ length: 40 }, (_, b) => perBranch(b)).reduce((a, c) => a + c, 0) }]);
+    const deep = await runPipeline(
+      (root) => {
+        let p = root.apply(fromArray(Array.from({ length: 50 }, (_, i) => i)));
+        for (let d = 0; d < 150; d++) p = p.map(beam.withName(`step${d}`, (x: number) => x + 1));
+        return p;
+      },
+      { runner: directRunner({ workers: 2, bundleSize: 7 }) },
+    );
+    expectSameElements(deep as unknown[], Array.from({ length: 50 }, (_, i) => i + 150));
+  });
+
+  it("a step that throws on a worker fails the job naming the step and the element, and stops every thread", async () => {
+    const error = await rejectionOf(
+      runPipeline(
+        (root) =>
+          root.apply(fromArray(Array.from({ length: 100 }, (_, i) => i))).map(
+            beam.withName("rejectSeventyThree", (x: number) => {
+              if (x === 73) throw new Error("73 is not welcome");
+              return x;
+            }),
+          ),
+        { runner: directRunner({ workers: 2, bundleSize: 10 }) },
+      ),
+    );
+    expect(error.name).to.equal("StepFailure");
+    expect(error.message).to.include("rejectSeventyThree").and.to.include("73 is not welcome").and.to.include("on element 73");
+    await noWorkerThreadLeft();
+  });
+
+  it("a worker thread that dies fails the job naming the thread and the stage, and stops every thread", async () => {
+    const error = await rejectionOf(
+      runPipeline(
+        (root) =>
+          root.apply(fromArray(Array.from({ length: 20 }, (_, i) => i))).map(
+            beam.withName("dieOnTwelve", (x: number) => {
+              if (x === 12) exitWorkerThread(7);
+              return x;
+            }),
+          ),
+        { runner: directRunner({ workers: 2, bundleSize: 4 }) },
+      ),
+    );
+    expect(error.message).to.match(/worker thread \d exited \(code 7\) while running a bundle of stage/);
+    await noWorkerThreadLeft();
+  });
+
+  it("an idle pool is stopped after its last job", async () => {
+    await runPipeline(sumsByParity(3), { runner: directRunner({ workers: 2 }) });
+    expect(runningWorkerThreads()).to.be.greaterThan(0);
+    await noWorkerThreadLeft(15_000);
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * Seed 000's CPU-load knob: per-record work made heavy on purpose, to measure how a pipeline scales
+ * with cores when records cost more than reading them. Each record is hashed with SHA-256, then the
+ * digest rehashed, `rounds` times in all; the record passes through unchanged.
+ */
+import * as crypto from "crypto";
+import * as beam from "apache-beam";
+import { requireForSerialization } from "apache-beam/serialization";
+import type { TextLine } from "./text_line";
+
+/** `rounds` SHA-256 rounds over `text`; returns the last digest. */
+export function sha256Rounds(text: string, rounds: number): Buffer {
+  let digest: Buffer | string = text;
+  // One-shot hashing: the per-call cost of a Hash object would dominate 32-byte inputs.
+  for (let i = 0; i < rounds; i++) digest = crypto.hash("sha256", digest, "buffer");
+  return digest as Buffer;
+}
+
+/** `lines` after `rounds` SHA-256 rounds over each (0: `lines` itself, no step added). */
+export function withCpuLoad(lines: beam.PCollection<TextLine>, rounds: number): beam.PCollection<TextLine> {
+  if (!Number.isInteger(rounds) || rounds < 0) throw new Error(`cpu load needs a whole number of rounds of at least 0, got ${rounds}`);
+  if (rounds === 0) return lines;
+  return lines.map(
+    beam.withName(`cpuLoad(${rounds})`, (line: TextLine) => {
+      sha256Rounds(line.line, rounds);
+      return line;
+    }),
+  );
+}
+
+requireForSerialization("beam-ts-native/transforms/cpu_load", exports);
