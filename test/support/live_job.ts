@@ -14,6 +14,17 @@ export async function until(what: string, timeoutMs: number, condition: () => bo
   }
 }
 
+/** What `promise` settles to, or `ifLate` once `timeoutMs` have passed; the timer never outlives the wait. */
+export async function within<T, L>(promise: Promise<T>, timeoutMs: number, ifLate: L): Promise<T | L> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<L>((resolve) => (timer = setTimeout(() => resolve(ifLate), timeoutMs)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Waits (at most `timeoutMs`) until the job has read `published` messages, then drains it; its final state. */
 export async function drainOnceAllRead(result: DirectPipelineResult, published: number, timeoutMs: number): Promise<JobState_Enum> {
   await until("every published message is read", timeoutMs, () => result.progress().sourceElements >= published);

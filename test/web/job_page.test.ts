@@ -14,7 +14,7 @@ import type { Page } from "playwright-core";
 import { useEmulators } from "../support/emulators";
 import { INSTANCE, PROJECT, streamingJobOnTopic } from "../support/streaming_job";
 import { screenshot, useChromium } from "../support/browser";
-import { until, stopIfStillRunning } from "../support/live_job";
+import { until, stopIfStillRunning, within } from "../support/live_job";
 import { goodTransactions, sampleBadRowCount, SAMPLE_FILES } from "../support/sample_rows";
 import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { streamingPipeline } from "../../pipelines/streaming";
@@ -166,7 +166,7 @@ describe("the job page and dashboard of a running streaming job, in Chromium", f
       await demoPage.goto(url);
       await demoPage.locator('g.node[data-step="parsePubSubTransactions"]').waitFor({ timeout: 60_000 });
       expect(["RUNNING", "DRAINING", "DONE"]).to.include(await demoPage.textContent("#job-state"));
-      expect(await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve("still running"), 90_000))])).to.equal(0);
+      expect(await within(exited, 90_000, "still running")).to.equal(0);
       expect(stdout).to.contain("summary");
     } finally {
       if (demo.exitCode === null) demo.kill("SIGKILL");
