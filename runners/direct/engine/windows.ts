@@ -3,16 +3,44 @@
  * engine time, and session merging. Windows are the SDK's own objects (GlobalWindow,
  * IntervalWindow), so what a DoFn sees through `windowParam()` is what the SDK would give it.
  */
+import type Long from "long";
 import { GlobalWindow, IntervalWindow, Window } from "apache-beam/values";
 import { Millis, toMillis } from "../../../sdk/time";
 
-/** A string that is equal for equal windows: the grouping identity of a window. */
+/**
+ * A string that is equal for equal windows: the grouping identity of a window, `start:end` in
+ * milliseconds. It is computed for every element a grouping takes in, and each element carries a
+ * window object of its own, so the last interval's key is kept and reused while the bounds repeat.
+ */
 export function windowKey(window: Window): string {
-  if (window instanceof IntervalWindow) return `${window.start.toString()}:${window.end.toString()}`;
+  if (window instanceof IntervalWindow) return intervalKey(window.start, window.end);
   if (window instanceof GlobalWindow) return "global";
   const w = window as Partial<IntervalWindow>;
-  if (w.start !== undefined && w.end !== undefined) return `${w.start.toString()}:${w.end.toString()}`;
+  if (w.start !== undefined && w.end !== undefined) return intervalKey(w.start, w.end);
   return "global";
+}
+
+/** The bounds of the last interval keyed, and its key. */
+const lastInterval = { startLow: 0, startHigh: 0, endLow: 0, endHigh: 0, key: "" };
+
+function intervalKey(start: Long, end: Long): string {
+  const last = lastInterval;
+  if (last.key !== "" && start.low === last.startLow && start.high === last.startHigh && end.low === last.endLow && end.high === last.endHigh) {
+    return last.key;
+  }
+  const key = `${decimal(start)}:${decimal(end)}`;
+  last.startLow = start.low;
+  last.startHigh = start.high;
+  last.endLow = end.low;
+  last.endHigh = end.high;
+  last.key = key;
+  return key;
+}
+
+/** What `long.toString()` gives, without its digit-by-digit division when the value fits a double exactly. */
+function decimal(long: Long): string {
+  // |value| < 2^53 exactly when the high word is within ±2^21.
+  return !long.unsigned && long.high >= -0x200000 && long.high < 0x200000 ? String(long.toNumber()) : long.toString();
 }
 
 /** The last instant that belongs to the window: its panes are on time until the watermark passes it. */
