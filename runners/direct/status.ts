@@ -24,7 +24,8 @@ export class PCollectionTap {
   /** Counts `element` and shows it to the listeners; a listener that throws is detached, never the job's failure. */
   pass(element: WindowedValue<unknown>): void {
     this.count++;
-    this.show(element);
+    // Called for every element of every PCollection: nobody watching (the usual case) costs a compare.
+    if (this.listeners.length !== 0) this.show(element);
   }
 
   /** Shows `element` to the listeners without counting it (an element counted on a worker thread). */
