@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "child_process";
 import * as path from "path";
 import { v1 } from "@google-cloud/pubsub";
 import { pubsubClientOptions } from "../io/pubsub/client";
-import type { JobFigures } from "./job";
+import { JOB_DEFAULTS, type JobFigures } from "./job";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -19,11 +19,22 @@ export interface RunningJob {
   exited: Promise<{ code: number | null; last: (JobFigures & { finished?: string; error?: string }) | undefined; peakRssMb: number }>;
 }
 
+/** How the job runs (defaults: chaos/job.ts's {@link JOB_DEFAULTS}, this process's environment). */
+export interface JobSettings {
+  bundleSize?: number;
+  /** The period of its figures, ms. */
+  everyMs?: number;
+  /** Its environment, e.g. an emulator's address pointing at a proxy in front of it. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Starts chaos/job.ts on `subscription`; it is killed after `lifeMs` whatever happens. */
-export function startJob(subscription: string, lifeMs: number): RunningJob {
-  const child = spawn(process.execPath, ["--enable-source-maps", "-r", "./scripts/register.js", "chaos/job.ts", subscription], {
+export function startJob(subscription: string, lifeMs: number, settings: JobSettings = {}): RunningJob {
+  const { bundleSize = JOB_DEFAULTS.bundleSize, everyMs = JOB_DEFAULTS.everyMs, env = process.env } = settings;
+  const args = ["--enable-source-maps", "-r", "./scripts/register.js", "chaos/job.ts", subscription, String(bundleSize), String(everyMs)];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: process.env,
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let latest: (JobFigures & { finished?: string; error?: string }) | undefined;
