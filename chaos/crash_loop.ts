@@ -12,7 +12,7 @@ import { seededRandom } from "../fixtures/prng";
 import { ingest } from "../ingest/publisher";
 import { recordsOf } from "./expected_rows";
 import { startJob, waitFor, type RunningJob } from "./running_job";
-import { isExact, streamOutcome, untilTablesComplete, type StreamOutcome } from "./stream_outcome";
+import { finishStream, seconds, type StreamEnd } from "./stream_outcome";
 import { CHAOS_PROJECT } from "./tables";
 
 /** The stream and the crashes. */
@@ -33,16 +33,14 @@ export interface CrashLoopOptions {
 }
 
 /** What the probe measured, as its JSON line says it. */
-export interface CrashLoopResult extends StreamOutcome {
+export interface CrashLoopResult extends Omit<StreamEnd, "exact"> {
   probe: "crash-loop";
   pass: boolean;
   published: number;
   kills: number;
   /** What each killed run had read and acknowledged when it died. */
   killedAt: { read: number; acknowledged: number }[];
-  /** From the last kill to the tables complete. */
-  catchUpSeconds: number | null;
-  exitCode: number | null;
+  /** The whole probe (`catchUpSeconds`: from the last kill to the tables complete). */
   seconds: number;
 }
 
@@ -74,21 +72,15 @@ export async function crashLoopProbe(options: CrashLoopOptions): Promise<CrashLo
     const lastKill = Date.now();
     job = startJob(subscription, timeoutMs + 60_000, settings);
     const { published } = await publishing;
-    const complete = await untilTablesComplete(expected, timeoutMs);
-    const catchUpSeconds = complete ? Math.round((Date.now() - lastKill) / 100) / 10 : null;
-    job.child.kill("SIGINT");
-    const { code } = await job.exited;
-    const outcome = await streamOutcome(name, expected);
+    const { exact, ...end } = await finishStream(job, name, expected, lastKill, timeoutMs);
     return {
       probe: "crash-loop",
-      pass: complete && code === 0 && published === expected.good.length + expected.bad && isExact(outcome),
+      pass: exact && published === expected.good.length + expected.bad,
       published,
       kills: killedAt.length,
       killedAt,
-      ...outcome,
-      catchUpSeconds,
-      exitCode: code,
-      seconds: Math.round((Date.now() - started) / 100) / 10,
+      ...end,
+      seconds: seconds(Date.now() - started),
     };
   } finally {
     job?.child.kill("SIGKILL");

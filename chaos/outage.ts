@@ -18,7 +18,7 @@ import { ingest } from "../ingest/publisher";
 import { recordsOf } from "./expected_rows";
 import { CHAOS_DEAD_LETTER_TABLE, CHAOS_TRANSACTIONS_TABLE } from "./job";
 import { startJob, waitFor, type RunningJob } from "./running_job";
-import { isExact, streamOutcome, untilTablesComplete, type StreamOutcome } from "./stream_outcome";
+import { finishStream, seconds, type StreamEnd } from "./stream_outcome";
 import { CHAOS_PROJECT, countRows } from "./tables";
 import { startTcpProxy } from "./tcp_proxy";
 
@@ -39,7 +39,7 @@ export interface OutageProbeOptions {
 }
 
 /** What the probe measured, as its JSON line says it. */
-export interface OutageProbeResult extends StreamOutcome {
+export interface OutageProbeResult extends Omit<StreamEnd, "exact"> {
   probe: string;
   pass: boolean;
   published: number;
@@ -51,9 +51,7 @@ export interface OutageProbeResult extends StreamOutcome {
   /** How many looks during the cut, and the largest excess of acknowledged messages over rows seen. */
   looks: number;
   ackedBeforeWritten: number;
-  /** From the restore to the tables complete. */
-  catchUpSeconds: number | null;
-  exitCode: number | null;
+  /** The whole probe (`catchUpSeconds`: from the restore to the tables complete). */
   seconds: number;
 }
 
@@ -110,11 +108,7 @@ export async function outageProbe(options: OutageProbeOptions): Promise<OutagePr
     proxy.restore();
     const restoredAt = Date.now();
     published += (await during).published;
-    const complete = await untilTablesComplete(expected, timeoutMs);
-    const catchUpSeconds = complete ? Math.round((Date.now() - restoredAt) / 100) / 10 : null;
-    job.child.kill("SIGINT");
-    const { code } = await job.exited;
-    const outcome = await streamOutcome(name, expected);
+    const { exact, ...end } = await finishStream(job, name, expected, restoredAt, timeoutMs);
     // Writes already under way when the cut came may land in the first look, none after.
     const movedDuringCut = options.service === "bigtable" ? rowsAtLastLook - (rowsAtFirstLook ?? 0) : readDuringCut;
     return {
@@ -123,21 +117,17 @@ export async function outageProbe(options: OutageProbeOptions): Promise<OutagePr
         proxy.stats.reset > 0 &&
         movedDuringCut === 0 &&
         ackedBeforeWritten === 0 &&
-        complete &&
-        code === 0 &&
-        published === expected.good.length + expected.bad &&
-        isExact(outcome),
+        exact &&
+        published === expected.good.length + expected.bad,
       published,
-      cutSeconds: Math.round((restoredAt - cutAt) / 100) / 10,
+      cutSeconds: seconds(restoredAt - cutAt),
       killed,
       connectionsReset: proxy.stats.reset,
       movedDuringCut,
       looks,
       ackedBeforeWritten,
-      ...outcome,
-      catchUpSeconds,
-      exitCode: code,
-      seconds: Math.round((Date.now() - started) / 100) / 10,
+      ...end,
+      seconds: seconds(Date.now() - started),
     };
   } finally {
     job?.child.kill("SIGKILL");

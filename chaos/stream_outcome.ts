@@ -6,7 +6,7 @@
 import { readRows } from "../io/bigtable";
 import { checksum, expectedRows } from "./expected_rows";
 import { CHAOS_DEAD_LETTER_TABLE, CHAOS_TRANSACTIONS_TABLE } from "./job";
-import { messagesLeft, waitFor } from "./running_job";
+import { messagesLeft, waitFor, type RunningJob } from "./running_job";
 import { CHAOS_INSTANCE, CHAOS_PROJECT, countRows } from "./tables";
 import type { Transaction } from "../transforms/transaction";
 
@@ -31,7 +31,7 @@ export interface StreamOutcome {
 }
 
 /** Waits (at most `timeoutMs`) until both tables hold as many rows as `expected` says; whether they did. */
-export function untilTablesComplete(expected: ExpectedStream, timeoutMs: number): Promise<boolean> {
+function untilTablesComplete(expected: ExpectedStream, timeoutMs: number): Promise<boolean> {
   let complete = false;
   let checking: Promise<void> | undefined;
   // Counting takes a while on a big table: one count at a time, the wait polling its latest verdict.
@@ -46,7 +46,7 @@ export function untilTablesComplete(expected: ExpectedStream, timeoutMs: number)
 }
 
 /** Reads both tables and the subscription (its messages come back after their deadline: call it last). */
-export async function streamOutcome(subscription: string, expected: ExpectedStream): Promise<StreamOutcome> {
+async function streamOutcome(subscription: string, expected: ExpectedStream): Promise<StreamOutcome> {
   const rows = await readRows({ projectId: CHAOS_PROJECT, instanceId: CHAOS_INSTANCE, tableId: CHAOS_TRANSACTIONS_TABLE, timeoutMs: 120_000 }).catch(() => []);
   const want = expectedRows(expected.good);
   const wanted = new Set(want.map((r) => r.key));
@@ -63,8 +63,35 @@ export async function streamOutcome(subscription: string, expected: ExpectedStre
   };
 }
 
+/** How a probe's last run ended: catching up, its drain, and the stream's outcome. */
+export interface StreamEnd extends StreamOutcome {
+  /** From `sinceMs` to the tables complete; null if they never were within the bound. */
+  catchUpSeconds: number | null;
+  exitCode: number | null;
+  /** Caught up, drained with exit 0, and the outcome exact ({@link isExact}). */
+  exact: boolean;
+}
+
+/**
+ * Waits (at most `timeoutMs`) for `job` to complete the tables, drains it (SIGINT), and judges the
+ * stream of `subscription` (its short name) against `expected`.
+ */
+export async function finishStream(job: RunningJob, subscription: string, expected: ExpectedStream, sinceMs: number, timeoutMs: number): Promise<StreamEnd> {
+  const complete = await untilTablesComplete(expected, timeoutMs);
+  const catchUpSeconds = complete ? seconds(Date.now() - sinceMs) : null;
+  job.child.kill("SIGINT");
+  const { code } = await job.exited;
+  const outcome = await streamOutcome(subscription, expected);
+  return { ...outcome, catchUpSeconds, exitCode: code, exact: complete && code === 0 && isExact(outcome) };
+}
+
+/** Milliseconds as seconds to a tenth. */
+export function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10;
+}
+
 /** Whether the outcome is exact: every row once with its cells, every dead letter, nothing left. */
-export function isExact(outcome: StreamOutcome): boolean {
+function isExact(outcome: StreamOutcome): boolean {
   return (
     outcome.rowsWritten === outcome.rowsExpected &&
     outcome.rowsMissing === 0 &&
