@@ -73,12 +73,17 @@ export async function waitFor(timeoutMs: number, condition: () => boolean): Prom
   return true;
 }
 
-/** Messages still in `subscription` (pulled without acknowledging: they come back after their deadline). */
-export async function messagesLeft(project: string, subscription: string): Promise<number> {
+/**
+ * Messages still in `subscription` (pulled without acknowledging: they come back after their
+ * deadline). Counting stops after `boundMs` (default 30 s) — a backlog of hundreds of thousands
+ * would come back before it was counted — so a large count is a lower bound.
+ */
+export async function messagesLeft(project: string, subscription: string, boundMs = 30_000): Promise<number> {
   const client = new v1.SubscriberClient(pubsubClientOptions(project) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+  const deadline = Date.now() + boundMs;
   let left = 0;
   try {
-    for (;;) {
+    while (Date.now() < deadline) {
       const [response] = await client
         .pull({ subscription: `projects/${project}/subscriptions/${subscription}`, maxMessages: 1000 }, { timeout: 3_000 })
         .catch(() => [{ receivedMessages: [] }]);
@@ -86,6 +91,7 @@ export async function messagesLeft(project: string, subscription: string): Promi
       if (n === 0) return left;
       left += n;
     }
+    return left;
   } finally {
     await client.close();
   }
