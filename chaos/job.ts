@@ -1,14 +1,24 @@
 /**
- * The streaming pipeline as a process of its own, for the probes: reads the subscription given,
- * writes Bigtable (rows, aggregate, dead letters to the table `dead_letters`), and prints one JSON
- * line of figures every 250 ms (`{"read":…,"valid":…,"deadLetters":…,"duplicates":…,…}`), then
- * `{"finished":"DONE"}`. SIGINT drains it (cli/signals.ts); SIGKILL is a crash.
+ * The streaming pipeline as a process of its own, for the probes and the crash test:
+ *
+ *   node -r ./scripts/register.js chaos/job.ts SUBSCRIPTION [BUNDLE_SIZE [EVERY_MS]]
+ *
+ * reads the subscription given, writes Bigtable (rows, aggregate, dead letters to the table
+ * `dead_letters`), and prints one JSON line of figures every EVERY_MS (default 250 ms:
+ * `{"read":…,"valid":…,"deadLetters":…,"duplicates":…,…}`), then `{"finished":"DONE"}`. Small
+ * bundles (the crash test's 100) make acknowledgements flow early in a short stream; the default is
+ * 500. SIGINT drains it (cli/signals.ts); SIGKILL is a crash.
  */
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
 import { streamingPipeline } from "../pipelines/streaming";
 import { drainOnSignals } from "../cli/signals";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 
+/** Elements per bundle and the figures' period unless the command line says otherwise. */
+export const JOB_DEFAULTS = { bundleSize: 500, everyMs: 250 };
+
+/** The table the job's transaction rows go to. */
+export const CHAOS_TRANSACTIONS_TABLE = "transacoes";
 /** The table the job's dead letters go to. */
 export const CHAOS_DEAD_LETTER_TABLE = "dead_letters";
 
@@ -45,20 +55,20 @@ async function figures(result: DirectPipelineResult): Promise<JobFigures> {
 }
 
 async function main(): Promise<void> {
-  const [subscription] = process.argv.slice(2);
-  const result = (await directRunner({ bundleSize: 500 }).runAsync(
+  const [subscription, bundleSize, everyMs] = process.argv.slice(2);
+  const result = (await directRunner({ bundleSize: Number(bundleSize ?? JOB_DEFAULTS.bundleSize) }).runAsync(
     streamingPipeline({
       subscription,
       project: "local-project",
       instance: "e-commerce-data",
-      table: "transacoes",
+      table: CHAOS_TRANSACTIONS_TABLE,
       aggregateTable: "receita_por_minuto",
       deadLetter: { kind: "bigtable", table: CHAOS_DEAD_LETTER_TABLE, instanceId: "e-commerce-data", createTable: true },
       createTables: true,
     }),
   )) as DirectPipelineResult;
   drainOnSignals(result);
-  const ticker = setInterval(() => void figures(result).then((f) => process.stdout.write(`${JSON.stringify(f)}\n`)), 250);
+  const ticker = setInterval(() => void figures(result).then((f) => process.stdout.write(`${JSON.stringify(f)}\n`)), Number(everyMs ?? JOB_DEFAULTS.everyMs));
   const state = await result.waitUntilFinish();
   clearInterval(ticker);
   process.stdout.write(`${JSON.stringify({ ...(await figures(result)), finished: JobState_Enum[state], error: result.error()?.message })}\n`);

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "child_process";
 import * as path from "path";
 import { v1 } from "@google-cloud/pubsub";
 import { pubsubClientOptions } from "../io/pubsub/client";
-import type { JobFigures } from "./job";
+import { JOB_DEFAULTS, type JobFigures } from "./job";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -19,11 +19,22 @@ export interface RunningJob {
   exited: Promise<{ code: number | null; last: (JobFigures & { finished?: string; error?: string }) | undefined; peakRssMb: number }>;
 }
 
+/** How the job runs (defaults: chaos/job.ts's {@link JOB_DEFAULTS}, this process's environment). */
+export interface JobSettings {
+  bundleSize?: number;
+  /** The period of its figures, ms. */
+  everyMs?: number;
+  /** Its environment, e.g. an emulator's address pointing at a proxy in front of it. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Starts chaos/job.ts on `subscription`; it is killed after `lifeMs` whatever happens. */
-export function startJob(subscription: string, lifeMs: number): RunningJob {
-  const child = spawn(process.execPath, ["--enable-source-maps", "-r", "./scripts/register.js", "chaos/job.ts", subscription], {
+export function startJob(subscription: string, lifeMs: number, settings: JobSettings = {}): RunningJob {
+  const { bundleSize = JOB_DEFAULTS.bundleSize, everyMs = JOB_DEFAULTS.everyMs, env = process.env } = settings;
+  const args = ["--enable-source-maps", "-r", "./scripts/register.js", "chaos/job.ts", subscription, String(bundleSize), String(everyMs)];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: process.env,
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let latest: (JobFigures & { finished?: string; error?: string }) | undefined;
@@ -62,12 +73,17 @@ export async function waitFor(timeoutMs: number, condition: () => boolean): Prom
   return true;
 }
 
-/** Messages still in `subscription` (pulled without acknowledging: they come back after their deadline). */
-export async function messagesLeft(project: string, subscription: string): Promise<number> {
+/**
+ * Messages still in `subscription` (pulled without acknowledging: they come back after their
+ * deadline). Counting stops after `boundMs` (default 30 s) — a backlog of hundreds of thousands
+ * would come back before it was counted — so a large count is a lower bound.
+ */
+export async function messagesLeft(project: string, subscription: string, boundMs = 30_000): Promise<number> {
   const client = new v1.SubscriberClient(pubsubClientOptions(project) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+  const deadline = Date.now() + boundMs;
   let left = 0;
   try {
-    for (;;) {
+    while (Date.now() < deadline) {
       const [response] = await client
         .pull({ subscription: `projects/${project}/subscriptions/${subscription}`, maxMessages: 1000 }, { timeout: 3_000 })
         .catch(() => [{ receivedMessages: [] }]);
@@ -75,6 +91,7 @@ export async function messagesLeft(project: string, subscription: string): Promi
       if (n === 0) return left;
       left += n;
     }
+    return left;
   } finally {
     await client.close();
   }

@@ -63,15 +63,19 @@ export interface BatchReport {
 export interface BatchSettings {
   /** SHA-256 rounds per input line before parsing (seed 000's `--loops`; default 0; text inputs). */
   cpuLoad?: number;
+  /** The longest line of a text input (`readTextLines`' `maxLineBytes`; default 10 MiB): longer ones are dead letters. */
+  maxLineBytes?: number;
 }
 
 /** Valid transactions and dead letters, as every parser gives them. */
 type Parsed = { valid: beam.PCollection<Transaction>; deadLetter: beam.PCollection<DeadLetter> };
 
 /** How each input format is read and parsed: the one place a new format plugs in. */
-const READERS: Record<InputFormat, (files: string[], gcs?: GcsOptions, cpuLoad?: number) => beam.PTransform<beam.Root, Parsed>> = {
-  csv: (files, gcs, cpuLoad = 0) => (root: beam.Root) => withCpuLoad(root.apply(readTextLines(files, { gcs })), cpuLoad).apply(parseCsvTransactions()),
-  jsonl: (files, gcs, cpuLoad = 0) => (root: beam.Root) => withCpuLoad(root.apply(readTextLines(files, { gcs })), cpuLoad).apply(parseJsonTransactions()),
+const READERS: Record<InputFormat, (files: string[], gcs?: GcsOptions, settings?: BatchSettings) => beam.PTransform<beam.Root, Parsed>> = {
+  csv: (files, gcs, { cpuLoad = 0, maxLineBytes } = {}) => (root: beam.Root) =>
+    withCpuLoad(root.apply(readTextLines(files, { gcs, maxLineBytes })), cpuLoad).apply(parseCsvTransactions()),
+  jsonl: (files, gcs, { cpuLoad = 0, maxLineBytes } = {}) => (root: beam.Root) =>
+    withCpuLoad(root.apply(readTextLines(files, { gcs, maxLineBytes })), cpuLoad).apply(parseJsonTransactions()),
   parquet: (files, gcs) => (root: beam.Root) => root.apply(readParquetRows(files, { gcs })).apply(parseParquetTransactions()),
 };
 
@@ -122,10 +126,10 @@ export interface BatchProgress {
  * format, not per input: a flatten is a stage boundary where our runner queues without
  * backpressure, so with a single format the whole job is one fused, backpressured stage.
  */
-function parseInputs(root: beam.Root, inputs: ResolvedInput[], gcs?: GcsOptions, cpuLoad = 0) {
+function parseInputs(root: beam.Root, inputs: ResolvedInput[], gcs?: GcsOptions, settings: BatchSettings = {}) {
   const formats = [...new Set(inputs.map((input) => input.format))];
   const parsed = formats.map((format) =>
-    root.apply(beam.withName(`read(${format})`, READERS[format](inputs.filter((input) => input.format === format).flatMap((input) => input.files), gcs, cpuLoad))),
+    root.apply(beam.withName(`read(${format})`, READERS[format](inputs.filter((input) => input.format === format).flatMap((input) => input.files), gcs, settings))),
   );
   const valid = oneOf(parsed.map((p) => p.valid), "allValid").map(beam.withName("countValid", countValid), { valid: beam.counter("valid") });
   const deadLetters = oneOf(parsed.map((p) => p.deadLetter), "allDeadLetters").map(beam.withName("countDeadLetters", countDeadLetter), {
@@ -165,7 +169,8 @@ export function batchPipeline(inputs: ResolvedInput[], outputDir: string, gcs?: 
  * the fraud generator's schema, which adds the fraud report). With `outputDir`, also writes what
  * the streaming pipeline writes to Bigtable, as JSON-lines files there: the transaction rows
  * (`transacoes-*.jsonl`, sharded), the dead letters and each aggregate. `onProgress` is called
- * about once a second while it runs; `settings.cpuLoad` makes each record's work heavy.
+ * about once a second while it runs; `settings.cpuLoad` makes each record's work heavy,
+ * `settings.maxLineBytes` bounds a text line.
  */
 export async function runBatch(
   inputs: ResolvedInput[],
@@ -188,7 +193,7 @@ export async function runBatch(
   const start = process.hrtime.bigint();
   let fraud: (() => FraudReportResult) | undefined;
   const result = await runner.runAsync((root) => {
-    const { valid, deadLetters } = parseInputs(root, inputs, undefined, settings.cpuLoad ?? 0);
+    const { valid, deadLetters } = parseInputs(root, inputs, undefined, settings);
     deadLetters.apply(deadLetterSample(5)).map(into(ids.deadLetters, "deadLetters"));
     const { rows: aggregates, rowsOf } = aggregatesOf(valid);
     aggregates["revenue-by-category"].map(into(ids.byCategory, "byCategory"));

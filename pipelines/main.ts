@@ -109,7 +109,7 @@ async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise
   logger.info({ step: "batch", inputs: inputs.map((i) => i.pattern), output: options.output }, `batch ETL over ${inputs.map((i) => i.pattern).join(", ")}`);
   const onProgress = ({ records, seconds }: BatchProgress) =>
     bar.update(records, lines === undefined ? undefined : Math.max(lines, records), `records, ${Math.round(records / seconds)}/s`);
-  const report = await runBatch(inputs, runner, options.output, onProgress, { cpuLoad: options.cpuLoad }).finally(() => bar.stop());
+  const report = await runBatch(inputs, runner, options.output, onProgress, { cpuLoad: options.cpuLoad, maxLineBytes: options.maxLineBytes }).finally(() => bar.stop());
   logger.info({ step: "batch", valid: report.valid, deadLetters: report.deadLetters.count, seconds: Number(report.seconds.toFixed(2)) }, "batch ETL done");
   for (const d of report.deadLetters.first) logger.debug({ step: d.step, event_id: d.origin, field: d.field }, `dead letter: ${d.reason}`);
   say(formatBatchReport(report));

@@ -38,6 +38,7 @@ const FLAGS: FlagRow[] = [
   { name: "log-level", type: "string", default: "info", value: LOG_LEVELS.join("|"), help: "the quietest log level shown" },
   { name: "verbose", type: "boolean", help: "print the stack of a failure (so does DEBUG=1)" },
   { name: "workers", type: "string", default: "1", value: "N", help: "threads running the pipeline's steps on the direct runner (1: the job's own thread)" },
+  { name: "max-line-bytes", type: "string", default: "10485760 (10 MiB)", value: "N", help: "batch: a longer CSV / JSON line is a dead letter, and costs no more memory than this" },
   { name: "cpu-load", type: "string", default: "0", value: "N", help: "batch: N SHA-256 rounds per input record, to make per-record work heavy (seed 000's knob)" },
   { name: "ui", type: "boolean", help: "streaming: serve the job's web page and aggregates dashboard (on in the demo)" },
   { name: "no-ui", type: "boolean", help: "the demo without its web page" },
@@ -76,6 +77,8 @@ export interface PipelineOptions {
   workers?: number;
   /** Batch: SHA-256 rounds per input record. */
   cpuLoad: number;
+  /** Batch: the longest text line (undefined: the reader's default). */
+  maxLineBytes?: number;
   /** True when nothing names an outside resource: run the self-contained demo. */
   demo: boolean;
   /** --ui / --no-ui; undefined when neither was given (then on in the demo, off otherwise). */
@@ -149,6 +152,7 @@ export function parseOptions(argv: string[]): PipelineOptions {
     logLevel: oneOf("log-level", text("log-level", "info")!, LOG_LEVELS),
     workers: count("workers", text("workers")),
     cpuLoad: text("cpu-load") === undefined ? 0 : count("cpu-load", text("cpu-load"), 0)!,
+    maxLineBytes: count("max-line-bytes", text("max-line-bytes")),
     demo: values.topic === undefined && values.subscription === undefined,
     ui: values.ui === true ? true : values["no-ui"] === true ? false : undefined,
     uiPort: port("ui-port", text("ui-port", "8074")!),

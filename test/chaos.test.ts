@@ -1,11 +1,14 @@
 /**
  * Short versions of the chaos probes (chaos/; `npm run chaos` runs the long ones): poison input
- * mixed with good messages, against the real emulators, the pipeline in its own process.
+ * mixed with good messages, against the real emulators, the pipeline in its own process; bad files
+ * through the batch command line. (The crash loop's: test/pipelines/crash.test.ts; the outages':
+ * test/chaos_outage.test.ts.)
  */
 import { expect } from "chai";
 import "apache-beam";
 import { closeBigtableClients } from "../io/bigtable";
 import { poisonProbe } from "../chaos/poison";
+import { badFilesProbe } from "../chaos/bad_files";
 import { useEmulators } from "./support/emulators";
 
 describe("chaos: poison input never stops the streaming pipeline", function () {
@@ -23,6 +26,20 @@ describe("chaos: poison input never stops the streaming pipeline", function () {
     expect(result.deadLetterRows).to.equal(result.deadLetters);
     expect(result.deadLettersWithoutReason).to.equal(0);
     expect(result.unacknowledgedLeft).to.equal(0);
+    expect(result.pass).to.equal(true);
+  });
+});
+
+describe("chaos: bad files in batch end in dead letters, never a stack or a hang", function () {
+  this.timeout(120_000);
+
+  it("a 20 MB line under a 1 MiB limit costs memory bounded by the limit; a UTF-8 cut at the end and mixed CRLF / LF are read right", async () => {
+    const result = await badFilesProbe({ lineMb: 20, only: /1 MiB|UTF-8 cut|mixed CRLF/ });
+    expect(result.cases.map((c) => c.name)).to.have.length(3);
+    for (const c of result.cases) expect(c.pass, JSON.stringify(c)).to.equal(true);
+    const long = result.cases.find((c) => c.name.includes("1 MiB"))!;
+    expect([long.valid, long.deadLetters, long.stack]).to.deep.equal([2, 1, false]);
+    expect(long.extraRssMb, JSON.stringify(long)).to.be.at.most(4 + 64);
     expect(result.pass).to.equal(true);
   });
 });

@@ -4,7 +4,8 @@
  * lenient decoder would turn it into U+FFFD and a *valid* row), a line holding a NUL byte, a line
  * longer than the configured limit. Each still becomes a {@link TextLine} — with the `refusal` that
  * makes the parsers dead-letter it — so nothing vanishes, and memory stays bounded by the limit: the
- * bytes of an overlong line past it are skipped as they arrive, not gathered.
+ * bytes of an overlong line past it are skipped as they arrive, not gathered, and a long line is
+ * joined once, when its newline arrives (about twice the limit plus a chunk at most, per file read).
  *
  * Lines end at `\n`; a `\r` before it is dropped; a last line without a newline is kept. A multi-byte
  * character never straddles a newline, so splitting bytes at newlines keeps characters whole.
@@ -23,7 +24,9 @@ const lenientUtf8 = new TextDecoder("utf-8");
 
 /** Splits the bytes of one file, pushed chunk by chunk, into checked lines (see the module comment). */
 export class LineSplitter {
-  private carry: Buffer = Buffer.alloc(0);
+  /** The start of a line still open, in the pieces it came in: joined once, when its newline comes. */
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
   private lineNumber: number;
   /** Within an overlong line: its bytes are skipped until its newline. */
   private skipping = false;
@@ -47,11 +50,16 @@ export class LineSplitter {
       this.skipping = false;
       data = data.subarray(newline + 1);
     }
-    if (this.carry.length > 0) data = Buffer.concat([this.carry, data]);
-    const last = data.lastIndexOf(NEWLINE);
+    let last = data.lastIndexOf(NEWLINE);
     if (last === -1) {
       this.keepPartial(data, lines);
       return lines;
+    }
+    if (this.carryBytes > 0) {
+      last += this.carryBytes;
+      data = Buffer.concat([...this.carry, data]);
+      this.carry = [];
+      this.carryBytes = 0;
     }
     this.splitComplete(data.subarray(0, last), lines);
     this.keepPartial(data.subarray(last + 1), lines);
@@ -61,20 +69,24 @@ export class LineSplitter {
   /** The last line, if the file did not end with a newline. */
   end(): TextLine[] {
     const lines: TextLine[] = [];
-    if (this.carry.length > 0) this.addLine(this.carry, lines);
-    this.carry = Buffer.alloc(0);
+    if (this.carryBytes > 0) this.addLine(Buffer.concat(this.carry), lines);
+    this.carry = [];
+    this.carryBytes = 0;
     return lines;
   }
 
-  /** Keeps the start of a line still open, unless it is already too long: then it is reported and skipped. */
+  /** Keeps more of a line still open, unless that makes it too long: then it is reported and skipped. */
   private keepPartial(partial: Buffer, lines: TextLine[]): void {
-    if (partial.length <= this.maxLineBytes) {
+    if (partial.length === 0) return;
+    if (this.carryBytes + partial.length <= this.maxLineBytes) {
       // A copy: a view would keep the whole chunk it came from alive.
-      this.carry = Buffer.from(partial);
+      this.carry.push(Buffer.from(partial));
+      this.carryBytes += partial.length;
       return;
     }
-    this.addOverlong(partial, lines);
-    this.carry = Buffer.alloc(0);
+    this.addOverlong(Buffer.concat([...this.carry, partial], Math.min(OVERLONG_PREVIEW_BYTES, this.carryBytes + partial.length)), lines);
+    this.carry = [];
+    this.carryBytes = 0;
     this.skipping = true;
   }
 

@@ -28,6 +28,8 @@ export interface FileSourcePayload {
   gcs: GcsOptions;
   /** True when records are lines, so local files may be split within (at record starts). */
   splitsWithinFiles: boolean;
+  /** A text source's longest line, bytes (io/files/checked_lines.ts); undefined: its default. */
+  maxLineBytes?: number;
 }
 
 /** URN of the step that expands a file source's inputs into splits, once per incoming impulse. */
@@ -43,6 +45,7 @@ export function fileSource<T>(
   patterns: string | readonly string[],
   gcs: GcsOptions = {},
   splitsWithinFiles = false,
+  maxLineBytes?: number,
 ): beam.PTransform<beam.Root, beam.PCollection<T>> {
   const given = typeof patterns === "string" ? [patterns] : [...patterns];
   if (given.length === 0) throw new Error(`${name}: no input given`);
@@ -54,7 +57,7 @@ export function fileSource<T>(
       throw new Error(`${name}: ${(error as Error).message}`);
     }
   });
-  const payload = new TextEncoder().encode(JSON.stringify({ inputs, gcs, splitsWithinFiles } satisfies FileSourcePayload));
+  const payload = new TextEncoder().encode(JSON.stringify({ inputs, gcs, splitsWithinFiles, maxLineBytes } satisfies FileSourcePayload));
   return beam.withName(`${name}(${given.join(",")})`, (root: beam.Root) =>
     root
       .apply(impulse())

@@ -79,18 +79,54 @@ function isGzipped(file: string): boolean {
   return file.toLowerCase().endsWith(".gz");
 }
 
-/** Refuses a local file that is not UTF-8 text: a NUL byte or an invalid UTF-8 sequence in its first 64 KiB. */
+/**
+ * Refuses a local file that is not text: gzip bytes not named `.gz` (said so, with the fix), or a
+ * binary file — its first line, or most of the lines of its first 64 KiB, holding a NUL byte or bytes
+ * that are not UTF-8. A text file with a few such lines is read: those lines are dead letters.
+ */
 function checkText(file: string): void {
   const head = headOf(file);
-  const nul = head.indexOf(0);
+  if (startsLikeGzip(head)) {
+    throw new InputError(`input '${file}' is gzip-compressed: name it with a .gz suffix (e.g. '${path.basename(file)}.gz') to read it decompressed`);
+  }
   const notText = (why: string) =>
     new InputError(`input '${file}' is not a text file (${why}): the pipeline reads CSV or JSON-lines text, or Parquet (.parquet, --format=parquet)`);
-  if (nul !== -1) throw notText(`a NUL byte at offset ${nul}`);
+  // The head's last line may be cut by the 64 KiB boundary: only whole lines are judged (all of them in a small file).
+  const whole = head.length < SNIFF_BYTES ? head : head.subarray(0, Math.max(head.lastIndexOf(NEWLINE), 0));
+  const lines = splitLines(whole.length > 0 ? whole : head);
+  const text = lines.map(isTextLine);
+  if (text[0] === false || text.filter((ok) => !ok).length * 2 > lines.length) {
+    const nul = head.indexOf(0);
+    throw notText(nul !== -1 ? `a NUL byte at offset ${nul}` : "not UTF-8");
+  }
+}
+
+const NEWLINE = 0x0a;
+
+/** Whether `bytes` begin as every gzip stream does (its two magic bytes). */
+export function startsLikeGzip(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+function splitLines(bytes: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  for (let start = 0; start < bytes.length; ) {
+    const newline = bytes.indexOf(NEWLINE, start);
+    const end = newline === -1 ? bytes.length : newline;
+    lines.push(bytes.subarray(start, end));
+    start = end + 1;
+  }
+  return lines;
+}
+
+/** Whether one line is text: no NUL byte, UTF-8 (a character cut at the head's end is not held against it). */
+function isTextLine(line: Buffer): boolean {
+  if (line.indexOf(0) !== -1) return false;
   try {
-    // `stream: true`: a character cut by the 64 KiB boundary is not an error.
-    new TextDecoder("utf-8", { fatal: true }).decode(head, { stream: true });
+    new TextDecoder("utf-8", { fatal: true }).decode(line, { stream: true });
+    return true;
   } catch {
-    throw notText("not UTF-8");
+    return false;
   }
 }
 

@@ -23,6 +23,7 @@ import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "./checked_lines";
 import { fileSource, FileSourceOperator } from "./file_source";
 import { gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "./gcs";
 import { wholeFile, type FileSplit } from "./file_splits";
+import { startsLikeGzip } from "./input_format";
 
 /** URN of the primitive that reads the files named in its payload, once per incoming impulse. */
 export const READ_TEXT_LINES_URN = "beam-ts-native:transform:read_text_lines:v1";
@@ -33,6 +34,12 @@ const CHUNK_BYTES = 1 << 20;
 export interface ReadTextLinesOptions {
   /** How to reach GCS for `gs://` inputs (default: the real service, ambient credentials). */
   gcs?: GcsOptions;
+  /**
+   * The longest line, in bytes (default {@link DEFAULT_MAX_LINE_BYTES}, 10 MiB). A longer line is
+   * delivered with a `refusal` (so the parsers dead-letter it, its first KiB kept), its bytes past
+   * the limit skipped as they are read: a file's memory is bounded by about twice the limit.
+   */
+  maxLineBytes?: number;
 }
 
 /**
@@ -44,7 +51,11 @@ export function readTextLines(
   patterns: string | readonly string[],
   options: ReadTextLinesOptions = {},
 ): beam.PTransform<beam.Root, beam.PCollection<TextLine>> {
-  return fileSource<TextLine>("readTextLines", READ_TEXT_LINES_URN, patterns, options.gcs, true);
+  const { maxLineBytes } = options;
+  if (maxLineBytes !== undefined && !(Number.isInteger(maxLineBytes) && maxLineBytes > 0)) {
+    throw new RangeError(`readTextLines: maxLineBytes must be a positive whole number of bytes, got ${maxLineBytes}`);
+  }
+  return fileSource<TextLine>("readTextLines", READ_TEXT_LINES_URN, patterns, options.gcs, true, maxLineBytes);
 }
 
 /** Settings of {@link forEachLineChunk}. */
@@ -83,7 +94,7 @@ export async function forEachLineChunk(
   try {
     for await (const chunk of stream) {
       const bytes = chunk as Buffer;
-      if (first && !gzipped && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) {
+      if (first && !gzipped && startsLikeGzip(bytes)) {
         throw new CompressedInput(`'${file}' is gzip-compressed: name it with a .gz suffix to read it decompressed`);
       }
       first = false;
@@ -105,16 +116,13 @@ export async function forEachLineChunk(
   }
 }
 
-/** The first two bytes of every gzip stream. */
-const GZIP_MAGIC = [0x1f, 0x8b];
-
 /** A compressed file not named as such. */
 class CompressedInput extends Error {}
 
 /** The reader as an SDK operator. */
 export class ReadTextLinesOperator extends FileSourceOperator<TextLine> {
   protected readFile(file: string, onLines: (lines: TextLine[]) => void | Promise<void>, gcs: GcsOptions, split: FileSplit): Promise<void> {
-    return forEachLineChunk(file, onLines, { gcs, split });
+    return forEachLineChunk(file, onLines, { gcs, split, maxLineBytes: this.payload.maxLineBytes });
   }
 }
 

@@ -11,7 +11,7 @@ import * as path from "path";
 import { newPubSub } from "../../io/pubsub/client";
 import { service as healthService } from "grpc-health-check";
 import { useEmulators } from "../support/emulators";
-import { startTcpProxy, type TcpProxy } from "../support/tcp_proxy";
+import { startTcpProxy, type TcpProxy } from "../../chaos/tcp_proxy";
 import { pullMessages, type PulledMessage } from "../support/pubsub_pull";
 import { sampleClient, sampleScore, sampleTransaction, SAMPLE_EVENT_TIME_MS } from "../support/gateway_events";
 import { startGateway, type GatewayOptions, type RunningGateway } from "../../ingest/gateway/server";

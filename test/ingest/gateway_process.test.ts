@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import { useEmulators } from "../support/emulators";
-import { startTcpProxy, type TcpProxy } from "../support/tcp_proxy";
+import { startTcpProxy, type TcpProxy } from "../../chaos/tcp_proxy";
 import { pullMessages } from "../support/pubsub_pull";
 import { sampleScore, sampleTransaction } from "../support/gateway_events";
 import { GatewayClient } from "../../ingest/gateway/client";

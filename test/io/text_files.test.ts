@@ -169,6 +169,26 @@ describe("io: readTextLines checks what it reads", () => {
     ]);
   });
 
+  it("joins a line within maxLineBytes that spans many read chunks, and passes the limit through readTextLines", async () => {
+    const file = path.join(dir, "wide.jsonl");
+    const wide = "w".repeat(2.5 * 2 ** 20);
+    fs.writeFileSync(file, `a\n${wide}\nb\n${"z".repeat(5000)}\n`);
+    expect((await readAll(file, 3 * 2 ** 20)).map((l) => [l.lineNumber, l.line === wide ? "wide" : l.line.length, l.refusal])).to.deep.equal([
+      [1, 1, undefined],
+      [2, "wide", undefined],
+      [3, 1, undefined],
+      [4, 5000, undefined],
+    ]);
+    const lines = await runPipeline((root) => root.apply(readTextLines(file, { maxLineBytes: 4096 })));
+    expect(lines.map((l) => [l.lineNumber, l.refusal?.slice(0, 41)]).sort()).to.deep.equal([
+      [1, undefined],
+      [2, "line longer than the limit of 4096 bytes "],
+      [3, undefined],
+      [4, "line longer than the limit of 4096 bytes "],
+    ]);
+    expect(() => readTextLines(file, { maxLineBytes: 0 })).to.throw("readTextLines: maxLineBytes must be a positive whole number of bytes, got 0");
+  });
+
   it("reads a .gz file decompressed, and refuses a gzip file not named .gz, naming it", async () => {
     const { gzipSync } = await import("zlib");
     const gz = path.join(dir, "orders.csv.gz");

@@ -1,100 +1,39 @@
 /**
- * Crash test on the real emulators: the streaming pipeline runs in its own process and is killed
- * with SIGKILL mid-stream, after it has acknowledged some messages and before it has read them all.
- * A second run of the same pipeline on the same subscription then gets every unacknowledged
- * message redelivered, and the tables end up exactly as expected: every good row once, nothing
- * lost, no duplicate rows — acknowledging only what was written, plus idempotent writes.
+ * The crash loop, short (chaos/crash_loop.ts; `npm run chaos -- crash-loop` is the long one): the
+ * committed sample published as a live stream while the streaming pipeline, in its own process, is
+ * killed with SIGKILL at three random moments and restarted each time. Every unacknowledged message
+ * comes back to the next run, and the tables end up exactly as expected: every good row once with
+ * its cells, every bad record one dead letter, nothing left in the subscription — acknowledging only
+ * what was written, plus idempotent writes.
  */
-import { newPubSub } from "../../io/pubsub/client";
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "child_process";
-import * as path from "path";
 import "apache-beam";
 import { useEmulators } from "../support/emulators";
-import { ingest } from "../../ingest/publisher";
-import { readRows, closeBigtableClients } from "../../io/bigtable";
-import { transactionRow } from "../../transforms/bigtable_row";
-import { goodTransactions, checksum, SAMPLE_FILES, sampleBadRowCount } from "../support/sample_rows";
+import { closeBigtableClients } from "../../io/bigtable";
+import { crashLoopProbe } from "../../chaos/crash_loop";
+import { goodTransactions, SAMPLE_FILES, sampleBadRowCount } from "../support/sample_rows";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const PROJECT = "local-project";
-const INSTANCE = "e-commerce-data";
-const SUBSCRIPTION = "transactions-crash-pipeline";
-
-/** Starts the pipeline process; `onProgress` sees (read, acknowledged) as it goes. */
-function startJob(onProgress: (read: number, acked: number) => void): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["-r", "./scripts/register.js", "test/pipelines/crash_job.ts", `projects/${PROJECT}/subscriptions/${SUBSCRIPTION}`], {
-    cwd: ROOT,
-    env: process.env,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let buffered = "";
-  child.stdout!.on("data", (chunk) => {
-    buffered += chunk;
-    const lines = buffered.split("\n");
-    buffered = lines.pop()!;
-    for (const line of lines) {
-      const m = /^progress (\d+) (\d+)$/.exec(line);
-      if (m) onProgress(Number(m[1]), Number(m[2]));
-    }
-  });
-  const killer = setTimeout(() => child.kill("SIGKILL"), 90_000);
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => {
-    clearTimeout(killer);
-    resolve(code);
-  }));
-  return { child, exited };
-}
-
-async function rowCount(table: string): Promise<number> {
-  return (await readRows({ projectId: PROJECT, instanceId: INSTANCE, tableId: table }).catch(() => [])).length;
-}
-
-describe("crash: kill -9 mid-stream, run again, and the tables are exactly right", function () {
-  this.timeout(150_000);
+describe("crash: kill -9 at random moments of a live stream, restart each time, and the tables are exactly right", function () {
+  this.timeout(200_000);
   useEmulators(["pubsub", "bigtable"]);
   after(() => closeBigtableClients());
 
   it("loses nothing and duplicates nothing", async () => {
-    const pubsub = newPubSub(PROJECT);
-    const [topic] = await pubsub.createTopic("transactions-crash");
-    await topic.createSubscription(SUBSCRIPTION, { ackDeadlineSeconds: 10 });
-    await pubsub.close();
-    const expected = goodTransactions().map(transactionRow);
-    const total = expected.length + sampleBadRowCount();
-
-    // First run, killed once it has acknowledged some messages but not read them all. Publishing
-    // at a bounded rate keeps the stream going long enough to kill it in the middle.
-    let killedAt: { read: number; acked: number } | undefined;
-    const first = startJob((read, acked) => {
-      if (killedAt === undefined && acked > 0 && read < total) {
-        killedAt = { read, acked };
-        first.child.kill("SIGKILL");
-      }
-    });
-    // The rows' own event times (months apart) close their minutes quickly, so acknowledgements
-    // flow while the stream goes on — the interesting moment to crash.
-    const published = await ingest({ inputs: SAMPLE_FILES, topic: "transactions-crash", projectId: PROJECT, eventTime: "row", rate: 800 });
-    expect(published.published).to.equal(total);
-    const firstExit = await first.exited;
-    expect(killedAt, "the first run was killed mid-stream").to.not.equal(undefined);
-    console.log(`      killed the first run after it read ${killedAt!.read} and acknowledged ${killedAt!.acked} of ${total} messages`);
-    expect(firstExit).to.equal(null);
-    const rowsAfterCrash = await rowCount("transacoes");
-    expect(rowsAfterCrash).to.be.below(expected.length);
-
-    // Second run: redelivered messages (their ack deadline passes) and the rest; drained once the table is complete.
-    const second = startJob(() => {});
-    const deadline = Date.now() + 80_000;
-    // Both tables: a bad message redelivered late is still on its way when the good rows are complete.
-    const complete = async () => (await rowCount("transacoes")) >= expected.length && (await rowCount("dead_letters")) >= sampleBadRowCount();
-    while (!(await complete()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-    second.child.kill("SIGINT");
-    expect(await second.exited).to.equal(0);
-
-    const rows = await readRows({ projectId: PROJECT, instanceId: INSTANCE, tableId: "transacoes" });
-    expect(rows.length).to.equal(expected.length);
-    expect(checksum(rows)).to.equal(checksum(expected.map((r) => ({ key: r.key, cells: r.cells.map((c) => ({ family: r.family, ...c })) }))));
-    expect(await rowCount("dead_letters")).to.equal(sampleBadRowCount());
+    // Small bundles: acknowledgements flow early in a short stream, so kills fall between them.
+    const result = await crashLoopProbe({ inputs: SAMPLE_FILES, rate: 500, kills: 3, killAfterMs: [300, 2000], bundleSize: 100, timeoutMs: 90_000 });
+    console.log(`      killed at (read, acknowledged): ${result.killedAt.map((k) => `(${k.read}, ${k.acknowledged})`).join(" ")}; caught up ${result.catchUpSeconds} s after the last kill`);
+    expect(result.kills).to.equal(3);
+    expect(result.published).to.equal(goodTransactions().length + sampleBadRowCount());
+    expect(result.killedAt.some((k) => k.acknowledged > 0), "some run was killed after it had acknowledged messages").to.equal(true);
+    expect(result.exitCode, JSON.stringify(result)).to.equal(0);
+    expect(result.rowsExpected).to.equal(goodTransactions().length);
+    expect(result.rowsWritten).to.equal(result.rowsExpected);
+    expect(result.rowsMissing).to.equal(0);
+    expect(result.rowsExtra).to.equal(0);
+    expect(result.cellsMatch).to.equal(true);
+    expect(result.deadLettersExpected).to.equal(sampleBadRowCount());
+    expect(result.deadLetterRows).to.equal(result.deadLettersExpected);
+    expect(result.unacknowledgedLeft).to.equal(0);
+    expect(result.pass).to.equal(true);
   });
 });

@@ -19,7 +19,7 @@ import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { v1 } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
 import { checksum, expectedRows, goodTransactions, SAMPLE_CSV, SAMPLE_FILES, SAMPLE_JSONL, sampleBadRowCount } from "../support/sample_rows";
-import { startTcpProxy, type TcpProxy } from "../support/tcp_proxy";
+import { startTcpProxy, type TcpProxy } from "../../chaos/tcp_proxy";
 import { drainOnceAllRead, stopIfStillRunning, until } from "../support/live_job";
 import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { streamingPipeline } from "../../pipelines/streaming";

@@ -8,6 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { gzipSync } from "zlib";
 import { useEmulators } from "../support/emulators";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -45,6 +46,30 @@ describe("user mistakes: exit 2, one clear line, no stack", function () {
 
   it("a binary file, even declared as CSV", () => {
     expectMistake(batch("--input=/bin/ls", "--format=csv"), /^error: input '\/bin\/ls' is not a text file \(a NUL byte at offset \d+\)/);
+  });
+
+  it("a gzip file not named .gz, and the way out: the suffix", () => {
+    const sample = fs.readFileSync(path.join(ROOT, "fixtures/sample/transactions.csv"));
+    const misnamed = path.join(dir, "orders.csv");
+    fs.writeFileSync(misnamed, gzipSync(sample));
+    expectMistake(batch(`--input=${misnamed}`), /^error: input '.*orders\.csv' is gzip-compressed: name it with a \.gz suffix \(e\.g\. 'orders\.csv\.gz'\) to read it decompressed$/);
+    fs.renameSync(misnamed, `${misnamed}.gz`);
+    const named = batch(`--input=${misnamed}.gz`);
+    expect(named.status, named.stderr).to.equal(0);
+    expect(named.stdout).to.contain("records: 2021 read, 2000 valid, 21 dead letters");
+  });
+
+  it("a text file with a NUL byte in a line is read: that line is a dead letter, not the file a mistake", () => {
+    const lines = fs.readFileSync(path.join(ROOT, "fixtures/sample/transactions.csv"), "utf8").split("\n").slice(0, 4);
+    const file = path.join(dir, "nul.csv");
+    fs.writeFileSync(file, [lines[0], lines[1].replace(",", "\u0000,"), lines[2], lines[3]].join("\n") + "\n");
+    const run = batch(`--input=${file}`);
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain("records: 3 read, 2 valid, 1 dead letters");
+  });
+
+  it("a line limit that is not a number of bytes", () => {
+    expectMistake(batch(`--input=${path.join(ROOT, "fixtures/sample/transactions.csv")}`, "--max-line-bytes=10MB"), /^error: --max-line-bytes must be a whole number of at least 1, got '10MB'$/);
   });
 
   it("an extension the pipeline does not read, and the way out: --format", () => {

@@ -1,5 +1,5 @@
 /**
- * A TCP proxy on loopback for outage tests: clients connect to the proxy, the proxy relays bytes to
+ * A TCP proxy on loopback for outage probes and tests: clients connect to the proxy, the proxy relays bytes to
  * the real service, and the test can cut the service off and bring it back without touching it (an
  * emulator that keeps its data in memory must not be restarted):
  *

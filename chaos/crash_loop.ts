@@ -1,0 +1,92 @@
+/**
+ * The crash-loop probe: files published as a live stream at a bounded rate while the streaming
+ * pipeline (chaos/job.ts, its own process) is killed with SIGKILL at `kills` random moments,
+ * restarted at once each time; a last run then catches up and is drained. It passes when the tables
+ * end exact — every good row once with its cells, every bad record one dead letter — the last run
+ * exits 0, and the subscription holds nothing: what a killed run had not acknowledged came back,
+ * and nothing it had acknowledged was lost. Needs the emulators (PUBSUB_EMULATOR_HOST,
+ * BIGTABLE_EMULATOR_HOST set).
+ */
+import { newPubSub } from "../io/pubsub/client";
+import { seededRandom } from "../fixtures/prng";
+import { ingest } from "../ingest/publisher";
+import { recordsOf } from "./expected_rows";
+import { startJob, waitFor, type RunningJob } from "./running_job";
+import { finishStream, seconds, type StreamEnd } from "./stream_outcome";
+import { CHAOS_PROJECT } from "./tables";
+
+/** The stream and the crashes. */
+export interface CrashLoopOptions {
+  /** Files published in order, one message per record (CSV / JSON lines). */
+  inputs: string[];
+  /** Messages per second. */
+  rate: number;
+  kills: number;
+  /** Each kill comes this long after the run started printing figures: uniform in [min, max] ms. */
+  killAfterMs: [number, number];
+  /** Seed of the kill moments (default 1): the same seed, the same moments. */
+  seed?: number;
+  /** Elements per bundle of the job (default chaos/job.ts's). */
+  bundleSize?: number;
+  /** Bound on the last run's catching up (default 3 min). */
+  timeoutMs?: number;
+}
+
+/** What the probe measured, as its JSON line says it. */
+export interface CrashLoopResult extends Omit<StreamEnd, "exact"> {
+  probe: "crash-loop";
+  pass: boolean;
+  published: number;
+  kills: number;
+  /** What each killed run had read and acknowledged when it died. */
+  killedAt: { read: number; acknowledged: number }[];
+  /** The whole probe (`catchUpSeconds`: from the last kill to the tables complete). */
+  seconds: number;
+}
+
+/** Runs the probe once (see the module comment). */
+export async function crashLoopProbe(options: CrashLoopOptions): Promise<CrashLoopResult> {
+  const started = Date.now();
+  const random = seededRandom(options.seed ?? 1);
+  const expected = recordsOf(options.inputs);
+  const name = `crash-loop-${process.pid}-${Date.now()}`;
+  const subscription = `projects/${CHAOS_PROJECT}/subscriptions/${name}`;
+  const pubsub = newPubSub(CHAOS_PROJECT);
+  await (await pubsub.createTopic(name))[0].createSubscription(name, { ackDeadlineSeconds: 10 });
+  const timeoutMs = options.timeoutMs ?? 180_000;
+  const settings = { bundleSize: options.bundleSize };
+  const killedAt: CrashLoopResult["killedAt"] = [];
+  let job: RunningJob | undefined;
+  const publishing = ingest({ inputs: options.inputs, topic: name, projectId: CHAOS_PROJECT, eventTime: "row", rate: options.rate });
+  // Its failure is met where it is awaited, after the kills; until then it must not count as unhandled.
+  publishing.catch(() => undefined);
+  try {
+    for (let kill = 0; kill < options.kills; kill++) {
+      job = startJob(subscription, 60_000, settings);
+      const running = job;
+      await waitFor(30_000, () => running.latest() !== undefined || running.child.exitCode !== null);
+      await new Promise((resolve) => setTimeout(resolve, random.int(...options.killAfterMs)));
+      const figures = running.latest();
+      running.child.kill("SIGKILL");
+      await running.exited;
+      killedAt.push({ read: figures?.read ?? 0, acknowledged: figures?.acknowledged ?? 0 });
+    }
+    const lastKill = Date.now();
+    job = startJob(subscription, timeoutMs + 60_000, settings);
+    const { published } = await publishing;
+    const { exact, ...end } = await finishStream(job, name, expected, lastKill, timeoutMs);
+    return {
+      probe: "crash-loop",
+      pass: exact && published === expected.good.length + expected.bad,
+      published,
+      kills: killedAt.length,
+      killedAt,
+      ...end,
+      seconds: seconds(Date.now() - started),
+    };
+  } finally {
+    job?.child.kill("SIGKILL");
+    await publishing.catch(() => undefined);
+    await pubsub.close();
+  }
+}

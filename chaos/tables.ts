@@ -1,0 +1,19 @@
+/**
+ * The probes' eyes on the job's Bigtable tables: rows counted from keys only, on the emulator this
+ * process points at — past any proxy the job goes through.
+ */
+import { bigtableClient } from "../io/bigtable/clients";
+
+/** The project and instance the job (chaos/job.ts) writes. */
+export const CHAOS_PROJECT = "local-project";
+export const CHAOS_INSTANCE = "e-commerce-data";
+
+/** Rows in `tableId` (0 while it does not exist), from keys only: one stripped cell per row. */
+export async function countRows(tableId: string): Promise<number> {
+  const [rows] = await bigtableClient(CHAOS_PROJECT)
+    .instance(CHAOS_INSTANCE)
+    .table(tableId)
+    .getRows({ decode: false, filter: [{ row: { cellLimit: 1 } }, { value: { strip: true } }], gaxOptions: { timeout: 10_000 } })
+    .catch(() => [[]]);
+  return rows.length;
+}
