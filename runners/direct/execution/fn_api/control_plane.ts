@@ -1,5 +1,6 @@
 /**
- * The runner's side of Beam's Fn API, one gRPC server on loopback for every SDK worker of a job:
+ * The runner's side of Beam's Fn API, one gRPC server on loopback for every SDK worker of a pool
+ * (sdk_worker_pool.ts: one job's, or several jobs' one after another, their ids prefixed per job):
  * control (descriptors on request, ProcessBundle instructions, their responses), data (each
  * bundle's encoded elements in, its outputs back), state (side-input reads, answered by the bundle's
  * stage) and logging (each worker's log lines, kept per worker with the step that wrote them).
