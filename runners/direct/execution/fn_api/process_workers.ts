@@ -97,7 +97,9 @@ export class ProcessWorkers implements WorkerSource {
       void exited.then((how) => connection.disconnected(new Error(`SDK worker ${id} exited (${how})`)));
       return worker;
     } catch (error) {
+      // Fail only once it is gone (SIGKILL: promptly), so no worker outlives the failure it caused.
       this.stop(partial as ProcessWorker);
+      await exited;
       throw error;
     } finally {
       clearTimeout(timer);
