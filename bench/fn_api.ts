@@ -8,36 +8,17 @@
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import * as beam from "apache-beam";
-import * as combiners from "apache-beam/transforms/combiners";
 import { writeTransactions } from "../fixtures/generate";
-import { readTextLines } from "../io/files/text_files";
-import { parseCsvTransactions } from "../transforms/parse_csv";
-import { revenueOf, type Transaction } from "../transforms/transaction";
-import { directRunner, type DirectRunnerOptions } from "../runners/direct";
-import { appendRow } from "./fn_api_sink";
+import type { DirectRunnerOptions } from "../runners/direct";
+import { runWorkload } from "./fn_api_workload";
 
 const ROOT = path.resolve(__dirname, "..");
 
 /** One variant in this process: runs the workload, prints {seconds, result}. */
 async function runVariant(file: string, options: DirectRunnerOptions): Promise<void> {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-fn-api-")), "result.jsonl");
-  fs.writeFileSync(out, "");
-  const start = process.hrtime.bigint();
-  await directRunner(options).run((root) => {
-    root
-      .apply(readTextLines(file))
-      .apply(parseCsvTransactions())
-      .valid.apply(beam.groupBy((t: Transaction) => t.category).combining((t: Transaction) => revenueOf(t), combiners.sum, "revenue"))
-      .map(beam.withName("writeResult", (row: { key: string; revenue: number }) => appendRow(out, row)));
-  });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const rows = fs.readFileSync(out, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { key: string; revenue: number });
-  const result = Object.fromEntries(rows.sort((a, b) => (a.key < b.key ? -1 : 1)).map((r) => [r.key, Math.round(r.revenue * 100)]));
-  process.stdout.write(JSON.stringify({ seconds, result }) + "\n");
+  process.stdout.write(JSON.stringify(await runWorkload(file, options)) + "\n");
 }
 
 function measure(file: string, options: DirectRunnerOptions): { seconds: number; result: Record<string, number> } {

@@ -1,3 +1,5 @@
+import type { SdkWorkerPool } from "./execution/fn_api/sdk_worker_pool";
+
 /** Settings of the direct runner, with their defaults. */
 export interface DirectRunnerOptions {
   /**
@@ -41,10 +43,17 @@ export interface DirectRunnerOptions {
   workers?: number;
   /** With environment "process": how long a worker may take to connect before the job fails (default 60 000 ms). */
   workerStartTimeoutMs?: number;
+  /**
+   * With environment "process": take the `workers` from this pool of SDK worker processes, kept by
+   * its owner across jobs (who stops it), instead of starting and stopping the job's own; the pool's
+   * own workerStartTimeoutMs applies. For many short jobs (a test file): workers start once.
+   */
+  sdkWorkerPool?: SdkWorkerPool;
 }
 
 /** Options with every default filled in. */
-export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter" | "workerPool">> & Pick<DirectRunnerOptions, "stopAfter" | "workerPool">;
+export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter" | "workerPool" | "sdkWorkerPool">> &
+  Pick<DirectRunnerOptions, "stopAfter" | "workerPool" | "sdkWorkerPool">;
 
 /** Fills in defaults and rejects nonsense early, naming the option. */
 export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirectRunnerOptions {

@@ -79,6 +79,7 @@ export class DirectRunner extends Runner {
             workers: this.options.workers,
             workerStartTimeoutMs: this.options.workerStartTimeoutMs,
             workerPool: this.options.environment === "external" ? this.options.workerPool : undefined,
+            pool: this.options.environment === "process" ? this.options.sdkWorkerPool : undefined,
           })
         : this.options.workers === 1
           ? inProcessExecutor

@@ -4,14 +4,20 @@
  * (the TypeScript SDK's PortableRunner with `jobEndpoint`) submit pipelines to us. A job runs on the
  * direct runner with its stages in the SDK workers the pipeline's environment names: an external
  * worker pool (LOOPBACK: the client's own process) or, for any other environment, worker processes
- * we start. Artifacts are not staged: PrepareJob names no staging endpoint, which the SDK's client
- * reads as "nothing to stage" (LOOPBACK and process workers load the code where it already is).
+ * we start. PrepareJob names this server as the artifact staging endpoint (artifact_staging.ts):
+ * the client's dependencies are staged here before Run, and the job's pipeline names the staged
+ * copies (our workers load the code where it already is; the staged files are kept for the job).
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
-import type { ServiceType } from "@protobuf-ts/runtime-rpc";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
+import { ArtifactStagingService } from "apache-beam/proto/beam_artifact_api";
 import { JobService, JobState_Enum, JobMessage_MessageImportance, type JobStateEvent, type JobMessagesResponse } from "apache-beam/proto/beam_job_api";
 import { DirectRunner, type DirectPipelineResult } from "../direct";
+import { ArtifactStaging } from "./artifact_staging";
+import { definitionOf } from "./grpc_service";
 
 const EXTERNAL_ENVIRONMENT_URN = "beam:env:external:v1";
 const TERMINAL = new Set([JobState_Enum.DONE, JobState_Enum.FAILED, JobState_Enum.CANCELLED]);
@@ -27,28 +33,15 @@ interface Job {
   listeners: Set<(event: JobMessagesResponse) => void>;
 }
 
-/** A grpc-js service definition from a protobuf-ts service description. */
-function definitionOf(service: ServiceType): grpc.ServiceDefinition {
-  const definition: Record<string, grpc.MethodDefinition<object, object>> = {};
-  for (const method of service.methods) {
-    definition[method.localName] = {
-      path: `/${service.typeName}/${method.name}`,
-      requestStream: method.clientStreaming,
-      responseStream: method.serverStreaming,
-      requestSerialize: (m: object) => Buffer.from(method.I.toBinary(m)),
-      requestDeserialize: (b: Buffer) => method.I.fromBinary(b),
-      responseSerialize: (m: object) => Buffer.from(method.O.toBinary(m)),
-      responseDeserialize: (b: Buffer) => method.O.fromBinary(b),
-    };
-  }
-  return definition as grpc.ServiceDefinition;
-}
-
 /** The job server. */
 export class JobServer {
   private readonly server = new grpc.Server();
   private readonly prepared = new Map<string, { pipeline: runnerApi.Pipeline; name: string }>();
   private readonly jobs = new Map<string, Job>();
+  /** Where clients' artifacts are staged (a fresh temporary folder, removed by stop()). */
+  private readonly stagingRoot = fs.mkdtempSync(path.join(os.tmpdir(), "beam-job-server-artifacts-"));
+  private readonly staging = new ArtifactStaging(this.stagingRoot);
+  private address = "";
   private ids = 0;
 
   constructor(private readonly log: (line: string) => void = () => undefined) {
@@ -62,13 +55,19 @@ export class JobServer {
         if (request.pipeline === undefined) throw new Error("PrepareJobRequest has no pipeline");
         const preparationId = `preparation-${++this.ids}`;
         this.prepared.set(preparationId, { pipeline: request.pipeline, name: request.jobName });
-        return { preparationId, artifactStagingEndpoint: undefined, stagingSessionToken: "" };
+        this.staging.open(preparationId, request.pipeline.components?.environments ?? {});
+        return { preparationId, artifactStagingEndpoint: { url: this.address, authentication: undefined }, stagingSessionToken: preparationId };
       }),
-      run: unary((request: { preparationId: string }) => {
+      run: unary(async (request: { preparationId: string }) => {
         const preparation = this.prepared.get(request.preparationId);
         if (preparation === undefined) throw new Error(`no prepared job '${request.preparationId}'`);
         this.prepared.delete(request.preparationId);
-        return { jobId: this.start(preparation.pipeline, preparation.name) };
+        const staged = await this.staging.staged(request.preparationId).catch((error: Error) => {
+          throw new Error(`artifact staging of '${request.preparationId}' failed: ${error.message}`);
+        });
+        const pipeline = runnerApi.Pipeline.clone(preparation.pipeline);
+        for (const [id, dependencies] of Object.entries(staged ?? {})) pipeline.components!.environments[id].dependencies = dependencies;
+        return { jobId: this.start(pipeline, preparation.name) };
       }),
       getJobs: unary(() => ({
         jobInfo: [...this.jobs.values()].map((j) => ({ jobId: j.id, jobName: j.name, pipelineOptions: undefined, state: j.state })),
@@ -89,6 +88,7 @@ export class JobServer {
         this.stream(call, (event) => (event.response.oneofKind === "stateResponse" ? event.response.stateResponse : undefined)),
       getMessageStream: (call: grpc.ServerWritableStream<{ jobId: string }, JobMessagesResponse>) => this.stream(call, (event) => event),
     });
+    this.server.addService(definitionOf(ArtifactStagingService), { reverseArtifactRetrievalService: this.staging.reverseArtifactRetrievalService });
   }
 
   /** Listens on `port` (0: a free one) on loopback; resolves with the address. */
@@ -96,7 +96,8 @@ export class JobServer {
     const bound = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
     );
-    return `127.0.0.1:${bound}`;
+    this.address = `127.0.0.1:${bound}`;
+    return this.address;
   }
 
   /** Cancels every job still running and stops serving. */
@@ -104,6 +105,12 @@ export class JobServer {
     for (const job of this.jobs.values()) if (!TERMINAL.has(job.state)) job.result?.cancel("job server stopping");
     await Promise.all([...this.jobs.values()].map((j) => j.result?.waitUntilFinish().catch(() => undefined)));
     this.server.forceShutdown();
+    fs.rmSync(this.stagingRoot, { recursive: true, force: true });
+  }
+
+  /** Where the artifacts of prepared jobs are staged. */
+  get stagingDirectory(): string {
+    return this.stagingRoot;
   }
 
   private job(id: string): Job {
@@ -136,7 +143,8 @@ export class JobServer {
   private stream<T>(call: grpc.ServerWritableStream<{ jobId: string }, T>, pick: (event: JobMessagesResponse) => T | undefined): void {
     const job = this.jobs.get(call.request.jobId);
     if (job === undefined) {
-      call.destroy(Object.assign(new Error(`no job '${call.request.jobId}'`), { code: grpc.status.NOT_FOUND }));
+      // A server stream's 'error' is what sends the status (destroy() would drop the call without one).
+      call.emit("error", Object.assign(new Error(`no job '${call.request.jobId}'`), { code: grpc.status.NOT_FOUND }));
       return;
     }
     const send = (event: JobMessagesResponse) => {

@@ -2,7 +2,8 @@
  * environment "process" when workers fail: a worker killed mid-job has its bundle retried once on a
  * fresh worker, with the output exact; a worker dying twice fails the job naming the step, with its
  * last lines; a worker that never connects fails the job within the bound, with what it printed.
- * No worker process outlives its job, nor its runner.
+ * No worker process outlives its job, nor its runner. A pool kept across jobs reuses its workers,
+ * but never one of a job that failed.
  */
 import { expect } from "chai";
 import { spawn } from "child_process";
@@ -11,6 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import * as beam from "apache-beam";
 import { directRunner } from "../../runners/direct";
+import { SdkWorkerPool } from "../../runners/direct/execution/fn_api/sdk_worker_pool";
 import { expectSameElements } from "../../testing";
 import { FileCollection } from "../support/file_collect";
 import { killAlways, killOnce } from "./worker_faults";
@@ -91,6 +93,30 @@ describe("environment=process: failing workers", function () {
     const alive = () => workers.filter((pid) => fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "));
     for (let waited = 0; alive().length > 0 && waited < 10_000; waited += 200) await new Promise((r) => setTimeout(r, 200));
     expect(alive(), "workers still alive after their runner died").to.deep.equal([]);
+  });
+
+  it("a pool kept across jobs reuses its worker, and stops the worker of a job that failed", async () => {
+    const pool = new SdkWorkerPool();
+    try {
+      const job = (fn: (x: number) => number) =>
+        directRunner({ environment: "process", workers: 1, sdkWorkerPool: pool }).run((root) => root.apply(beam.create([1, 2])).map(beam.withName("step", fn)));
+      await job((x) => x + 1);
+      const first = childWorkers();
+      expect(first, "one worker for the first job").to.have.length(1);
+      await job((x) => x * 2);
+      expect(childWorkers(), "the second job ran on the same worker").to.deep.equal(first);
+      const error = await failureOf(
+        job((x) => {
+          throw new Error(`refusing ${x}`);
+        }),
+      );
+      expect(error.message).to.include("refusing");
+      for (let waited = 0; childWorkers().includes(first[0]) && waited < 10_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+      expect(childWorkers(), "the failed job's worker was stopped").to.not.include(first[0]);
+    } finally {
+      await pool.stop();
+    }
+    expect(childWorkers()).to.deep.equal([]);
   });
 
   it("a worker that never connects fails the job within the bound, with what it printed", async () => {

@@ -1,5 +1,6 @@
 /**
- * The runner's side of Beam's Fn API, one gRPC server on loopback for every SDK worker of a job:
+ * The runner's side of Beam's Fn API, one gRPC server on loopback for every SDK worker of a pool
+ * (sdk_worker_pool.ts: one job's, or several jobs' one after another, their ids prefixed per job):
  * control (descriptors on request, ProcessBundle instructions, their responses), data (each
  * bundle's encoded elements in, its outputs back), state (side-input reads, answered by the bundle's
  * stage) and logging (each worker's log lines, kept per worker with the step that wrote them).
@@ -68,6 +69,11 @@ export class WorkerConnection {
     control.on("close", end);
   }
 
+  /** False once the worker is gone (exited, disconnected, stopped). */
+  get isConnected(): boolean {
+    return this.lost === undefined;
+  }
+
   attachData(stream: grpc.ServerDuplexStream<Elements, Elements>): void {
     this.attach(stream);
     this.dataStream = stream;
@@ -115,23 +121,24 @@ export class WorkerConnection {
   }
 }
 
-/** The Fn API endpoints of one job. */
+/** The job an instruction or descriptor id belongs to: ids are `<job>/<rest>` (sdk_worker_pool.ts). */
+function jobOf(id: string): string {
+  return id.slice(0, id.indexOf("/"));
+}
+
+/** The Fn API endpoints of the jobs whose workers connect to it. */
 export class ControlPlane {
-  private readonly server = new grpc.Server();
+  // Bundles' outputs and side data may be large: no 4 MB limit on what workers send.
+  private readonly server = new grpc.Server({ "grpc.max_receive_message_length": -1 });
   private readonly descriptors = new Map<string, ProcessBundleDescriptor>();
+  private readonly stepNames = new Map<string, (transformId: string) => string>();
   private readonly bundles = new Map<string, BundleChannel>();
   private readonly workers = new Map<string, WorkerConnection>();
   private readonly waiting = new Map<string, (worker: WorkerConnection) => void>();
   private url = "";
 
-  /**
-   * @param stepName the step name of a transform id, for log lines
-   * @param onLog where a worker's log lines at WARN and above are written (ours, with the step)
-   */
-  constructor(
-    private readonly stepName: (transformId: string) => string,
-    private readonly onLog: (line: string) => void,
-  ) {
+  /** @param onLog where a worker's log lines at WARN and above are written (ours, with the step) */
+  constructor(private readonly onLog: (line: string) => void) {
     const workerId = (call: grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerUnaryCall<unknown, unknown>) =>
       String(call.metadata.get("worker_id")[0] ?? "");
     this.server.addService(beamFnControlDefinition, {
@@ -168,11 +175,12 @@ export class ControlPlane {
         const id = workerId(call);
         call.on("data", (list: LogEntry_List) => {
           for (const entry of list.logEntries) {
-            const step = entry.transformId ? ` [${this.stepName(entry.transformId)}]` : "";
+            const stepName = entry.transformId ? this.stepNames.get(jobOf(entry.instructionId))?.(entry.transformId) ?? entry.transformId : undefined;
+            const step = stepName !== undefined ? ` [${stepName}]` : "";
             const line = `${LogEntry_Severity_Enum[entry.severity]}${step} ${entry.message.trimEnd()}`;
             const worker = this.workers.get(id);
             worker?.addLog(line);
-            if (entry.instructionId && entry.transformId) worker?.lastStep.set(entry.instructionId, this.stepName(entry.transformId));
+            if (entry.instructionId && stepName !== undefined) worker?.lastStep.set(entry.instructionId, stepName);
             if (entry.severity >= LogEntry_Severity_Enum.WARN) this.onLog(`worker ${id}: ${line}`);
           }
         });
@@ -194,6 +202,18 @@ export class ControlPlane {
     return this.url;
   }
 
+  /** A job's transforms are named by `stepName` in its workers' log lines. */
+  addJob(job: string, stepName: (transformId: string) => string): void {
+    this.stepNames.set(job, stepName);
+  }
+
+  /** Forgets a job: its step names and descriptors. */
+  removeJob(job: string): void {
+    this.stepNames.delete(job);
+    for (const id of [...this.descriptors.keys()]) if (jobOf(id) === job) this.descriptors.delete(id);
+  }
+
+  /** Serves a descriptor (its id is `<job>/<stage>`) to the workers that ask for it. */
   register(descriptor: ProcessBundleDescriptor): void {
     this.descriptors.set(descriptor.id, descriptor);
   }

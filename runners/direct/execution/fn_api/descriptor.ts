@@ -21,8 +21,8 @@ export interface StageDescriptor {
   outputs: Map<string, { pcollection: string; coderId: string }>;
 }
 
-/** Builds `stage`'s descriptor; the worker reaches data at `dataUrl` and state at `stateUrl`. */
-export function stageDescriptor(stage: PlannedStage, components: runnerApi.Components, dataUrl: string, stateUrl: string): StageDescriptor {
+/** Builds `stage`'s descriptor, named `id`; the worker reaches data at `dataUrl` and state at `stateUrl`. */
+export function stageDescriptor(id: string, stage: PlannedStage, components: runnerApi.Components, dataUrl: string, stateUrl: string): StageDescriptor {
   const coders: Record<string, runnerApi.Coder> = { ...components.coders };
   const wireCoder = (pcollection: string): string => {
     const pcoll = components.pcollections[pcollection];
@@ -56,7 +56,7 @@ export function stageDescriptor(stage: PlannedStage, components: runnerApi.Compo
     });
   }
   const descriptor = ProcessBundleDescriptor.create({
-    id: stage.id,
+    id,
     transforms,
     pcollections: components.pcollections,
     windowingStrategies: components.windowingStrategies,

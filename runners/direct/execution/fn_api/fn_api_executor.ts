@@ -7,7 +7,8 @@
  *
  * Outputs are handed to the engine only once the bundle has succeeded, so a bundle retried after a
  * worker died (once, on a fresh worker, as Dataflow retries bundles) delivers each output exactly
- * once. A step that throws fails the job at once, as in process.
+ * once; so does what the bundle sent to this process (outbox.ts). A step that throws fails the job
+ * at once, as in process. Workers come from an SdkWorkerPool: the job's own, or one kept across jobs.
  */
 import * as protobufjs from "protobufjs";
 import { PipelineContext } from "apache-beam/internal/pipeline";
@@ -17,21 +18,18 @@ import type { Bundle, BundleExecutor, BundleExecutorFactory, BundleResult, Execu
 import type { Plan } from "../../plan/stages";
 import { sideInputReader } from "../side_inputs";
 import { StepFailure } from "../step_failure";
-import { ControlPlane } from "./control_plane";
+import { deliverOutbox } from "../../../../sdk/main_thread";
 import { stageDescriptor, type StageDescriptor } from "./descriptor";
-import { ProcessWorkers, tail, type FnApiWorker as ProcessWorker, type WorkerSource } from "./process_workers";
-import { ExternalWorkers } from "./external_workers";
+import { tail, type FnApiWorker } from "./process_workers";
+import { takeOutboxInfo } from "./outbox";
+import { SdkWorkerPool, type SdkWorkerPoolOptions } from "./sdk_worker_pool";
 
 /** How bundles reach SDK workers. */
-export interface FnApiExecutorOptions {
-  /** Workers to start (each runs one bundle at a time). */
+export interface FnApiExecutorOptions extends SdkWorkerPoolOptions {
+  /** Workers the job runs bundles on (each runs one bundle at a time). */
   workers: number;
-  /** Start them in this BeamFnExternalWorkerPool (environment "external") rather than as processes of ours. */
-  workerPool?: string;
-  /** A worker that has not connected this long after its start fails the job with what it printed. */
-  workerStartTimeoutMs: number;
-  /** Where the workers' WARN and ERROR log lines go (default: this process's stderr). */
-  log?: (line: string) => void;
+  /** Take the workers from this pool (kept across jobs by its owner) instead of starting the job's own. */
+  pool?: SdkWorkerPool;
 }
 
 /** Attempts of one bundle: the first, and one retry on a fresh worker if its worker died. */
@@ -46,17 +44,21 @@ export function fnApiExecutor(options: FnApiExecutorOptions): BundleExecutorFact
 }
 
 class FnApiExecutor implements BundleExecutor {
-  private readonly plane: ControlPlane;
-  private readonly workers: WorkerSource;
+  private readonly pool: SdkWorkerPool;
+  private readonly ownsPool: boolean;
   private readonly stages = new Map<string, StageDescriptor>();
   private readonly stageNames: Map<string, string>;
   private readonly stepsOf: Map<string, string>;
-  private readonly idle: ProcessWorker[] = [];
-  private readonly waiting: ((worker: ProcessWorker) => void)[] = [];
+  /** Every worker this job holds; `idle` those not running a bundle. */
+  private readonly held = new Set<FnApiWorker>();
+  private readonly idle: FnApiWorker[] = [];
+  private readonly waiting: ((worker: FnApiWorker) => void)[] = [];
   private readonly ready: Promise<void>;
   private readonly readState: ReturnType<typeof sideInputReader>;
   private wireContext: PipelineContext | undefined;
+  private job: string | undefined;
   private instructions = 0;
+  private failed = false;
   private closed = false;
 
   constructor(
@@ -67,12 +69,8 @@ class FnApiExecutor implements BundleExecutor {
     const { components } = services;
     this.stageNames = new Map(plan.stages.map((s) => [s.id, s.name]));
     this.stepsOf = new Map(plan.stages.map((s) => [s.id, s.transforms.map((id) => `'${components.transforms[id].uniqueName}'`).join(", ")]));
-    const stepName = (id: string) => components.transforms[id]?.uniqueName ?? this.stageNames.get(id.split(":")[0]) ?? id;
-    this.plane = new ControlPlane(stepName, options.log ?? ((line) => process.stderr.write(`${line}\n`)));
-    this.workers =
-      options.workerPool === undefined
-        ? new ProcessWorkers(this.plane, options.workerStartTimeoutMs)
-        : new ExternalWorkers(this.plane, options.workerPool, options.workerStartTimeoutMs);
+    this.ownsPool = options.pool === undefined;
+    this.pool = options.pool ?? new SdkWorkerPool(options);
     this.readState = sideInputReader(components, services.pipelineContext, services.sideInputs);
     this.ready = this.start(options.workers);
     // A start failure surfaces at the first bundle; never as an unhandled rejection.
@@ -80,17 +78,22 @@ class FnApiExecutor implements BundleExecutor {
   }
 
   private async start(workers: number): Promise<void> {
-    const url = await this.plane.start();
-    const coders = { ...this.services.components.coders };
+    const { components } = this.services;
+    const stepName = (id: string) => components.transforms[id]?.uniqueName ?? this.stageNames.get(id.split(":")[0]) ?? id;
+    const { job, url } = await this.pool.openJob(stepName);
+    this.job = job;
+    const coders = { ...components.coders };
     for (const stage of this.plan.stages) {
-      const described = stageDescriptor(stage, this.services.components, url, url);
+      const described = stageDescriptor(`${job}/${stage.id}`, stage, components, url, url);
       this.stages.set(stage.id, described);
-      this.plane.register(described.descriptor);
+      this.pool.plane.register(described.descriptor);
       Object.assign(coders, described.descriptor.coders);
     }
-    this.wireContext = new PipelineContext({ ...this.services.components, coders }, "");
-    const started = await Promise.all(Array.from({ length: workers }, () => this.workers.start()));
-    for (const worker of started) this.release(worker);
+    this.wireContext = new PipelineContext({ ...components, coders }, "");
+    for (const worker of await this.pool.take(workers)) {
+      this.held.add(worker);
+      this.release(worker);
+    }
   }
 
   async process(bundle: Bundle): Promise<BundleResult | undefined> {
@@ -100,35 +103,40 @@ class FnApiExecutor implements BundleExecutor {
     for (let attempt = 1; ; attempt++) {
       const worker = await this.acquire();
       try {
-        const { outputs, metrics } = await this.runOn(worker, stage, bundle);
+        const { outputs, metrics, messages } = await this.runOn(worker, stage, bundle);
         this.release(worker);
         for (const [pcollection, elements] of outputs) {
           const intakes = this.services.outputs(bundle.stageId, pcollection);
           for (const element of elements) for (const intake of intakes) intake(element);
         }
+        deliverOutbox(messages);
         return { metrics };
       } catch (error) {
+        this.failed = true;
         if (!(error instanceof WorkerLost)) {
           this.release(worker);
           throw error;
         }
-        this.workers.stop(worker);
+        this.held.delete(worker);
+        this.pool.discard(worker);
         if (attempt >= ATTEMPTS || this.closed) throw new Error(`${error.message} (attempt ${attempt} of ${ATTEMPTS}; the job fails)`);
-        this.release(await this.workers.start());
+        const fresh = await this.pool.start();
+        this.held.add(fresh);
+        this.release(fresh);
       }
     }
   }
 
   /** Runs one bundle on `worker`; resolves with its decoded outputs once the worker is done with it. */
-  private async runOn(worker: ProcessWorker, stage: StageDescriptor, bundle: Bundle) {
-    const instructionId = `${bundle.stageId}-${++this.instructions}`;
+  private async runOn(worker: FnApiWorker, stage: StageDescriptor, bundle: Bundle) {
+    const instructionId = `${this.job}/${bundle.stageId}-${++this.instructions}`;
     const context = this.wireContext!;
     const received = new Map<string, Uint8Array[]>([...stage.outputs.keys()].map((id) => [id, []]));
     let open = received.size;
     let allReceived!: () => void;
     const sinksClosed = new Promise<void>((resolve) => (allReceived = resolve));
     if (open === 0) allReceived();
-    const closeRouting = this.plane.openBundle(instructionId, {
+    const closeRouting = this.pool.plane.openBundle(instructionId, {
       onData: (transformId, data, isLast) => {
         const chunks = received.get(transformId);
         if (chunks === undefined) return;
@@ -139,7 +147,7 @@ class FnApiExecutor implements BundleExecutor {
     });
     const stageName = this.stageNames.get(bundle.stageId)!;
     try {
-      const response = worker.connection.processBundle(instructionId, bundle.stageId);
+      const response = worker.connection.processBundle(instructionId, stage.descriptor.id);
       const sent = worker.connection.sendInput(instructionId, stage.input.transformId, encodeAll(bundle.elements, context, stage.input.coderId));
       const [result] = await Promise.all([response, sinksClosed, sent]).catch(async (error: Error) => {
         const logged = worker.connection.lastStep.get(instructionId);
@@ -160,30 +168,35 @@ class FnApiExecutor implements BundleExecutor {
         const { pcollection, coderId } = stage.outputs.get(transformId)!;
         outputs.set(pcollection, decodeAll(chunks, context, coderId));
       }
-      return { outputs, metrics: result.monitoringInfos };
+      return { outputs, ...takeOutboxInfo(result.monitoringInfos) };
     } finally {
       closeRouting();
       worker.connection.lastStep.delete(instructionId);
     }
   }
 
-  private acquire(): Promise<ProcessWorker> {
+  private acquire(): Promise<FnApiWorker> {
     const worker = this.idle.pop();
     if (worker !== undefined) return Promise.resolve(worker);
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  private release(worker: ProcessWorker): void {
+  private release(worker: FnApiWorker): void {
     const next = this.waiting.shift();
     if (next !== undefined) next(worker);
     else this.idle.push(worker);
   }
 
+  /** Gives the idle workers back to a shared pool (unless the job failed); stops the others, or the job's own pool. */
   async close(): Promise<void> {
     this.closed = true;
     await this.ready.catch(() => undefined);
-    await this.workers.stopAll();
-    await this.plane.stop();
+    if (this.job !== undefined) this.pool.closeJob(this.job);
+    if (this.ownsPool) return this.pool.stop();
+    const healthy = this.failed ? [] : this.idle.splice(0);
+    for (const worker of this.held) if (!healthy.includes(worker)) this.pool.discard(worker);
+    this.held.clear();
+    this.pool.giveBack(healthy);
   }
 }
 

@@ -23,6 +23,8 @@ export interface FnApiWorker {
   printed: string[];
   /** Resolves with how it ended ("code 1", "signal SIGKILL") once it has. */
   exited: Promise<string>;
+  /** The modules registered for serialization it loaded at its start (unknown for a pool's worker). */
+  modules?: ReadonlySet<string>;
 }
 
 /** Where a job's workers come from: processes of ours, or a pool someone else runs. */
@@ -56,7 +58,8 @@ export class ProcessWorkers implements WorkerSource {
   /** Starts a worker; resolves once it has connected, rejects if it exits or does not connect in time. */
   async start(): Promise<ProcessWorker> {
     const id = `worker-${++this.started}`;
-    const options = JSON.stringify({ "beam:option:registered_node_modules:v1": getRegisteredModules() });
+    const modules = getRegisteredModules();
+    const options = JSON.stringify({ "beam:option:registered_node_modules:v1": modules });
     const child = spawn(
       process.execPath,
       [...EXEC_ARGV, BOOT, `--id=${id}`, `--control_endpoint=${this.plane.endpoint}`, `--logging_endpoint=${this.plane.endpoint}`, `--options=${options}`],
@@ -76,7 +79,7 @@ export class ProcessWorkers implements WorkerSource {
       child.on("exit", (code, signal) => resolve(signal !== null ? `signal ${signal}` : `code ${code}`));
       child.on("error", (error) => resolve(`error ${error.message}`));
     });
-    const partial = { id, printed, exited, process: child };
+    const partial: Omit<ProcessWorker, "connection"> = { id, printed, exited, process: child, modules: new Set(modules) };
     this.running.add(partial as ProcessWorker);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -94,7 +97,9 @@ export class ProcessWorkers implements WorkerSource {
       void exited.then((how) => connection.disconnected(new Error(`SDK worker ${id} exited (${how})`)));
       return worker;
     } catch (error) {
+      // Fail only once it is gone (SIGKILL: promptly), so no worker outlives the failure it caused.
       this.stop(partial as ProcessWorker);
+      await exited;
       throw error;
     } finally {
       clearTimeout(timer);
