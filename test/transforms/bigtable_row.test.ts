@@ -14,10 +14,13 @@ import { generatedTransactions, VALID_TRANSACTION } from "./transactions";
 
 describe("transforms/bigtable_row: a transaction as a Bigtable row", () => {
   it("as a JSON line (the batch's stand-in for the table): the row's key, family, timestamp and cells", () => {
-    const odd = { ...VALID_TRANSACTION, userId: 'u"#1', customerState: "Tamil Nadu – Chennai\n", distributionCenter: "DC-\u0000" };
+    const odd = { ...VALID_TRANSACTION, userId: 'u"#1', customerState: "Tamil Nadu – Chennai\n", distributionCenter: "DC-\u0000", productId: "P\\1\ud800😀" };
     for (const t of [...generatedTransactions(200), odd]) {
       const row = transactionRow(t);
-      expect(JSON.parse(transactionRowJson(t))).to.deep.equal({
+      const line = transactionRowJson(t);
+      // Well-formed text (a lone surrogate escaped), so it survives UTF-8 on its way to the file.
+      expect(Buffer.from(line).toString()).to.equal(line);
+      expect(JSON.parse(line)).to.deep.equal({
         key: row.key,
         family: row.family,
         timestampMicros: row.cells[0].timestampMicros,
