@@ -6,6 +6,8 @@
  *   node -r ./scripts/register.js bench/runner_case.ts <native-workers|handwritten> <file> [workers] [cpu-load]
  */
 import "apache-beam";
+import * as fs from "fs";
+import * as path from "path";
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import type { Runner } from "apache-beam/runners/runner";
 import { directRunner } from "../runners/direct";
@@ -18,10 +20,11 @@ async function runCollecting(runner: Runner, build: (id: string) => (root: any) 
   return closeCollection(id);
 }
 
-/** Each variant: what it needs made before the clock starts (input data), then the timed work. */
+/** Each variant: what it needs made before the clock starts (input data), the timed work, then what it leaves to remove. */
 interface Variant<I> {
   prepare(arg: string): I;
   run(input: I, settings: { workers?: number; cpuLoad: number }): Promise<unknown>;
+  cleanUp?(input: I): void;
 }
 
 const fileVariant = (run: (file: string, settings: { workers?: number; cpuLoad: number }) => Promise<unknown>): Variant<string> => ({ prepare: (file) => file, run });
@@ -35,7 +38,11 @@ const variants: Record<string, Variant<any>> = {
   sdk: fileVariant((file) => runCollecting(sdkDirectRunner(), (id) => categoryRevenuePipeline(file, id, false))),
   handwritten: fileVariant((file, { cpuLoad }) => categoryRevenueLoop(file, cpuLoad)),
   "native-workers": fileVariant((file, { workers, cpuLoad }) => runCollecting(directRunner({ workers }), (id) => categoryRevenuePipeline(file, id, true, cpuLoad))),
-  "batch-etl": fileVariant((file) => batchEtl(file)),
+  "batch-etl": {
+    prepare: (file: string) => ({ file, output: fs.mkdtempSync(path.join(path.dirname(file), "batch-etl-")) }),
+    run: ({ file, output }: { file: string; output: string }) => batchEtl(file, output),
+    cleanUp: ({ output }: { output: string }) => fs.rmSync(output, { recursive: true, force: true }),
+  },
   "map-native": mapChainVariant(() => directRunner()),
   "map-sdk": mapChainVariant(() => sdkDirectRunner()),
 };
@@ -50,6 +57,7 @@ async function main(): Promise<void> {
   const start = process.hrtime.bigint();
   const result = await variant.run(input, { workers: workers === undefined ? undefined : Number(workers), cpuLoad: Number(cpuLoad ?? 0) });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  variant.cleanUp?.(input);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(JSON.stringify({ seconds, peak_rss_mb: peakRssMb, result }) + "\n");
 }
