@@ -102,7 +102,7 @@ export function cellValues(t: Transaction): string[] {
     t.salesChannel,
     t.customerState,
     t.distributionCenter,
-    new Date(t.eventTimeMs).toISOString(),
+    isoTime(t.eventTimeMs),
   ];
 }
 
@@ -116,6 +116,29 @@ export function transactionRow(t: Transaction): BigtableRow {
   for (let i = 0; i < values.length; i++) cells[i] = { qualifier: TRANSACTION_QUALIFIERS[i], value: values[i], timestampMicros };
   if (t.eventId !== undefined) cells.push({ qualifier: EVENT_ID_QUALIFIER, value: t.eventId, timestampMicros });
   return { key: transactionRowKey(t), family: TRANSACTION_FAMILY, cells };
+}
+
+const MS_PER_DAY = 86_400_000;
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, "0"));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
+/** The last day {@link isoTime} formatted: rows come roughly in time order, so it is nearly always the next one's. */
+const lastDay = { day: NaN, prefix: "" };
+
+/**
+ * `new Date(ms).toISOString()` (`2024-01-01T00:01:19.000Z`), made without a Date: the day's part is
+ * kept from the last call, the time of day is looked up digits. This runs for every row, and the
+ * Date cost a fifth of a row's JSON.
+ */
+export function isoTime(ms: number): string {
+  if (!Number.isInteger(ms) || Math.abs(ms) > 8.64e15) return new Date(ms).toISOString();
+  const day = Math.floor(ms / MS_PER_DAY);
+  if (day !== lastDay.day) {
+    lastDay.prefix = new Date(day * MS_PER_DAY).toISOString().slice(0, -"00:00:00.000Z".length);
+    lastDay.day = day;
+  }
+  const inDay = ms - day * MS_PER_DAY;
+  const seconds = Math.floor(inDay / 1000);
+  return `${lastDay.prefix}${TWO_DIGITS[Math.floor(seconds / 3600)]}:${TWO_DIGITS[Math.floor(seconds / 60) % 60]}:${TWO_DIGITS[seconds % 60]}.${THREE_DIGITS[inDay % 1000]}Z`;
 }
 
 /** What JSON.stringify escapes in a string: quotes, backslashes, control characters, lone surrogates (checked with pairs). */
@@ -141,7 +164,7 @@ export function transactionRowJson(t: Transaction): string {
     `"category":"${jsonText(t.category)}","price":"${formatRupees(t.pricePaise)}","discount":"${t.discountPercent}",` +
     `"final_price":"${formatRupees(t.finalPricePaise)}","payment":"${jsonText(t.paymentMethod)}","quantity":"${t.quantity}",` +
     `"channel":"${jsonText(t.salesChannel)}","state":"${jsonText(t.customerState)}",` +
-    `"distribution_center":"${jsonText(t.distributionCenter)}","event_time":"${new Date(t.eventTimeMs).toISOString()}"}}`
+    `"distribution_center":"${jsonText(t.distributionCenter)}","event_time":"${isoTime(t.eventTimeMs)}"}}`
   );
 }
 

@@ -5,6 +5,7 @@ import {
   transactionRow,
   transactionRowJson,
   transactionRowKey,
+  isoTime,
   TRANSACTION_FAMILY,
   TRANSACTION_QUALIFIERS,
   TRANSACTIONS_TABLE,
@@ -27,6 +28,21 @@ describe("transforms/bigtable_row: a transaction as a Bigtable row", () => {
         cells: Object.fromEntries(row.cells.map((c) => [c.qualifier, c.value])),
       });
       expect(new Set(row.cells.map((c) => c.timestampMicros)).size).to.equal(1);
+    }
+  });
+
+  it("writes event times exactly as Date's toISOString does, any date, in any order", () => {
+    const edges = [0, -1, 1, 999, 86_399_999, -86_400_001, Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(1, 0, 1), 8.64e15, -8.64e15, 8.64e15 + 1, 0.5];
+    const spread = Array.from({ length: 5_000 }, (_, i) => Date.UTC(2024, 0, 1) + i * 7_919_777 * (i % 2 === 0 ? 1 : -1));
+    for (const ms of [...edges, ...spread, ...spread.slice().reverse()]) {
+      let expected: string;
+      try {
+        expected = new Date(ms).toISOString();
+      } catch (error) {
+        expect(() => isoTime(ms), String(ms)).to.throw(RangeError);
+        continue;
+      }
+      expect(isoTime(ms), String(ms)).to.equal(expected);
     }
   });
 
