@@ -8,6 +8,8 @@ import * as path from "path";
 /** What one case reports. */
 export interface Measurement {
   seconds: number;
+  /** CPU time of the process's threads over the same part. */
+  cpu_seconds: number;
   peak_rss_mb: number;
   result: unknown;
 }

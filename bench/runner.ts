@@ -66,6 +66,10 @@ async function main(): Promise<void> {
     batch_etl_s: round(batchEtl.seconds),
     batch_etl_rss_mb: round(batchEtl.peak_rss_mb, 0),
     batch_etl_over_native: round(batchEtl.seconds / native.seconds, 2),
+    // CPU time moves less than elapsed time when other work shares the machine.
+    native_cpu_s: round(native.cpu_seconds),
+    batch_etl_cpu_s: round(batchEtl.cpu_seconds),
+    batch_etl_cpu_over_native: round(batchEtl.cpu_seconds / native.cpu_seconds, 2),
     map_chain_elements: mapElements,
     map_chain_native_elements_per_s: Math.round(mapElements / mapNative.seconds),
     map_chain_sdk_elements_per_s: mapSdk ? Math.round(mapElements / mapSdk.seconds) : null,

@@ -1,11 +1,14 @@
 /**
  * One measurement of the runner benchmark, alone in its process so that its peak memory is its own.
- * Prints one JSON line: { seconds, peak_rss_mb, result }.
+ * Prints one JSON line: { seconds, cpu_seconds, peak_rss_mb, result } (CPU: every thread of the
+ * process over the timed part, which other work on a shared machine moves less than the seconds).
  *
  *   node -r ./scripts/register.js bench/runner_case.ts <native|sdk|handwritten|batch-etl|map-native|map-sdk> <file|count>
  *   node -r ./scripts/register.js bench/runner_case.ts <native-workers|handwritten> <file> [workers] [cpu-load]
  */
 import "apache-beam";
+import * as fs from "fs";
+import * as path from "path";
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import type { Runner } from "apache-beam/runners/runner";
 import { directRunner } from "../runners/direct";
@@ -18,10 +21,11 @@ async function runCollecting(runner: Runner, build: (id: string) => (root: any) 
   return closeCollection(id);
 }
 
-/** Each variant: what it needs made before the clock starts (input data), then the timed work. */
+/** Each variant: what it needs made before the clock starts (input data), the timed work, then what it leaves to remove. */
 interface Variant<I> {
   prepare(arg: string): I;
   run(input: I, settings: { workers?: number; cpuLoad: number }): Promise<unknown>;
+  cleanUp?(input: I): void;
 }
 
 const fileVariant = (run: (file: string, settings: { workers?: number; cpuLoad: number }) => Promise<unknown>): Variant<string> => ({ prepare: (file) => file, run });
@@ -35,7 +39,11 @@ const variants: Record<string, Variant<any>> = {
   sdk: fileVariant((file) => runCollecting(sdkDirectRunner(), (id) => categoryRevenuePipeline(file, id, false))),
   handwritten: fileVariant((file, { cpuLoad }) => categoryRevenueLoop(file, cpuLoad)),
   "native-workers": fileVariant((file, { workers, cpuLoad }) => runCollecting(directRunner({ workers }), (id) => categoryRevenuePipeline(file, id, true, cpuLoad))),
-  "batch-etl": fileVariant((file) => batchEtl(file)),
+  "batch-etl": {
+    prepare: (file: string) => ({ file, output: fs.mkdtempSync(path.join(path.dirname(file), "batch-etl-")) }),
+    run: ({ file, output }: { file: string; output: string }) => batchEtl(file, output),
+    cleanUp: ({ output }: { output: string }) => fs.rmSync(output, { recursive: true, force: true }),
+  },
   "map-native": mapChainVariant(() => directRunner()),
   "map-sdk": mapChainVariant(() => sdkDirectRunner()),
 };
@@ -48,10 +56,13 @@ async function main(): Promise<void> {
   if (variant === undefined) throw new Error(`unknown variant '${variantName}'; one of ${Object.keys(variants).join(", ")}`);
   const input = variant.prepare(arg);
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   const result = await variant.run(input, { workers: workers === undefined ? undefined : Number(workers), cpuLoad: Number(cpuLoad ?? 0) });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpuStart);
+  variant.cleanUp?.(input);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ seconds, peak_rss_mb: peakRssMb, result }) + "\n");
+  process.stdout.write(JSON.stringify({ seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, peak_rss_mb: peakRssMb, result }) + "\n");
 }
 
 main().catch((error) => {

@@ -4,6 +4,7 @@
  */
 import { parseFlags, runCommand, UsageError } from "./command_line";
 import { JobServer } from "../runners/portable/job_server";
+import { log } from "./log";
 
 const HELP = `Usage: npm run job-server -- [flags]
 
@@ -24,14 +25,15 @@ async function main(): Promise<void> {
   }
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got '${flags.port}'`);
-  const server = new JobServer((line) => process.stderr.write(`${line}\n`));
+  const logger = log().child({ step: "job-server" });
+  const server = new JobServer((line) => logger.info(line));
   const address = await server.listen(port);
-  process.stdout.write(`job server listening on ${address}\n`);
+  logger.info({ address }, `job server listening on ${address}`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  process.stdout.write("stopping: cancelling running jobs\n");
+  logger.info("stopping: cancelling running jobs");
   await server.stop();
 }
 

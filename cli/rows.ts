@@ -3,6 +3,7 @@
  * to check what a pipeline wrote without installing or configuring cbt.
  */
 import { parseFlags, runCommand, UsageError } from "./command_line";
+import { log } from "./log";
 import { acceptsConnections } from "../emulators/health";
 import { ECOMMERCE_INSTANCE, TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
 import { closeBigtableClients, DEFAULT_PROJECT_ID, formatRowsLikeCbt, readRows } from "../io/bigtable";
@@ -50,7 +51,7 @@ async function emulatorEndpoint(): Promise<string> {
   const configured = process.env.BIGTABLE_EMULATOR_HOST;
   if (configured) return configured;
   if (await acceptsConnections("localhost", 8086)) {
-    process.stderr.write(`note: BIGTABLE_EMULATOR_HOST is not set; using the emulator answering on ${GCLOUD_DEFAULT_EMULATOR}\n`);
+    log().warn(`BIGTABLE_EMULATOR_HOST is not set; using the emulator answering on ${GCLOUD_DEFAULT_EMULATOR}`);
     return GCLOUD_DEFAULT_EMULATOR;
   }
   throw new UsageError(

@@ -6,6 +6,7 @@
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import type { PValue, Root } from "apache-beam/pvalue";
 import type { DirectPipelineResult, DirectRunner } from "../runners/direct";
+import { log } from "./log";
 
 /** Installs the handlers for `job`; returns what removes them (also done when the job finishes). */
 export function drainOnSignals(job: DirectPipelineResult): () => void {
@@ -13,11 +14,11 @@ export function drainOnSignals(job: DirectPipelineResult): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
-      process.stderr.write(`\n${signal}: draining — sources stop, open windows fire, sinks flush. Press Ctrl-C again to cancel.\n`);
+      log().info({ step: "drain", signal }, `${signal}: draining — sources stop, open windows fire, sinks flush. Press Ctrl-C again to cancel.`);
       job.drain(`${signal} received`);
     } else {
       const pending = job.progress().stages.reduce((n, s) => n + s.pending, 0);
-      process.stderr.write(`\n${signal} again: cancelling. Lost: ${pending} pending elements and open windows (nothing read from them was acknowledged).\n`);
+      log().warn({ step: "cancel", signal, pending }, `${signal} again: cancelling. Lost: ${pending} pending elements and open windows (nothing read from them was acknowledged).`);
       job.cancel(`${signal} received twice`);
     }
   };

@@ -115,7 +115,12 @@ export function deadLetterWriter(target: DeadLetterTarget): BatchWriter<DeadLett
 /** Writes `letters` as one new JSON-lines file named after `prefix` (see {@link deadLetterWriter}). */
 export async function writeRefusedFile(prefix: string, letters: DeadLetter[], gcs: GcsOptions): Promise<void> {
   const file = createOutputFile(`${prefix}-refused-${Date.now()}-${randomBytes(4).toString("hex")}.jsonl`, gcs);
-  await file.append(Buffer.from(letters.map((d) => `${JSON.stringify(d)}\n`).join(""), "utf8"));
+  try {
+    await file.append(Buffer.from(letters.map((d) => `${JSON.stringify(d)}\n`).join(""), "utf8"));
+  } catch (error) {
+    await file.abandon();
+    throw error;
+  }
   await file.close();
 }
 

@@ -4,6 +4,7 @@
  * could not be stored (each one named) or the run failed.
  */
 import { runCommand } from "../../cli/command_line";
+import { log } from "../../cli/log";
 import { startThreadPool } from "../../threads/pool";
 import { generate, GENERATOR_TASK_MODULE, rowsForSize } from "./generate";
 import { generatorHelp, parseGeneratorCommand } from "./options";
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
         `${t.customers.rows} customers, ${t.devices.rows} devices in ${manifest.run.seconds.toFixed(1)} s; manifest.json lists them with their SHA-256\n`,
     );
     if (manifest.failed.length > 0) {
-      for (const f of manifest.failed) process.stderr.write(`not stored: ${f.name}: ${f.error}\n`);
+      for (const f of manifest.failed) log().error({ step: "store", file: f.name }, `not stored: ${f.name}: ${f.error}`);
       throw new Error(`${manifest.failed.length} of ${manifest.failed.length + manifest.files.length} files could not be stored (listed above, and under "failed" in manifest.json)`);
     }
   } finally {

@@ -174,8 +174,19 @@ class BundleFiles {
 
   /** Closes every temp file (durable once this resolves) and says which shards have one. */
   async close(): Promise<ShardPart[]> {
-    await Promise.all(this.outputs.map((output) => output?.close()));
+    const closed = await Promise.allSettled(this.outputs.map((output) => output?.close()));
+    const failed = closed.find((c): c is PromiseRejectedResult => c.status === "rejected");
+    if (failed !== undefined) {
+      // The others are given up too (a GCS upload still going is cancelled).
+      await this.abandon();
+      throw failed.reason;
+    }
     return this.outputs.map((output, shard) => (output === undefined ? {} : { temp: this.tempName(shard) }));
+  }
+
+  /** Gives up every temp file of a bundle that failed or was cut off (never read: the bundle is rerun or the job failed). */
+  async abandon(): Promise<void> {
+    await Promise.all(this.outputs.map((output) => output?.abandon()));
   }
 }
 
@@ -204,9 +215,10 @@ export class TextFileWriterOperator implements operators.IOperator {
   }
 
   async startBundle(): Promise<void> {
+    // A bundle cut off before its finishBundle (a failure downstream in the stage) left its files open.
+    await this.abandonFiles();
     this.buffer = [];
     this.failure = undefined;
-    this.files = undefined;
   }
 
   process(element: WindowedValue<unknown>): operators.ProcessResult {
@@ -222,7 +234,10 @@ export class TextFileWriterOperator implements operators.IOperator {
   async finishBundle(): Promise<void> {
     if (this.buffer.length > 0) this.flush();
     while (this.inFlight.size > 0) await Promise.race(this.inFlight);
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failure !== undefined) {
+      await this.abandonFiles();
+      throw this.failure;
+    }
     const files = this.files;
     this.files = undefined;
     if (files === undefined) return;
@@ -249,6 +264,15 @@ export class TextFileWriterOperator implements operators.IOperator {
       })
       .finally(() => this.inFlight.delete(write));
     this.inFlight.add(write);
+  }
+
+  /** Releases the files of a bundle that will not finish, once its writes in flight have settled. */
+  private async abandonFiles(): Promise<void> {
+    const files = this.files;
+    this.files = undefined;
+    if (files === undefined) return;
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    await files.abandon();
   }
 
   private async oneWriteDone(): Promise<void> {

@@ -303,7 +303,7 @@ describe("io: Bigtable, against the emulator", function () {
       expect([badLimit.code, badLimit.stderr.split("\n")[0]]).to.deep.equal([2, "error: --limit must be a positive integer, got 'many'"]);
       // gcloud's default emulator port may be in use by someone's emulator; then the command says it uses that.
       if (none.code === 0) {
-        expect(none.stderr).to.equal("note: BIGTABLE_EMULATOR_HOST is not set; using the emulator answering on localhost:8086\n");
+        expect(none.stderr).to.equal("warn: BIGTABLE_EMULATOR_HOST is not set; using the emulator answering on localhost:8086\n");
       } else {
         // A missing variable is the user's to fix: exit 2, one line, no stack.
         expect(none.code).to.equal(2);

@@ -7,6 +7,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as v8 from "v8";
+import * as vm from "vm";
 import * as beam from "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import { directRunner } from "../../runners/direct";
@@ -110,6 +112,22 @@ describe("io: writeTextFiles", () => {
     // What was written before the failure is in the temp directory only.
     expect(entries).to.have.length(1);
     expect(entries[0]).to.match(/^\.temp-broken-[0-9a-f]{12}$/);
+    // Nothing of the cut-off bundle is left open for the garbage collector to close (DEP0137).
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error & { code?: string }) => warnings.push(`${warning.code}: ${warning.message}`);
+    process.on("warning", onWarning);
+    try {
+      // A FileHandle's collection comes a GC or two after it is unreachable, its warning after that.
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.includes("garbage collection"))).to.deep.equal([]);
   });
 
   it("refuses bad settings, naming the sink", () => {

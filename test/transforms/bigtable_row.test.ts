@@ -5,6 +5,7 @@ import {
   transactionRow,
   transactionRowJson,
   transactionRowKey,
+  isoTime,
   TRANSACTION_FAMILY,
   TRANSACTION_QUALIFIERS,
   TRANSACTIONS_TABLE,
@@ -14,16 +15,34 @@ import { generatedTransactions, VALID_TRANSACTION } from "./transactions";
 
 describe("transforms/bigtable_row: a transaction as a Bigtable row", () => {
   it("as a JSON line (the batch's stand-in for the table): the row's key, family, timestamp and cells", () => {
-    const odd = { ...VALID_TRANSACTION, userId: 'u"#1', customerState: "Tamil Nadu – Chennai\n", distributionCenter: "DC-\u0000" };
+    const odd = { ...VALID_TRANSACTION, userId: 'u"#1', customerState: "Tamil Nadu – Chennai\n", distributionCenter: "DC-\u0000", productId: "P\\1\ud800😀" };
     for (const t of [...generatedTransactions(200), odd]) {
       const row = transactionRow(t);
-      expect(JSON.parse(transactionRowJson(t))).to.deep.equal({
+      const line = transactionRowJson(t);
+      // Well-formed text (a lone surrogate escaped), so it survives UTF-8 on its way to the file.
+      expect(Buffer.from(line).toString()).to.equal(line);
+      expect(JSON.parse(line)).to.deep.equal({
         key: row.key,
         family: row.family,
         timestampMicros: row.cells[0].timestampMicros,
         cells: Object.fromEntries(row.cells.map((c) => [c.qualifier, c.value])),
       });
       expect(new Set(row.cells.map((c) => c.timestampMicros)).size).to.equal(1);
+    }
+  });
+
+  it("writes event times exactly as Date's toISOString does, any date, in any order", () => {
+    const edges = [0, -1, 1, 999, 86_399_999, -86_400_001, Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(1, 0, 1), 8.64e15, -8.64e15, 8.64e15 + 1, 0.5];
+    const spread = Array.from({ length: 5_000 }, (_, i) => Date.UTC(2024, 0, 1) + i * 7_919_777 * (i % 2 === 0 ? 1 : -1));
+    for (const ms of [...edges, ...spread, ...spread.slice().reverse()]) {
+      let expected: string;
+      try {
+        expected = new Date(ms).toISOString();
+      } catch (error) {
+        expect(() => isoTime(ms), String(ms)).to.throw(RangeError);
+        continue;
+      }
+      expect(isoTime(ms), String(ms)).to.equal(expected);
     }
   });
 
