@@ -13,6 +13,7 @@
  */
 import * as os from "os";
 import * as path from "path";
+import type { ResourceLimits } from "worker_threads";
 import { ProjectThread } from "./project_thread";
 import type { TaskReply, TaskRequest } from "./task_protocol";
 
@@ -26,6 +27,8 @@ export interface ThreadPoolOptions {
    * compiler; other modules are compiled by the thread that needs them.
    */
   modules?: readonly string[];
+  /** Limits of each thread's JavaScript heap (default: V8's). */
+  resourceLimits?: ResourceLimits;
 }
 
 /** A running pool. */
@@ -63,7 +66,7 @@ export function taskModule(from: string, id: string): string {
  */
 export function startThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new Error(`threads: ${options.threads} is not a whole number of at least 1`);
-  return new TaskPool(options.threads ?? os.availableParallelism(), options.modules ?? []);
+  return new TaskPool(options.threads ?? os.availableParallelism(), options.modules ?? [], options.resourceLimits);
 }
 
 /** A task waiting for a thread. */
@@ -84,6 +87,7 @@ class TaskPool implements ThreadPool {
   constructor(
     readonly threads: number,
     modules: readonly string[],
+    resourceLimits: ResourceLimits | undefined,
   ) {
     const tasks = modules.filter((module) => module.endsWith(".ts"));
     // Compiled in a thread of its own that then ends: the main thread may be running without the
@@ -98,6 +102,7 @@ class TaskPool implements ThreadPool {
             main: TASK_MAIN,
             compiled: code,
             execArgv: threadExecArgv(),
+            resourceLimits,
             onFailure: () => this.fail(thread.failure!),
           });
           thread.hold(false);
