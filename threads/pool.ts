@@ -13,9 +13,20 @@
  */
 import * as os from "os";
 import * as path from "path";
-import type { ResourceLimits } from "worker_threads";
 import { ProjectThread } from "./project_thread";
 import type { TaskReply, TaskRequest } from "./task_protocol";
+
+/**
+ * The path of a task module given `require.resolve`-able `id` relative to `from` (`__dirname` of
+ * the caller): the `.ts` source when running from sources, the `.js` file when running from `dist/`.
+ * Written `taskModule(__dirname, "file")`, the call names the module for `scripts/compile_graph.js`
+ * too, which then compiles it with the program that names it.
+ */
+export function taskModule(from: string, id: string): string {
+  return require.resolve(path.join(from, id));
+}
+
+const TASK_MAIN = taskModule(__dirname, "task_main");
 
 /** Settings of {@link startThreadPool}. */
 export interface ThreadPoolOptions {
@@ -27,8 +38,6 @@ export interface ThreadPoolOptions {
    * compiler; other modules are compiled by the thread that needs them.
    */
   modules?: readonly string[];
-  /** Limits of each thread's JavaScript heap (default: V8's). */
-  resourceLimits?: ResourceLimits;
 }
 
 /** A running pool. */
@@ -48,15 +57,6 @@ export interface ThreadPool {
 }
 
 const FROM_SOURCES = __filename.endsWith(".ts");
-const TASK_MAIN = path.join(__dirname, FROM_SOURCES ? "task_main.ts" : "task_main.js");
-
-/**
- * The path of a task module given `require.resolve`-able `id` relative to `from` (`__dirname` of
- * the caller): the `.ts` source when running from sources, the `.js` file when running from `dist/`.
- */
-export function taskModule(from: string, id: string): string {
-  return require.resolve(path.join(from, id));
-}
 
 /**
  * Starts a pool; close it (or destroy it) on every path. A thread that dies (an uncaught error, an
@@ -66,7 +66,7 @@ export function taskModule(from: string, id: string): string {
  */
 export function startThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new Error(`threads: ${options.threads} is not a whole number of at least 1`);
-  return new TaskPool(options.threads ?? os.availableParallelism(), options.modules ?? [], options.resourceLimits);
+  return new TaskPool(options.threads ?? os.availableParallelism(), options.modules ?? []);
 }
 
 /** A task waiting for a thread. */
@@ -87,12 +87,8 @@ class TaskPool implements ThreadPool {
   constructor(
     readonly threads: number,
     modules: readonly string[],
-    resourceLimits: ResourceLimits | undefined,
   ) {
-    const tasks = modules.filter((module) => module.endsWith(".ts"));
-    // Compiled in a thread of its own that then ends: the main thread may be running without the
-    // compiler (scripts/run_compiled.js), and need not load it for this.
-    const compiled: Promise<Record<string, string> | undefined> = FROM_SOURCES ? compiledHook().compileInThread([TASK_MAIN, ...tasks]) : Promise.resolve(undefined);
+    const compiled: Promise<Record<string, string> | undefined> = FROM_SOURCES ? compiledModules([TASK_MAIN, ...modules.filter((module) => module.endsWith(".ts"))]) : Promise.resolve(undefined);
     this.started = compiled.then(
       (code) => {
         if (this.failure !== undefined) return;
@@ -102,7 +98,6 @@ class TaskPool implements ThreadPool {
             main: TASK_MAIN,
             compiled: code,
             execArgv: threadExecArgv(),
-            resourceLimits,
             onFailure: () => this.fail(thread.failure!),
           });
           thread.hold(false);
@@ -176,9 +171,20 @@ function taskError(reported: { name: string; message: string; stack?: string }):
   return error;
 }
 
-/** scripts/compiled_hook.js, which compiles in a short-lived thread (plain JavaScript, no types). */
-function compiledHook(): { compileInThread(entries: string[]): Promise<Record<string, string>> } {
-  return require("../scripts/compiled_hook");
+/**
+ * JavaScript for `entries` and what they require: what this program was compiled with, when it runs
+ * through `scripts/run_compiled.js` and that holds them (`compile_graph.js` follows `taskModule`
+ * calls); otherwise compiled in a short-lived thread of its own (each compilation leaves ~25 MB
+ * behind in the process), so that the main thread need not load the compiler for this.
+ */
+async function compiledModules(entries: string[]): Promise<Record<string, string>> {
+  const hook = require("../scripts/compiled_hook") as {
+    installedModules(): Record<string, string> | undefined;
+    compileInThread(entries: string[]): Promise<Record<string, string>>;
+  };
+  const installed = hook.installedModules();
+  if (installed !== undefined && entries.every((entry) => installed[entry] !== undefined)) return installed;
+  return hook.compileInThread(entries);
 }
 
 /**

@@ -68,16 +68,9 @@ export const MANIFEST_NAME = "manifest.json";
 /** The module the threads run (`file_task.ts`). */
 export const GENERATOR_TASK_MODULE = taskModule(__dirname, "file_task");
 
-/**
- * The threads' young generation, in MB. A thread allocates few JavaScript objects but large
- * short-lived buffers (Arrow IPC of a batch, the Parquet chunks); V8's default (up to 48 MB per
- * thread, 3 semi-spaces of 16 MB) let each thread's heap reach ~75 MB, this ~20 MB, at the same CPU.
- */
-const YOUNG_GENERATION_MB = 6;
-
 /** A pool of `threads` threads ready to make the generator's files; destroy it on every path. */
 export function startGeneratorPool(threads: number): ThreadPool {
-  return startThreadPool({ threads, modules: [GENERATOR_TASK_MODULE], resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+  return startThreadPool({ threads, modules: [GENERATOR_TASK_MODULE] });
 }
 
 /** The files of a run, in the order they are made. */
