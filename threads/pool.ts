@@ -13,6 +13,7 @@
  */
 import * as os from "os";
 import * as path from "path";
+import type { ResourceLimits } from "worker_threads";
 import { ProjectThread } from "./project_thread";
 import type { TaskReply, TaskRequest } from "./task_protocol";
 
@@ -38,6 +39,8 @@ export interface ThreadPoolOptions {
    * compiler; other modules are compiled by the thread that needs them.
    */
   modules?: readonly string[];
+  /** Limits of each thread's JavaScript heap (default: V8's). */
+  resourceLimits?: ResourceLimits;
 }
 
 /** A running pool. */
@@ -66,7 +69,7 @@ const FROM_SOURCES = __filename.endsWith(".ts");
  */
 export function startThreadPool(options: ThreadPoolOptions = {}): ThreadPool {
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new Error(`threads: ${options.threads} is not a whole number of at least 1`);
-  return new TaskPool(options.threads ?? os.availableParallelism(), options.modules ?? []);
+  return new TaskPool(options.threads ?? os.availableParallelism(), options.modules ?? [], options.resourceLimits);
 }
 
 /** A task waiting for a thread. */
@@ -87,6 +90,7 @@ class TaskPool implements ThreadPool {
   constructor(
     readonly threads: number,
     modules: readonly string[],
+    resourceLimits: ResourceLimits | undefined,
   ) {
     const compiled: Promise<Record<string, string> | undefined> = FROM_SOURCES ? compiledModules([TASK_MAIN, ...modules.filter((module) => module.endsWith(".ts"))]) : Promise.resolve(undefined);
     this.started = compiled.then(
@@ -98,6 +102,7 @@ class TaskPool implements ThreadPool {
             main: TASK_MAIN,
             compiled: code,
             execArgv: threadExecArgv(),
+            resourceLimits,
             onFailure: () => this.fail(thread.failure!),
           });
           thread.hold(false);

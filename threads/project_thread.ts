@@ -10,7 +10,7 @@
  * JavaScript compiled beforehand (`scripts/compiled_hook.js`: the thread never loads the compiler).
  */
 import * as path from "path";
-import { SHARE_ENV, Worker } from "worker_threads";
+import { SHARE_ENV, Worker, type ResourceLimits } from "worker_threads";
 
 /** Settings of a {@link ProjectThread}. */
 export interface ProjectThreadOptions {
@@ -24,6 +24,8 @@ export interface ProjectThreadOptions {
   compiled?: Record<string, string>;
   /** The thread's Node flags (default: the main thread's). */
   execArgv?: string[];
+  /** Limits of the thread's JavaScript heap (default: V8's). */
+  resourceLimits?: ResourceLimits;
   /** Called once, when the thread can no longer run anything ({@link ProjectThread.failure} says why). */
   onFailure?: () => void;
   /** Called when the thread has exited. */
@@ -60,8 +62,8 @@ export class ProjectThread {
   private failed: Error | undefined;
 
   constructor(private readonly options: ProjectThreadOptions) {
-    const { main, register, compiled, execArgv } = options;
-    this.worker = new Worker(BOOTSTRAP, { eval: true, env: SHARE_ENV, execArgv, workerData: { main, register, compiled, compiledHook: COMPILED_HOOK } });
+    const { main, register, compiled, execArgv, resourceLimits } = options;
+    this.worker = new Worker(BOOTSTRAP, { eval: true, env: SHARE_ENV, execArgv, resourceLimits, workerData: { main, register, compiled, compiledHook: COMPILED_HOOK } });
     this.worker.on("message", (message: unknown) => this.receive(message));
     this.worker.on("error", (error) => this.fail(new Error(`${options.name} failed: ${error.message}`, { cause: error })));
     this.worker.on("exit", (code) => {
