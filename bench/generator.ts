@@ -6,7 +6,11 @@
  *
  * MB/s counts the bytes of the transaction files written (compressed Parquet); rows/s the
  * transactions. The customer and device files (100,000 and 150,000 rows) are made in the same
- * run and not counted.
+ * run and not counted there. On a shared machine the wall-clock figures depend on how much CPU the
+ * others leave: `cores_used_*` (process CPU over wall time) says how much the run got, and
+ * `cpu_us_per_row_*` (every row made, all threads) and `parquet_mb_per_cpu_s` what the code costs
+ * whatever the load. `main_thread_busy_share_2_workers` is the share of the run the main thread
+ * was not idle. `peak_rss_mb` is in MiB (maxRSS / 1024).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -18,10 +22,14 @@ const ROOT = path.join(__dirname, "..");
 
 interface CaseResult {
   seconds: number;
+  cpu_seconds: number;
+  main_thread_busy_seconds: number;
   startup_seconds: number;
   peak_rss_mb: number;
   rows: number;
   bytes: number;
+  all_rows: number;
+  all_bytes: number;
   failed: number;
 }
 
@@ -30,6 +38,8 @@ function runCase(workers: number, rows: number, format: string): CaseResult {
   try {
     const stdout = execFileSync(process.execPath, ["--enable-source-maps", path.join(ROOT, "scripts/run_compiled.js"), path.join(ROOT, "bench/generator_case.ts"), String(workers), String(rows), format, out], {
       encoding: "utf8",
+      // As `npm run generate` runs (package.json): see ingest/generator/README.md, "Threads, memory, storage".
+      env: { ...process.env, MALLOC_ARENA_MAX: "2" },
       stdio: ["ignore", "pipe", "inherit"],
       timeout: 30 * 60_000,
     });
@@ -53,6 +63,8 @@ function main(): void {
   const mbPerS = (r: CaseResult) => r.bytes / 1e6 / r.seconds;
   const rowsPerS = (r: CaseResult) => r.rows / r.seconds;
   const bytesPerRow = (r: CaseResult) => r.bytes / r.rows;
+  // Every row made (customers and devices too): the CPU is the whole process's.
+  const cpuPerRow = (r: CaseResult) => (r.cpu_seconds * 1e6) / r.all_rows;
   const round = (x: number, digits = 1) => Number(x.toFixed(digits));
   process.stdout.write(
     JSON.stringify({
@@ -62,6 +74,12 @@ function main(): void {
       workers_1_mb_per_s: round(mbPerS(one)),
       workers_1_rows_per_s: Math.round(rowsPerS(one)),
       speedup_2_workers: round(rowsPerS(two) / rowsPerS(one), 2),
+      cores_used_1_worker: round(one.cpu_seconds / one.seconds, 2),
+      cores_used_2_workers: round(two.cpu_seconds / two.seconds, 2),
+      cpu_us_per_row_1_worker: round(cpuPerRow(one), 2),
+      cpu_us_per_row_2_workers: round(cpuPerRow(two), 2),
+      parquet_mb_per_cpu_s: round(two.all_bytes / 1e6 / two.cpu_seconds),
+      main_thread_busy_share_2_workers: round(two.main_thread_busy_seconds / two.seconds, 3),
       peak_rss_mb: Math.round(Math.max(one.peak_rss_mb, two.peak_rss_mb)),
       peak_rss_mb_1_worker: Math.round(one.peak_rss_mb),
       peak_rss_mb_2_workers: Math.round(two.peak_rss_mb),

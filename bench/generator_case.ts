@@ -1,14 +1,17 @@
 /**
  * One run of the generator benchmark, alone in its process so that its peak memory is its own:
  * starts the threads and loads their modules (not timed), then times `generate` writing to a
- * directory. Prints one JSON line: { seconds, startup_seconds, peak_rss_mb, rows, bytes }.
+ * directory. Prints one JSON line: { seconds, cpu_seconds, main_thread_busy_seconds, startup_seconds,
+ * peak_rss_mb, rows, bytes, all_rows, all_bytes, failed }. `cpu_seconds` is the whole process's (every
+ * thread) over the timed run; `main_thread_busy_seconds` the time the main thread's event loop was
+ * not idle (storing files, receiving them): an upper bound on its share.
  *
  *   node -r ./scripts/register.js bench/generator_case.ts <workers> <rows> <parquet|csv|jsonl> <out-dir>
  */
-import { generate, GENERATOR_TASK_MODULE } from "../ingest/generator/generate";
+import { generate, GENERATOR_TASK_MODULE, startGeneratorPool } from "../ingest/generator/generate";
 import type { FileTask } from "../ingest/generator/file_task";
 import type { FileFormat } from "../ingest/generator/file_format";
-import { startThreadPool } from "../threads/pool";
+import { performance } from "perf_hooks";
 
 const ROWS_PER_FILE = 268_000;
 
@@ -18,19 +21,33 @@ async function main(): Promise<void> {
   const world = { seed: 3, rows: Number(rowsArg), customers: 100_000, devices: 150_000, startMs: Date.UTC(2024, 0, 1), endMs: Date.UTC(2025, 0, 1), fraudProbability: 0.02 };
   const encoding = { format: format as FileFormat, compression: format === "parquet" ? ("zstd" as const) : ("none" as const) };
   const startup = process.hrtime.bigint();
-  const pool = startThreadPool({ threads: workers, modules: [GENERATOR_TASK_MODULE] });
+  const pool = startGeneratorPool(workers);
   try {
     // Every thread loads the modules and warms up on a small file before the clock starts.
     const warmUp: FileTask = { world, table: "transactions", first: 0, rows: 1_000, encoding };
     await Promise.all(Array.from({ length: workers }, () => pool.run(GENERATOR_TASK_MODULE, "encodeFile", warmUp)));
     const start = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
+    const loopStart = performance.eventLoopUtilization();
     const manifest = await generate({ world, encoding, rowsPerFile: ROWS_PER_FILE, out, workers, pool });
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const cpu = process.cpuUsage(cpuStart);
+    const loop = performance.eventLoopUtilization(loopStart);
     const t = manifest.totals.transactions;
-    const all = manifest.files.reduce((sum, f) => sum + f.bytes, 0);
-    process.stdout.write(
-      JSON.stringify({ seconds, startup_seconds: Number(start - startup) / 1e9, peak_rss_mb: process.resourceUsage().maxRSS / 1024, rows: t.rows, bytes: t.bytes, all_bytes: all, failed: manifest.failed.length }) + "\n",
-    );
+    const all = manifest.files.reduce((sum, f) => ({ rows: sum.rows + f.rows, bytes: sum.bytes + f.bytes }), { rows: 0, bytes: 0 });
+    const result = {
+      seconds,
+      cpu_seconds: (cpu.user + cpu.system) / 1e6,
+      main_thread_busy_seconds: loop.active / 1000,
+      startup_seconds: Number(start - startup) / 1e9,
+      peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+      rows: t.rows,
+      bytes: t.bytes,
+      all_rows: all.rows,
+      all_bytes: all.bytes,
+      failed: manifest.failed.length,
+    };
+    process.stdout.write(JSON.stringify(result) + "\n");
   } finally {
     await pool.destroy();
   }

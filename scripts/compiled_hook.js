@@ -22,9 +22,12 @@ function compileInThread(entries) {
   });
 }
 
+let installed;
+
 /** Makes require() run `compiled` (filename → JavaScript) for .ts files. */
 function installCompiledHook(compiled) {
-  const code = new Map(Object.entries(compiled || {}));
+  installed = compiled || {};
+  const code = new Map(Object.entries(installed));
   let fallback;
   require.extensions[".ts"] = function runCompiled(module, filename) {
     const js = code.get(filename);
@@ -37,4 +40,9 @@ function installCompiledHook(compiled) {
   };
 }
 
-module.exports = { compileInThread, installCompiledHook };
+/** What installCompiledHook was given in this thread (filename → JavaScript), or undefined. */
+function installedModules() {
+  return installed;
+}
+
+module.exports = { compileInThread, installCompiledHook, installedModules };

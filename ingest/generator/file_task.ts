@@ -1,6 +1,6 @@
 /**
  * The work of one thread for one output file: generate its rows batch by batch, encode them, and
- * hand back the file's bytes with their checksum. Runs in a worker thread (`threads/pool.ts`);
+ * hand back the file's bytes with their checksum. Runs in a worker thread of `threads/pool.ts`;
  * it touches no file and no network, so credentials never reach a thread.
  */
 import * as crypto from "crypto";
@@ -10,7 +10,7 @@ import type { Encoding } from "./file_format";
 import { TABLE_SPECS, type TableName } from "./schema";
 import { tableBatch } from "./table_batches";
 import { makeWorld, type WorldOptions } from "./world";
-import { transferring } from "../../threads/pool";
+import { transferring } from "../../threads/transfer";
 
 /** One file to make: rows `first` to `first + rows - 1` of `table`. */
 export interface FileTask {

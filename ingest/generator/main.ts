@@ -5,8 +5,7 @@
  */
 import { runCommand } from "../../cli/command_line";
 import { log } from "../../cli/log";
-import { startThreadPool } from "../../threads/pool";
-import { generate, GENERATOR_TASK_MODULE, rowsForSize } from "./generate";
+import { generate, rowsForSize, startGeneratorPool } from "./generate";
 import { generatorHelp, parseGeneratorCommand } from "./options";
 import { progressReporter } from "./progress";
 
@@ -17,7 +16,7 @@ async function main(): Promise<void> {
     return;
   }
   const { options, sizeBytes } = command;
-  const pool = startThreadPool({ threads: options.workers, modules: [GENERATOR_TASK_MODULE] });
+  const pool = startGeneratorPool(options.workers);
   try {
     if (sizeBytes !== undefined) options.world.rows = await rowsForSize(options, sizeBytes, pool);
     const manifest = await generate({ ...options, pool }, progressReporter(process.stderr));

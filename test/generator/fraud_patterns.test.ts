@@ -7,8 +7,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { generate, GENERATOR_TASK_MODULE } from "../../ingest/generator/generate";
-import { startThreadPool, type ThreadPool } from "../../threads/pool";
+import { generate, startGeneratorPool } from "../../ingest/generator/generate";
+import type { ThreadPool } from "../../threads/pool";
 import { openDuckDb, sqlString, type DuckDb } from "../support/duckdb";
 import { SMALL_WORLD } from "./small_world";
 
@@ -19,7 +19,7 @@ describe("fraud patterns in the generated transactions", function () {
   let dir: string;
 
   before(async () => {
-    pool = startThreadPool({ threads: 2, modules: [GENERATOR_TASK_MODULE] });
+    pool = startGeneratorPool(2);
     duck = await openDuckDb();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "fraud-patterns-"));
     const world = { ...SMALL_WORLD, rows: 20_000, customers: 2_000, devices: 3_000 };

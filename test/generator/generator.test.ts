@@ -8,11 +8,11 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { generate, planFiles, rowsForSize, type GenerateOptions, type Manifest, GENERATOR_TASK_MODULE } from "../../ingest/generator/generate";
+import { generate, planFiles, rowsForSize, type GenerateOptions, type Manifest, startGeneratorPool } from "../../ingest/generator/generate";
 import { valueAt } from "../../ingest/generator/columns";
 import { transactionBatch } from "../../ingest/generator/table_batches";
 import { makeWorld } from "../../ingest/generator/world";
-import { startThreadPool, type ThreadPool } from "../../threads/pool";
+import type { ThreadPool } from "../../threads/pool";
 import { openDuckDb, sqlString, type DuckDb } from "../support/duckdb";
 import { SMALL_WORLD } from "./small_world";
 
@@ -35,8 +35,8 @@ describe("fraud-transaction generator", function () {
   let readback: Manifest;
 
   before(async () => {
-    oneThread = startThreadPool({ threads: 1, modules: [GENERATOR_TASK_MODULE] });
-    twoThreads = startThreadPool({ threads: 2, modules: [GENERATOR_TASK_MODULE] });
+    oneThread = startGeneratorPool(1);
+    twoThreads = startGeneratorPool(2);
     duck = await openDuckDb();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "generator-"));
     readback = await run("readback", twoThreads);

@@ -7,8 +7,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { generate, type GenerateOptions, GENERATOR_TASK_MODULE } from "../../ingest/generator/generate";
-import { startThreadPool, type ThreadPool } from "../../threads/pool";
+import { generate, type GenerateOptions, startGeneratorPool } from "../../ingest/generator/generate";
+import type { ThreadPool } from "../../threads/pool";
 import { startFakeGcs, type FakeGcs } from "../support/fake_gcs";
 import { SMALL_WORLD } from "./small_world";
 
@@ -22,7 +22,7 @@ describe("fraud-transaction generator → GCS", function () {
   let dir: string;
 
   before(() => {
-    pool = startThreadPool({ threads: 2, modules: [GENERATOR_TASK_MODULE] });
+    pool = startGeneratorPool(2);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "generator-gcs-"));
   });
   beforeEach(async () => {

@@ -7,7 +7,7 @@
  * alive. A thread that dies fails what it was running, naming itself and its exit code.
  */
 import * as path from "path";
-import { SHARE_ENV, Worker } from "worker_threads";
+import { ProjectThread } from "../../../threads/project_thread";
 import type { FromWorker, ToWorker } from "./thread_protocol";
 
 type Done = Extract<FromWorker, { kind: "done" }>;
@@ -20,26 +20,11 @@ const IDLE_MS = 5_000;
 const FROM_SOURCE = __filename.endsWith(".ts");
 const WORKER_MAIN = path.join(__dirname, FROM_SOURCE ? "worker_main.ts" : "worker_main.js");
 const REGISTER = FROM_SOURCE ? path.join(__dirname, "../../../scripts/register.js") : undefined;
-const BOOTSTRAP = `
-const { workerData } = require("worker_threads");
-if (workerData.register !== undefined) require(workerData.register);
-require(workerData.main);
-`;
 
 /** The failure of a thread (an uncaught error, an exit), or of its job on it. */
 export type ThreadFailure = Error;
 
 type Failed = Extract<FromWorker, { kind: "failed" }>;
-
-/** A bundle sent and not yet answered. */
-interface Pending {
-  resolve: (reply: Done) => void;
-  reject: (error: unknown) => void;
-  /** Names the bundle in a thread failure. */
-  what: string;
-  /** The error a failed reply rejects with. */
-  rejectWith: (reply: Failed) => unknown;
-}
 
 const live = new Set<WorkerThread>();
 
@@ -48,81 +33,58 @@ export function runningWorkerThreads(): number {
   return live.size;
 }
 
-/** One worker thread: requests by sequence number, every one answered or failed. */
+/** One worker thread (`threads/project_thread.ts`) running `worker_main.ts`: requests by sequence number, every one answered or failed. */
 export class WorkerThread {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private nextSeq = 0;
-  /** Why this thread can no longer run anything, once it cannot. */
-  failure: ThreadFailure | undefined;
+  private readonly thread: ProjectThread;
 
   constructor(
     readonly index: number,
-    private readonly onFailure: (thread: WorkerThread) => void,
+    onFailure: (thread: WorkerThread) => void,
   ) {
-    this.worker = new Worker(BOOTSTRAP, { eval: true, env: SHARE_ENV, workerData: { main: WORKER_MAIN, register: REGISTER } });
-    this.worker.on("message", (message: FromWorker) => this.receive(message));
-    this.worker.on("error", (error) => this.fail(new Error(`worker thread ${index} failed: ${error.message}`, { cause: error })));
-    live.add(this);
-    this.worker.on("exit", (code) => {
-      live.delete(this);
-      this.fail(new Error(`worker thread ${index} exited (code ${code})${this.runningWhat()}`));
+    this.thread = new ProjectThread({
+      name: `worker thread ${index}`,
+      main: WORKER_MAIN,
+      register: REGISTER,
+      onFailure: () => onFailure(this),
+      onExit: () => live.delete(this),
+      unsolicited: (message) => brokenError(index, message as FromWorker),
     });
+    live.add(this);
+  }
+
+  /** Why this thread can no longer run anything, once it cannot. */
+  get failure(): ThreadFailure | undefined {
+    return this.thread.failure;
   }
 
   /** Sends a message that expects no reply. */
   post(message: ToWorker): void {
-    if (this.failure === undefined) this.worker.postMessage(message);
+    this.thread.post(message);
   }
 
   /** Sends a bundle and resolves with the worker's reply; `what` names it in failures. */
-  request(message: Omit<Extract<ToWorker, { kind: "bundle" }>, "seq">, transfer: ArrayBuffer[], what: string, rejectWith: (reply: Failed) => unknown): Promise<Done> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    const seq = this.nextSeq++;
-    return new Promise<Done>((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject, what, rejectWith });
-      this.worker.postMessage({ ...message, seq }, transfer);
-    });
+  async request(message: Omit<Extract<ToWorker, { kind: "bundle" }>, "seq">, transfer: ArrayBuffer[], what: string, rejectWith: (reply: Failed) => unknown): Promise<Done> {
+    const reply = await this.thread.request<typeof message, Done | Failed>(message, transfer, what);
+    if (reply.kind === "done") return reply;
+    throw rejectWith(reply);
   }
 
   /** Keeps the process alive while the thread works for a job (true) or not (false). */
   hold(held: boolean): void {
-    if (held) this.worker.ref();
-    else this.worker.unref();
+    this.thread.hold(held);
   }
 
   async terminate(): Promise<void> {
-    this.failure ??= new Error(`worker thread ${this.index} was stopped`);
-    await this.worker.terminate();
+    await this.thread.terminate();
   }
+}
 
-  private receive(message: FromWorker): void {
-    if (message.kind === "broken") {
-      const error = new Error(`worker thread ${this.index} could not rebuild the job's stages: ${message.failure.message}`);
-      error.stack = `${error.message}\ncaused by ${message.failure.stack ?? message.failure.message}`;
-      this.fail(error);
-      return;
-    }
-    const entry = this.pending.get(message.seq);
-    this.pending.delete(message.seq);
-    if (entry === undefined) return;
-    if (message.kind === "done") entry.resolve(message);
-    else entry.reject(entry.rejectWith(message));
-  }
-
-  private runningWhat(): string {
-    const running = [...this.pending.values()].map((p) => p.what);
-    return running.length === 0 ? "" : ` while running ${running.join(", ")}`;
-  }
-
-  private fail(error: ThreadFailure): void {
-    if (this.failure === undefined) {
-      this.failure = error;
-      this.onFailure(this);
-    }
-    for (const { reject } of this.pending.values()) reject(error);
-    this.pending.clear();
-  }
+/** The error of a worker that could not rebuild the job's stages (the only message that answers no bundle). */
+function brokenError(index: number, message: FromWorker): Error | undefined {
+  if (message.kind !== "broken") return undefined;
+  const error = new Error(`worker thread ${index} could not rebuild the job's stages: ${message.failure.message}`);
+  error.stack = `${error.message}\ncaused by ${message.failure.stack ?? message.failure.message}`;
+  return error;
 }
 
 /** N worker threads, used by one job at a time. */
