@@ -21,7 +21,7 @@ import { missingForDemo, runDemo } from "./demo";
 import { formatDemoSummary } from "./summary";
 import { STREAMING_BUNDLE_SIZE, streamingPipeline } from "./streaming";
 import { STREAMING_UI_OUTPUTS } from "./ui";
-import { startJobUi } from "../web/server";
+import { PortInUseError, startJobUi } from "../web/server";
 import { writeReportHtml } from "../web/report_html";
 import type { DirectPipelineResult } from "../runners/direct";
 import { runOnDataflow } from "./dataflow";
@@ -72,7 +72,14 @@ async function withUi<T>(
   job: (show: ((result: DirectPipelineResult) => void) | undefined, url: string | undefined) => Promise<T>,
 ): Promise<T> {
   if (!enabled) return job(undefined, undefined);
-  const ui = await startJobUi({ port: options.uiPort });
+  const ui = await startJobUi({ port: options.uiPort }).catch((error: unknown) => {
+    if (!(error instanceof PortInUseError)) throw error;
+    // A port the user chose is theirs to change; the default one, taken (another demo still up, any
+    // program), is no reason to stop: any free port serves, and the URL printed next says which.
+    if (options.uiPort !== undefined) throw new UsageError(error.message);
+    say(`port ${error.port} is in use: the job page listens on a free port instead`);
+    return startJobUi({ port: 0 });
+  });
   say(`job page: ${ui.url}   aggregates dashboard: ${ui.url}dashboard`);
   try {
     return await job((result) => ui.show(result, STREAMING_UI_OUTPUTS), ui.url);
