@@ -5,6 +5,7 @@
  * emulators — the batch pipeline over the same sample, after saying what is missing. Usage errors
  * exit 2; a failed job exits 1; Ctrl-C drains (a second one cancels).
  */
+import * as fs from "fs";
 import * as path from "path";
 import { directRunner } from "../runners/direct";
 import { BATCH_BUNDLE_SIZE, runBatch, type BatchProgress } from "./batch";
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   options.inputs ??= SAMPLE.map((f) => path.relative(process.cwd(), path.join(__dirname, "..", f)));
   const inputs = resolveInputs(options);
   if (options.dataflow) return dataflow({ ...options, inputs: inputs.flatMap((input) => input.files), dataflow: options.dataflow });
-  if (options.pipeline === "batch") return batch(options, inputs);
+  if (options.pipeline === "batch") return batch(checkedOutput(options), inputs);
   if (!options.demo) return streaming(options);
   const missing = await missingForDemo();
   if (missing.length > 0) {
@@ -95,6 +96,18 @@ function say(line: string): void {
 /** The inputs, each checked (exists, has a known format, is text if the format is); a bad one is the user's mistake. */
 function resolveInputs(options: PipelineOptions): ResolvedInput[] {
   return userMistake(() => options.inputs!.map((pattern) => resolveInput(pattern, options.format)));
+}
+
+/**
+ * Options whose local `--output` can be a folder: an existing file there would fail the job only
+ * after it had read everything (a mkdir deep in the sink), so it is refused before anything runs.
+ */
+function checkedOutput(options: PipelineOptions): PipelineOptions {
+  const output = options.output;
+  if (!output.startsWith("gs://") && fs.existsSync(output) && !fs.statSync(output).isDirectory()) {
+    throw new UsageError(`--output=${output} is a file: name a folder (created if missing) for the rows, aggregates and dead letters`);
+  }
+  return options;
 }
 
 /** `check()`, its {@link InputError} turned into the user's mistake (exit 2, one line). */

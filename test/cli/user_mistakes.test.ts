@@ -1,7 +1,7 @@
 /**
- * What a person at the keyboard meets beyond a bad flag: a port already taken, a table not there
- * yet, Ctrl-C in the middle of a publish. Each ends with one clear line (exit 2 for their mistake)
- * or an honest count of what was done. Runs the commands as processes, the way `npm run …` does.
+ * What a person at the keyboard meets beyond a bad flag: a port already taken, an output folder
+ * that is a file, a table not there yet, Ctrl-C in the middle of a publish. Each ends with one
+ * clear line (exit 2 for their mistake) or an honest count of what was done. Runs the commands as processes, the way `npm run …` does.
  */
 import { expect } from "chai";
 import { spawn, spawnSync } from "child_process";
@@ -57,6 +57,15 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
       defaultPort?.close();
       chosen.close();
     }
+  });
+
+  it("a batch --output that is a file: refused before anything is read", () => {
+    const file = path.join(dir, "report.txt");
+    fs.writeFileSync(file, "mine\n");
+    const run = command("pipelines/main.ts", ["--pipeline=batch", `--output=${file}`]);
+    expect(run.status, run.stderr).to.equal(2);
+    expect(run.lines).to.deep.equal([`error: --output=${file} is a file: name a folder (created if missing) for the rows, aggregates and dead letters`]);
+    expect(fs.readFileSync(file, "utf8")).to.equal("mine\n");
   });
 
   describe("against the emulators", () => {
