@@ -39,7 +39,7 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     const defaultPort = await hold(DEFAULT_UI_PORT);
     const chosen = (await hold(0))!;
     try {
-      // No emulator and no credentials: the job fails soon after its page is up, which is all this needs.
+      // No emulator and no credentials: the job fails soon after its page is up.
       const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir };
       delete env.PUBSUB_EMULATOR_HOST;
       delete env.GOOGLE_APPLICATION_CREDENTIALS;
@@ -48,6 +48,9 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
       const page = /^job page: http:\/\/127\.0\.0\.1:(\d+)\//m.exec(fallback.stdout);
       expect(page, fallback.stdout + fallback.stderr).to.not.equal(null);
       expect(Number(page![1])).to.not.equal(DEFAULT_UI_PORT);
+      // Then the job needs Pub/Sub: no emulator variable and no credentials is the user's to fix.
+      expect(fallback.status, fallback.stderr).to.equal(2);
+      expect(fallback.lines.at(-1)).to.match(/^error: no Google credentials were found, and the emulator variables .* run `npm run emulators`/);
 
       const port = (chosen.address() as net.AddressInfo).port;
       const taken = command("pipelines/main.ts", ["--topic=orders", "--ui", `--ui-port=${port}`], env);
