@@ -14,7 +14,7 @@ import { configureLog, log } from "../cli/log";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand, UsageError } from "../cli/command_line";
-import { runDrainingOnSignals } from "../cli/signals";
+import { runDrainingOnSignals, stopOnSignals } from "../cli/signals";
 import { estimatedLines, InputError, resolveInput, TEXT_FORMATS, type ResolvedInput } from "../io/files/input_format";
 import { publishedFormat } from "../ingest/publisher";
 import { describeWritten } from "./written";
@@ -124,6 +124,10 @@ async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise
   // Parquet's size says nothing of its rows: no total for the bar then.
   const lines = inputs.every((input) => TEXT_FORMATS.includes(input.format)) ? estimatedLines(inputs.flatMap((input) => input.files)) : undefined;
   const bar = progress("batch");
+  const releaseSignals = stopOnSignals((signal) => {
+    bar.stop();
+    return `${signal}: the batch stopped part-way (the line above says how far); nothing under ${options.output}/ is final: run it again to write it whole`;
+  });
   const runner = directRunner({ bundleSize: options.bundleSize ?? BATCH_BUNDLE_SIZE, workers: options.workers });
   const logger = log().child({ job: "batch" });
   logger.info({ step: "batch", inputs: inputs.map((i) => i.pattern), output: options.output }, `batch ETL over ${inputs.map((i) => i.pattern).join(", ")}`);
@@ -132,6 +136,7 @@ async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise
   const report = await runBatch(inputs, runner, options.output, onProgress, { cpuLoad: options.cpuLoad }).finally(() => bar.stop());
   logger.info({ step: "batch", valid: report.valid, deadLetters: report.deadLetters.count, seconds: Number(report.seconds.toFixed(2)) }, "batch ETL done");
   for (const d of report.deadLetters.first) logger.debug({ step: d.step, event_id: d.origin, field: d.field }, `dead letter: ${d.reason}`);
+  releaseSignals();
   say(formatBatchReport(report));
   say(`\n${describeWritten(options.output, startedMs)}`);
   if (report.valid + report.deadLetters.count > 0) say(`the report with charts: ${writeReportHtml(report, options.output)}`);

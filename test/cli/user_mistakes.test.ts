@@ -1,7 +1,8 @@
 /**
  * What a person at the keyboard meets beyond a bad flag: a port already taken, an output folder
- * that is a file, a table not there yet, Ctrl-C in the middle of a publish. Each ends with one
- * clear line (exit 2 for their mistake) or an honest count of what was done. Runs the commands as processes, the way `npm run …` does.
+ * that is a file, a table not there yet, Ctrl-C in the middle of a batch or a publish. Each ends
+ * with one clear line (exit 2 for their mistake) or an honest count of what was done. Runs the
+ * commands as processes, the way `npm run …` does.
  */
 import { expect } from "chai";
 import { spawn, spawnSync } from "child_process";
@@ -69,6 +70,24 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     expect(run.status, run.stderr).to.equal(2);
     expect(run.lines).to.deep.equal([`error: --output=${file} is a file: name a folder (created if missing) for the rows, aggregates and dead letters`]);
     expect(fs.readFileSync(file, "utf8")).to.equal("mine\n");
+  });
+
+  it("Ctrl-C in a batch: exit 130 and a line saying the outputs are not final, not a silent death", async () => {
+    // 40 copies of the sample's rows (~100 000): seconds of work, so the signal lands mid-run.
+    const [header, ...rows] = fs.readFileSync(path.join(ROOT, "fixtures/sample/transactions.csv"), "utf8").trimEnd().split("\n");
+    const input = path.join(dir, "many.csv");
+    fs.writeFileSync(input, [header, ...Array.from({ length: 40 }, () => rows).flat()].join("\n") + "\n");
+    const output = path.join(dir, "interrupted");
+    const child = spawn(process.execPath, ["-r", "./scripts/register.js", "pipelines/main.ts", "--pipeline=batch", `--input=${input}`, `--output=${output}`], { cwd: ROOT, env: { ...process.env, DEBUG: "" } });
+    let stderr = "";
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    // Its first log line comes once the inputs are checked and the job is about to run.
+    await new Promise<void>((resolve) => child.stderr.on("data", (chunk: Buffer) => (stderr += chunk).includes("batch ETL over") && resolve()));
+    child.kill("SIGINT");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const code = await exited.finally(() => clearTimeout(timer));
+    expect(code, stderr).to.equal(130);
+    expect(stderr).to.contain(`SIGINT: the batch stopped part-way (the line above says how far); nothing under ${output}/ is final: run it again to write it whole\n`);
   });
 
   describe("against the emulators", () => {
