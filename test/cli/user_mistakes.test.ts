@@ -72,6 +72,18 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     expect(fs.readFileSync(file, "utf8")).to.equal("mine\n");
   });
 
+  it("an empty input after a real run: 'nothing was written', and the earlier run's files said to be theirs", () => {
+    const output = path.join(dir, "again");
+    const full = command("pipelines/main.ts", ["--pipeline=batch", `--output=${output}`]);
+    expect(full.status, full.stderr).to.equal(0);
+    const written = fs.readdirSync(output).filter((f) => f.endsWith(".jsonl")).length;
+    const empty = path.join(dir, "empty.csv");
+    fs.writeFileSync(empty, "");
+    const run = command("pipelines/main.ts", ["--pipeline=batch", `--input=${empty}`, `--output=${output}`]);
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain(`nothing was written: the inputs hold no records; ${output}/ still holds ${written} files of an earlier run\n`);
+  });
+
   it("Ctrl-C in a batch: exit 130 and a line saying the outputs are not final, not a silent death", async () => {
     // 40 copies of the sample's rows (~100 000): seconds of work, so the signal lands mid-run.
     const [header, ...rows] = fs.readFileSync(path.join(ROOT, "fixtures/sample/transactions.csv"), "utf8").trimEnd().split("\n");
