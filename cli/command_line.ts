@@ -49,9 +49,23 @@ export function verbose(argv: readonly string[] = process.argv): boolean {
   return argv.includes("--verbose") || Boolean(process.env.DEBUG);
 }
 
+/**
+ * What google-auth-library says when a client of Google's (not pointed at an emulator) finds no
+ * credentials: on this project's machines, nearly always an emulator variable not exported.
+ */
+const NO_CREDENTIALS = /Could not load the default credentials/;
+
+/** The user's way out when a Google client found neither an emulator variable nor credentials. */
+const CREDENTIALS_HINT =
+  "no Google credentials were found, and the emulator variables (PUBSUB_EMULATOR_HOST, BIGTABLE_EMULATOR_HOST) are not all set: " +
+  "for the emulators, run `npm run emulators` in another shell and export the lines it prints; for Google Cloud, run `gcloud auth application-default login`";
+
 /** Runs a command's `main`, ending the process as described above; `what` names it in failures. */
 export function runCommand(main: () => Promise<void>, what: string): void {
   main().catch((error: unknown) => {
+    if (!(error instanceof UsageError) && error instanceof Error && NO_CREDENTIALS.test(error.message)) {
+      error = Object.assign(new UsageError(CREDENTIALS_HINT), { stack: error.stack });
+    }
     const stack = error instanceof Error && verbose() ? `\n${error.stack}` : "";
     if (error instanceof UsageError) {
       process.stderr.write(`error: ${error.message}${stack}\n`);

@@ -12,6 +12,7 @@ Serves Beam's Job API (JobService) on 127.0.0.1, running submitted pipelines on 
 their stages in SDK workers: the client's own (environmentType LOOPBACK) or worker processes we start.
 
   --port=N     the port to listen on        (default: 8099)
+  --verbose    print the stack of a failure (so does DEBUG=1)
   --help       this text
 
 From TypeScript: new PortableRunner({ jobEndpoint: "localhost:8099", environmentType: "LOOPBACK" }).

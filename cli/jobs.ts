@@ -21,6 +21,7 @@ JOB is a job id or the name of an active job.
   --region=REGION       Dataflow region (default: europe-west10)
   --all                 list: terminated jobs too
   --dataflowEndpoint=URL  API endpoint (tests point it at a local one)
+  --verbose             print the stack of a failure (so does DEBUG=1)
   --help                this text
 `;
 

@@ -12,6 +12,11 @@ export interface Progress {
   update(done: number, total?: number, detail?: string): void;
   /** Ends the bar (or prints the last plain line). */
   stop(): void;
+  /**
+   * Ends a step that ran to its end: the last count becomes the total, so an estimated total
+   * (lines guessed from a file's size) never shows "2021 of 2029 (99%)" for a finished step.
+   */
+  complete(): void;
 }
 
 /** Where progress goes and how often a plain line is printed. */
@@ -40,9 +45,11 @@ function barProgress(label: string, stream: NodeJS.WriteStream): Progress {
     fps: 5,
   });
   let started = false;
+  let last = 0;
   return {
     update(done, total, detail = "") {
       const end = Math.max(total ?? done, done, 1);
+      last = done;
       if (!started) {
         bar.start(end, done, { detail });
         started = true;
@@ -53,6 +60,10 @@ function barProgress(label: string, stream: NodeJS.WriteStream): Progress {
     stop() {
       if (started) bar.stop();
     },
+    complete() {
+      if (started) bar.setTotal(Math.max(last, 1));
+      this.stop();
+    },
   };
 }
 
@@ -60,10 +71,12 @@ function plainProgress(label: string, stream: NodeJS.WriteStream, everyMs: numbe
   let lastAt = Date.now();
   let last: string | undefined;
   let printed: string | undefined;
+  let latest: { done: number; total?: number; detail: string } | undefined;
   const line = (done: number, total: number | undefined, detail: string) =>
     `${label}: ${done}${total !== undefined ? ` of ${total} (${Math.floor((100 * done) / Math.max(total, 1))}%)` : ""}${detail ? `, ${detail}` : ""}`;
   return {
     update(done, total, detail = "") {
+      latest = { done, total, detail };
       last = line(done, total, detail);
       if (Date.now() - lastAt < everyMs) return;
       lastAt = Date.now();
@@ -72,6 +85,10 @@ function plainProgress(label: string, stream: NodeJS.WriteStream, everyMs: numbe
     },
     stop() {
       if (last !== undefined && last !== printed) stream.write(`${last}\n`);
+    },
+    complete() {
+      if (latest?.total !== undefined) last = line(latest.done, latest.done, latest.detail);
+      this.stop();
     },
   };
 }

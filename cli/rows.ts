@@ -8,6 +8,9 @@ import { acceptsConnections } from "../emulators/health";
 import { ECOMMERCE_INSTANCE, TRANSACTIONS_TABLE } from "../transforms/bigtable_row";
 import { closeBigtableClients, DEFAULT_PROJECT_ID, formatRowsLikeCbt, readRows } from "../io/bigtable";
 
+/** gRPC's status for a table (or instance) the emulator does not have. */
+const NOT_FOUND = 5;
+
 /** Where `gcloud beta emulators bigtable start` listens unless told otherwise. */
 const GCLOUD_DEFAULT_EMULATOR = "localhost:8086";
 
@@ -68,7 +71,14 @@ async function main(): Promise<void> {
   }
   process.env.BIGTABLE_EMULATOR_HOST = await emulatorEndpoint();
   try {
-    const rows = await readRows({ projectId: opts.projectId, instanceId: opts.instanceId, tableId: opts.tableId, prefix: opts.prefix, limit: opts.limit });
+    const rows = await readRows({ projectId: opts.projectId, instanceId: opts.instanceId, tableId: opts.tableId, prefix: opts.prefix, limit: opts.limit }).catch((error: unknown) => {
+      // A table not there yet is the usual first mistake: the emulator keeps nothing between runs.
+      if (((error as Error).cause as { code?: number } | undefined)?.code !== NOT_FOUND) throw error;
+      throw new UsageError(
+        `table '${opts.tableId}' does not exist in instance ${opts.instanceId} of project ${opts.projectId} (the Bigtable emulator at ${process.env.BIGTABLE_EMULATOR_HOST}): ` +
+          "a pipeline run against this emulator creates it (npm run pipeline), or name another with --table",
+      );
+    });
     process.stdout.write(formatRowsLikeCbt(rows));
   } finally {
     await closeBigtableClients();

@@ -1,7 +1,7 @@
 /**
  * Ctrl-C for a command line running a streaming job: the first SIGINT/SIGTERM drains the job
  * (sources stop, open windows fire, sinks flush), the second cancels it at once, saying what is lost.
- * The handlers are removed once the job has finished.
+ * The handlers are removed once the job has finished. A batch job stops, saying so (`stopOnSignals`).
  */
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import type { PValue, Root } from "apache-beam/pvalue";
@@ -30,6 +30,24 @@ export function drainOnSignals(job: DirectPipelineResult): () => void {
   };
   void job.waitUntilFinish().then(release, release);
   return release;
+}
+
+/**
+ * Ctrl-C for a job with nothing to drain (a batch over files): the first SIGINT/SIGTERM runs
+ * `interrupted`, prints the line it returns and exits 130 — not a silent death. Returns what
+ * removes the handlers.
+ */
+export function stopOnSignals(interrupted: (signal: NodeJS.Signals) => string): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${interrupted(signal)}\n`);
+    process.exit(130);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
 }
 
 /**

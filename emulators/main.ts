@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     return;
   }
   if (args.length > 0) {
-    process.stderr.write(`error: unexpected argument '${args[0]}'\n\n${HELP}`);
+    process.stderr.write(`error: unexpected argument '${args[0]}': npm run emulators takes no flags (--help says what it does)\n`);
     process.exit(2);
   }
   process.stdout.write("starting the Pub/Sub and Bigtable emulators…\n");

@@ -61,12 +61,13 @@ function inputFiles(patterns: string[], format: InputFormat | undefined): string
   }
 }
 
+/** gRPC's status for a malformed request, here a topic name Pub/Sub refuses. */
+const INVALID_ARGUMENT = 3;
+
 /**
  * Fails with a usage error before anything is published when the topic is missing (naming it and
  * the fix) or when there is nowhere to publish: no emulator variable and no Google credentials.
  */
-/** gRPC's status for a malformed request, here a topic name Pub/Sub refuses. */
-const INVALID_ARGUMENT = 3;
 
 async function checkTopic(topicName: string, projectId: string, create: boolean): Promise<void> {
   const pubsub = newPubSub(projectId);
@@ -83,7 +84,12 @@ async function checkTopic(topicName: string, projectId: string, create: boolean)
           "in another shell and export the PUBSUB_EMULATOR_HOST line it prints; for Google Cloud, run `gcloud auth application-default login`",
       );
     }
-    if ((error as { code?: number }).code === INVALID_ARGUMENT) throw new UsageError(`--topic ${topicName}: ${(error as Error).message}`);
+    if ((error as { code?: number }).code === INVALID_ARGUMENT) {
+      throw new UsageError(
+        `--topic ${topicName}: Pub/Sub refuses this topic name (${(error as { details?: string }).details || (error as Error).message}); ` +
+          "a name is 3–255 characters, starts with a letter, and holds letters, digits and - _ . ~ + %",
+      );
+    }
     throw error;
   } finally {
     // Without credentials, closing the never-connected client fails the same way; the error above says it.
@@ -104,10 +110,26 @@ async function main(): Promise<void> {
   await checkTopic(opts.topic, opts.projectId, opts.createTopic);
   const bar = progress("publishing");
   const lines = estimatedLines(opts.inputs);
+  // Ctrl-C stops publishing; what was published (every publish settled) is still said.
+  const interrupted = new AbortController();
+  const onSignal = () => interrupted.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const counts = await ingest({
     ...opts,
+    signal: interrupted.signal,
     onProgress: (c) => bar.update(c.published, lines === undefined ? undefined : Math.max(lines, c.published), `${c.invalid} bad rows, ${Math.round(c.published / Math.max(c.seconds, 1e-3))} msg/s`),
-  }).finally(() => bar.stop());
+  }).finally(() => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    if (interrupted.signal.aborted) bar.stop();
+    else bar.complete();
+  });
+  if (interrupted.signal.aborted) {
+    process.stdout.write(`interrupted: ${progressLine(counts)} to ${opts.topic}; the rest of the input was not sent\n`);
+    process.exitCode = 130;
+    return;
+  }
   process.stdout.write(`${progressLine(counts)} to ${opts.topic}\n`);
 }
 

@@ -129,7 +129,7 @@ export function parseDataflowOptions(values: FlagValues, now = new Date(), user 
 
 function gcsLocation(flag: string, value: string): void {
   if (!/^gs:\/\/[a-z0-9][-_.a-z0-9]{1,221}[a-z0-9](\/.*)?$/.test(value)) {
-    throw new UsageError(`--${flag}=${value}: Dataflow needs a GCS location, gs://BUCKET/PATH`);
+    throw new UsageError(`--${flag}=${value}: Dataflow needs a GCS location, gs://BUCKET/PATH (a bucket name is 3–63 characters of a-z, 0-9, '-', '_' and '.')`);
   }
 }
 

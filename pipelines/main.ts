@@ -5,6 +5,7 @@
  * emulators — the batch pipeline over the same sample, after saying what is missing. Usage errors
  * exit 2; a failed job exits 1; Ctrl-C drains (a second one cancels).
  */
+import * as fs from "fs";
 import * as path from "path";
 import { directRunner } from "../runners/direct";
 import { BATCH_BUNDLE_SIZE, runBatch, type BatchProgress } from "./batch";
@@ -13,7 +14,7 @@ import { configureLog, log } from "../cli/log";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand, UsageError } from "../cli/command_line";
-import { runDrainingOnSignals } from "../cli/signals";
+import { runDrainingOnSignals, stopOnSignals } from "../cli/signals";
 import { estimatedLines, InputError, resolveInput, TEXT_FORMATS, type ResolvedInput } from "../io/files/input_format";
 import { publishedFormat } from "../ingest/publisher";
 import { describeWritten } from "./written";
@@ -21,7 +22,7 @@ import { missingForDemo, runDemo } from "./demo";
 import { formatDemoSummary } from "./summary";
 import { STREAMING_BUNDLE_SIZE, streamingPipeline } from "./streaming";
 import { STREAMING_UI_OUTPUTS } from "./ui";
-import { startJobUi } from "../web/server";
+import { PortInUseError, startJobUi } from "../web/server";
 import { writeReportHtml } from "../web/report_html";
 import type { DirectPipelineResult } from "../runners/direct";
 import { runOnDataflow } from "./dataflow";
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   options.inputs ??= SAMPLE.map((f) => path.relative(process.cwd(), path.join(__dirname, "..", f)));
   const inputs = resolveInputs(options);
   if (options.dataflow) return dataflow({ ...options, inputs: inputs.flatMap((input) => input.files), dataflow: options.dataflow });
-  if (options.pipeline === "batch") return batch(options, inputs);
+  if (options.pipeline === "batch") return batch(checkedOutput(options), inputs);
   if (!options.demo) return streaming(options);
   const missing = await missingForDemo();
   if (missing.length > 0) {
@@ -72,7 +73,14 @@ async function withUi<T>(
   job: (show: ((result: DirectPipelineResult) => void) | undefined, url: string | undefined) => Promise<T>,
 ): Promise<T> {
   if (!enabled) return job(undefined, undefined);
-  const ui = await startJobUi({ port: options.uiPort });
+  const ui = await startJobUi({ port: options.uiPort }).catch((error: unknown) => {
+    if (!(error instanceof PortInUseError)) throw error;
+    // A port the user chose is theirs to change; the default one, taken (another demo still up, any
+    // program), is no reason to stop: any free port serves, and the URL printed next says which.
+    if (options.uiPort !== undefined) throw new UsageError(error.message);
+    say(`port ${error.port} is in use: the job page listens on a free port instead`);
+    return startJobUi({ port: 0 });
+  });
   say(`job page: ${ui.url}   aggregates dashboard: ${ui.url}dashboard`);
   try {
     return await job((result) => ui.show(result, STREAMING_UI_OUTPUTS), ui.url);
@@ -90,6 +98,18 @@ function resolveInputs(options: PipelineOptions): ResolvedInput[] {
   return userMistake(() => options.inputs!.map((pattern) => resolveInput(pattern, options.format)));
 }
 
+/**
+ * Options whose local `--output` can be a folder: an existing file there would fail the job only
+ * after it had read everything (a mkdir deep in the sink), so it is refused before anything runs.
+ */
+function checkedOutput(options: PipelineOptions): PipelineOptions {
+  const output = options.output;
+  if (!output.startsWith("gs://") && fs.existsSync(output) && !fs.statSync(output).isDirectory()) {
+    throw new UsageError(`--output=${output} is a file: name a folder (created if missing) for the rows, aggregates and dead letters`);
+  }
+  return options;
+}
+
 /** `check()`, its {@link InputError} turned into the user's mistake (exit 2, one line). */
 function userMistake<T>(check: () => T): T {
   try {
@@ -104,6 +124,10 @@ async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise
   // Parquet's size says nothing of its rows: no total for the bar then.
   const lines = inputs.every((input) => TEXT_FORMATS.includes(input.format)) ? estimatedLines(inputs.flatMap((input) => input.files)) : undefined;
   const bar = progress("batch");
+  const releaseSignals = stopOnSignals((signal) => {
+    bar.stop();
+    return `${signal}: the batch stopped part-way (the line above says how far); nothing under ${options.output}/ is final: run it again to write it whole`;
+  });
   const runner = directRunner({ bundleSize: options.bundleSize ?? BATCH_BUNDLE_SIZE, workers: options.workers });
   const logger = log().child({ job: "batch" });
   logger.info({ step: "batch", inputs: inputs.map((i) => i.pattern), output: options.output }, `batch ETL over ${inputs.map((i) => i.pattern).join(", ")}`);
@@ -112,6 +136,7 @@ async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise
   const report = await runBatch(inputs, runner, options.output, onProgress, { cpuLoad: options.cpuLoad, maxLineBytes: options.maxLineBytes }).finally(() => bar.stop());
   logger.info({ step: "batch", valid: report.valid, deadLetters: report.deadLetters.count, seconds: Number(report.seconds.toFixed(2)) }, "batch ETL done");
   for (const d of report.deadLetters.first) logger.debug({ step: d.step, event_id: d.origin, field: d.field }, `dead letter: ${d.reason}`);
+  releaseSignals();
   say(formatBatchReport(report));
   say(`\n${describeWritten(options.output, startedMs)}`);
   if (report.valid + report.deadLetters.count > 0) say(`the report with charts: ${writeReportHtml(report, options.output)}`);

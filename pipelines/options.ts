@@ -42,7 +42,7 @@ const FLAGS: FlagRow[] = [
   { name: "cpu-load", type: "string", default: "0", value: "N", help: "batch: N SHA-256 rounds per input record, to make per-record work heavy (seed 000's knob)" },
   { name: "ui", type: "boolean", help: "streaming: serve the job's web page and aggregates dashboard (on in the demo)" },
   { name: "no-ui", type: "boolean", help: "the demo without its web page" },
-  { name: "ui-port", type: "string", default: "8074", value: "PORT", help: "where --ui listens, on 127.0.0.1 (0: any free port)" },
+  { name: "ui-port", type: "string", default: "8074", value: "PORT", help: "where --ui listens, on 127.0.0.1 (0: any free port; the default, if taken, falls back to a free one)" },
   ...DATAFLOW_FLAGS,
   { name: "help", type: "boolean", help: "this text" },
 ];
@@ -83,7 +83,8 @@ export interface PipelineOptions {
   demo: boolean;
   /** --ui / --no-ui; undefined when neither was given (then on in the demo, off otherwise). */
   ui?: boolean;
-  uiPort: number;
+  /** --ui-port; undefined when not given (then the UI's default, or any free port if that one is taken). */
+  uiPort?: number;
   /** With `--runner=dataflow`: the validated Dataflow settings. */
   dataflow?: DataflowOptions;
 }
@@ -155,7 +156,7 @@ export function parseOptions(argv: string[]): PipelineOptions {
     maxLineBytes: count("max-line-bytes", text("max-line-bytes")),
     demo: values.topic === undefined && values.subscription === undefined,
     ui: values.ui === true ? true : values["no-ui"] === true ? false : undefined,
-    uiPort: port("ui-port", text("ui-port", "8074")!),
+    uiPort: text("ui-port") === undefined ? undefined : port("ui-port", text("ui-port")!),
     dataflow: runner === "dataflow" ? parseDataflowOptions(values) : undefined,
   };
 }

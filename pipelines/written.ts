@@ -8,10 +8,13 @@ import * as path from "path";
 
 /** One line: "written under DIR/: transacoes (4 files), dead-letters (1 file), …", or that nothing was. */
 export function describeWritten(dir: string, sinceMs: number): string {
-  const files = fs.existsSync(dir)
-    ? fs.readdirSync(dir).filter((f) => f.endsWith(".jsonl") && fs.statSync(path.join(dir, f)).mtimeMs >= sinceMs - 1_000)
-    : [];
-  if (files.length === 0) return "nothing was written: the inputs hold no records";
+  const outputs = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".jsonl")) : [];
+  const files = outputs.filter((f) => fs.statSync(path.join(dir, f)).mtimeMs >= sinceMs - 1_000);
+  if (files.length === 0) {
+    // An earlier run's files are left as they were: said, so nobody reads them as this run's.
+    const earlier = outputs.length === 0 ? "" : `; ${dir}/ still holds ${outputs.length} file${outputs.length === 1 ? "" : "s"} of an earlier run`;
+    return `nothing was written: the inputs hold no records${earlier}`;
+  }
   const byOutput = new Map<string, number>();
   // Shards are named <output>-<shard>-of-<shards>.jsonl (io/text_file_sink.ts).
   for (const f of files) {

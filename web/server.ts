@@ -24,6 +24,13 @@ import { outputOf, type StepOutput } from "./step_output";
 
 /** The default port of `--ui`. */
 export const DEFAULT_UI_PORT = 8074;
+/** The UI's port is taken by another program: said with the port, so a caller can pick another. */
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`the web UI cannot listen on port ${port}: it is in use (pick another with --ui-port, or 0 for any free one)`);
+  }
+}
+
 /** How often the pages are sent fresh figures. */
 const UPDATE_MS = 500;
 
@@ -183,7 +190,7 @@ export async function startJobUi(options: JobUiOptions = {}): Promise<JobUi> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(error.code === "EADDRINUSE" ? new Error(`the web UI cannot listen on port ${options.port ?? DEFAULT_UI_PORT}: it is in use (pick another with --ui-port)`) : error),
+      reject(error.code === "EADDRINUSE" ? new PortInUseError(options.port ?? DEFAULT_UI_PORT) : error),
     );
     server.listen(options.port ?? DEFAULT_UI_PORT, "127.0.0.1", () => resolve());
   });

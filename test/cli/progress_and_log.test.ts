@@ -22,6 +22,19 @@ describe("cli/progress: a bar on a terminal, a plain line otherwise", () => {
     expect(out.text).to.not.contain("\r");
   });
 
+  it("a step that ran to its end: the count done is the total, whatever was estimated", () => {
+    const piped = capture(false);
+    const plain = progress("publishing", { stream: piped, plainEveryMs: 60_000 });
+    plain.update(2021, 2029, "21 bad rows");
+    plain.complete();
+    expect(piped.text).to.equal("publishing: 2021 of 2021 (100%), 21 bad rows\n");
+    const terminal = capture(true);
+    const bar = progress("publishing", { stream: terminal });
+    bar.update(2021, 2029, "msg/s");
+    bar.complete();
+    expect(terminal.text).to.contain("100% 2021/2021 msg/s");
+  });
+
   it("on a terminal: a live bar redrawn in place", () => {
     const out = capture(true);
     const p = progress("publishing", { stream: out });

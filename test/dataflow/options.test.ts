@@ -53,6 +53,7 @@ describe("--runner=dataflow flags", () => {
     ["missing project", ["--runner=dataflow", "--tempLocation=gs://b/tmp"], /needs --project/],
     ["missing tempLocation", ["--runner=dataflow", "--project=demo"], /needs --tempLocation=gs:\/\//],
     ["a tempLocation that is not gs://", ["--runner=dataflow", "--project=demo", "--tempLocation=/tmp/x"], /--tempLocation=\/tmp\/x: Dataflow needs a GCS location/],
+    ["a bucket name too short for GCS", ["--runner=dataflow", "--project=demo", "--tempLocation=gs://b/tmp"], /--tempLocation=gs:\/\/b\/tmp: .*a bucket name is 3–63 characters/],
     ["a stagingLocation that is not gs://", [...BASE, "--stagingLocation=s3://b/x"], /--stagingLocation=s3:\/\/b\/x/],
     ["a bad region", [...BASE, "--region=Europe"], /--region=Europe is not a region/],
     ["a job name with capitals", [...BASE, "--jobName=My_Job"], /--jobName=My_Job: a Dataflow job name is 1–63 characters/],

@@ -1,0 +1,141 @@
+/**
+ * What a person at the keyboard meets beyond a bad flag: a port already taken, an output folder
+ * that is a file, a table not there yet, Ctrl-C in the middle of a batch or a publish. Each ends
+ * with one clear line (exit 2 for their mistake) or an honest count of what was done. Runs the
+ * commands as processes, the way `npm run …` does.
+ */
+import { expect } from "chai";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { useEmulators } from "../support/emulators";
+import { DEFAULT_UI_PORT } from "../../web/server";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function command(script: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const run = spawnSync(process.execPath, ["-r", "./scripts/register.js", script, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000, env: { ...env, DEBUG: "" } });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, lines: run.stderr.split("\n").filter((l) => l !== "") };
+}
+
+/** Listens on `port` (0: any free one); resolves undefined when someone else already holds it. */
+async function hold(port: number): Promise<net.Server | undefined> {
+  const server = net.createServer();
+  return new Promise((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => (error.code === "EADDRINUSE" ? resolve(undefined) : reject(error)));
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
+}
+
+describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "user-mistakes-"))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("the job page's default port taken: a free one instead; a port the user chose, taken, is their mistake", async () => {
+    // Held here, or already held by someone else: taken either way.
+    const defaultPort = await hold(DEFAULT_UI_PORT);
+    const chosen = (await hold(0))!;
+    try {
+      // No emulator and no credentials: the job fails soon after its page is up.
+      const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir };
+      delete env.PUBSUB_EMULATOR_HOST;
+      delete env.GOOGLE_APPLICATION_CREDENTIALS;
+      const fallback = command("pipelines/main.ts", ["--topic=orders", "--ui"], env);
+      expect(fallback.stdout).to.contain(`port ${DEFAULT_UI_PORT} is in use: the job page listens on a free port instead\n`);
+      const page = /^job page: http:\/\/127\.0\.0\.1:(\d+)\//m.exec(fallback.stdout);
+      expect(page, fallback.stdout + fallback.stderr).to.not.equal(null);
+      expect(Number(page![1])).to.not.equal(DEFAULT_UI_PORT);
+      // Then the job needs Pub/Sub: no emulator variable and no credentials is the user's to fix.
+      expect(fallback.status, fallback.stderr).to.equal(2);
+      expect(fallback.lines.at(-1)).to.match(/^error: no Google credentials were found, and the emulator variables .* run `npm run emulators`/);
+
+      const port = (chosen.address() as net.AddressInfo).port;
+      const taken = command("pipelines/main.ts", ["--topic=orders", "--ui", `--ui-port=${port}`], env);
+      expect(taken.status, taken.stderr).to.equal(2);
+      expect(taken.lines).to.deep.equal([`error: the web UI cannot listen on port ${port}: it is in use (pick another with --ui-port, or 0 for any free one)`]);
+    } finally {
+      defaultPort?.close();
+      chosen.close();
+    }
+  });
+
+  it("a batch --output that is a file: refused before anything is read", () => {
+    const file = path.join(dir, "report.txt");
+    fs.writeFileSync(file, "mine\n");
+    const run = command("pipelines/main.ts", ["--pipeline=batch", `--output=${file}`]);
+    expect(run.status, run.stderr).to.equal(2);
+    expect(run.lines).to.deep.equal([`error: --output=${file} is a file: name a folder (created if missing) for the rows, aggregates and dead letters`]);
+    expect(fs.readFileSync(file, "utf8")).to.equal("mine\n");
+  });
+
+  it("an empty input after a real run: 'nothing was written', and the earlier run's files said to be theirs", () => {
+    const output = path.join(dir, "again");
+    const full = command("pipelines/main.ts", ["--pipeline=batch", `--output=${output}`]);
+    expect(full.status, full.stderr).to.equal(0);
+    const written = fs.readdirSync(output).filter((f) => f.endsWith(".jsonl")).length;
+    const empty = path.join(dir, "empty.csv");
+    fs.writeFileSync(empty, "");
+    const run = command("pipelines/main.ts", ["--pipeline=batch", `--input=${empty}`, `--output=${output}`]);
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain(`nothing was written: the inputs hold no records; ${output}/ still holds ${written} files of an earlier run\n`);
+  });
+
+  it("Ctrl-C in a batch: exit 130 and a line saying the outputs are not final, not a silent death", async () => {
+    // 40 copies of the sample's rows (~100 000): seconds of work, so the signal lands mid-run.
+    const [header, ...rows] = fs.readFileSync(path.join(ROOT, "fixtures/sample/transactions.csv"), "utf8").trimEnd().split("\n");
+    const input = path.join(dir, "many.csv");
+    fs.writeFileSync(input, [header, ...Array.from({ length: 40 }, () => rows).flat()].join("\n") + "\n");
+    const output = path.join(dir, "interrupted");
+    const child = spawn(process.execPath, ["-r", "./scripts/register.js", "pipelines/main.ts", "--pipeline=batch", `--input=${input}`, `--output=${output}`], { cwd: ROOT, env: { ...process.env, DEBUG: "" } });
+    let stderr = "";
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    // Its first log line comes once the inputs are checked and the job is about to run.
+    await new Promise<void>((resolve) => child.stderr.on("data", (chunk: Buffer) => (stderr += chunk).includes("batch ETL over") && resolve()));
+    child.kill("SIGINT");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const code = await exited.finally(() => clearTimeout(timer));
+    expect(code, stderr).to.equal(130);
+    expect(stderr).to.contain(`SIGINT: the batch stopped part-way (the line above says how far); nothing under ${output}/ is final: run it again to write it whole\n`);
+  });
+
+  describe("against the emulators", () => {
+    const emulators = useEmulators(["pubsub", "bigtable"]);
+
+    it("rows of a table that does not exist: its name, where, and how it comes to exist", () => {
+      const run = command("cli/rows.ts", ["--table=no_such_table"], { ...process.env, ...emulators.env });
+      expect(run.status, run.stderr).to.equal(2);
+      expect(run.lines, run.stderr).to.have.length(1);
+      expect(run.lines[0]).to.match(/^error: table 'no_such_table' does not exist in instance e-commerce-data of project local-project \(the Bigtable emulator at .*\): a pipeline run against this emulator creates it/);
+    });
+
+    it("ingest: a topic name Pub/Sub refuses says the rule; Ctrl-C mid-publish says how many were published, exit 130", async () => {
+      const env = { ...process.env, ...emulators.env, DEBUG: "" };
+      const refused = command("ingest/main.ts", ["--input=fixtures/sample/transactions.csv", "--topic=t1"], env);
+      expect(refused.status, refused.stderr).to.equal(2);
+      expect(refused.lines, refused.stderr).to.have.length(1);
+      expect(refused.lines[0]).to.match(/^error: --topic t1: Pub\/Sub refuses this topic name \(.*\); a name is 3–255 characters, starts with a letter/);
+
+      const child = spawn(process.execPath, ["-r", "./scripts/register.js", "ingest/main.ts", "--input=fixtures/sample/transactions.csv", "--topic=interrupted", "--create-topic", "--rate=20"], { cwd: ROOT, env });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+      // At 20 msg/s the sample takes 100 s: 15 s in, it is mid-publish (or, on a slow start, not begun: 0 published, said so).
+      await new Promise((resolve) => setTimeout(resolve, 15_000));
+      child.kill("SIGINT");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const code = await exited.finally(() => clearTimeout(timer));
+      expect(code, stderr).to.equal(130);
+      const said = /^interrupted: published (\d+) \((\d+) valid, (\d+) bad rows\) in [\d.]+ s — \d+ msg\/s to interrupted; the rest of the input was not sent$/m.exec(stdout);
+      expect(said, stdout + stderr).to.not.equal(null);
+      const [published, valid, bad] = said!.slice(1).map(Number);
+      expect(published).to.be.within(0, 2020);
+      expect(valid + bad).to.equal(published);
+    });
+  });
+});
