@@ -1,6 +1,6 @@
 /**
  * One measurement of the runner benchmark, alone in its process so that its peak memory is its own.
- * Prints one JSON line: { seconds, peak_rss_mb, result }.
+ * Prints one JSON line: { seconds, cpu_s (every thread of the process), peak_rss_mb, result }.
  *
  *   node -r ./scripts/register.js bench/runner_case.ts <native|sdk|handwritten|batch-etl|map-native|map-sdk> <file|count>
  *   node -r ./scripts/register.js bench/runner_case.ts <native-workers|handwritten> <file> [workers] [cpu-load]
@@ -48,10 +48,12 @@ async function main(): Promise<void> {
   if (variant === undefined) throw new Error(`unknown variant '${variantName}'; one of ${Object.keys(variants).join(", ")}`);
   const input = variant.prepare(arg);
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   const result = await variant.run(input, { workers: workers === undefined ? undefined : Number(workers), cpuLoad: Number(cpuLoad ?? 0) });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpuStart);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ seconds, peak_rss_mb: peakRssMb, result }) + "\n");
+  process.stdout.write(JSON.stringify({ seconds, cpu_s: (cpu.user + cpu.system) / 1e6, peak_rss_mb: peakRssMb, result }) + "\n");
 }
 
 main().catch((error) => {

@@ -17,6 +17,7 @@ import { reshuffle } from "apache-beam/transforms/utils";
 import type { PTransform as PTransformProto } from "apache-beam/proto/beam_runner_api";
 import type { WindowedValue } from "apache-beam/values";
 import type { Pipeline } from "apache-beam/internal/pipeline";
+import { requireForSerialization } from "apache-beam/serialization";
 import { emitAll } from "../emit";
 import { expandLocalPattern } from "./file_patterns";
 import { expandGcsPattern, isGcsUri, type GcsOptions } from "./gcs";
@@ -142,3 +143,4 @@ export abstract class FileSourceOperator<T> extends ReadingOperator<FileSplit> {
 }
 
 operators.registerOperator(SPLIT_FILES_URN, SplitFilesOperator);
+requireForSerialization("beam-ts-native/io/files/file_source", exports);

@@ -12,7 +12,6 @@
  * accumulator per key and window per part — and merged by the engine's grouping. Stages that read
  * side inputs run on this thread (the engine's side-input store lives here).
  */
-import { getRegisteredModules } from "apache-beam/serialization";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import type { WindowedValue, KV } from "apache-beam/values";
 import { KVCoder } from "apache-beam/coders/required_coders";
@@ -26,7 +25,7 @@ import { mergeMetricUpdates } from "./thread_metrics";
 import type { FailureReport, FromWorker, WorkerStage } from "./thread_protocol";
 import { acquirePool } from "./worker_pool";
 import { elementCodec, transferable, windowedCodec, type ElementCodec } from "./wire";
-import { registeredModulePath } from "../verify_serialization";
+import { stageModules } from "./stage_modules";
 import type { Plan, PlannedStage } from "../plan/stages";
 import { COMBINE_PER_KEY } from "../plan/urns";
 
@@ -53,8 +52,8 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     const routes = new Map(plan.stages.filter((s) => s.sideInputs.length === 0).map((s) => [s.id, stageRoute(s, plan, services)]));
     const job = nextJob++;
     const pool = acquirePool(workers);
-    const modules = getRegisteredModules().flatMap((name) => registeredModulePath(name) ?? []);
     const components = runnerApi.Components.toBinary(services.components);
+    const modules = stageModules(services.components, components, [...routes.values()].flatMap((r) => r.worker.transforms));
     for (const thread of pool.threads) {
       thread.post({
         kind: "open",
@@ -72,16 +71,25 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     let failed = false;
 
     async function runOnWorkers(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<undefined> {
-      const parts = Math.min(pool.threads.length, elements.length);
-      const size = Math.ceil(elements.length / Math.max(1, parts));
+      const parts = cutIntoParts(elements, pool.threads.length);
       const what = `a bundle of stage '${route.stage.name}'`;
       const watched = services.taps.watched();
-      const replies = await Promise.all(
-        Array.from({ length: Math.max(1, parts) }, (_, i) => {
-          const input = route.input.encode(elements.slice(i * size, (i + 1) * size));
-          return pool.threads[i].request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure));
-        }),
-      );
+      const replies = new Array<Extract<FromWorker, { kind: "done" }>>(parts.length);
+      let next = 0;
+      // Each thread takes the next part when it is free: a thread slower to start, or descheduled on
+      // a busy machine, takes fewer parts instead of holding the bundle back.
+      const drain = async (thread: (typeof pool.threads)[number]) => {
+        for (let i = next++; i < parts.length; i = next++) {
+          const input = route.input.encode(parts[i]);
+          try {
+            replies[i] = await thread.request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure));
+          } catch (error) {
+            next = parts.length; // the bundle has failed: no thread takes another of its parts
+            throw error;
+          }
+        }
+      };
+      await Promise.all(pool.threads.slice(0, Math.max(1, parts.length)).map(drain));
       for (const reply of replies) deliver(route, reply);
       return undefined;
     }
@@ -131,6 +139,19 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
       },
     };
   };
+}
+
+/**
+ * Parts per thread a bundle is cut into at most: enough that threads finishing early take more,
+ * few enough that each part's fixed cost (a message each way, one accumulator per key) stays small.
+ */
+const PARTS_PER_THREAD = 4;
+
+/** `elements` cut into contiguous parts for `threads` threads (one part, possibly empty, at least). */
+function cutIntoParts<T>(elements: T[], threads: number): T[][] {
+  const count = Math.max(1, Math.min(elements.length, threads * PARTS_PER_THREAD));
+  const size = Math.ceil(elements.length / count);
+  return Array.from({ length: count }, (_, i) => elements.slice(i * size, (i + 1) * size)).filter((part, i) => i === 0 || part.length > 0);
 }
 
 /** What the threads need to rebuild `stage`, and how its outputs come back. */
