@@ -1,7 +1,7 @@
 /**
  * `npm run bench:workers`: seed 000's report — the batch ETL's read → parse → group by category →
  * sum over a generated CSV (1M rows by default, `--rows N`) on our runner with 1, 2, 4 and 8 worker
- * threads, at `--cpu-load` 0 and 100 (SHA-256 rounds per record; at 100 over the first 100k rows by
+ * threads, at `--cpu-load` 0 and 100 (SHA-256 rounds per record; at 100 over 300k rows by
  * default, `--cpu-load-rows N`: 1M rows × 100 rounds is minutes per variant); beside it, in the same run, the
  * hand-written single-threaded loop (same work, same rounds) and DuckDB on the same file and the
  * same group-by when `@duckdb/node-api` is installed. Each measurement runs in its own process (peak
@@ -21,7 +21,7 @@ const WORKER_COUNTS = [1, 2, 4, 8];
 const CPU_LOADS = [0, 100];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rows: { type: "string", default: "1000000" }, "cpu-load-rows": { type: "string", default: "100000" } } });
+  const { values } = parseArgs({ options: { rows: { type: "string", default: "1000000" }, "cpu-load-rows": { type: "string", default: "300000" } } });
   const rowsAt: Record<number, number> = { 0: Number(values.rows), 100: Number(values["cpu-load-rows"]) };
   const rows = rowsAt[0];
   const fileAt: Record<number, string> = {};
