@@ -8,6 +8,8 @@ import * as path from "path";
 /** What one case reports. */
 export interface Measurement {
   seconds: number;
+  /** CPU seconds of every thread of the process (user + system). */
+  cpu_s: number;
   peak_rss_mb: number;
   result: unknown;
 }
