@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const step = (label: string, variant: string, arg: string | number) => {
     process.stderr.write(`${label}…`);
     const m = measure(variant, arg);
-    process.stderr.write(` ${m.seconds.toFixed(2)} s, ${m.peak_rss_mb.toFixed(0)} MB\n`);
+    process.stderr.write(` ${m.seconds.toFixed(2)} s (${m.cpu_s.toFixed(2)} s CPU), ${m.peak_rss_mb.toFixed(0)} MB\n`);
     return m;
   };
   const handwritten = step("hand-written loop", "handwritten", file);
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   const report = {
     rows,
     native_s: round(native.seconds),
+    native_cpu_s: round(native.cpu_s),
     sdk_s: sdk ? round(sdk.seconds) : null,
     handwritten_s: round(handwritten.seconds),
     native_rss_mb: round(native.peak_rss_mb, 0),
