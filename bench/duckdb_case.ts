@@ -1,6 +1,6 @@
 /**
  * DuckDB on the benchmark's group-by: revenue (final price × quantity) per category over the same
- * CSV, summed exactly in paise and reported in rupees as the other variants report it, timed from opening an in-memory database to the last row read. Undefined when
+ * CSV, summed exactly in paise and reported in paise as the other variants report it, timed from opening an in-memory database to the last row read. Undefined when
  * `@duckdb/node-api` (a dev dependency) is not installed.
  */
 export async function duckdbCategoryRevenue(file: string): Promise<{ seconds: number; revenue: Record<string, number> } | undefined> {
@@ -21,7 +21,7 @@ export async function duckdbCategoryRevenue(file: string): Promise<{ seconds: nu
        GROUP BY Category`,
       { file },
     );
-    const revenue = Object.fromEntries(reader.getRowObjects().map((row) => [String(row.category), Number(row.revenue) / 100]));
+    const revenue = Object.fromEntries(reader.getRowObjects().map((row) => [String(row.category), Number(row.revenue)]));
     return { seconds: Number(process.hrtime.bigint() - start) / 1e9, revenue };
   } finally {
     connection.closeSync();

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const step = (label: string, variant: string, arg: string | number) => {
     process.stderr.write(`${label}…`);
     const m = measure(variant, arg);
-    process.stderr.write(` ${m.seconds.toFixed(2)} s, ${m.peak_rss_mb.toFixed(0)} MB\n`);
+    process.stderr.write(` ${m.seconds.toFixed(2)} s (${m.cpu_seconds.toFixed(2)} s CPU), ${m.peak_rss_mb.toFixed(0)} MB\n`);
     return m;
   };
   const handwritten = step("hand-written loop", "handwritten", file);

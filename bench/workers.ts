@@ -1,7 +1,7 @@
 /**
  * `npm run bench:workers`: seed 000's report — the batch ETL's read → parse → group by category →
- * sum over a generated CSV (1M rows by default, `--rows N`) on our runner with 1, 2, 4 and 8 worker
- * threads, at `--cpu-load` 0 and 100 (SHA-256 rounds per record; at 100 over the first 100k rows by
+ * sum over a generated CSV (1M rows by default, `--rows N`) on our runner with 1, 2, 4 and 8 workers
+ * (the job's thread and N − 1 worker threads), at `--cpu-load` 0 and 100 (SHA-256 rounds per record; at 100 over 300k rows by
  * default, `--cpu-load-rows N`: 1M rows × 100 rounds is minutes per variant); beside it, in the same run, the
  * hand-written single-threaded loop (same work, same rounds) and DuckDB on the same file and the
  * same group-by when `@duckdb/node-api` is installed. Each measurement runs in its own process (peak
@@ -21,7 +21,7 @@ const WORKER_COUNTS = [1, 2, 4, 8];
 const CPU_LOADS = [0, 100];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rows: { type: "string", default: "1000000" }, "cpu-load-rows": { type: "string", default: "100000" } } });
+  const { values } = parseArgs({ options: { rows: { type: "string", default: "1000000" }, "cpu-load-rows": { type: "string", default: "300000" } } });
   const rowsAt: Record<number, number> = { 0: Number(values.rows), 100: Number(values["cpu-load-rows"]) };
   const rows = rowsAt[0];
   const fileAt: Record<number, string> = {};
@@ -71,6 +71,8 @@ async function main(): Promise<void> {
     two_workers_s: round(seconds(0, 2)),
     handwritten_s: round(handwritten[0].seconds),
     handwritten_cpu_load_100_s: round(handwritten[100].seconds),
+    handwritten_cpu_s: round(handwritten[0].cpu_seconds),
+    handwritten_cpu_load_100_cpu_s: round(handwritten[100].cpu_seconds),
     duckdb_s: duckdb === undefined ? null : round(duckdb.seconds),
     duckdb_agrees: duckdb === undefined ? null : agree(duckdb.revenue, expected),
     two_workers_over_duckdb: duckdb === undefined ? null : round(seconds(0, 2) / duckdb.seconds, 2),
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
   for (const load of CPU_LOADS) {
     for (const workers of WORKER_COUNTS) {
       report[`workers_${workers}_cpu_load_${load}_s`] = round(seconds(load, workers));
+      report[`workers_${workers}_cpu_load_${load}_cpu_s`] = round(runs[load][workers].cpu_seconds);
       report[`workers_${workers}_cpu_load_${load}_rss_mb`] = Math.round(runs[load][workers].peak_rss_mb);
     }
   }

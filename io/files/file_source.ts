@@ -17,10 +17,11 @@ import { reshuffle } from "apache-beam/transforms/utils";
 import type { PTransform as PTransformProto } from "apache-beam/proto/beam_runner_api";
 import type { WindowedValue } from "apache-beam/values";
 import type { Pipeline } from "apache-beam/internal/pipeline";
+import { requireForSerialization } from "apache-beam/serialization";
 import { emitAll } from "../emit";
 import { expandLocalPattern } from "./file_patterns";
 import { expandGcsPattern, isGcsUri, type GcsOptions } from "./gcs";
-import { localFileSplits, wholeFile, type FileSplit } from "./file_splits";
+import { gcsObjectSplits, localFileSplits, wholeFile, type FileSplit } from "./file_splits";
 
 /** What a file source's operator reads: local files already expanded, `gs://` patterns still to expand. */
 export interface FileSourcePayload {
@@ -120,8 +121,12 @@ export class SplitFilesOperator extends ReadingOperator<unknown> {
     const { inputs, gcs, splitsWithinFiles } = this.payload;
     for (const input of inputs) {
       let splits: FileSplit[];
-      if (isGcsUri(input)) splits = (await expandGcsPattern(input, gcs)).map(wholeFile);
-      else splits = splitsWithinFiles ? await localFileSplits(input) : [wholeFile(input)];
+      if (isGcsUri(input)) {
+        const objects = await expandGcsPattern(input, gcs);
+        splits = [];
+        // One object scanned at a time: a pattern may match many, each one streamed read.
+        for (const uri of objects) splits.push(...(splitsWithinFiles ? await gcsObjectSplits(uri, gcs) : [wholeFile(uri)]));
+      } else splits = splitsWithinFiles ? await localFileSplits(input) : [wholeFile(input)];
       const emitted = emitAll(this.receiver, impulseValue, splits);
       if (emitted !== operators.NonPromise) await emitted;
     }
@@ -145,3 +150,4 @@ export abstract class FileSourceOperator<T> extends ReadingOperator<FileSplit> {
 }
 
 operators.registerOperator(SPLIT_FILES_URN, SplitFilesOperator);
+requireForSerialization("beam-ts-native/io/files/file_source", exports);

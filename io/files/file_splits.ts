@@ -3,12 +3,13 @@
  * [start, end) of one file plus the line number of its first line; a record (line) belongs to the
  * split its first byte is in. Splits of a local file start where records start: planning scans the
  * file once for newlines (a native byte search, far cheaper than parsing), so each split knows its
- * first line number exactly and dead letters still say `file:line`. A compressed file cannot be
- * entered mid-stream and a `gs://` object is not scanned, so each of those is one split; a pattern
- * is split per file and then within files.
+ * first line number exactly and dead letters still say `file:line`; a `gs://` object is scanned the
+ * same way as it streams, and its splits are read as byte ranges (HTTP Range). A compressed file
+ * cannot be entered mid-stream, so it is one split; a pattern is split per file and then within files.
  */
 import * as fs from "fs";
 import { requireForSerialization } from "apache-beam/serialization";
+import { gcsError, gcsObjectSize, gcsReadStream, withGcsContext, type GcsOptions } from "./gcs";
 
 /** A byte range of one file: the records whose first byte is in [start, end). */
 export interface FileSplit {
@@ -20,8 +21,18 @@ export interface FileSplit {
   firstLine: number;
 }
 
-/** Bytes per split of a local file: small enough that a file's splits spread over every worker evenly. */
-export const SPLIT_BYTES = 4 << 20;
+/**
+ * Bytes per split of a local file: a file is cut into about {@link SPLITS_PER_FILE} splits, so that
+ * even a small one spreads evenly over every worker (a 12 MB file in 4 MB splits kept one of two
+ * threads idle a third of the time), each between 256 KiB (a split's fixed cost stays small) and 4 MiB.
+ */
+export function splitBytesFor(size: number): number {
+  return Math.min(MAX_SPLIT_BYTES, Math.max(MIN_SPLIT_BYTES, Math.ceil(size / SPLITS_PER_FILE)));
+}
+
+const SPLITS_PER_FILE = 64;
+const MIN_SPLIT_BYTES = 256 << 10;
+const MAX_SPLIT_BYTES = 4 << 20;
 
 const SCAN_CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
@@ -33,42 +44,59 @@ export function wholeFile(file: string): FileSplit {
 }
 
 /**
- * The splits of a local file, each about `splitBytes` long and starting where a record starts;
- * a compressed or empty file is one split.
+ * The splits of a local file, each about `splitBytes` long (by default {@link splitBytesFor} its
+ * size) and starting where a record starts; a compressed or empty file is one split.
  */
-export async function localFileSplits(file: string, splitBytes = SPLIT_BYTES): Promise<FileSplit[]> {
+export async function localFileSplits(file: string, splitBytes?: number): Promise<FileSplit[]> {
   if (COMPRESSED.test(file)) return [wholeFile(file)];
-  const handle = await fs.promises.open(file, "r");
+  const { size } = await fs.promises.stat(file);
+  return splitsOf(file, size, () => fs.createReadStream(file, { highWaterMark: SCAN_CHUNK }), splitBytes ?? splitBytesFor(size));
+}
+
+/**
+ * The splits of a `gs://` object, as {@link localFileSplits} cuts a local file: its size from its
+ * metadata, its record starts from one streamed read (the splits are then read as byte ranges, each
+ * by the worker it is given to). A compressed object is one split.
+ */
+export async function gcsObjectSplits(uri: string, gcs: GcsOptions = {}, splitBytes?: number): Promise<FileSplit[]> {
+  if (COMPRESSED.test(uri)) return [wholeFile(uri)];
+  const size = await withGcsContext(uri, "reading", () => gcsObjectSize(uri, gcs));
   try {
-    const { size } = await handle.stat();
-    if (size <= splitBytes) return [{ file, start: 0, end: size, firstLine: 1 }];
-    const splits: FileSplit[] = [];
-    let start = 0;
-    let firstLine = 1;
-    let line = 1;
-    // The next split starts at the first record starting at or after this offset.
-    let boundary = splitBytes;
-    const buffer = Buffer.allocUnsafe(SCAN_CHUNK);
-    for (let offset = 0; offset < size; ) {
-      const { bytesRead } = await handle.read(buffer, 0, SCAN_CHUNK, offset);
-      if (bytesRead === 0) break;
-      for (let nl = buffer.indexOf(NEWLINE, 0); nl !== -1 && nl < bytesRead; nl = buffer.indexOf(NEWLINE, nl + 1)) {
-        const recordStart = offset + nl + 1;
-        line++;
-        if (recordStart >= boundary && recordStart < size) {
-          splits.push({ file, start, end: recordStart, firstLine });
-          start = recordStart;
-          firstLine = line;
-          boundary = recordStart + splitBytes;
-        }
-      }
-      offset += bytesRead;
-    }
-    splits.push({ file, start, end: size, firstLine });
-    return splits;
-  } finally {
-    await handle.close();
+    return await splitsOf(uri, size, () => gcsReadStream(uri, gcs), splitBytes ?? splitBytesFor(size));
+  } catch (error) {
+    throw gcsError(uri, "reading", error);
   }
+}
+
+/**
+ * The splits of `file` (`size` bytes, its chunks streamed by `open` when it is larger than one
+ * split): a new split at the first record start past each `splitBytes`.
+ */
+async function splitsOf(file: string, size: number, open: () => AsyncIterable<Buffer>, splitBytes: number): Promise<FileSplit[]> {
+  if (size <= splitBytes) return [{ file, start: 0, end: size, firstLine: 1 }];
+  const splits: FileSplit[] = [];
+  let start = 0;
+  let firstLine = 1;
+  let line = 1;
+  // The next split starts at the first record starting at or after this offset.
+  let boundary = splitBytes;
+  let offset = 0;
+  for await (const chunk of open()) {
+    for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, nl + 1)) {
+      const recordStart = offset + nl + 1;
+      line++;
+      if (recordStart >= boundary && recordStart < size) {
+        splits.push({ file, start, end: recordStart, firstLine });
+        start = recordStart;
+        firstLine = line;
+        boundary = recordStart + splitBytes;
+      }
+    }
+    offset += chunk.length;
+  }
+  // The object may have changed since its size was read: the last split runs to what was scanned.
+  splits.push({ file, start, end: Math.max(offset, start), firstLine });
+  return splits;
 }
 
 requireForSerialization("beam-ts-native/io/files/file_splits", exports);

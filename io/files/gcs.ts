@@ -72,10 +72,20 @@ export async function expandGcsPattern(pattern: string, options: GcsOptions = {}
   return uris;
 }
 
-/** A stream of the object's bytes, downloaded as it is read (never the whole object in memory). */
-export function gcsReadStream(uri: string, options: GcsOptions = {}): Readable {
+/**
+ * A stream of the object's bytes, downloaded as it is read (never the whole object in memory); with
+ * `range`, only bytes `start` to `end` (inclusive; to the end when absent), one ranged request.
+ */
+export function gcsReadStream(uri: string, options: GcsOptions = {}, range?: { start: number; end?: number }): Readable {
   const { bucket, name } = parseGcsUri(uri);
-  return gcsClient(options).bucket(bucket).file(name).createReadStream();
+  return gcsClient(options).bucket(bucket).file(name).createReadStream(range ?? {});
+}
+
+/** The object's size in bytes, from its metadata. */
+export async function gcsObjectSize(uri: string, options: GcsOptions = {}): Promise<number> {
+  const { bucket, name } = parseGcsUri(uri);
+  const [metadata] = await gcsClient(options).bucket(bucket).file(name).getMetadata();
+  return Number(metadata.size);
 }
 
 /**

@@ -82,9 +82,9 @@ export async function forEachLineChunk(
 ): Promise<void> {
   const { gcs = {}, split = wholeFile(file), maxLineBytes = DEFAULT_MAX_LINE_BYTES } = options;
   if (split.end <= split.start) return;
-  // A split of a local file is read from its first record start to the next split's.
+  // A split is read from its first record start to the next split's (a ranged request on GCS).
   const range = split.end === Infinity ? { start: split.start } : { start: split.start, end: split.end - 1 };
-  const raw = isGcsUri(file) ? gcsReadStream(file, gcs) : fs.createReadStream(file, { highWaterMark: CHUNK_BYTES, ...range });
+  const raw = isGcsUri(file) ? gcsReadStream(file, gcs, split.start === 0 && split.end === Infinity ? undefined : range) : fs.createReadStream(file, { highWaterMark: CHUNK_BYTES, ...range });
   const gzipped = file.endsWith(".gz");
   const stream = gzipped ? raw.pipe(zlib.createGunzip({ chunkSize: CHUNK_BYTES })) : raw;
   if (gzipped) raw.on("error", (error: Error) => stream.destroy(error));

@@ -35,10 +35,11 @@ export interface DirectRunnerOptions {
   workerPool?: string;
   /**
    * How many workers run the fused stages (default 1). In process, 1 runs every stage on the job's
-   * own thread and more run them on that many worker threads, each bundle split among them (see
-   * execution/worker_threads.ts); the default stays 1 until the threads beat the single thread on
-   * the benchmarks (`npm run bench:workers`: on a loaded 2-core machine 2 threads measured
-   * 0.6–0.66× of one at --cpu-load 0). With environment "process": how many worker processes.
+   * own thread; N > 1 cuts each bundle into parts run by the job's thread and N − 1 worker threads
+   * (see execution/worker_threads.ts). The default stays 1: 2 workers measured 1.3–1.4× of one at
+   * --cpu-load 0 on 1M rows (load average ~1; `npm run bench:workers`), short of the 1.5× goal,
+   * and the suites whose DoFns reach objects of the test process (in-process fakes) need threads
+   * to reach them first. With environment "process": how many worker processes.
    */
   workers?: number;
   /** With environment "process": how long a worker may take to connect before the job fails (default 60 000 ms). */

@@ -1,17 +1,18 @@
 /**
  * Splitting text files (io/files/file_splits.ts) and reading them split: every line is read exactly
  * once, by the split its first byte is in, with its true line number; compressed files are one split;
- * and a file read by two workers gives what one thread reads.
+ * a file read by two workers gives what one thread reads; `gs://` objects split alike, read by range.
  */
 import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { localFileSplits } from "../../io/files/file_splits";
+import { gcsObjectSplits, localFileSplits } from "../../io/files/file_splits";
 import { forEachLineChunk, readTextLines } from "../../io/files/text_files";
 import type { TextLine } from "../../transforms/text_line";
 import { directRunner } from "../../runners/direct";
 import { runPipeline } from "../../testing";
+import { startFakeGcs, type FakeGcs } from "../support/fake_gcs";
 
 describe("io: text files read in splits", () => {
   let dir: string;
@@ -74,5 +75,47 @@ describe("io: text files read in splits", () => {
     const expected = sorted(rows.map((r, i) => `${i + 1}:${r}`));
     expect(sorted(await read(1))).to.deep.equal(expected);
     expect(sorted(await read(2))).to.deep.equal(expected);
+  });
+
+  describe("gs:// objects, split within (the fake GCS of test/support/fake_gcs.ts: there is no official GCS emulator)", () => {
+    let gcs: FakeGcs;
+    before(async () => (gcs = await startFakeGcs()));
+    after(async () => gcs?.close());
+
+    it("cuts an object at record starts with its line numbers, each split read by one ranged request", async () => {
+      const rows = Array.from({ length: 300 }, (_, i) => (i % 13 === 0 ? "" : `row ${i} ${"é".repeat(i % 4)}`));
+      gcs.put("bucket", "lines.txt", rows.join("\n"));
+      const uri = "gs://bucket/lines.txt";
+      const options = { apiEndpoint: gcs.endpoint };
+      const whole: TextLine[] = [];
+      await forEachLineChunk(uri, (batch) => void whole.push(...batch), { gcs: options });
+      const splits = await gcsObjectSplits(uri, options, 100);
+      expect(splits.length).to.be.greaterThan(5);
+      expect(splits[0].start).to.equal(0);
+      splits.slice(1).forEach((split, i) => expect(split.start, `split ${i + 1}`).to.equal(splits[i].end));
+      expect(splits[splits.length - 1].end).to.equal(gcs.get("bucket", "lines.txt")!.length);
+      gcs.rangedReads.length = 0;
+      const lines: TextLine[] = [];
+      for (const split of splits) await forEachLineChunk(uri, (batch) => void lines.push(...batch), { gcs: options, split });
+      expect(lines).to.deep.equal(whole);
+      expect(gcs.rangedReads.map((r) => [r.first, r.last + 1])).to.deep.equal(splits.map((s) => [s.start, s.end]));
+    });
+
+    it("an object larger than one split, read on 2 workers, gives the lines one thread reads; a missing object is named", async () => {
+      const rows = Array.from({ length: 20_000 }, (_, i) => `line number ${i} with some padding to make the object larger than one split`);
+      gcs.put("bucket", "big.txt", rows.join("\n") + "\n");
+      const options = { apiEndpoint: gcs.endpoint };
+      expect((await gcsObjectSplits("gs://bucket/big.txt", options)).length).to.be.greaterThan(1);
+      gcs.rangedReads.length = 0;
+      const lines = await runPipeline((root) => root.apply(readTextLines("gs://bucket/big.txt", { gcs: options })).map((l: TextLine) => `${l.lineNumber}:${l.line}`), {
+        runner: directRunner({ workers: 2 }),
+      });
+      expect((lines as string[]).slice().sort()).to.deep.equal(rows.map((r, i) => `${i + 1}:${r}`).sort());
+      expect(gcs.rangedReads.length).to.be.greaterThan(1);
+      await gcsObjectSplits("gs://bucket/gone.txt", options).then(
+        () => expect.fail("a missing object was split"),
+        (e: Error) => expect(e.message).to.include("reading 'gs://bucket/gone.txt' failed: no such object or bucket"),
+      );
+    });
   });
 });

@@ -48,6 +48,27 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
     }
   }
 
+  it("numbers beyond int32 (sums of money in paise), NaN and Infinity cross threads as they are", async () => {
+    const big = [3_000_000_000, -5_000_000_000, 2 ** 53 - 1, 1.5];
+    const crossed = await runPipeline(
+      (root) =>
+        root
+          .apply(fromArray([...big, NaN, Infinity]))
+          .map((x: number) => ({ parity: "all", x }))
+          .apply(beam.groupBy("parity").combining("x", combiners.max, "max")),
+      { runner: directRunner({ workers: 2, bundleSize: 1 }) },
+    );
+    expect(crossed).to.deep.equal([{ parity: "all", max: Infinity }]);
+    const sums = await runPipeline(
+      (root) =>
+        root
+          .apply(fromArray(big.map((x) => ({ k: "k", x }))))
+          .apply(beam.groupBy("k").combining("x", combiners.sum, "total")),
+      { runner: directRunner({ workers: 2, bundleSize: 2 }) },
+    );
+    expect(sums).to.deep.equal([{ k: "k", total: big.reduce((a, b) => a + b, 0) }]);
+  });
+
   it("a wide graph (40 branches of one source, flattened) and a deep one (150 maps) on 2 workers", async () => {
     const wide = await runPipeline(
       (root) => {

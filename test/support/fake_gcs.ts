@@ -1,7 +1,8 @@
 /**
  * A fake Google Cloud Storage for tests: a local HTTP server speaking exactly the JSON API calls
  * `@google-cloud/storage` 7 makes for what this project uses — list objects (with prefix, delimiter
- * and pages), object metadata, media download, multipart upload (`resumable: false`), resumable
+ * and pages), object metadata, media download (whole, or a byte range: `Range: bytes=A-B` / `A-`,
+ * answered 206 with `Content-Range`, as GCS does), multipart upload (`resumable: false`), resumable
  * upload sessions (chunks with `Content-Range`, `308` with `Range` for what the session holds,
  * status queries, the object created only when the last byte arrives), rewrite (copy, for
  * `file.move`) and delete. `uploadFault` makes chunks fail, to test resumption and retries. There is no official GCS emulator; anything else answers
@@ -37,6 +38,8 @@ export interface FakeGcs {
   unhandled: string[];
   /** How many list pages were served (pagination is exercised with a small page size). */
   listPages: number;
+  /** Every ranged download served: the object and the bytes asked for, `[first, last]` (inclusive). */
+  rangedReads: { name: string; first: number; last: number }[];
   /**
    * Called for every chunk of a resumable upload before it is taken, with the object name and the
    * chunk's first byte: `"reset"` keeps the first half of the chunk and cuts the connection (a
@@ -80,6 +83,7 @@ export async function startFakeGcs(options: { pageSize?: number } = {}): Promise
     names: (b) => [...(buckets.get(b)?.keys() ?? [])].sort(),
     unhandled: [],
     listPages: 0,
+    rangedReads: [],
     resumable: { created: 0, chunks: 0, statusQueries: 0, faults: 0 },
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
@@ -127,15 +131,37 @@ export async function startFakeGcs(options: { pageSize?: number } = {}): Promise
       if (o === undefined) return notFound(`${b}/${name}`);
       if (q.get("alt") !== "media") return json(200, metadata(b, name, o));
       const meta = metadata(b, name, o);
-      res.writeHead(200, {
-        "content-type": o.contentType,
-        "content-length": String(o.data.length),
-        "x-goog-hash": `crc32c=${meta.crc32c},md5=${meta.md5Hash}`,
-        "x-goog-generation": String(o.generation),
-      });
+      let body = o.data;
+      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+      if (range !== null) {
+        const first = Number(range[1]);
+        const last = Math.min(range[2] === "" ? o.data.length - 1 : Number(range[2]), o.data.length - 1);
+        if (first >= o.data.length) {
+          res.writeHead(416, { "content-range": `bytes */${o.data.length}` });
+          res.end();
+          return;
+        }
+        fake.rangedReads.push({ name, first, last });
+        body = o.data.subarray(first, last + 1);
+        // A range carries the whole object's hashes, which the client does not check on a range.
+        res.writeHead(206, {
+          "content-type": o.contentType,
+          "content-length": String(body.length),
+          "content-range": `bytes ${first}-${last}/${o.data.length}`,
+          "x-goog-hash": `crc32c=${meta.crc32c},md5=${meta.md5Hash}`,
+          "x-goog-generation": String(o.generation),
+        });
+      } else {
+        res.writeHead(200, {
+          "content-type": o.contentType,
+          "content-length": String(o.data.length),
+          "x-goog-hash": `crc32c=${meta.crc32c},md5=${meta.md5Hash}`,
+          "x-goog-generation": String(o.generation),
+        });
+      }
       // In pieces, as a real download arrives: readers must not assume one chunk per object.
-      for (let at = 0; at < o.data.length; at += 64 * 1024) {
-        if (!res.write(o.data.subarray(at, at + 64 * 1024))) await new Promise((r) => res.once("drain", r));
+      for (let at = 0; at < body.length; at += 64 * 1024) {
+        if (!res.write(body.subarray(at, at + 64 * 1024))) await new Promise((r) => res.once("drain", r));
       }
       res.end();
       return;

@@ -2,9 +2,9 @@
  * A worker thread of the worker-thread executor (`worker_threads.ts`). As a Beam worker does, it
  * rebuilds each stage it is given from the pipeline's components — loading every module registered
  * for serialization by name, then letting the SDK's operators deserialize the DoFns — and runs the
- * bundles it is sent through the same fused-stage code the in-process executor uses. Inputs arrive
- * and outputs leave encoded with the pipeline's coders; outputs bound for a lifted combine leave as
- * one accumulator per key and window (combiner lifting before the shuffle).
+ * bundles it is sent through the same fused-stage code the in-process executor uses (stage_part.ts).
+ * Inputs arrive and outputs leave encoded with the pipeline's coders; outputs bound for a lifted
+ * combine leave as one accumulator per key and window (combiner lifting before the shuffle).
  */
 // The SDK's modules import each other in a cycle that only resolves when its root loads first.
 import "apache-beam";
@@ -13,17 +13,11 @@ import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import { PipelineContext } from "apache-beam/internal/pipeline";
 import { MetricsContainer } from "apache-beam/worker/metrics";
 import { KVCoder } from "apache-beam/coders/required_coders";
-import { deserializeFn } from "apache-beam/internal/serialize";
-import type { CombineFn } from "apache-beam/transforms/group_and_combine";
-import type { KV } from "apache-beam/values";
 import type { WindowedValue } from "apache-beam/values";
-import type { StateProvider } from "apache-beam/worker/state";
 import { takeOutbox } from "../../../sdk/main_thread";
-import { fusedStageExecutor, type StageBundleRunner } from "./fused_stage";
-import { keyIdentity } from "./keys";
-import { windowKey } from "../engine/windows";
 import { StepFailure } from "./step_failure";
 import { takeMetricUpdates } from "./thread_metrics";
+import { combineKeyCoder, StagePart, type StagePartServices } from "./stage_part";
 import { PCollectionTaps } from "../status";
 import type { FailureReport, FromWorker, ToWorker, WorkerStage } from "./thread_protocol";
 import { elementCodec, transferable, windowedCodec, type ElementCodec, type EncodedElements } from "./wire";
@@ -31,107 +25,34 @@ import { elementCodec, transferable, windowedCodec, type ElementCodec, type Enco
 const port = parentPort!;
 const loadedModules = new Set<string>();
 
-/** Folds one stage output's elements into accumulators for one lifted combine. */
-class PreCombiner {
-  private readonly partials = new Map<string, WindowedValue<KV<unknown, unknown>>>();
-  readonly codec: ElementCodec;
-  private readonly combineFn: CombineFn<unknown, unknown, unknown>;
-  private readonly keyId: (key: unknown) => string;
-
-  constructor(components: runnerApi.Components, context: PipelineContext, pcollection: string, combineTransform: string) {
-    const payload = runnerApi.CombinePayload.fromBinary(components.transforms[combineTransform].spec!.payload);
-    this.combineFn = deserializeFn(payload.combineFn!.payload).combineFn as CombineFn<unknown, unknown, unknown>;
-    const keyCoder = context.getCoder(components.coders[components.pcollections[pcollection].coderId].componentCoderIds[0]);
-    this.keyId = keyIdentity(keyCoder);
-    this.codec = windowedCodec(components, context, pcollection, new KVCoder(keyCoder, context.getCoder(payload.accumulatorCoderId)) as never);
-  }
-
-  add(element: WindowedValue<unknown>): void {
-    const { key, value } = element.value as KV<unknown, unknown>;
-    const keyId = this.keyId(key);
-    for (const window of element.windows) {
-      const id = windowKey(window) + "\u0000" + keyId;
-      let partial = this.partials.get(id);
-      if (partial === undefined) {
-        // The grouping emits at the end of the window: the first input's timestamp stands for all.
-        partial = { value: { key, value: this.combineFn.createAccumulator() }, windows: [window], timestamp: element.timestamp, pane: element.pane };
-        this.partials.set(id, partial);
-      }
-      partial.value.value = this.combineFn.addInput(partial.value.value, value);
-    }
-  }
-
-  take(): EncodedElements {
-    const encoded = this.codec.encode([...this.partials.values()]);
-    this.partials.clear();
-    return encoded;
-  }
-}
-
-/** One stage of one job, rebuilt here. */
+/** One stage of one job, rebuilt here: its parts arrive and leave encoded with the pipeline's coders. */
 class StageOnWorker {
-  private readonly raw = new Map<string, WindowedValue<unknown>[]>();
-  private readonly rawCodecs = new Map<string, ElementCodec>();
-  private readonly combiners: [string, PreCombiner][] = [];
+  private readonly part: StagePart;
   private readonly input: ElementCodec;
-  private readonly run: StageBundleRunner;
+  private readonly rawCodecs = new Map<string, ElementCodec>();
+  private readonly accumulatorCodecs: [string, ElementCodec][];
 
-  constructor(
-    stage: WorkerStage,
-    components: runnerApi.Components,
-    context: PipelineContext,
-    mainInputOf: Map<string, string>,
-    metrics: MetricsContainer,
-    taps: PCollectionTaps,
-    stallTimeoutMs: number,
-  ) {
+  constructor(stage: WorkerStage, services: StagePartServices) {
+    const { components, pipelineContext: context } = services;
+    this.part = new StagePart(stage, services);
     this.input = elementCodec(components, context, stage.rootPcollection);
-    for (const pcollection of stage.outputs) {
-      this.raw.set(pcollection, []);
-      this.rawCodecs.set(pcollection, elementCodec(components, context, pcollection));
-    }
-    for (const { pcollection, combineTransform } of stage.combined) {
-      this.combiners.push([pcollection, new PreCombiner(components, context, pcollection, combineTransform)]);
-    }
-    const exitsOf = (pcollection: string) => {
-      const exits: ((element: WindowedValue<unknown>) => void)[] = [];
-      const raw = this.raw.get(pcollection);
-      if (raw !== undefined) exits.push((element) => raw.push(element));
-      for (const [target, combiner] of this.combiners) if (target === pcollection) exits.push((element) => combiner.add(element));
-      return exits;
-    };
-    this.run = fusedStageExecutor({ id: stage.id, name: stage.id, root: { kind: "queue", pcollection: stage.rootPcollection }, transforms: stage.transforms, outputs: new Map(), upstream: [], sideInputs: [] }, {
-      components,
-      pipelineContext: context,
-      mainInputOf,
-      metrics,
-      stateProvider: noSideInputs,
-      exitsOf,
-      stallTimeoutMs,
-      taps,
+    for (const pcollection of stage.outputs) this.rawCodecs.set(pcollection, elementCodec(components, context, pcollection));
+    this.accumulatorCodecs = stage.combined.map(({ pcollection, combineTransform }) => {
+      const payload = runnerApi.CombinePayload.fromBinary(components.transforms[combineTransform].spec!.payload);
+      const kvCoder = new KVCoder(combineKeyCoder(components, context, pcollection), context.getCoder(payload.accumulatorCoderId));
+      return [pcollection, windowedCodec(components, context, pcollection, kvCoder as never)];
     });
   }
 
-  /** Runs one bundle; its sinks' writes have landed when this resolves. */
+  /** Runs one part; its sinks' writes have landed when this resolves. */
   async process(input: EncodedElements): Promise<{ outputs: [string, EncodedElements][]; accumulators: [string, EncodedElements][] }> {
-    const result = await this.run(this.input.decode(input));
-    if (result?.written !== undefined) await result.written;
-    const outputs: [string, EncodedElements][] = [];
-    for (const [pcollection, elements] of this.raw) {
-      if (elements.length === 0) continue;
-      outputs.push([pcollection, this.rawCodecs.get(pcollection)!.encode(elements)]);
-      elements.length = 0;
-    }
-    return { outputs, accumulators: this.combiners.map(([pcollection, combiner]) => [pcollection, combiner.take()]) };
+    const { outputs, accumulators } = await this.part.process(this.input.decode(input));
+    return {
+      outputs: outputs.map(([pcollection, elements]) => [pcollection, this.rawCodecs.get(pcollection)!.encode(elements)]),
+      accumulators: accumulators.map((elements, i) => [this.accumulatorCodecs[i][0], this.accumulatorCodecs[i][1].encode(elements)]),
+    };
   }
 }
-
-// Stages with side inputs stay on the main thread (worker_threads.ts), so none is ever asked for here.
-const noSideInputs: StateProvider = {
-  getState() {
-    throw new Error("side inputs are read on the main thread; this stage should not run on a worker");
-  },
-};
 
 interface Job {
   stages: Map<string, StageOnWorker>;
@@ -158,7 +79,8 @@ function openJob(message: Extract<ToWorker, { kind: "open" }>): void {
   const metrics = new MetricsContainer();
   const taps = new PCollectionTaps();
   const stages = new Map<string, StageOnWorker>();
-  for (const stage of message.stages) stages.set(stage.id, new StageOnWorker(stage, components, context, mainInputOf, metrics, taps, message.stallTimeoutMs));
+  const services: StagePartServices = { components, pipelineContext: context, mainInputOf, metrics, taps, stallTimeoutMs: message.stallTimeoutMs };
+  for (const stage of message.stages) stages.set(stage.id, new StageOnWorker(stage, services));
   jobs.set(message.job, { stages, metrics, taps, watched: new Map(), codecOf: (pcollection) => elementCodec(components, context, pcollection), queue: Promise.resolve() });
 }
 

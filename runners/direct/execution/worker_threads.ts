@@ -12,7 +12,6 @@
  * accumulator per key and window per part — and merged by the engine's grouping. Stages that read
  * side inputs run on this thread (the engine's side-input store lives here).
  */
-import { getRegisteredModules } from "apache-beam/serialization";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import type { WindowedValue, KV } from "apache-beam/values";
 import { KVCoder } from "apache-beam/coders/required_coders";
@@ -24,9 +23,10 @@ import { PartialAccumulator } from "./partial_accumulator";
 import { StepFailure } from "./step_failure";
 import { mergeMetricUpdates } from "./thread_metrics";
 import type { FailureReport, FromWorker, WorkerStage } from "./thread_protocol";
-import { acquirePool } from "./worker_pool";
+import { acquirePool, type WorkerThread } from "./worker_pool";
+import { StagePart, type PartOutputs, type StagePartServices } from "./stage_part";
 import { elementCodec, transferable, windowedCodec, type ElementCodec } from "./wire";
-import { registeredModulePath } from "../verify_serialization";
+import { stageModules } from "./stage_modules";
 import type { Plan, PlannedStage } from "../plan/stages";
 import { COMBINE_PER_KEY } from "../plan/urns";
 
@@ -43,6 +43,14 @@ interface StageRoute {
   combined: { codec: ElementCodec; emit: Emit }[];
 }
 
+/** A part done: on a thread (its reply, still encoded) or on this one (its outputs). */
+type PartDone = { reply: Extract<FromWorker, { kind: "done" }>; local?: undefined } | { local: PartOutputs; reply?: undefined };
+
+/** Hands a part's accumulators to a lifted combine's intake, marked as accumulators (not inputs). */
+function emitAccumulators(emit: Emit, elements: WindowedValue<KV<unknown, unknown>>[]): void {
+  for (const element of elements) emit({ ...element, value: { key: element.value.key, value: new PartialAccumulator(element.value.value) } });
+}
+
 let nextJob = 0;
 
 /** The executor running stages on `workers` threads. */
@@ -52,9 +60,10 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     const local = onMain.length === 0 ? undefined : inProcessExecutor({ stages: onMain, mainInputOf: plan.mainInputOf }, services);
     const routes = new Map(plan.stages.filter((s) => s.sideInputs.length === 0).map((s) => [s.id, stageRoute(s, plan, services)]));
     const job = nextJob++;
-    const pool = acquirePool(workers);
-    const modules = getRegisteredModules().flatMap((name) => registeredModulePath(name) ?? []);
+    // The job's thread takes parts too: `workers` counts it.
+    const pool = acquirePool(workers - 1);
     const components = runnerApi.Components.toBinary(services.components);
+    const modules = stageModules(services.components, components, [...routes.values()].flatMap((r) => r.worker.transforms));
     for (const thread of pool.threads) {
       thread.post({
         kind: "open",
@@ -71,32 +80,58 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     let inFlight = 0;
     let failed = false;
 
-    async function runOnWorkers(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<undefined> {
-      const parts = Math.min(pool.threads.length, elements.length);
-      const size = Math.ceil(elements.length / Math.max(1, parts));
+    const stagePartServices: StagePartServices = { ...services, mainInputOf: plan.mainInputOf };
+    const localParts = new Map<string, StagePart>();
+    const localPart = (route: StageRoute) => localParts.get(route.stage.id) ?? localParts.set(route.stage.id, new StagePart(route.worker, stagePartServices)).get(route.stage.id)!;
+
+    async function runInParts(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<undefined> {
+      const parts = cutIntoParts(elements, pool.threads.length + 1);
       const what = `a bundle of stage '${route.stage.name}'`;
       const watched = services.taps.watched();
-      const replies = await Promise.all(
-        Array.from({ length: Math.max(1, parts) }, (_, i) => {
-          const input = route.input.encode(elements.slice(i * size, (i + 1) * size));
-          return pool.threads[i].request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure));
-        }),
-      );
-      for (const reply of replies) deliver(route, reply);
+      const done = new Array<PartDone>(parts.length);
+      let next = 0;
+      // Whoever is free takes the next part: a thread slower to start, or descheduled on a busy
+      // machine, takes fewer parts instead of holding the bundle back.
+      const drain = async (run: (part: WindowedValue<unknown>[]) => Promise<PartDone>) => {
+        for (let i = next++; i < parts.length; i = next++) {
+          try {
+            done[i] = await run(parts[i]);
+          } catch (error) {
+            next = parts.length; // the bundle has failed: nobody takes another of its parts
+            throw error;
+          }
+        }
+      };
+      const onThread = (thread: WorkerThread) => async (part: WindowedValue<unknown>[]): Promise<PartDone> => {
+        const input = route.input.encode(part);
+        return { reply: await thread.request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure)) };
+      };
+      // The threads take the first parts (a bundle of one part always crosses to a thread); this
+      // thread, otherwise idle while the engine waits, takes parts too.
+      const draining = pool.threads.slice(0, parts.length).map((thread) => drain(onThread(thread)));
+      draining.push(drain(async (part) => ({ local: await localPart(route).process(part) })));
+      await Promise.all(draining);
+      for (const part of done) deliver(route, part);
       return undefined;
     }
 
-    function deliver(route: StageRoute, reply: Extract<FromWorker, { kind: "done" }>): void {
+    function deliver(route: StageRoute, part: PartDone): void {
+      if (part.local !== undefined) {
+        for (const [pcollection, elements] of part.local.outputs) {
+          const { emits } = route.raw.get(pcollection)!;
+          for (const element of elements) for (const emit of emits) emit(element);
+        }
+        part.local.accumulators.forEach((elements, i) => emitAccumulators(route.combined[i].emit, elements));
+        return;
+      }
+      const reply = part.reply;
       for (const [pcollection, encoded] of reply.outputs) {
         const { codec, emits } = route.raw.get(pcollection)!;
         for (const element of codec.decode(encoded)) for (const emit of emits) emit(element);
       }
       reply.accumulators.forEach(([, encoded], i) => {
         const { codec, emit } = route.combined[i];
-        for (const element of codec.decode(encoded)) {
-          const { key, value } = element.value as KV<unknown, unknown>;
-          emit({ ...element, value: { key, value: new PartialAccumulator(value) } });
-        }
+        emitAccumulators(emit, codec.decode(encoded) as WindowedValue<KV<unknown, unknown>>[]);
       });
       deliverOutbox(reply.outbox);
       mergeMetricUpdates(services.metrics, reply.metrics);
@@ -116,7 +151,7 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
         }
         inFlight++;
         try {
-          return await runOnWorkers(route, bundle.elements);
+          return await runInParts(route, bundle.elements);
         } catch (error) {
           failed = true;
           throw error;
@@ -131,6 +166,19 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
       },
     };
   };
+}
+
+/**
+ * Parts per thread a bundle is cut into at most: enough that threads finishing early take more,
+ * few enough that each part's fixed cost (a message each way, one accumulator per key) stays small.
+ */
+const PARTS_PER_THREAD = 4;
+
+/** `elements` cut into contiguous parts for `threads` threads (one part, possibly empty, at least). */
+function cutIntoParts<T>(elements: T[], threads: number): T[][] {
+  const count = Math.max(1, Math.min(elements.length, threads * PARTS_PER_THREAD));
+  const size = Math.ceil(elements.length / count);
+  return Array.from({ length: count }, (_, i) => elements.slice(i * size, (i + 1) * size)).filter((part, i) => i === 0 || part.length > 0);
 }
 
 /** What the threads need to rebuild `stage`, and how its outputs come back. */
