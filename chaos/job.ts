@@ -2,7 +2,9 @@
  * The streaming pipeline as a process of its own, for the probes: reads the subscription given,
  * writes Bigtable (rows, aggregate, dead letters to the table `dead_letters`), and prints one JSON
  * line of figures every 250 ms (`{"read":…,"valid":…,"deadLetters":…,"duplicates":…,…}`), then
- * `{"finished":"DONE"}`. SIGINT drains it (cli/signals.ts); SIGKILL is a crash.
+ * `{"finished":"DONE"}`. SIGINT drains it (cli/signals.ts); SIGKILL is a crash. A second argument
+ * is a checkpoint directory (the runner's `checkpointDir`): windowed input is then acknowledged once
+ * checkpointed, not once its window expires.
  */
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
 import { streamingPipeline } from "../pipelines/streaming";
@@ -45,8 +47,8 @@ async function figures(result: DirectPipelineResult): Promise<JobFigures> {
 }
 
 async function main(): Promise<void> {
-  const [subscription] = process.argv.slice(2);
-  const result = (await directRunner({ bundleSize: 500 }).runAsync(
+  const [subscription, checkpointDir] = process.argv.slice(2);
+  const result = (await directRunner({ bundleSize: 500, checkpointDir }).runAsync(
     streamingPipeline({
       subscription,
       project: "local-project",

@@ -19,9 +19,10 @@ export interface RunningJob {
   exited: Promise<{ code: number | null; last: (JobFigures & { finished?: string; error?: string }) | undefined; peakRssMb: number }>;
 }
 
-/** Starts chaos/job.ts on `subscription`; it is killed after `lifeMs` whatever happens. */
-export function startJob(subscription: string, lifeMs: number): RunningJob {
-  const child = spawn(process.execPath, ["--enable-source-maps", "-r", "./scripts/register.js", "chaos/job.ts", subscription], {
+/** Starts chaos/job.ts on `subscription` (checkpointing into `checkpointDir`, if given); it is killed after `lifeMs` whatever happens. */
+export function startJob(subscription: string, lifeMs: number, checkpointDir?: string): RunningJob {
+  const args = ["--enable-source-maps", "-r", "./scripts/register.js", "chaos/job.ts", subscription, ...(checkpointDir === undefined ? [] : [checkpointDir])];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: process.env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -41,10 +41,18 @@ export interface DirectRunnerOptions {
   workers?: number;
   /** With environment "process": how long a worker may take to connect before the job fails (default 60 000 ms). */
   workerStartTimeoutMs?: number;
+  /**
+   * A directory of the job's own where the state of its accumulating windows is checkpointed (default:
+   * none). With it, a message read from a live source is acknowledged once what it added to such a
+   * window is in a checkpoint, instead of once the window expires (minutes later, with allowed
+   * lateness); a job started again with the same directory — after a crash — resumes from it.
+   */
+  checkpointDir?: string;
 }
 
 /** Options with every default filled in. */
-export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter" | "workerPool">> & Pick<DirectRunnerOptions, "stopAfter" | "workerPool">;
+export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter" | "workerPool" | "checkpointDir">> &
+  Pick<DirectRunnerOptions, "stopAfter" | "workerPool" | "checkpointDir">;
 
 /** Fills in defaults and rejects nonsense early, naming the option. */
 export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirectRunnerOptions {
