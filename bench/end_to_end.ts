@@ -26,7 +26,8 @@
  *    work on the machine comes and goes), and the best of each figure counts;
  * 5. (f) the pipeline again, the publisher now sending at a steady half of the rate it sustained in
  *    4, for 10 s: publish → row written latency when the pipeline keeps up (in 4 the messages queue
- *    behind a burst published at full speed, so its latency is mostly waiting in the subscription);
+ *    behind a burst published at full speed, so its latency is mostly waiting in the subscription):
+ *    mean, max, and p50 / p99 (`steady_p99_publish_to_row_ms`, from io/write_lag_histogram.ts);
  * 6. for 3 and 4, the CPU seconds per 1000 messages of the Pub/Sub emulator, the Bigtable emulator
  *    and this process (the consumer and the publisher), on stderr: where the time goes.
  *
@@ -51,6 +52,7 @@ import { bigtableClient } from "../io/bigtable/clients";
 import { pubsubClientOptions } from "../io/pubsub/client";
 import { forEachLineChunk } from "../io/files/text_files";
 import { writeLagMetricName } from "../io/batching_sink";
+import { writeLagHistogram, writeLagQuantile } from "../io/write_lag_histogram";
 import { PubSubPuller } from "../io/pubsub/puller";
 import { streamingPipeline, type StreamingJob } from "../pipelines/streaming";
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
@@ -95,6 +97,9 @@ interface Report {
   steady_rate_msgs_per_s: number | null;
   steady_row_latency_mean_ms: number | null;
   steady_row_latency_max_ms: number | null;
+  /** Publish → row written at the steady rate: the quantiles (io/write_lag_histogram.ts, ≤ 5% above the truth). */
+  steady_p50_publish_to_row_ms: number | null;
+  steady_p99_publish_to_row_ms: number | null;
   ack_latency_p50_ms: number | null;
   ack_latency_p99_ms: number | null;
   rss_mb: number | null;
@@ -107,6 +112,8 @@ interface PipelineRun {
   /** Publish (= event time) → transaction row written: mean and max over every row (the sink's distribution). */
   rowLatencyMeanMs: number;
   rowLatencyMaxMs: number;
+  rowLatencyP50Ms: number;
+  rowLatencyP99Ms: number;
   startRssMb: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
@@ -237,6 +244,8 @@ async function measurePipeline(file: string, topic: string, subscription: string
     deadLetter: { kind: "files", prefix: path.join(workDir, "dead-letters") },
     createTables: true,
   };
+  const rowSink = `writeToBigtable(${job.table})`;
+  const lagsBefore = writeLagHistogram(rowSink);
   const result = (await directRunner({ stopAfter: { records: count } }).runAsync(streamingPipeline(job))) as DirectPipelineResult;
   let firstReadAt: number | undefined;
   const startRss = process.memoryUsage.rss();
@@ -266,11 +275,13 @@ async function measurePipeline(file: string, topic: string, subscription: string
     const progress = result.progress();
     const source = Object.values(progress.sources)[0] ?? {};
     if (source.acknowledged !== count) throw new Error(`the pipeline acknowledged ${source.acknowledged} of ${count} messages`);
-    const rowLag = (await result.distributions())[writeLagMetricName(`writeToBigtable(${job.table})`)] as unknown as { count: number; sum: number; max: number } | undefined;
+    const rowLag = (await result.distributions())[writeLagMetricName(rowSink)] as unknown as { count: number; sum: number; max: number } | undefined;
     if (rowLag?.count !== count) throw new Error(`the transaction sink reports ${rowLag?.count} rows written, expected ${count}`);
     return {
       rowLatencyMeanMs: Math.round(rowLag.sum / rowLag.count),
       rowLatencyMaxMs: rowLag.max,
+      rowLatencyP50Ms: writeLagQuantile(rowSink, 0.5, lagsBefore),
+      rowLatencyP99Ms: writeLagQuantile(rowSink, 0.99, lagsBefore),
       recordsPerS: progress.sourceElements / ((endedAt - (firstReadAt ?? endedAt)) / 1000),
       latencyP50Ms: source.ackLatencyP50Ms,
       latencyP99Ms: source.ackLatencyP99Ms,
@@ -501,7 +512,10 @@ async function main(): Promise<void> {
       await createTopicAndSubscription("bench-steady", "bench-steady-read");
       try {
         steady = { rate, run: await measurePipeline(steadyFile, "bench-steady", "bench-steady-read", steadyCount, workDir, rate) };
-        log(`(f) pipeline at a steady ${rate} msg/s: publish → row written ${steady.run.rowLatencyMeanMs} ms on average, ${steady.run.rowLatencyMaxMs} ms at most`);
+        log(
+          `(f) pipeline at a steady ${rate} msg/s: publish → row written ${steady.run.rowLatencyMeanMs} ms on average, ` +
+            `p50 ${steady.run.rowLatencyP50Ms} ms, p99 ${steady.run.rowLatencyP99Ms} ms, ${steady.run.rowLatencyMaxMs} ms at most`,
+        );
       } catch (error) {
         pipelineError = `at a steady ${rate} msg/s: ${(error as Error).message}`;
         log(`(f) pipeline: ${pipelineError}`);
@@ -524,6 +538,8 @@ async function main(): Promise<void> {
       steady_rate_msgs_per_s: steady?.rate ?? null,
       steady_row_latency_mean_ms: steady?.run.rowLatencyMeanMs ?? null,
       steady_row_latency_max_ms: steady?.run.rowLatencyMaxMs ?? null,
+      steady_p50_publish_to_row_ms: steady?.run.rowLatencyP50Ms ?? null,
+      steady_p99_publish_to_row_ms: steady?.run.rowLatencyP99Ms ?? null,
       ack_latency_p50_ms: run?.latencyP50Ms ?? null,
       ack_latency_p99_ms: run?.latencyP99Ms ?? null,
       rss_mb: run ? Math.round(run.peakRssMb) : null,
