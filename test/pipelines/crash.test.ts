@@ -3,11 +3,15 @@
  * with SIGKILL mid-stream, after it has acknowledged some messages and before it has read them all.
  * A second run of the same pipeline on the same subscription then gets every unacknowledged
  * message redelivered, and the tables end up exactly as expected: every good row once, nothing
- * lost, no duplicate rows — acknowledging only what was written, plus idempotent writes.
+ * lost, no duplicate rows — acknowledging only what was written, plus idempotent writes. Both runs
+ * checkpoint into the same directory (the runner's `checkpointDir`), as a restarted production job
+ * does: the second takes the first's windows back.
  */
 import { newPubSub } from "../../io/pubsub/client";
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import "apache-beam";
 import { useEmulators } from "../support/emulators";
@@ -21,9 +25,10 @@ const PROJECT = "local-project";
 const INSTANCE = "e-commerce-data";
 const SUBSCRIPTION = "transactions-crash-pipeline";
 
-/** Starts the pipeline process; `onProgress` sees (read, acknowledged) as it goes. */
-function startJob(onProgress: (read: number, acked: number) => void): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["-r", "./scripts/register.js", "test/pipelines/crash_job.ts", `projects/${PROJECT}/subscriptions/${SUBSCRIPTION}`], {
+/** Starts the pipeline process, checkpointing into `checkpointDir`; `onProgress` sees (read, acknowledged) as it goes. */
+function startJob(checkpointDir: string, onProgress: (read: number, acked: number) => void): { child: ChildProcess; exited: Promise<number | null> } {
+  const args = ["-r", "./scripts/register.js", "test/pipelines/crash_job.ts", `projects/${PROJECT}/subscriptions/${SUBSCRIPTION}`, checkpointDir];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: process.env,
     stdio: ["ignore", "pipe", "inherit"],
@@ -53,7 +58,9 @@ async function rowCount(table: string): Promise<number> {
 describe("crash: kill -9 mid-stream, run again, and the tables are exactly right", function () {
   this.timeout(150_000);
   useEmulators(["pubsub", "bigtable"]);
+  const checkpointDir = fs.mkdtempSync(path.join(os.tmpdir(), "crash-checkpoints-"));
   after(() => closeBigtableClients());
+  after(() => fs.rmSync(checkpointDir, { recursive: true, force: true }));
 
   it("loses nothing and duplicates nothing", async () => {
     const pubsub = newPubSub(PROJECT);
@@ -66,7 +73,7 @@ describe("crash: kill -9 mid-stream, run again, and the tables are exactly right
     // First run, killed once it has acknowledged some messages but not read them all. Publishing
     // at a bounded rate keeps the stream going long enough to kill it in the middle.
     let killedAt: { read: number; acked: number } | undefined;
-    const first = startJob((read, acked) => {
+    const first = startJob(checkpointDir, (read, acked) => {
       if (killedAt === undefined && acked > 0 && read < total) {
         killedAt = { read, acked };
         first.child.kill("SIGKILL");
@@ -84,7 +91,7 @@ describe("crash: kill -9 mid-stream, run again, and the tables are exactly right
     expect(rowsAfterCrash).to.be.below(expected.length);
 
     // Second run: redelivered messages (their ack deadline passes) and the rest; drained once the table is complete.
-    const second = startJob(() => {});
+    const second = startJob(checkpointDir, () => {});
     const deadline = Date.now() + 80_000;
     // Both tables: a bad message redelivered late is still on its way when the good rows are complete.
     const complete = async () => (await rowCount("transacoes")) >= expected.length && (await rowCount("dead_letters")) >= sampleBadRowCount();

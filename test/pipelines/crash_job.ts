@@ -1,15 +1,15 @@
 /**
  * The streaming pipeline as its own process, for the crash test: reads the subscription given,
  * writes Bigtable (rows, aggregate, dead letters), and prints `progress <read> <acknowledged>` every
- * 50 ms. SIGINT drains it; SIGKILL is the crash.
+ * 50 ms. SIGINT drains it; SIGKILL is the crash. A second argument is its checkpoint directory.
  */
 import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { streamingPipeline } from "../../pipelines/streaming";
 import { drainOnSignals } from "../../cli/signals";
 
 async function main(): Promise<void> {
-  const [subscription] = process.argv.slice(2);
-  const result = (await directRunner({ bundleSize: 100 }).runAsync(
+  const [subscription, checkpointDir] = process.argv.slice(2);
+  const result = (await directRunner({ bundleSize: 100, checkpointDir }).runAsync(
     streamingPipeline({
       subscription,
       project: "local-project",
