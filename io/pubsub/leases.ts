@@ -62,7 +62,7 @@ export class Leases {
   /** Ids of promised messages whose acknowledgement has not landed, with when to forget them (Infinity: when it lands). */
   private readonly promisedIds = new Map<string, Millis>();
   /** Promised messages whose acknowledgement is on its way: ack id → message id. */
-  private readonly acking_ = new Map<string, string>();
+  private readonly ackingPromised = new Map<string, string>();
 
   constructor(
     private readonly client: v1.SubscriberClient,
@@ -152,7 +152,7 @@ export class Leases {
         this.held.delete(ackId);
         this.heldBytes -= bytes;
         this.toAck.push(ackId);
-        if (promised) this.acking_.set(ackId, messageId);
+        if (promised) this.ackingPromised.set(ackId, messageId);
         this.acknowledgedCount++;
         const latency = Math.max(0, now - publishTime);
         this.ackLatency.set(latency, (this.ackLatency.get(latency) ?? 0) + 1);
@@ -193,11 +193,11 @@ export class Leases {
 
   /** Acknowledgements that landed: their promised messages need no keeping any more. */
   private landed(ackIds: string[]): void {
-    if (this.acking_.size === 0) return;
+    if (this.ackingPromised.size === 0) return;
     for (const ackId of ackIds) {
-      const messageId = this.acking_.get(ackId);
+      const messageId = this.ackingPromised.get(ackId);
       if (messageId === undefined) continue;
-      this.acking_.delete(ackId);
+      this.ackingPromised.delete(ackId);
       this.promisedIds.delete(messageId);
     }
   }

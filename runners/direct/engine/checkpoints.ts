@@ -37,7 +37,7 @@ export interface CheckpointedParts {
 
 export class Checkpoints {
   private writing: Promise<void> | undefined;
-  private hold_: Millis = Infinity;
+  private committingHold: Millis = Infinity;
   private lastStarted = 0;
 
   constructor(
@@ -53,7 +53,7 @@ export class Checkpoints {
 
   /** The lowest durability hold committed into a checkpoint not yet on disk (+Infinity when none). */
   get hold(): Millis {
-    return this.hold_;
+    return this.committingHold;
   }
 
   /** Takes back the last checkpoint, if there is one: before the job reads anything. */
@@ -90,10 +90,10 @@ export class Checkpoints {
       groupings: Object.fromEntries(this.parts.groupings.map(({ id, grouping }) => [id, grouping.snapshot()])),
       sources: Object.fromEntries(this.parts.sources.flatMap(({ name, source }) => (source.checkpoint ? [[name, source.checkpoint(frontier)]] : []))),
     };
-    this.hold_ = lowest;
+    this.committingHold = lowest;
     const writing = this.store.save(checkpoint).then(
       () => {
-        this.hold_ = Infinity;
+        this.committingHold = Infinity;
         this.writing = undefined;
         this.landed();
       },
