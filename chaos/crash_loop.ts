@@ -4,9 +4,13 @@
  * restarted at once each time; a last run then catches up and is drained. It passes when the tables
  * end exact — every good row once with its cells, every bad record one dead letter — the last run
  * exits 0, and the subscription holds nothing: what a killed run had not acknowledged came back,
- * and nothing it had acknowledged was lost. Needs the emulators (PUBSUB_EMULATOR_HOST,
+ * and nothing it had acknowledged was lost. Every run checkpoints into one directory, as a restarted
+ * production job does, so a run takes the killed one's windows back. Needs the emulators (PUBSUB_EMULATOR_HOST,
  * BIGTABLE_EMULATOR_HOST set).
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { newPubSub } from "../io/pubsub/client";
 import { seededRandom } from "../fixtures/prng";
 import { ingest } from "../ingest/publisher";
@@ -54,7 +58,8 @@ export async function crashLoopProbe(options: CrashLoopOptions): Promise<CrashLo
   const pubsub = newPubSub(CHAOS_PROJECT);
   await (await pubsub.createTopic(name))[0].createSubscription(name, { ackDeadlineSeconds: 10 });
   const timeoutMs = options.timeoutMs ?? 180_000;
-  const settings = { bundleSize: options.bundleSize };
+  const checkpoints = fs.mkdtempSync(path.join(os.tmpdir(), "crash-loop-checkpoints-"));
+  const settings = { bundleSize: options.bundleSize, checkpointDir: checkpoints };
   const killedAt: CrashLoopResult["killedAt"] = [];
   let job: RunningJob | undefined;
   const publishing = ingest({ inputs: options.inputs, topic: name, projectId: CHAOS_PROJECT, eventTime: "row", rate: options.rate });
@@ -88,5 +93,6 @@ export async function crashLoopProbe(options: CrashLoopOptions): Promise<CrashLo
     job?.child.kill("SIGKILL");
     await publishing.catch(() => undefined);
     await pubsub.close();
+    fs.rmSync(checkpoints, { recursive: true, force: true });
   }
 }

@@ -1,13 +1,15 @@
 /**
  * The streaming pipeline as a process of its own, for the probes and the crash test:
  *
- *   node -r ./scripts/register.js chaos/job.ts SUBSCRIPTION [BUNDLE_SIZE [EVERY_MS]]
+ *   node -r ./scripts/register.js chaos/job.ts SUBSCRIPTION [BUNDLE_SIZE [EVERY_MS [CHECKPOINT_DIR]]]
  *
  * reads the subscription given, writes Bigtable (rows, aggregate, dead letters to the table
  * `dead_letters`), and prints one JSON line of figures every EVERY_MS (default 250 ms:
  * `{"read":…,"valid":…,"deadLetters":…,"duplicates":…,…}`), then `{"finished":"DONE"}`. Small
  * bundles (the crash test's 100) make acknowledgements flow early in a short stream; the default is
- * 500. SIGINT drains it (cli/signals.ts); SIGKILL is a crash.
+ * 500. SIGINT drains it (cli/signals.ts); SIGKILL is a crash. With CHECKPOINT_DIR (the runner's
+ * `checkpointDir`) windowed input is acknowledged once checkpointed, not once its window expires,
+ * and a restarted job takes the windows back from it.
  */
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
 import { streamingPipeline } from "../pipelines/streaming";
@@ -55,8 +57,8 @@ async function figures(result: DirectPipelineResult): Promise<JobFigures> {
 }
 
 async function main(): Promise<void> {
-  const [subscription, bundleSize, everyMs] = process.argv.slice(2);
-  const result = (await directRunner({ bundleSize: Number(bundleSize ?? JOB_DEFAULTS.bundleSize) }).runAsync(
+  const [subscription, bundleSize, everyMs, checkpointDir] = process.argv.slice(2);
+  const result = (await directRunner({ bundleSize: Number(bundleSize ?? JOB_DEFAULTS.bundleSize), checkpointDir }).runAsync(
     streamingPipeline({
       subscription,
       project: "local-project",

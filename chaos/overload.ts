@@ -40,7 +40,8 @@ export async function overloadProbe(options: OverloadProbeOptions) {
   await (await pubsub.createTopic(name))[0].createSubscription(name, { ackDeadlineSeconds: 60 });
   // Publishing, then draining a backlog of up to (factor − 1) × the publishing time, then the drain.
   const bound = options.seconds * 1000 * (options.overloadFactor + 2) + 120_000;
-  const job = startJob(`projects/${PROJECT}/subscriptions/${name}`, bound + 120_000);
+  // Checkpointed, as a production job runs: the minute windows' ten minutes of lateness do not hold acknowledgements.
+  const job = startJob(`projects/${PROJECT}/subscriptions/${name}`, bound + 120_000, { checkpointDir: path.join(dir, "checkpoints") });
   let peak = { backlog: 0, outstanding: 0, oldestUnackedAgeMs: 0, readLagMs: 0 };
   let published = 0;
   const handled = () => {

@@ -26,12 +26,14 @@ export interface JobSettings {
   everyMs?: number;
   /** Its environment, e.g. an emulator's address pointing at a proxy in front of it. */
   env?: NodeJS.ProcessEnv;
+  /** A checkpoint directory (the runner's `checkpointDir`), kept across restarts by the probe. */
+  checkpointDir?: string;
 }
 
 /** Starts chaos/job.ts on `subscription`; it is killed after `lifeMs` whatever happens. */
 export function startJob(subscription: string, lifeMs: number, settings: JobSettings = {}): RunningJob {
-  const { bundleSize = JOB_DEFAULTS.bundleSize, everyMs = JOB_DEFAULTS.everyMs, env = process.env } = settings;
-  const args = ["--enable-source-maps", "-r", "./scripts/register.js", "chaos/job.ts", subscription, String(bundleSize), String(everyMs)];
+  const { bundleSize = JOB_DEFAULTS.bundleSize, everyMs = JOB_DEFAULTS.everyMs, env = process.env, checkpointDir } = settings;
+  const args = ["--enable-source-maps", "-r", "./scripts/register.js", "chaos/job.ts", subscription, String(bundleSize), String(everyMs), ...(checkpointDir === undefined ? [] : [checkpointDir])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env,

@@ -22,7 +22,8 @@
  * Each sink reports how far behind event time its writes land: the distribution
  * `writeLagMs/<step name>` (count, sum, min, max of "written at − element timestamp", for elements
  * with a real timestamp — not the global window's minimum), readable as any Beam distribution. Where
- * event time is the publish time, that is the publish → written latency. A writer that retries
+ * event time is the publish time, that is the publish → written latency; its quantiles, in the
+ * process running the sink: write_lag_histogram.ts. A writer that retries
  * reports the rows it sends again, counted as `writeRetries/<step name>` (present once any was).
  *
  * It is an SDK operator of our own URN: our runner and the SDK's worker (hence Dataflow) run it alike.
@@ -36,6 +37,7 @@ import type { PTransform as PTransformProto } from "apache-beam/proto/beam_runne
 import type { WindowedValue } from "apache-beam/values";
 import type { Pipeline } from "apache-beam/internal/pipeline";
 import { writeDeferrer } from "../sdk/deferred_writes";
+import { recordWriteLags } from "./write_lag_histogram";
 import type { DeadLetter } from "../transforms/dead_letter";
 
 /** Name of the distribution of write lags of the sink at step `step` (see the module comment). */
@@ -211,7 +213,10 @@ export class BatchingSinkOperator implements operators.IOperator {
       .then((rejected) => (rejected !== undefined && rejected.length > 0 ? this.deadLetter(batch, rejected) : undefined))
       .then(() => {
         const now = Date.now();
-        for (const t of timestamps) if (t > EARLIEST_REAL_TIMESTAMP_MS) this.writeLag.update(Math.max(0, now - t));
+        const lags: number[] = [];
+        for (const t of timestamps) if (t > EARLIEST_REAL_TIMESTAMP_MS) lags.push(Math.max(0, now - t));
+        for (const lag of lags) this.writeLag.update(lag);
+        recordWriteLags(this.step, lags);
       })
       .catch((error: unknown) => {
         this.failure ??= error;

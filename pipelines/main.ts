@@ -146,7 +146,7 @@ async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise
 async function streaming(options: PipelineOptions): Promise<void> {
   const result = await withUi(options.ui ?? false, options, (show) =>
     runDrainingOnSignals(
-      directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, workers: options.workers, stopAfter: options.stopAfter }),
+      directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, workers: options.workers, stopAfter: options.stopAfter, checkpointDir: options.checkpointDir }),
       streamingPipeline({ ...options, createTables: true }),
       show,
     ),

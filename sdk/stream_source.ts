@@ -38,6 +38,15 @@ export interface StreamSource {
    * processed and written by every sink: it may be acknowledged. Called often; must not block.
    */
   commit?(durableBefore: Millis): void;
+  /**
+   * The runner is checkpointing its state (its `checkpointDir`), which now holds what derives from
+   * this source's input with event time before `durableBefore`: returns what the source must get
+   * back (JSON) if the job restarts from this checkpoint — for Pub/Sub, the messages made durable whose
+   * acknowledgement may not have landed, so that they are not counted again when redelivered.
+   */
+  checkpoint?(durableBefore: Millis): unknown;
+  /** The job restarts from a checkpoint: what {@link checkpoint} returned when it was taken (before any read). */
+  restore?(state: unknown): void;
   /** The job is ending (done, drained or failed): finish outstanding acknowledgements, release resources. */
   close?(): Promise<void>;
   /** Figures worth showing (acknowledged, duplicates, latency…), by name. */

@@ -5,6 +5,12 @@
  * time. What the job cannot finish is handed back (deadline 0) for prompt redelivery. After a crash
  * every lease lapses and Pub/Sub redelivers: idempotent sinks absorb the replay.
  * (The same concern as nodejs-pubsub's lease manager, for unary pulls and a durability watermark.)
+ *
+ * Under a runner's checkpoints, a message whose contribution to a window's state a checkpoint holds
+ * is *promised*: its id goes into every checkpoint until its acknowledgement has landed, and a
+ * redelivered copy of a promised message — after a crash between the checkpoint and the
+ * acknowledgement, or a lost acknowledgement — is acknowledged without being read again, so that the
+ * window does not count it twice.
  */
 import type { v1 } from "@google-cloud/pubsub";
 import type { Millis } from "../../sdk/time";
@@ -13,6 +19,8 @@ import type { Millis } from "../../sdk/time";
 const ACK_BATCH = 2_500;
 
 interface Lease {
+  /** Pub/Sub's id of the message (the same on every delivery). */
+  messageId: string;
   eventTime: Millis;
   publishTime: Millis;
   bytes: number;
@@ -20,7 +28,12 @@ interface Lease {
   expiresAt: Millis;
   /** When it was pulled. */
   pulledAt: Millis;
+  /** A checkpoint holds what it contributed (see the module comment). */
+  promised: boolean;
 }
+
+/** How long the ids of promised messages a restarted job took back are kept when they never come back (ms): Pub/Sub redelivers within the longest ack deadline. */
+const RESTORED_IDS_KEPT_MS = 2 * 600_000;
 
 /** How often leases due for an extension are looked for (ms). */
 const EXTEND_CHECK_MS = 1_000;
@@ -46,6 +59,10 @@ export class Leases {
   private oldestPublishTime: Millis = Infinity;
   /** Publish → acknowledged (everything the message produced written), in 1 ms buckets. */
   private readonly ackLatency = new Map<number, number>();
+  /** Ids of promised messages whose acknowledgement has not landed, with when to forget them (Infinity: when it lands). */
+  private readonly promisedIds = new Map<string, Millis>();
+  /** Promised messages whose acknowledgement is on its way: ack id → message id. */
+  private readonly ackingPromised = new Map<string, string>();
 
   constructor(
     private readonly client: v1.SubscriberClient,
@@ -82,12 +99,44 @@ export class Leases {
     return this.held.size === 0 || this.oldestPublishTime === Infinity ? 0 : Math.max(0, Date.now() - this.oldestPublishTime);
   }
 
-  /** Holds a message, pulled at `pulledAt`, until a commit passes its event time. */
-  hold(ackId: string, eventTime: Millis, publishTime: Millis, bytes: number, pulledAt: Millis): void {
-    this.held.set(ackId, { eventTime, publishTime, bytes, expiresAt: pulledAt + this.ackDeadlineSeconds * 1000, pulledAt });
+  /**
+   * Holds a message, pulled at `pulledAt`, until a commit passes its event time; `promised` when a
+   * checkpoint already holds what it contributed (a redelivered copy: see {@link isPromised}).
+   */
+  hold(ackId: string, messageId: string, eventTime: Millis, publishTime: Millis, bytes: number, pulledAt: Millis, promised = false): void {
+    const expiresAt = pulledAt + this.ackDeadlineSeconds * 1000;
+    this.held.set(ackId, { messageId, eventTime, publishTime, bytes, expiresAt, pulledAt, promised });
+    if (promised) this.promisedIds.set(messageId, Infinity);
     if (publishTime < this.oldestPublishTime) this.oldestPublishTime = publishTime;
     this.heldBytes += bytes;
     if (eventTime < this.oldestHeld) this.oldestHeld = eventTime;
+  }
+
+  /**
+   * A checkpoint is being taken that holds what every message with event time before `durableBefore`
+   * contributed: those become promised. Returns the ids of every promised message whose
+   * acknowledgement has not landed (what the checkpoint must keep).
+   */
+  promise(durableBefore: Millis): string[] {
+    const now = Date.now();
+    for (const [id, forgetAt] of this.promisedIds) if (forgetAt <= now) this.promisedIds.delete(id);
+    for (const lease of this.held.values()) {
+      if (lease.promised || lease.eventTime >= durableBefore) continue;
+      lease.promised = true;
+      this.promisedIds.set(lease.messageId, Infinity);
+    }
+    return [...this.promisedIds.keys()];
+  }
+
+  /** A restarted job: the promised ids of the checkpoint it restarts from. */
+  restorePromised(messageIds: string[]): void {
+    const forgetAt = Date.now() + RESTORED_IDS_KEPT_MS;
+    for (const id of messageIds) this.promisedIds.set(id, forgetAt);
+  }
+
+  /** Whether a checkpoint holds what message `messageId` contributed (a copy of it must not be read again). */
+  isPromised(messageId: string): boolean {
+    return this.promisedIds.has(messageId);
   }
 
   /** Acknowledges every message with event time before `durableBefore` (everything it produced is written). */
@@ -96,13 +145,14 @@ export class Leases {
     if (durableBefore <= this.oldestHeld) return;
     const now = Date.now();
     let oldest = Infinity;
-    for (const [ackId, { eventTime, publishTime, bytes }] of this.held) {
+    for (const [ackId, { eventTime, publishTime, bytes, promised, messageId }] of this.held) {
       if (eventTime >= durableBefore) {
         if (eventTime < oldest) oldest = eventTime;
       } else {
         this.held.delete(ackId);
         this.heldBytes -= bytes;
         this.toAck.push(ackId);
+        if (promised) this.ackingPromised.set(ackId, messageId);
         this.acknowledgedCount++;
         const latency = Math.max(0, now - publishTime);
         this.ackLatency.set(latency, (this.ackLatency.get(latency) ?? 0) + 1);
@@ -129,12 +179,27 @@ export class Leases {
     const ackIds = this.toAck.splice(0);
     this.acking = this.acking.then(async () => {
       for (let i = 0; i < ackIds.length; i += ACK_BATCH) {
-        await client.acknowledge({ subscription: this.subscription, ackIds: ackIds.slice(i, i + ACK_BATCH) }).catch((error: Error) => {
-          // A lost ack only means a redelivery, which idempotent sinks absorb; say so, don't fail.
-          process.stderr.write(`warning: Pub/Sub acknowledge failed (${error.message}); those messages will be redelivered\n`);
-        });
+        const batch = ackIds.slice(i, i + ACK_BATCH);
+        await client.acknowledge({ subscription: this.subscription, ackIds: batch }).then(
+          () => this.landed(batch),
+          (error: Error) => {
+            // A lost ack only means a redelivery, which idempotent sinks absorb; say so, don't fail.
+            process.stderr.write(`warning: Pub/Sub acknowledge failed (${error.message}); those messages will be redelivered\n`);
+          },
+        );
       }
     });
+  }
+
+  /** Acknowledgements that landed: their promised messages need no keeping any more. */
+  private landed(ackIds: string[]): void {
+    if (this.ackingPromised.size === 0) return;
+    for (const ackId of ackIds) {
+      const messageId = this.ackingPromised.get(ackId);
+      if (messageId === undefined) continue;
+      this.ackingPromised.delete(ackId);
+      this.promisedIds.delete(messageId);
+    }
   }
 
   /** Gives messages back for prompt redelivery (deadline 0), after the acknowledgements before them. */

@@ -11,8 +11,9 @@
  * 1 900–3 800. Hence unary pulls, {@link PULLS_IN_FLIGHT} of them.
  *
  * An unreachable service (UNAVAILABLE…) is retried by the client within each pull; a pull still
- * failing at its timeout comes back empty, and the next one starts: an outage pauses the reading, it
- * does not fail the job (test/pipelines/pubsub_outage.test.ts). Any other failure does.
+ * failing at its timeout comes back empty (DEADLINE_EXCEEDED, or CANCELLED when the client's timer
+ * fired first), and the next one starts: an outage pauses the reading, it does not fail the job
+ * (test/pipelines/pubsub_outage.test.ts). Any other failure does.
  */
 import type { v1, protos } from "@google-cloud/pubsub";
 
@@ -130,5 +131,7 @@ export class PubSubPuller {
 function isTimeout(error: unknown): boolean {
   const code = (error as { code?: number }).code;
   // DEADLINE_EXCEEDED: the pull's own timeout (an outage the client retried through, or a slow server).
-  return code === 4;
+  // CANCELLED: the same timeout enforced by the client library's own timer, which on a starved event
+  // loop fires first (seen under a 3× overload on a machine at load 17: it had failed the job).
+  return code === 4 || code === 1;
 }

@@ -78,6 +78,10 @@ export class PubSubSource implements StreamSource {
   private duplicates = 0;
   /** Publish time of the last message pulled. */
   private lastPublishTime: Millis | undefined;
+  /** Promised ids of the checkpoint the job restarted from (handed to the leases once connected). */
+  private restored: string[] = [];
+  /** Copies of messages a checkpoint already held, acknowledged without being read again. */
+  private redeliveredDurable = 0;
 
   constructor(
     private readonly read: runnerApi.PubSubReadPayload,
@@ -120,7 +124,13 @@ export class PubSubSource implements StreamSource {
       const seen = this.seen(message!);
       const publishTime = publishTimeOf(message!);
       this.lastPublishTime = publishTime;
-      leases.hold(ackId!, eventTime, publishTime, bytes, pulledAt);
+      // A checkpoint of the runner already holds what this one contributed: acknowledged, not read again.
+      const promised = leases.isPromised(message!.messageId ?? "");
+      leases.hold(ackId!, message!.messageId ?? "", eventTime, publishTime, bytes, pulledAt, promised);
+      if (promised) {
+        this.redeliveredDurable++;
+        continue;
+      }
       // A duplicate is acknowledged with the messages around it, not at once: acknowledging a
       // redelivered copy acknowledges the message, whose first copy may not be written yet.
       if (seen === "duplicate") continue;
@@ -137,6 +147,14 @@ export class PubSubSource implements StreamSource {
     this.connection?.leases.commit(durableBefore);
   }
 
+  checkpoint(durableBefore: Millis): unknown {
+    return { promised: this.connection?.leases.promise(durableBefore) ?? this.restored };
+  }
+
+  restore(state: unknown): void {
+    this.restored = (state as { promised?: string[] }).promised ?? [];
+  }
+
   /**
    * Acknowledged and duplicate messages, what is outstanding (held, not yet acknowledged) and the age
    * of its oldest message, how far behind publishing the reads are (`readLagMs`: now − the publish
@@ -148,6 +166,7 @@ export class PubSubSource implements StreamSource {
     return {
       acknowledged: leases?.acknowledged ?? 0,
       duplicates: this.duplicates,
+      redeliveredDurable: this.redeliveredDurable,
       outstanding: leases?.size ?? 0,
       oldestUnackedAgeMs: leases?.oldestHeldAgeMs ?? 0,
       readLagMs: this.lastPublishTime === undefined || this.idleSince() !== undefined ? 0 : Math.max(0, Date.now() - this.lastPublishTime),
@@ -204,6 +223,7 @@ export class PubSubSource implements StreamSource {
       puller: new PubSubPuller(client, subscription),
       leases: new Leases(client, subscription, ackDeadlineSeconds),
     };
+    this.connection.leases.restorePromised(this.restored);
     return this.connection;
   }
 

@@ -50,11 +50,18 @@ export interface DirectRunnerOptions {
    * own workerStartTimeoutMs applies. For many short jobs (a test file): workers start once.
    */
   sdkWorkerPool?: SdkWorkerPool;
+  /**
+   * A directory of the job's own where the state of its accumulating windows is checkpointed (default:
+   * none). With it, a message read from a live source is acknowledged once what it added to such a
+   * window is in a checkpoint, instead of once the window expires (minutes later, with allowed
+   * lateness); a job started again with the same directory — after a crash — resumes from it.
+   */
+  checkpointDir?: string;
 }
 
 /** Options with every default filled in. */
-export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter" | "workerPool" | "sdkWorkerPool">> &
-  Pick<DirectRunnerOptions, "stopAfter" | "workerPool" | "sdkWorkerPool">;
+export type ResolvedDirectRunnerOptions = Required<Omit<DirectRunnerOptions, "stopAfter" | "workerPool" | "sdkWorkerPool" | "checkpointDir">> &
+  Pick<DirectRunnerOptions, "stopAfter" | "workerPool" | "sdkWorkerPool" | "checkpointDir">;
 
 /** Fills in defaults and rejects nonsense early, naming the option. */
 export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirectRunnerOptions {

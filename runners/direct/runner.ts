@@ -15,6 +15,7 @@ import { MetricsContainer } from "apache-beam/worker/metrics";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { Clock, ManualClock, wallClock } from "../../sdk/clock";
 import { Engine, StageSpec } from "./engine/engine";
+import { CheckpointStore } from "./engine/checkpoint_store";
 import { planStages, PlannedStage } from "./plan/stages";
 import { inProcessExecutor } from "./execution/in_process";
 import { workerThreadsExecutor } from "./execution/worker_threads";
@@ -66,6 +67,7 @@ export class DirectRunner extends Runner {
         bundleSize: this.options.bundleSize,
         clock,
         shouldDrain: stopAfter && ((progress) => stopReason(stopAfter, progress, startedAt, clock.now())),
+        checkpoints: this.options.checkpointDir === undefined ? undefined : new CheckpointStore(this.options.checkpointDir),
       },
     );
     const metrics = new MetricsContainer();

@@ -2,10 +2,14 @@
  * Reading Pub/Sub on our runner, against the real emulator: event time from the timestamp
  * attribute, deduplication on the id attribute, a topic read through a subscription of the job's
  * own, and — the point of it all — a message is acknowledged only once what it produced is written,
- * even when that is a windowed aggregate still open.
+ * even when that is a windowed aggregate still open; or, under the runner's checkpoints, once a
+ * checkpoint holds its part of the window, a restarted job carrying on from there.
  */
 import { newPubSub } from "../../io/pubsub/client";
 import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as beam from "apache-beam";
 import * as combiners from "apache-beam/transforms/combiners";
 import { v1 } from "@google-cloud/pubsub";
@@ -16,6 +20,7 @@ import { pubsubClientOptions } from "../../io/pubsub/client";
 import { writeInBatches } from "../../io/batching_sink";
 import { runJob } from "../../testing";
 import { recordWrite, startRecording, takeRecording } from "./slow_destination";
+import { minuteWindowsWithEarlyUpdates } from "../../sdk/windowing";
 
 const PROJECT = "local-project";
 let serial = 0;
@@ -141,4 +146,63 @@ describe("io/pubsub_read on the Pub/Sub emulator", function () {
     expect(acknowledged()).to.equal(3);
     expect(await unacknowledged(subscription)).to.equal(0);
   });
+
+  it("under checkpoints, acknowledges while the window is open; a restart carries on, and a redelivered message a checkpoint holds is not counted again", async () => {
+    const t = Date.UTC(2024, 0, 1, 12, 0, 30);
+    const publish = (ns: number[]) => ns.map((n) => ({ data: String(n), attributes: { ts: String(t + n) } }));
+    const { topic, subscription } = await topicWith(publish([1, 2, 3]));
+    const checkpointDir = fs.mkdtempSync(path.join(os.tmpdir(), "pubsub-checkpoints-"));
+    const job = (recording: string, stopAfter?: { idleMs: number }) =>
+      directRunner({ checkpointDir, stopAfter }).runAsync((root) => {
+        root
+          .apply(readFromPubSub({ subscription, timestampAttribute: "ts" }))
+          .map((bytes: unknown) => Number(String.fromCharCode(...(bytes as Uint8Array))))
+          // Accumulating minutes with ten minutes of lateness (no early pane within the test), as the dashboard's.
+          .apply(minuteWindowsWithEarlyUpdates<number>(600_000, { allowedLatenessMs: 600_000 }))
+          .apply(beam.groupGlobally<number>().combining((n) => n as number, combiners.sum, "sum"))
+          .apply(writeInBatches("sumSink", (batch: { sum: number }[]) => recordWrite(recording, batch.map((b) => b.sum), 0), { batchSize: 1 }));
+      }) as Promise<DirectPipelineResult>;
+    try {
+      const firstWrites = startRecording();
+      const first = await job(firstWrites);
+      const source = (result: DirectPipelineResult) => Object.values(result.progress().sources)[0] ?? {};
+      const deadline = Date.now() + 10_000;
+      while ((source(first).acknowledged ?? 0) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      // The minute is still open (no pane written), and all three are acknowledged: a checkpoint holds their sum.
+      expect(source(first).acknowledged).to.equal(3);
+      expect(takeRecording(firstWrites).written).to.deep.equal([]);
+      first.cancel();
+      await first.waitUntilFinish();
+
+      // The first job's last pulls expire (2 s) before anything is published: none takes a message.
+      await new Promise((r) => setTimeout(r, 2_500));
+      // A message whose part a checkpoint holds but whose acknowledgement never landed (a crash in
+      // between): the checkpoint names it, and Pub/Sub delivers it again.
+      const pubsub = newPubSub(PROJECT);
+      const redelivered = await pubsub.topic(topic).publishMessage({ data: Buffer.from("10"), attributes: { ts: String(t + 10) } });
+      await pubsub.close();
+      const file = path.join(checkpointDir, "checkpoint.json");
+      const checkpoint = JSON.parse(fs.readFileSync(file, "utf8"));
+      const [stage] = Object.keys(checkpoint.sources);
+      checkpoint.sources[stage].promised.push(redelivered);
+      fs.writeFileSync(file, JSON.stringify(checkpoint));
+      await topicPublish(topic, publish([4, 5]));
+
+      const secondWrites = startRecording();
+      const second = await job(secondWrites, { idleMs: 1_500 });
+      await second.waitUntilFinish();
+      // 1 + 2 + 3 from the checkpoint, 4 + 5 read now; the 10 is acknowledged, not added.
+      expect(takeRecording(secondWrites).written).to.deep.equal([15]);
+      expect(source(second).redeliveredDurable).to.equal(1);
+      expect(await unacknowledged(subscription)).to.equal(0);
+    } finally {
+      fs.rmSync(checkpointDir, { recursive: true, force: true });
+    }
+  });
 });
+
+async function topicPublish(topic: string, messages: { data: string; attributes?: Record<string, string> }[]): Promise<void> {
+  const pubsub = newPubSub(PROJECT);
+  await Promise.all(messages.map((m) => pubsub.topic(topic).publishMessage({ data: Buffer.from(m.data), attributes: m.attributes })));
+  await pubsub.close();
+}

@@ -18,9 +18,15 @@
  *    land, when the engine falls quiescent, and at the end); the Pub/Sub source then acknowledges
  *    every leased message older than it. A failed write fails the job; the job ends only once every
  *    write has landed.
+ * 6. With a checkpoint store (the runner's `checkpointDir`), accumulating panes hold only what was
+ *    added to them since the last checkpoint, not everything until their window expires
+ *    (checkpoints.ts); what a checkpoint being written commits stays held until it is on disk.
  */
+import type { Clock } from "../../../sdk/clock";
 import type { StreamSource } from "../../../sdk/stream_source";
 import type { Millis } from "../../../sdk/time";
+import type { CheckpointStore } from "./checkpoint_store";
+import { type CheckpointedParts, Checkpoints } from "./checkpoints";
 
 /** What a bundle leaves behind when it ends: writes of its sinks still on their way, if any. */
 export interface BundleOutcome {
@@ -37,15 +43,31 @@ export class Durability {
   /** The durability hold of the bundle running now (bundles run one at a time): what it emits carries it. */
   emitting: Millis = Infinity;
   private lastCommit = 0;
+  private readonly checkpoints: Checkpoints | undefined;
 
   constructor(
     /** The sources to tell. */
     private readonly sources: () => StreamSource[],
-    /** The lowest hold of what the stages hold: queues, open panes, the bundle in flight. */
-    private readonly heldByStages: () => Millis,
+    /**
+     * The lowest hold of what the stages hold: queues, open panes, the bundle in flight; with
+     * `exceptCheckpointed`, leaving out the panes of checkpointed groupings.
+     */
+    private readonly heldByStages: (exceptCheckpointed: boolean) => Millis,
     /** Reports a failed write (the job fails at the engine's next step). */
     private readonly fail: (error: unknown) => void,
-  ) {}
+    /** Where checkpoints go, and what they cover (none: panes hold their input until they expire). */
+    checkpointing?: { store: CheckpointStore; parts: CheckpointedParts },
+  ) {
+    if (checkpointing !== undefined) {
+      const frontier = () => Math.min(this.heldByStages(true), this.landingHold());
+      this.checkpoints = new Checkpoints(checkpointing.store, checkpointing.parts, frontier, () => this.commit(), fail);
+    }
+  }
+
+  /** Takes back the last checkpoint, if checkpointing and there is one (before anything is read). */
+  restore(clock: Clock): void {
+    this.checkpoints?.restore(clock);
+  }
 
   /** Keeps `durability` in the durability watermark until `written` resolves; a rejection fails the job. */
   holdUntilLanded(written: Promise<void>, durability: Millis): void {
@@ -53,7 +75,9 @@ export class Durability {
     written.then(
       () => {
         this.landing.delete(written);
-        // Acknowledge promptly, even while the loop waits for a source.
+        // Acknowledge promptly, even while the loop waits for a source. (A checkpoint taken during
+        // a bundle commits nothing of it: the bundle's hold is in the frontier.)
+        this.checkpoints?.checkpointIfDue();
         this.commit();
       },
       (error: unknown) => this.fail(error),
@@ -62,7 +86,11 @@ export class Durability {
 
   /** The oldest source input not yet durably processed; +Infinity when none. */
   watermark(): Millis {
-    let min = this.heldByStages();
+    return Math.min(this.heldByStages(false), this.landingHold(), this.checkpoints?.hold ?? Infinity);
+  }
+
+  private landingHold(): Millis {
+    let min = Infinity;
     for (const hold of this.landing.values()) if (hold < min) min = hold;
     return min;
   }
@@ -76,14 +104,15 @@ export class Durability {
     for (const source of sources) source.commit?.(durable);
   }
 
-  /** {@link commit}, unless sources were told less than {@link COMMIT_INTERVAL_MS} ago. */
+  /** {@link commit}, unless sources were told less than {@link COMMIT_INTERVAL_MS} ago; a checkpoint when one is due. */
   commitIfDue(): void {
+    this.checkpoints?.checkpointIfDue();
     if (Date.now() - this.lastCommit > COMMIT_INTERVAL_MS) this.commit();
   }
 
   /**
    * The end of the job: waits for writes still landing (each bounded by its stage's stall timeout),
-   * throwing the job's failure if one came, then acknowledges.
+   * throwing the job's failure if one came, takes the last checkpoint, then acknowledges.
    */
   async landAll(failure: () => unknown): Promise<void> {
     while (this.landing.size > 0) {
@@ -91,6 +120,9 @@ export class Durability {
       const error = failure();
       if (error !== undefined) throw error;
     }
+    await this.checkpoints?.final();
+    const error = failure();
+    if (error !== undefined) throw error;
     this.commit();
   }
 }

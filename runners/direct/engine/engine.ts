@@ -34,6 +34,7 @@ import type { Window, WindowedValue } from "apache-beam/values";
 import type { Clock } from "../../../sdk/clock";
 import type { StreamSource } from "../../../sdk/stream_source";
 import type { Millis } from "../../../sdk/time";
+import type { CheckpointStore } from "./checkpoint_store";
 import { type BundleOutcome, Durability } from "./durability";
 import { ElementQueue } from "./element_queue";
 import { Grouping, GroupingSpec } from "./grouping";
@@ -104,6 +105,8 @@ export interface EngineOptions {
   clock: Clock;
   /** Asked between bundles; when it returns a reason the job drains. */
   shouldDrain?: (progress: EngineProgress) => string | undefined;
+  /** Where accumulating panes are checkpointed, so that their input is acknowledged before they expire (checkpoints.ts). */
+  checkpoints?: CheckpointStore;
 }
 
 interface StageState {
@@ -157,7 +160,7 @@ export class Engine {
       this.stages.set(spec.id, {
         spec,
         pending: new ElementQueue(),
-        grouping: spec.input.kind === "grouping" ? new Grouping(spec.input.spec) : undefined,
+        grouping: spec.input.kind === "grouping" ? new Grouping(spec.input.spec, options.checkpoints !== undefined) : undefined,
         impulseDone: false,
         inputWatermark: -Infinity,
         outputWatermark: -Infinity,
@@ -180,7 +183,15 @@ export class Engine {
       options.bundleSize,
       fail,
     );
-    this.durability = new Durability(() => this.sources.sources, () => this.heldByStages(), fail);
+    const store = options.checkpoints;
+    const checkpointing = store && {
+      store,
+      parts: {
+        groupings: this.order.flatMap((s) => (s.grouping?.checkpointed ? [{ id: s.spec.id, grouping: s.grouping }] : [])),
+        sources: this.order.flatMap((s) => (s.spec.input.kind === "source" ? [{ name: s.spec.name, source: s.spec.input.source }] : [])),
+      },
+    };
+    this.durability = new Durability(() => this.sources.sources, (exceptCheckpointed) => this.heldByStages(exceptCheckpointed), fail, checkpointing);
   }
 
   /** A function that delivers elements to `destination`; stage executors emit through these. */
@@ -262,6 +273,7 @@ export class Engine {
   }
 
   private async loop(): Promise<void> {
+    this.durability.restore(this.options.clock);
     this.updateWatermarks();
     for (;;) {
       if (this.cancellation !== undefined) throw this.cancellation;
@@ -276,6 +288,7 @@ export class Engine {
         continue;
       }
       if (this.updateWatermarks()) continue;
+      this.durability.commitIfDue();
       this.durability.commit();
       if (this.order.every((s) => s.outputWatermark === Infinity)) return this.durability.landAll(() => this.backgroundFailure);
       if (await this.sources.advance(this.nextWakeUp())) continue;
@@ -408,11 +421,15 @@ export class Engine {
     return this.durability.watermark();
   }
 
-  /** The lowest durability hold of what the stages hold: queues, open panes, the bundle in flight. */
-  private heldByStages(): Millis {
+  /**
+   * The lowest durability hold of what the stages hold: queues, open panes, the bundle in flight
+   * (with `exceptCheckpointed`, leaving out the panes of checkpointed groupings).
+   */
+  private heldByStages(exceptCheckpointed: boolean): Millis {
     let min = Infinity;
     for (const s of this.order) {
-      min = Math.min(min, s.pending.durabilityHold, s.inFlightDurability, s.grouping?.durabilityHold ?? Infinity);
+      const panes = s.grouping === undefined || (exceptCheckpointed && s.grouping.checkpointed) ? Infinity : s.grouping.durabilityHold;
+      min = Math.min(min, s.pending.durabilityHold, s.inFlightDurability, panes);
     }
     return min;
   }

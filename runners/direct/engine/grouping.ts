@@ -55,6 +55,33 @@ export interface GroupingSpec {
   /** True when windows must be merged before firing (sessions). */
   mergesWindows: boolean;
   windowing: PaneWindowing;
+  /** How a pane's key, window and accumulator become bytes and back (the transform's coders), for checkpoints. */
+  codec?: PaneCodec;
+}
+
+/** The coders of a grouping's state. */
+export interface PaneCodec {
+  encodeKey(key: unknown): Uint8Array;
+  decodeKey(bytes: Uint8Array): unknown;
+  encodeWindow(window: Window): Uint8Array;
+  decodeWindow(bytes: Uint8Array): Window;
+  encodeAccumulator(accumulator: unknown): Uint8Array;
+  decodeAccumulator(bytes: Uint8Array): unknown;
+}
+
+/**
+ * A pane as a checkpoint keeps it: what its committed contributions add up to, and where its firings
+ * stand (base64 of the codec's bytes). Trigger timers are not kept: a restored pane starts them again.
+ */
+export interface PaneState {
+  key: string;
+  window: string;
+  /** Absent when nothing committed. */
+  accumulator?: string;
+  index: number;
+  lateIndex: number;
+  onTimeFired: boolean;
+  closed: boolean;
 }
 
 /** Elements a grouping refused, by reason. */
@@ -85,18 +112,32 @@ interface Pane {
   /**
    * The oldest source input whose contribution would be lost with this pane's state: inputs since
    * the last emitted pane (discarding), or all of them until the window expires (accumulating: a
-   * later pane repeats them).
+   * later pane repeats them) — unless the grouping is checkpointed: then those not yet committed.
    */
   durability: Millis;
+  /** Checkpointed: the accumulator of the committed contributions (see {@link Grouping.commit}). */
+  committed: unknown;
+  /** Checkpointed: the contributions not yet committed, with their durability holds. */
+  uncommitted: Array<{ value: unknown; durability: Millis }>;
 }
 
 export class Grouping {
   private readonly panes = new Map<string, Pane>();
   private readonly isDefaultTrigger: boolean;
   readonly dropped: DroppedElements = { late: 0, closedWindow: 0 };
+  /**
+   * Checkpointed (accumulating panes, windows that do not merge, a codec, a checkpoint store): an
+   * accumulating pane's inputs need not hold their acknowledgement until the window expires, only
+   * until a checkpoint holds what they contributed (checkpoints.ts).
+   */
+  readonly checkpointed: boolean;
 
-  constructor(private readonly spec: GroupingSpec) {
+  constructor(
+    private readonly spec: GroupingSpec,
+    checkpointing = false,
+  ) {
     this.isDefaultTrigger = spec.windowing.trigger.kind === "default";
+    this.checkpointed = checkpointing && spec.windowing.accumulating && !spec.mergesWindows && spec.codec !== undefined;
   }
 
   /** Adds one keyed element to every window it is in, unless that window is closed or expired (at input `watermark`). */
@@ -121,6 +162,7 @@ export class Grouping {
         continue;
       }
       pane.accumulator = aggregator.add(pane.accumulator ?? aggregator.create(), value);
+      if (this.checkpointed) pane.uncommitted.push({ value, durability });
       if (durability < pane.durability) pane.durability = durability;
       pane.fresh = true;
       pane.everFilled = true;
@@ -194,11 +236,84 @@ export class Grouping {
         else {
           pane.closed = true;
           pane.accumulator = undefined;
+          pane.committed = undefined;
+          pane.uncommitted = [];
           pane.durability = Infinity;
         }
       }
     }
     return fired;
+  }
+
+  /**
+   * Commits every contribution whose durability hold is below `durableBefore` (everything else its
+   * source input produced is written): folds it into the pane's committed accumulator, which the next
+   * {@link snapshot} holds. Returns the lowest hold committed (+Infinity when none), which must stay
+   * held until that snapshot is durable.
+   */
+  commit(durableBefore: Millis): Millis {
+    const aggregator = this.spec.aggregator;
+    let lowest = Infinity;
+    for (const pane of this.panes.values()) {
+      if (pane.uncommitted.length === 0 || pane.durability >= durableBefore) continue;
+      const kept: Pane["uncommitted"] = [];
+      let held = Infinity;
+      for (const contribution of pane.uncommitted) {
+        if (contribution.durability >= durableBefore) {
+          kept.push(contribution);
+          if (contribution.durability < held) held = contribution.durability;
+          continue;
+        }
+        pane.committed = aggregator.add(pane.committed ?? aggregator.create(), contribution.value);
+        if (contribution.durability < lowest) lowest = contribution.durability;
+      }
+      pane.uncommitted = kept;
+      pane.durability = held;
+    }
+    return lowest;
+  }
+
+  /** Every pane with its committed state (see {@link PaneState}); only for a checkpointed grouping. */
+  snapshot(): PaneState[] {
+    const codec = this.spec.codec!;
+    const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+    return [...this.panes.values()].map((pane) => ({
+      key: base64(codec.encodeKey(pane.key)),
+      window: base64(codec.encodeWindow(pane.window)),
+      accumulator: pane.committed === undefined ? undefined : base64(codec.encodeAccumulator(pane.committed)),
+      index: pane.index,
+      lateIndex: pane.lateIndex,
+      onTimeFired: pane.onTimeFired,
+      closed: pane.closed,
+    }));
+  }
+
+  /**
+   * Takes back the panes of a checkpoint (a job restarted where one stopped). Each is due to fire
+   * again whether or not its last pane was written before the stop: sinks of accumulating panes
+   * overwrite, so a repeat is harmless, and a pane lost with the process is not.
+   */
+  restore(states: PaneState[], clock: Clock): void {
+    const codec = this.spec.codec!;
+    const bytes = (text: string) => new Uint8Array(Buffer.from(text, "base64"));
+    for (const state of states) {
+      const key = codec.decodeKey(bytes(state.key));
+      const window = codec.decodeWindow(bytes(state.window));
+      const keyId = this.spec.keyIdentity(key);
+      const pane = this.newPane(key, keyId, window, windowMaxTimestamp(window));
+      if (state.accumulator !== undefined) {
+        pane.committed = codec.decodeAccumulator(bytes(state.accumulator));
+        pane.accumulator = codec.decodeAccumulator(bytes(state.accumulator));
+        pane.fresh = !state.closed;
+        pane.everFilled = true;
+      }
+      pane.index = state.index;
+      pane.lateIndex = state.lateIndex;
+      pane.onTimeFired = state.onTimeFired;
+      pane.closed = state.closed;
+      if (pane.fresh) pane.trigger?.onElement(this.context(pane, -Infinity, clock.now()));
+      this.panes.set(windowKey(window) + "\u0000" + keyId, pane);
+    }
   }
 
   private emitPane(pane: Pane, timing: Timing, isLast: boolean): WindowedValue<unknown> {
@@ -233,6 +348,8 @@ export class Grouping {
       trigger: this.isDefaultTrigger ? undefined : triggerStateMachine(this.spec.windowing.trigger),
       closed: false,
       durability: Infinity,
+      committed: undefined,
+      uncommitted: [],
     };
   }
 
