@@ -246,7 +246,7 @@ describe("--runner=dataflow against a local Dataflow endpoint and a local GCS", 
       const before = fakes.gcs.names("demo-bucket").length;
       try {
         const run = await runCli("pipelines/main.ts", ["--runner=dataflow", "--project=demo", "--tempLocation=gs://demo-bucket/tmp", "--jobName=no-credentials", `--storageEndpoint=${fakes.gcs.endpoint}`], { env });
-        expect(run.status).to.equal(1);
+        expect(run.status, run.stderr).to.equal(2);
         expect(run.stderr).to.match(/no Google Cloud credentials \(Application Default Credentials\)/);
         expect(run.stderr).to.contain("gcloud auth application-default login");
         expect(fakes.gcs.names("demo-bucket").length).to.equal(before);
