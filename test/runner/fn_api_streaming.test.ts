@@ -169,7 +169,7 @@ describe("environment=process: the streaming pipeline in SDK worker processes, o
     const landedFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "landed-")), "landed.jsonl");
     dirs.push(path.dirname(landedFile));
     const pubsub = newPubSub(PROJECT);
-    const messages = 300;
+    const messages = 100;
     try {
       const [created] = await pubsub.createTopic(topic);
       await created.createSubscription(`${topic}-pipeline`, { ackDeadlineSeconds: 10 });
@@ -185,8 +185,8 @@ describe("environment=process: the streaming pipeline in SDK worker processes, o
       (root) => {
         root
           .apply(readFromPubSub({ subscription: `${topic}-pipeline`, projectId: PROJECT, timestampAttribute: EVENT_TIME_ATTRIBUTE }))
-          // Each batch lands 200 ms after its bundle handed it over: an early acknowledgement would show.
-          .apply(writeInBatches("slowSink", (batch: unknown[]) => sleepThenAppend(batch, 200, landedFile), { batchSize: 25 }));
+          // Each batch (a bundle's) lands half a second after the bundle handed it over: an early acknowledgement would show.
+          .apply(writeInBatches("slowSink", (batch: unknown[]) => sleepThenAppend(batch, 500, landedFile), { batchSize: 25 }));
       },
     )) as DirectPipelineResult;
     const landed = () => (fs.existsSync(landedFile) ? fs.readFileSync(landedFile, "utf8").split("\n").length - 1 : 0);
