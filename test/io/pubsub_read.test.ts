@@ -12,11 +12,10 @@ import * as os from "os";
 import * as path from "path";
 import * as beam from "apache-beam";
 import * as combiners from "apache-beam/transforms/combiners";
-import { v1 } from "@google-cloud/pubsub";
 import { useEmulators } from "../support/emulators";
 import { directRunner, type DirectPipelineResult } from "../../runners/direct";
 import { readFromPubSub, type PubSubMessage } from "../../io/pubsub/read";
-import { pubsubClientOptions } from "../../io/pubsub/client";
+import { unacknowledged } from "../support/pubsub_pull";
 import { writeInBatches } from "../../io/batching_sink";
 import { runJob } from "../../testing";
 import { recordWrite, startRecording, takeRecording } from "./slow_destination";
@@ -36,17 +35,6 @@ async function topicWith(messages: { data: string; attributes?: Record<string, s
   return { topic: name, subscription: `${name}-sub` };
 }
 
-async function unacknowledged(subscription: string): Promise<number> {
-  const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
-  try {
-    const [response] = await client
-      .pull({ subscription: `projects/${PROJECT}/subscriptions/${subscription}`, maxMessages: 100 }, { timeout: 2_000 })
-      .catch(() => [{ receivedMessages: [] }]);
-    return response.receivedMessages?.length ?? 0;
-  } finally {
-    await client.close();
-  }
-}
 
 describe("io/pubsub_read on the Pub/Sub emulator", function () {
   this.timeout(60_000);
@@ -81,7 +69,7 @@ describe("io/pubsub_read on the Pub/Sub emulator", function () {
     expect(seen[2]).to.deep.equal(["b", "2", Date.parse("2023-11-14T22:13:21Z"), ""]);
     const report = Object.values((result as DirectPipelineResult).progress().sources)[0];
     expect(report.duplicates).to.equal(1);
-    expect(await unacknowledged(subscription)).to.equal(0);
+    expect(await unacknowledged(PROJECT, subscription, 2_000)).to.equal(0);
   });
 
   it("refuses a timestamp attribute no sink could store, keeping the publish time, instead of reading -1 as 2001", async () => {
@@ -144,7 +132,7 @@ describe("io/pubsub_read on the Pub/Sub emulator", function () {
     await result.waitUntilFinish();
     expect(takeRecording(recording).written).to.deep.equal([6]);
     expect(acknowledged()).to.equal(3);
-    expect(await unacknowledged(subscription)).to.equal(0);
+    expect(await unacknowledged(PROJECT, subscription, 2_000)).to.equal(0);
   });
 
   it("under checkpoints, acknowledges while the window is open; a restart carries on, and a redelivered message a checkpoint holds is not counted again", async () => {
@@ -194,7 +182,7 @@ describe("io/pubsub_read on the Pub/Sub emulator", function () {
       // 1 + 2 + 3 from the checkpoint, 4 + 5 read now; the 10 is acknowledged, not added.
       expect(takeRecording(secondWrites).written).to.deep.equal([15]);
       expect(source(second).redeliveredDurable).to.equal(1);
-      expect(await unacknowledged(subscription)).to.equal(0);
+      expect(await unacknowledged(PROJECT, subscription, 2_000)).to.equal(0);
     } finally {
       fs.rmSync(checkpointDir, { recursive: true, force: true });
     }

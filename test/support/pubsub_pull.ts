@@ -31,3 +31,16 @@ export async function pullMessages(projectId: string, subscription: string, expe
   }
   return messages;
 }
+
+/** How many messages one pull from subscription `subscription` (its short name) still gets: 0 once every message was acknowledged. */
+export async function unacknowledged(projectId: string, subscription: string, timeoutMs = 3_000): Promise<number> {
+  const client = new v1.SubscriberClient(pubsubClientOptions(projectId) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+  try {
+    const [response] = await client
+      .pull({ subscription: `projects/${projectId}/subscriptions/${subscription}`, maxMessages: 100 }, { timeout: timeoutMs })
+      .catch(() => [{ receivedMessages: [] }]);
+    return response.receivedMessages?.length ?? 0;
+  } finally {
+    await client.close();
+  }
+}

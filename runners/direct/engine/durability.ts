@@ -10,7 +10,9 @@
  * 3. A sink does not await its writes in `finishBundle` when the runner offers `deferWrites`
  *    (`sdk/deferred_writes.ts`, used by `io/batching_sink.ts`); the stage collects them
  *    (`execution/fused_stage.ts`) into the bundle's {@link BundleOutcome}, and the bundle's hold stays
- *    here ({@link Durability.holdUntilLanded}) until they land, while the next bundles run.
+ *    here ({@link Durability.holdUntilLanded}) until they land, while the next bundles run. In an
+ *    SDK worker process (`execution/fn_api/`) there is no `deferWrites`: the sink awaits its writes
+ *    in `finishBundle`, the worker answers only then, and the bundle is in flight until it does.
  * 4. The durability watermark is the lowest hold of all of that: queues, open panes, the bundle in
  *    flight, writes landing. Source input older than it has been processed by every step and written by
  *    every sink.
