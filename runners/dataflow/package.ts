@@ -44,16 +44,25 @@ export function projectPackage(): PackageJson {
   return JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
 }
 
+/** Where a clean build records the fingerprint of what it was built from. */
+const BUILD_FINGERPRINT = path.join(ROOT, "dist", ".build-fingerprint");
+
 /**
  * Builds the project afresh (`dist/` removed, then `scripts/build.js`, what `npm run build` runs:
  * a module moved or deleted since an earlier build must not ship) and packs it into `destination`.
- * Fails with the build's or npm's own output.
+ * A `dist/` that a clean build made from exactly the sources there now (same fingerprint) is packed
+ * as it is: submitting the same code again does not rebuild it. Fails with the build's or npm's
+ * own output.
  */
 export function packProject(destination: string): ProjectTarball {
   fs.mkdirSync(destination, { recursive: true });
-  fs.rmSync(path.join(ROOT, "dist"), { recursive: true, force: true });
-  const build = spawnSync(process.execPath, [path.join(ROOT, "scripts", "build.js")], { cwd: ROOT, encoding: "utf8" });
-  if (build.status !== 0) throw new DataflowFailure(`building the project failed (node scripts/build.js), nothing was uploaded:\n${build.stderr || build.stdout}`);
+  const fingerprint = buildFingerprint();
+  if (!fs.existsSync(BUILD_FINGERPRINT) || fs.readFileSync(BUILD_FINGERPRINT, "utf8") !== fingerprint) {
+    fs.rmSync(path.join(ROOT, "dist"), { recursive: true, force: true });
+    const build = spawnSync(process.execPath, [path.join(ROOT, "scripts", "build.js")], { cwd: ROOT, encoding: "utf8" });
+    if (build.status !== 0) throw new DataflowFailure(`building the project failed (node scripts/build.js), nothing was uploaded:\n${build.stderr || build.stdout}`);
+    fs.writeFileSync(BUILD_FINGERPRINT, fingerprint);
+  }
   const pack = spawnSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", destination], { cwd: ROOT, encoding: "utf8" });
   if (pack.status !== 0) throw new DataflowFailure(`npm pack failed, nothing was uploaded:\n${pack.stderr || pack.stdout}`);
   const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
@@ -66,6 +75,33 @@ export function packProject(destination: string): ProjectTarball {
     sha256: crypto.createHash("sha256").update(data).digest("hex"),
     bytes: data.length,
   };
+}
+
+/**
+ * A digest of everything the build reads: the TypeScript files tsconfig.json includes, the compiler
+ * settings, the build scripts (the closure transform), the patches applied to the transform's
+ * packages, and the manifest and lockfile (the compiler's version).
+ */
+export function buildFingerprint(root = ROOT): string {
+  const hash = crypto.createHash("sha256");
+  const add = (file: string) => hash.update(`${path.relative(root, file)}\0`).update(fs.readFileSync(file)).update("\0");
+  const config = JSON.parse(fs.readFileSync(path.join(root, "tsconfig.json"), "utf8")) as { include: string[] };
+  const sources = config.include.flatMap((folder) => filesUnder(path.join(root, folder))).filter((f) => f.endsWith(".ts"));
+  const scripts = filesUnder(path.join(root, "scripts")).filter((f) => f.endsWith(".js"));
+  const patches = filesUnder(path.join(root, "patches"));
+  for (const file of [...sources, ...scripts, ...patches].sort()) add(file);
+  for (const file of ["tsconfig.json", "package.json", "package-lock.json"]) add(path.join(root, file));
+  return hash.digest("hex");
+}
+
+/** Every file below `dir` (none if it does not exist), skipping installed packages. */
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === "node_modules" ? [] : filesUnder(full);
+    return entry.isFile() ? [full] : [];
+  });
 }
 
 /**

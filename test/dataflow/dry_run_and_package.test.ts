@@ -12,7 +12,8 @@ import * as os from "os";
 import * as path from "path";
 import { createRequire } from "module";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
-import { unresolvedModules } from "../../runners/dataflow/package";
+import * as crypto from "crypto";
+import { buildFingerprint, packProject, unresolvedModules } from "../../runners/dataflow/package";
 import { FILE_ARTIFACT_URN, NPM_ROLE_URN, URL_ARTIFACT_URN } from "../../runners/dataflow/environment";
 import { ROOT, runCli, type CliRun } from "../support/run_cli";
 
@@ -57,6 +58,40 @@ describe("--runner=dataflow --dry-run, and the package as a worker installs it",
       expect(Object.values(proto.components!.environments).flatMap((e) => e.dependencies).some((a) => a.typeUrn === FILE_ARTIFACT_URN)).to.equal(false);
     });
   }
+
+  it("packs the same sources again without rebuilding them: dist/ untouched, the same tarball", () => {
+    const staged = fs.readFileSync(path.join(dirs.batch, "staged", "beam-ts-native-0.1.0.tgz"));
+    const built = path.join(ROOT, "dist", "pipelines", "main.js");
+    const before = fs.statSync(built).mtimeMs;
+    const tarball = packProject(path.join(scratch, "again"));
+    expect(fs.statSync(built).mtimeMs).to.equal(before);
+    expect(tarball.sha256).to.equal(crypto.createHash("sha256").update(staged).digest("hex"));
+  });
+
+  it("fingerprints what the build reads: a source, a build script, a patch, the lockfile; not installed packages", () => {
+    const project = path.join(scratch, "project");
+    const write = (file: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(project, file)), { recursive: true });
+      fs.writeFileSync(path.join(project, file), text);
+    };
+    write("tsconfig.json", JSON.stringify({ include: ["src"] }));
+    for (const file of ["package.json", "package-lock.json"]) write(file, "{}");
+    write("src/a.ts", "export const a = 1;\n");
+    write("scripts/build.js", "// build\n");
+    write("patches/ts-closure-transform+0.1.8.patch", "--- a\n");
+    const first = buildFingerprint(project);
+    expect(buildFingerprint(project)).to.equal(first);
+    write("src/node_modules/x/index.ts", "export {};\n");
+    write("src/notes.md", "not compiled\n");
+    expect(buildFingerprint(project), "installed packages and non-TypeScript files").to.equal(first);
+    const seen = new Set([first]);
+    for (const [file, text] of [["src/a.ts", "export const a = 2;\n"], ["src/b.ts", "export {};\n"], ["scripts/build.js", "// build 2\n"], ["patches/ts-closure-transform+0.1.8.patch", "--- b\n"], ["package-lock.json", "{ }"]]) {
+      write(file, text);
+      const next = buildFingerprint(project);
+      expect(seen.has(next), file).to.equal(false);
+      seen.add(next);
+    }
+  });
 
   it("a registered module that the package does not hold, or that no dependency provides, is named", () => {
     const tarball = { files: ["package.json", "dist/io/gcs.js"] };
