@@ -276,7 +276,8 @@ export class TextFileWriterOperator implements operators.IOperator {
   }
 
   private async oneWriteDone(): Promise<void> {
-    await Promise.race(this.inFlight);
+    // A write that already failed has left the set: racing an empty set would never end.
+    if (this.inFlight.size > 0) await Promise.race(this.inFlight);
     if (this.failure !== undefined) throw this.failure;
   }
 }

@@ -72,6 +72,13 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     expect(fs.readFileSync(file, "utf8")).to.equal("mine\n");
   });
 
+  it("a batch --output where no folder can be made: refused before anything is read, not a hang", () => {
+    const run = command("pipelines/main.ts", ["--pipeline=batch", "--output=/proc/no-such"]);
+    expect(run.status, run.stderr).to.equal(2);
+    expect(run.lines).to.have.length(1);
+    expect(run.lines[0]).to.match(/^error: --output=\/proc\/no-such cannot be written \(ENOENT: .*mkdir '\/proc\/no-such'\): name a folder you can write in$/);
+  });
+
   it("an empty input after a real run: 'nothing was written', and the earlier run's files said to be theirs", () => {
     const output = path.join(dir, "again");
     const full = command("pipelines/main.ts", ["--pipeline=batch", `--output=${output}`]);
