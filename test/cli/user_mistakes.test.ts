@@ -91,7 +91,7 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     expect(run.stdout).to.contain(`nothing was written: the inputs hold no records; ${output}/ still holds ${written} files of an earlier run\n`);
   });
 
-  it("Ctrl-C in a batch: exit 130 and a line saying the outputs are not final, not a silent death", async () => {
+  it("Ctrl-C in a batch: exit 130, a line saying the outputs are not final, not a silent death, and no temp files left", async () => {
     // 40 copies of the sample's rows (~100 000): seconds of work, so the signal lands mid-run.
     const [header, ...rows] = fs.readFileSync(path.join(ROOT, "fixtures/sample/transactions.csv"), "utf8").trimEnd().split("\n");
     const input = path.join(dir, "many.csv");
@@ -100,13 +100,18 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     const child = spawn(process.execPath, ["-r", "./scripts/register.js", "pipelines/main.ts", "--pipeline=batch", `--input=${input}`, `--output=${output}`], { cwd: ROOT, env: { ...process.env, DEBUG: "" } });
     let stderr = "";
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    // Its first log line comes once the inputs are checked and the job is about to run.
-    await new Promise<void>((resolve) => child.stderr.on("data", (chunk: Buffer) => (stderr += chunk).includes("batch ETL over") && resolve()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+    // The signal lands once the sinks have started writing their temp files (or the run ended: the code then fails the test).
+    const writing = () => fs.existsSync(output) && fs.readdirSync(output).some((f) => f.startsWith(".temp-"));
+    let ended = false;
+    void exited.then(() => (ended = true));
+    while (!writing() && !ended) await new Promise((resolve) => setTimeout(resolve, 20));
     child.kill("SIGINT");
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     const code = await exited.finally(() => clearTimeout(timer));
     expect(code, stderr).to.equal(130);
     expect(stderr).to.contain(`SIGINT: the batch stopped part-way (the line above says how far); nothing under ${output}/ is final: run it again to write it whole\n`);
+    expect(fs.readdirSync(output).filter((f) => f.startsWith(".temp-"))).to.deep.equal([]);
   });
 
   describe("against the emulators", () => {
