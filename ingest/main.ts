@@ -53,7 +53,7 @@ function options(argv: string[]) {
 /** The files the patterns name, checked (exist, are text, a format the publisher sends); a bad one is a usage error. */
 function inputFiles(patterns: string[], format: InputFormat | undefined): string[] {
   try {
-    const files = patterns.flatMap((pattern) => resolveInput(pattern, format).files);
+    const files = patterns.flatMap((pattern) => resolveInput(pattern, format, TEXT_FORMATS).files);
     for (const file of files) publishedFormat(file, format);
     return files;
   } catch (error) {

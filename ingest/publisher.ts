@@ -6,7 +6,7 @@
 import type { Topic } from "@google-cloud/pubsub";
 import { newPubSub } from "../io/pubsub/client";
 import { forEachLineChunk } from "../io/files/text_files";
-import { formatByExtension, InputError, type InputFormat } from "../io/files/input_format";
+import { formatByExtension, InputError, TEXT_FORMATS, type InputFormat } from "../io/files/input_format";
 import { EVENT_TIME_ATTRIBUTE, rowMessage, type RowMessage } from "./messages";
 
 /** What to publish and how fast. */
@@ -46,7 +46,7 @@ export interface IngestCounts {
  * with an {@link InputError} naming the input (its rows are columns, not lines: the batch ETL reads it).
  */
 export function publishedFormat(input: string, declared?: InputFormat): "csv" | "jsonl" {
-  const format = declared ?? formatByExtension(input);
+  const format = declared ?? formatByExtension(input, TEXT_FORMATS);
   if (format === "parquet") {
     throw new InputError(`input '${input}' is Parquet: the publisher sends rows of text (CSV or JSON lines); read Parquet with npm run pipeline -- --pipeline=batch`);
   }
