@@ -63,6 +63,19 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     }
   });
 
+  it("chaos: --help lists the probes (exit 0); an unknown probe or flag is one line, exit 2", () => {
+    const help = command("chaos/main.ts", ["--help"]);
+    expect(help.status, help.stderr).to.equal(0);
+    for (const probe of ["crash-loop", "outage-pubsub-kill", "bad-files", "poison", "overload", "--verbose"]) expect(help.stdout).to.match(new RegExp(`^  ${probe} +\\S`, "m"));
+    const probe = command("chaos/main.ts", ["poison", "nope"]);
+    expect(probe.status, probe.stderr).to.equal(2);
+    expect(probe.lines).to.have.length(1);
+    expect(probe.lines[0]).to.match(/^error: unknown probe nope; the probes are crash-loop, .*overload \(--help says what each does\)$/);
+    const flag = command("chaos/main.ts", ["--bogus"]);
+    expect(flag.status, flag.stderr).to.equal(2);
+    expect(flag.lines).to.deep.equal(["error: Unknown option '--bogus' (--help lists the flags)"]);
+  });
+
   it("a batch --output that is a file: refused before anything is read", () => {
     const file = path.join(dir, "report.txt");
     fs.writeFileSync(file, "mine\n");
