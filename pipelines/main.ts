@@ -14,7 +14,7 @@ import { configureLog, log } from "../cli/log";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand, UsageError } from "../cli/command_line";
-import { checkWritableDirectory } from "../io/files/make_directory";
+import { checkOutputFolder } from "../cli/output_folder";
 import { runDrainingOnSignals, stopOnSignals } from "../cli/signals";
 import { estimatedLines, InputError, resolveInput, TEXT_FORMATS, type ResolvedInput } from "../io/files/input_format";
 import { publishedFormat } from "../ingest/publisher";
@@ -105,14 +105,7 @@ function resolveInputs(options: PipelineOptions): ResolvedInput[] {
  * part of the input (deep in the sink), so it is refused before anything runs.
  */
 async function checkedOutput(options: PipelineOptions): Promise<PipelineOptions> {
-  const output = options.output;
-  if (output.startsWith("gs://")) return options;
-  if (fs.existsSync(output) && !fs.statSync(output).isDirectory()) {
-    throw new UsageError(`--output=${output} is a file: name a folder (created if missing) for the rows, aggregates and dead letters`);
-  }
-  await checkWritableDirectory(output).catch((error: Error) => {
-    throw new UsageError(`--output=${output} cannot be written (${error.message}): name a folder you can write in`);
-  });
+  await checkOutputFolder(`--output=${options.output}`, options.output, "the rows, aggregates and dead letters");
   return options;
 }
 

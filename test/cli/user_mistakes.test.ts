@@ -76,6 +76,14 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     expect(flag.lines).to.deep.equal(["error: Unknown option '--bogus' (--help lists the flags)"]);
   });
 
+  it("every --help lists --verbose, which every command takes", () => {
+    for (const script of ["ingest/gateway/main.ts", "pipelines/event_cli.ts", "ingest/main.ts", "chaos/main.ts"]) {
+      const help = command(script, ["--help"]);
+      expect(help.status, `${script}: ${help.stderr}`).to.equal(0);
+      expect(help.stdout, script).to.match(/^ +--verbose +print the stack of a failure/m);
+    }
+  });
+
   it("a batch --output that is a file: refused before anything is read", () => {
     const file = path.join(dir, "report.txt");
     fs.writeFileSync(file, "mine\n");
