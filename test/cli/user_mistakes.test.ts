@@ -145,7 +145,7 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
       expect(run.lines[0]).to.match(/^error: table 'no_such_table' does not exist in instance e-commerce-data of project local-project \(the Bigtable emulator at .*\): a pipeline run against this emulator creates it/);
     });
 
-    it("ingest: a topic name Pub/Sub refuses says the rule; Ctrl-C mid-publish says how many were published, exit 130", async () => {
+    it("ingest: a topic name Pub/Sub refuses says the rule; progress while publishing slowly; Ctrl-C mid-publish says how many were published, exit 130", async () => {
       const env = { ...process.env, ...emulators.env, DEBUG: "" };
       const refused = command("ingest/main.ts", ["--input=fixtures/sample/transactions.csv", "--topic=t1"], env);
       expect(refused.status, refused.stderr).to.equal(2);
@@ -157,9 +157,11 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
       let stderr = "";
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
-      // At 20 msg/s the sample takes 100 s: 15 s in, it is mid-publish (or, on a slow start, not begun: 0 published, said so).
-      await new Promise((resolve) => setTimeout(resolve, 15_000));
+      // At 20 msg/s the sample takes 100 s: its first progress line (piped: after 5 s) comes mid-publish, long before its one chunk of lines is sent.
+      const progressed = new Promise<void>((resolve) => child.stderr.on("data", (chunk: Buffer) => /^publishing: [1-9]\d* of \d+/m.test((stderr += chunk)) && resolve()));
+      const bound = new Promise((resolve) => setTimeout(resolve, 30_000).unref());
+      await Promise.race([progressed, exited, bound]);
+      expect(stderr, "a progress line while publishing slowly").to.match(/^publishing: [1-9]\d* of \d+/m);
       child.kill("SIGINT");
       const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
       const code = await exited.finally(() => clearTimeout(timer));
