@@ -8,8 +8,11 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 
-/** Creates `directory` and its missing parents (nothing if it exists); rejects naming the level that could not be made. */
-export async function makeDirectory(directory: string): Promise<void> {
+/**
+ * Creates `directory` and its missing parents (nothing if it exists); rejects naming the level that
+ * could not be made. Resolves with the levels it created, outermost first.
+ */
+export async function makeDirectory(directory: string): Promise<string[]> {
   const missing: string[] = [];
   for (let at = path.resolve(directory); !(await exists(at)); at = path.dirname(at)) {
     missing.unshift(at);
@@ -20,17 +23,23 @@ export async function makeDirectory(directory: string): Promise<void> {
       if (error.code !== "EEXIST") throw error;
     });
   }
+  return missing;
 }
 
 /**
- * Makes sure files can be written in `directory`: creates it if missing, then writes and removes a
- * hidden probe file. Rejects with the system's reason (EACCES, EROFS, ENOENT where folders cannot be made).
+ * Makes sure files can be written in `directory`: creates it if missing, writes and removes a
+ * hidden probe file, and removes again the folders it created (a run that writes nothing leaves
+ * none). Rejects with the system's reason (EACCES, EROFS, ENOENT where folders cannot be made).
  */
 export async function checkWritableDirectory(directory: string): Promise<void> {
-  await makeDirectory(directory);
+  const created = await makeDirectory(directory);
   const probe = path.join(directory, `.write-check-${randomBytes(6).toString("hex")}`);
-  await fs.promises.writeFile(probe, "");
-  await fs.promises.rm(probe, { force: true });
+  try {
+    await fs.promises.writeFile(probe, "");
+    await fs.promises.rm(probe, { force: true });
+  } finally {
+    for (const level of created.reverse()) await fs.promises.rmdir(level).catch(() => undefined);
+  }
 }
 
 async function exists(at: string): Promise<boolean> {
