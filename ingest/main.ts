@@ -53,7 +53,7 @@ function options(argv: string[]) {
 /** The files the patterns name, checked (exist, are text, a format the publisher sends); a bad one is a usage error. */
 function inputFiles(patterns: string[], format: InputFormat | undefined): string[] {
   try {
-    const files = patterns.flatMap((pattern) => resolveInput(pattern, format).files);
+    const files = patterns.flatMap((pattern) => resolveInput(pattern, format, TEXT_FORMATS).files);
     for (const file of files) publishedFormat(file, format);
     return files;
   } catch (error) {
@@ -119,18 +119,26 @@ async function main(): Promise<void> {
     ...opts,
     signal: interrupted.signal,
     onProgress: (c) => bar.update(c.published, lines === undefined ? undefined : Math.max(lines, c.published), `${c.invalid} bad rows, ${Math.round(c.published / Math.max(c.seconds, 1e-3))} msg/s`),
-  }).finally(() => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    if (interrupted.signal.aborted) bar.stop();
-    else bar.complete();
-  });
-  if (interrupted.signal.aborted) {
+  })
+    .catch((error: unknown) => {
+      bar.stop();
+      throw error;
+    })
+    .finally(() => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    });
+  // The total was estimated from the files' sizes: a publish that reached the end shows the true one.
+  if (counts.complete) bar.complete();
+  else bar.stop();
+  if (!counts.complete) {
     process.stdout.write(`interrupted: ${progressLine(counts)} to ${opts.topic}; the rest of the input was not sent\n`);
     process.exitCode = 130;
     return;
   }
-  process.stdout.write(`${progressLine(counts)} to ${opts.topic}\n`);
+  // A signal after the last row was sent (while its publishes settled) lost nothing: the run is whole.
+  const late = interrupted.signal.aborted ? " (the interrupt came after the last row was sent: nothing is missing)" : "";
+  process.stdout.write(`${progressLine(counts)} to ${opts.topic}${late}\n`);
 }
 
 runCommand(main, "ingest");

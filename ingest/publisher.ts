@@ -6,7 +6,7 @@
 import type { Topic } from "@google-cloud/pubsub";
 import { newPubSub } from "../io/pubsub/client";
 import { forEachLineChunk } from "../io/files/text_files";
-import { formatByExtension, InputError, type InputFormat } from "../io/files/input_format";
+import { formatByExtension, InputError, TEXT_FORMATS, type InputFormat } from "../io/files/input_format";
 import { EVENT_TIME_ATTRIBUTE, rowMessage, type RowMessage } from "./messages";
 
 /** What to publish and how fast. */
@@ -27,7 +27,7 @@ export interface IngestOptions {
    * published (`"now"`: a live stream made of the rows, seed 004's emulation of one).
    */
   eventTime?: "row" | "now";
-  /** Called now and then with the counts so far. */
+  /** Called with the counts so far every {@link PROGRESS_EVERY_MS} while publishing, whatever the pace, and once at the end. */
   onProgress?: (counts: IngestCounts) => void;
   /** Stops publishing (what was sent stays sent); the counts say how far it got. */
   signal?: AbortSignal;
@@ -39,14 +39,19 @@ export interface IngestCounts {
   valid: number;
   invalid: number;
   seconds: number;
+  /** Whether every row of every input was sent (false when `signal` stopped it before the end). */
+  complete: boolean;
 }
+
+/** How often progress is reported while publishing (ms). */
+export const PROGRESS_EVERY_MS = 200;
 
 /**
  * The format `input` is published in: a text one, since each line is a message. Parquet is refused
  * with an {@link InputError} naming the input (its rows are columns, not lines: the batch ETL reads it).
  */
 export function publishedFormat(input: string, declared?: InputFormat): "csv" | "jsonl" {
-  const format = declared ?? formatByExtension(input);
+  const format = declared ?? formatByExtension(input, TEXT_FORMATS);
   if (format === "parquet") {
     throw new InputError(`input '${input}' is Parquet: the publisher sends rows of text (CSV or JSON lines); read Parquet with npm run pipeline -- --pipeline=batch`);
   }
@@ -64,17 +69,26 @@ export async function ingest(options: IngestOptions): Promise<IngestCounts> {
     if (!exists) await topic.create();
   }
   const started = Date.now();
-  const counts: IngestCounts = { published: 0, valid: 0, invalid: 0, seconds: 0 };
+  const counts: IngestCounts = { published: 0, valid: 0, invalid: 0, seconds: 0, complete: false };
   const pace = pacer(options, started);
   let inFlight: Promise<string>[] = [];
-  let lastProgress = 0;
+  // On a timer, not per chunk of lines: at a low rate a chunk takes minutes to publish.
+  const onProgress = options.onProgress;
+  const progress = onProgress && setInterval(() => onProgress({ ...counts, seconds: (Date.now() - started) / 1000 }), PROGRESS_EVERY_MS);
+  let stopped = false;
   try {
     for (const [i, input] of options.inputs.entries()) {
       const format = formats[i];
-      if (options.signal?.aborted) break;
+      if (options.signal?.aborted) {
+        stopped = true;
+        break;
+      }
       await forEachLineChunk(input, async (lines) => {
         for (const line of lines) {
-          if (options.signal?.aborted) break;
+          if (options.signal?.aborted) {
+            stopped = true;
+            break;
+          }
           const message = rowMessage(line, format);
           if (message === undefined) continue;
           if (options.eventTime === "now") message.attributes[EVENT_TIME_ATTRIBUTE] = String(Date.now());
@@ -87,16 +101,14 @@ export async function ingest(options: IngestOptions): Promise<IngestCounts> {
         // Bound what is buffered in the client: wait for this chunk's publishes.
         await Promise.all(inFlight);
         inFlight = [];
-        if (options.onProgress && Date.now() - lastProgress > 200) {
-          lastProgress = Date.now();
-          options.onProgress({ ...counts, seconds: (Date.now() - started) / 1000 });
-        }
       });
     }
     await Promise.all(inFlight);
   } finally {
+    clearInterval(progress);
     await pubsub.close();
   }
+  counts.complete = !stopped;
   counts.seconds = (Date.now() - started) / 1000;
   options.onProgress?.(counts);
   return counts;

@@ -112,7 +112,8 @@ export async function runDemo(options: PipelineOptions, onStarted?: (result: Dir
     let gateway: GatewayFeedCounts | undefined;
     if (viaGateway) {
       gateway = await sendThroughGateway(options, (line) => logger.info({ step: "gateway" }, line));
-      published = { published: gateway.accepted, valid: gateway.accepted, invalid: 0, seconds: gateway.seconds };
+      // The gateway feed always sends the whole sample (it takes no signal).
+      published = { published: gateway.accepted, valid: gateway.accepted, invalid: 0, seconds: gateway.seconds, complete: true };
     } else {
       const toPublish = estimatedLines(options.inputs!) ?? 0;
       const publishBar = progress("publishing");
@@ -123,10 +124,17 @@ export async function runDemo(options: PipelineOptions, onStarted?: (result: Dir
         eventTime: "now",
         signal: publishing.signal,
         onProgress: (c) => publishBar.update(c.published, Math.max(toPublish, c.published), `${Math.round(c.published / Math.max(c.seconds, 1e-3))} msg/s`),
-      }).finally(() => publishBar.stop());
+      }).catch((error: unknown) => {
+        publishBar.stop();
+        throw error;
+      });
+      // The total was estimated from the sample's size: once the publish ended, the bar shows the true one.
+      if (published.complete) publishBar.complete();
+      else publishBar.stop();
+      const stoppedEarly = published.complete ? "" : "; publishing was stopped before the end of the sample (the job ended)";
       logger.info(
-        { step: "publish", published: published.published, invalid: published.invalid },
-        `published ${published.published} messages (${published.invalid} of them bad rows, on purpose) in ${published.seconds.toFixed(1)} s`,
+        { step: "publish", published: published.published, invalid: published.invalid, complete: published.complete },
+        `published ${published.published} messages (${published.invalid} of them bad rows, on purpose) in ${published.seconds.toFixed(1)} s${stoppedEarly}`,
       );
     }
     await untilEveryMessageRead(result, published.published);

@@ -18,6 +18,7 @@ Says where an event sent through the gateway went: the row it became, or its dea
   --events-table T   the pipeline's index of events                   (default: ${EVENTS_TABLE})
   --project ID       the project                                      (default: ${DEFAULT_PROJECT_ID})
   --instance ID      the Bigtable instance                            (default: ${ECOMMERCE_INSTANCE})
+  --verbose          print the stack of a failure (so does DEBUG=1)
   --help             this text
 
 Against the emulator, set BIGTABLE_EMULATOR_HOST (npm run emulators prints it).

@@ -14,6 +14,7 @@ import { configureLog, log } from "../cli/log";
 import { formatBatchReport } from "./report";
 import { helpText, parseOptions, type PipelineOptions } from "./options";
 import { runCommand, UsageError } from "../cli/command_line";
+import { checkOutputFolder } from "../cli/output_folder";
 import { runDrainingOnSignals, stopOnSignals } from "../cli/signals";
 import { estimatedLines, InputError, resolveInput, TEXT_FORMATS, type ResolvedInput } from "../io/files/input_format";
 import { publishedFormat } from "../ingest/publisher";
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   options.inputs ??= SAMPLE.map((f) => path.relative(process.cwd(), path.join(__dirname, "..", f)));
   const inputs = resolveInputs(options);
   if (options.dataflow) return dataflow({ ...options, inputs: inputs.flatMap((input) => input.files), dataflow: options.dataflow });
-  if (options.pipeline === "batch") return batch(checkedOutput(options), inputs);
+  if (options.pipeline === "batch") return batch(await checkedOutput(options), inputs);
   if (!options.demo) return streaming(options);
   const missing = await missingForDemo();
   if (missing.length > 0) {
@@ -99,14 +100,12 @@ function resolveInputs(options: PipelineOptions): ResolvedInput[] {
 }
 
 /**
- * Options whose local `--output` can be a folder: an existing file there would fail the job only
- * after it had read everything (a mkdir deep in the sink), so it is refused before anything runs.
+ * Options whose local `--output` is a folder files can be written in (created if missing): a file
+ * there, or a folder that cannot be made or written, would fail the job only after it had read
+ * part of the input (deep in the sink), so it is refused before anything runs.
  */
-function checkedOutput(options: PipelineOptions): PipelineOptions {
-  const output = options.output;
-  if (!output.startsWith("gs://") && fs.existsSync(output) && !fs.statSync(output).isDirectory()) {
-    throw new UsageError(`--output=${output} is a file: name a folder (created if missing) for the rows, aggregates and dead letters`);
-  }
+async function checkedOutput(options: PipelineOptions): Promise<PipelineOptions> {
+  await checkOutputFolder(`--output=${options.output}`, options.output, "the rows, aggregates and dead letters");
   return options;
 }
 

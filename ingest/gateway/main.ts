@@ -31,6 +31,7 @@ each accepted event is on its Pub/Sub topic before the reply says OK.
   --tls-key FILE           PEM private key of --tls-cert
   --token-file FILE        require 'authorization: Bearer <token>', the token being this file's content
   --log-level LEVEL        debug, info, warn or error                              (default: info)
+  --verbose                print the stack of a failure (so does DEBUG=1)
   --help                   this text
 
 Against the emulator, set PUBSUB_EMULATOR_HOST (npm run emulators prints it).

@@ -16,6 +16,7 @@ import * as path from "path";
 import { Readable } from "stream";
 import { pipeline } from "stream/promises";
 import type { GcsOptions } from "../../io/files/gcs";
+import { makeDirectory } from "../../io/files/make_directory";
 
 /** How GCS uploads are made. */
 export interface UploadOptions extends GcsOptions {
@@ -52,7 +53,7 @@ function localDestination(directory: string): Destination {
     put: async (name, chunks) => {
       const temporary = path.join(directory, `.${name}.partial`);
       try {
-        await fs.promises.mkdir(directory, { recursive: true });
+        await makeDirectory(directory);
         await fs.promises.writeFile(temporary, chunks);
         await fs.promises.rename(temporary, uriOf(name));
       } catch (error) {

@@ -4,6 +4,7 @@
  * could not be stored (each one named) or the run failed.
  */
 import { runCommand } from "../../cli/command_line";
+import { checkOutputFolder } from "../../cli/output_folder";
 import { log } from "../../cli/log";
 import { generate, rowsForSize, startGeneratorPool } from "./generate";
 import { generatorHelp, parseGeneratorCommand } from "./options";
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     return;
   }
   const { options, sizeBytes } = command;
+  await checkOutputFolder(`--out ${options.out}`, options.out, "the files and manifest.json");
   const pool = startGeneratorPool(options.workers);
   try {
     if (sizeBytes !== undefined) options.world.rows = await rowsForSize(options, sizeBytes, pool);

@@ -46,6 +46,7 @@ Synthetic fraud-labelled transactions (with their customers and devices) as Parq
 JSON lines, made on worker threads, written to a directory or uploaded to GCS, with manifest.json.
 
 ${rows.join("\n")}
+  --verbose                          print the stack of a failure (so does DEBUG=1)
   --help                             this text
 `;
 }
@@ -102,7 +103,8 @@ function oneOf(flag: string, value: string, allowed: string[]): string {
 function integer(flag: string, value: string, min: number, max: number, minName?: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < min || n > max) {
-    throw new UsageError(`--${flag} must be a whole number from ${minName ?? min} (${min}) to ${max}, got '${value}'`);
+    const from = minName === undefined ? `${min}` : `${minName} (${min})`;
+    throw new UsageError(`--${flag} must be a whole number from ${from} to ${max}, got '${value}'`);
   }
   return n;
 }

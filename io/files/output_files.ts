@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Writable } from "stream";
 import { deleteGcsObject, gcsClient, gcsError, gcsReadStream, gcsWriteStream, isGcsUri, moveGcsObject, parseGcsUri, type GcsOptions } from "./gcs";
+import { makeDirectory } from "./make_directory";
 
 /** A file being written. */
 export interface OutputFile {
@@ -101,7 +102,7 @@ class LocalOutputFile implements OutputFile {
   private idle: NodeJS.Timeout | undefined;
 
   constructor(private readonly file: string) {
-    this.handle = fs.promises.mkdir(path.dirname(file), { recursive: true }).then(() => fs.promises.open(file, "w"));
+    this.handle = makeDirectory(path.dirname(file)).then(() => fs.promises.open(file, "w"));
     this.created = this.handle;
   }
 

@@ -14,8 +14,9 @@
  *    into it (headers kept once) and it appears whole (local: written under a hidden name and
  *    renamed; GCS: one upload). Every shard gets a file, a header-only one if it got no element.
  *
- * So a final name never shows a partial file: a crash leaves only the temp directory (files of
- * an interrupted run; safe to delete), and a replay rewrites every shard whole. An empty input
+ * So a final name never shows a partial file: a run that fails, is cancelled or interrupted has
+ * its temp directory removed when the process exits; a crash (kill -9) leaves it (files of an
+ * interrupted run; safe to delete), and a replay rewrites every shard whole. An empty input
  * writes no file at all. The transform's output is the final file names, once they exist.
  *
  * A file sink needs an end-of-bundle step (close its temp files) and an output (what to
@@ -35,6 +36,7 @@ import type { KV, WindowedValue } from "apache-beam/values";
 import type { Pipeline } from "apache-beam/internal/pipeline";
 import { isGcsUri, parseGcsUri, type GcsOptions } from "./gcs";
 import { formatLine, headerLine, type TextFileFormat } from "./line_format";
+import { removeAtExit } from "./removed_at_exit";
 import { concatenateOutputs, createOutputFile, deleteOutput, moveOutput, outputExists, type OutputFile } from "./output_files";
 
 /** URN of the step writing each bundle's temp files. */
@@ -131,6 +133,8 @@ function sinkSettings(options: WriteTextFilesOptions): SinkSettings {
   }
   const slash = prefix.lastIndexOf("/");
   const tempDirectory = `${prefix.slice(0, slash + 1)}.temp-${prefix.slice(slash + 1)}-${randomBytes(6).toString("hex")}/`;
+  // A run that does not finish (a failure, a cancel, Ctrl-C) leaves nothing behind.
+  if (!isGcsUri(tempDirectory)) removeAtExit(path.normalize(tempDirectory));
   return {
     prefix,
     suffix: options.suffix ?? "",
@@ -276,7 +280,8 @@ export class TextFileWriterOperator implements operators.IOperator {
   }
 
   private async oneWriteDone(): Promise<void> {
-    await Promise.race(this.inFlight);
+    // A write that already failed has left the set: racing an empty set would never end.
+    if (this.inFlight.size > 0) await Promise.race(this.inFlight);
     if (this.failure !== undefined) throw this.failure;
   }
 }

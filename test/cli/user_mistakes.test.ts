@@ -63,6 +63,27 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     }
   });
 
+  it("chaos: --help lists the probes (exit 0); an unknown probe or flag is one line, exit 2", () => {
+    const help = command("chaos/main.ts", ["--help"]);
+    expect(help.status, help.stderr).to.equal(0);
+    for (const probe of ["crash-loop", "outage-pubsub-kill", "bad-files", "poison", "overload", "--verbose"]) expect(help.stdout).to.match(new RegExp(`^  ${probe} +\\S`, "m"));
+    const probe = command("chaos/main.ts", ["poison", "nope"]);
+    expect(probe.status, probe.stderr).to.equal(2);
+    expect(probe.lines).to.have.length(1);
+    expect(probe.lines[0]).to.match(/^error: unknown probe nope; the probes are crash-loop, .*overload \(--help says what each does\)$/);
+    const flag = command("chaos/main.ts", ["--bogus"]);
+    expect(flag.status, flag.stderr).to.equal(2);
+    expect(flag.lines).to.deep.equal(["error: Unknown option '--bogus' (--help lists the flags)"]);
+  });
+
+  it("every --help lists --verbose, which every command takes", () => {
+    for (const script of ["ingest/gateway/main.ts", "pipelines/event_cli.ts", "ingest/main.ts", "chaos/main.ts"]) {
+      const help = command(script, ["--help"]);
+      expect(help.status, `${script}: ${help.stderr}`).to.equal(0);
+      expect(help.stdout, script).to.match(/^ +--verbose +print the stack of a failure/m);
+    }
+  });
+
   it("a batch --output that is a file: refused before anything is read", () => {
     const file = path.join(dir, "report.txt");
     fs.writeFileSync(file, "mine\n");
@@ -70,6 +91,13 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     expect(run.status, run.stderr).to.equal(2);
     expect(run.lines).to.deep.equal([`error: --output=${file} is a file: name a folder (created if missing) for the rows, aggregates and dead letters`]);
     expect(fs.readFileSync(file, "utf8")).to.equal("mine\n");
+  });
+
+  it("a batch --output where no folder can be made: refused before anything is read, not a hang", () => {
+    const run = command("pipelines/main.ts", ["--pipeline=batch", "--output=/proc/no-such"]);
+    expect(run.status, run.stderr).to.equal(2);
+    expect(run.lines).to.have.length(1);
+    expect(run.lines[0]).to.match(/^error: --output=\/proc\/no-such cannot be written \(ENOENT: .*mkdir '\/proc\/no-such'\): name a folder you can write in$/);
   });
 
   it("an empty input after a real run: 'nothing was written', and the earlier run's files said to be theirs", () => {
@@ -84,7 +112,7 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     expect(run.stdout).to.contain(`nothing was written: the inputs hold no records; ${output}/ still holds ${written} files of an earlier run\n`);
   });
 
-  it("Ctrl-C in a batch: exit 130 and a line saying the outputs are not final, not a silent death", async () => {
+  it("Ctrl-C in a batch: exit 130, a line saying the outputs are not final, not a silent death, and no temp files left", async () => {
     // 40 copies of the sample's rows (~100 000): seconds of work, so the signal lands mid-run.
     const [header, ...rows] = fs.readFileSync(path.join(ROOT, "fixtures/sample/transactions.csv"), "utf8").trimEnd().split("\n");
     const input = path.join(dir, "many.csv");
@@ -93,13 +121,18 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     const child = spawn(process.execPath, ["-r", "./scripts/register.js", "pipelines/main.ts", "--pipeline=batch", `--input=${input}`, `--output=${output}`], { cwd: ROOT, env: { ...process.env, DEBUG: "" } });
     let stderr = "";
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    // Its first log line comes once the inputs are checked and the job is about to run.
-    await new Promise<void>((resolve) => child.stderr.on("data", (chunk: Buffer) => (stderr += chunk).includes("batch ETL over") && resolve()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+    // The signal lands once the sinks have started writing their temp files (or the run ended: the code then fails the test).
+    const writing = () => fs.existsSync(output) && fs.readdirSync(output).some((f) => f.startsWith(".temp-"));
+    let ended = false;
+    void exited.then(() => (ended = true));
+    while (!writing() && !ended) await new Promise((resolve) => setTimeout(resolve, 20));
     child.kill("SIGINT");
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     const code = await exited.finally(() => clearTimeout(timer));
     expect(code, stderr).to.equal(130);
     expect(stderr).to.contain(`SIGINT: the batch stopped part-way (the line above says how far); nothing under ${output}/ is final: run it again to write it whole\n`);
+    expect(fs.readdirSync(output).filter((f) => f.startsWith(".temp-"))).to.deep.equal([]);
   });
 
   describe("against the emulators", () => {
@@ -112,7 +145,7 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
       expect(run.lines[0]).to.match(/^error: table 'no_such_table' does not exist in instance e-commerce-data of project local-project \(the Bigtable emulator at .*\): a pipeline run against this emulator creates it/);
     });
 
-    it("ingest: a topic name Pub/Sub refuses says the rule; Ctrl-C mid-publish says how many were published, exit 130", async () => {
+    it("ingest: a topic name Pub/Sub refuses says the rule; progress while publishing slowly; Ctrl-C mid-publish says how many were published, exit 130", async () => {
       const env = { ...process.env, ...emulators.env, DEBUG: "" };
       const refused = command("ingest/main.ts", ["--input=fixtures/sample/transactions.csv", "--topic=t1"], env);
       expect(refused.status, refused.stderr).to.equal(2);
@@ -124,9 +157,11 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
       let stderr = "";
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
-      // At 20 msg/s the sample takes 100 s: 15 s in, it is mid-publish (or, on a slow start, not begun: 0 published, said so).
-      await new Promise((resolve) => setTimeout(resolve, 15_000));
+      // At 20 msg/s the sample takes 100 s: its first progress line (piped: after 5 s) comes mid-publish, long before its one chunk of lines is sent.
+      const progressed = new Promise<void>((resolve) => child.stderr.on("data", (chunk: Buffer) => /^publishing: [1-9]\d* of \d+/m.test((stderr += chunk)) && resolve()));
+      const bound = new Promise((resolve) => setTimeout(resolve, 30_000).unref());
+      await Promise.race([progressed, exited, bound]);
+      expect(stderr, "a progress line while publishing slowly").to.match(/^publishing: [1-9]\d* of \d+/m);
       child.kill("SIGINT");
       const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
       const code = await exited.finally(() => clearTimeout(timer));

@@ -42,14 +42,14 @@ describe("npm run generate", function () {
   it("ends a usage mistake with exit 2 and one line, no stack", () => {
     const run = generateCommand("--workers", "0");
     expect(run.status).to.equal(2);
-    expect(run.stderr.split("\n")[0]).to.equal("error: --workers must be a whole number from 1 (1) to 256, got '0'");
+    expect(run.stderr.split("\n")[0]).to.equal("error: --workers must be a whole number from 1 to 256, got '0'");
     expect(run.stderr.trimEnd().split("\n")).to.have.length(1);
   });
 
   it("prints its help", () => {
     const run = generateCommand("--help");
     expect(run.status).to.equal(0);
-    expect(run.stdout).to.include("--rows-per-file N").and.include("--gcs-endpoint URL");
+    expect(run.stdout).to.include("--rows-per-file N").and.include("--gcs-endpoint URL").and.include("--verbose");
   });
 
   it("writes the files, says so, and ends its progress with the totals", () => {
@@ -61,12 +61,26 @@ describe("npm run generate", function () {
     expect(fs.readdirSync(out).sort()).to.deep.equal(["customers-00000.parquet", "devices-00000.parquet", "manifest.json", "transactions-00000.parquet"]);
   });
 
-  it("exits 1 naming every file it could not store", () => {
+  it("refuses an --out it cannot write in before generating anything: exit 2, one line", () => {
     const blocker = path.join(dir, "a-file");
     fs.writeFileSync(blocker, "not a directory");
-    const run = generateCommand("--rows", "500", "--customers", "10", "--devices", "12", "--out", path.join(blocker, "out"), "--workers", "1");
-    expect(run.status).to.equal(1);
-    for (const name of ["manifest.json", "transactions-00000.parquet", "customers-00000.parquet", "devices-00000.parquet"]) expect(run.stderr).to.include(path.join(blocker, "out", name));
+    const file = generateCommand("--rows", "10", "--out", blocker);
+    expect(file.status, file.stderr).to.equal(2);
+    expect(file.stderr.trimEnd().split("\n")).to.deep.equal([`error: --out ${blocker} is a file: name a folder (created if missing) for the files and manifest.json`]);
+    const under = generateCommand("--rows", "10", "--out", path.join(blocker, "out"));
+    expect(under.status, under.stderr).to.equal(2);
+    expect(under.stderr.trimEnd().split("\n")).to.have.length(1);
+    expect(under.stderr).to.match(/^error: --out .*a-file\/out cannot be written \(ENOTDIR: .*\): name a folder you can write in\n$/);
+  });
+
+  it("exits 1 naming every file it could not store", () => {
+    const out = path.join(dir, "taken");
+    const names = ["manifest.json", "transactions-00000.parquet", "customers-00000.parquet", "devices-00000.parquet"];
+    // A folder under each file's name: the folder can be written in, but no file can take those names.
+    for (const name of names) fs.mkdirSync(path.join(out, name, "mine"), { recursive: true });
+    const run = generateCommand("--rows", "500", "--customers", "10", "--devices", "12", "--out", out, "--workers", "1");
+    expect(run.status, run.stderr).to.equal(1);
+    for (const name of names) expect(run.stderr).to.include(path.join(out, name));
   });
 });
 

@@ -28,7 +28,7 @@ describe("ingest: publishing the sample, one message per row", function () {
     await pubsub.close();
     const file = manifest.files["transactions.csv"];
     const counts = await ingest({ inputs: [CSV], topic: "ingest-test", projectId: PROJECT });
-    expect(counts).to.include({ published: file.goodRecords + file.badRecords.length, valid: file.goodRecords, invalid: file.badRecords.length });
+    expect(counts).to.include({ published: file.goodRecords + file.badRecords.length, valid: file.goodRecords, invalid: file.badRecords.length, complete: true });
 
     const messages = await pullMessages(PROJECT, subscription.name, counts.published);
     expect(messages).to.have.length(counts.published);
@@ -42,6 +42,29 @@ describe("ingest: publishing the sample, one message per row", function () {
       expect(Number(m.attributes[EVENT_TIME_ATTRIBUTE])).to.equal(Date.UTC(y, mo - 1, d, h, mi, s));
     }
     expect(new Set(valid.map((m) => m.attributes[TRANSACTION_ID_ATTRIBUTE])).size).to.equal(file.goodRecords);
+  });
+
+  it("reports progress while publishing slowly (not once per chunk of lines), and a stop before the end says so", async () => {
+    const pubsub = newPubSub(PROJECT);
+    await pubsub.createTopic("ingest-slow");
+    await pubsub.close();
+    const stop = new AbortController();
+    const seen: number[] = [];
+    // 2 020 rows in one chunk of lines at 20/s: a report per chunk would come after 100 s.
+    const counts = await ingest({
+      inputs: [CSV],
+      topic: "ingest-slow",
+      projectId: PROJECT,
+      rate: 20,
+      signal: stop.signal,
+      onProgress: (c) => {
+        seen.push(c.published);
+        if (c.published >= 10) stop.abort();
+      },
+    });
+    expect(seen.filter((published) => published > 0 && published < counts.published), `reports: ${seen.join(", ")}`).to.not.deep.equal([]);
+    expect(counts.complete).to.equal(false);
+    expect(counts.published).to.be.within(10, 20);
   });
 
   it("paces by rate: 200 messages at 1 000/s take about 0.2 s, not less", async () => {

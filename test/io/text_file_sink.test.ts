@@ -130,6 +130,17 @@ describe("io: writeTextFiles", () => {
     expect(warnings.filter((w) => w.includes("garbage collection"))).to.deep.equal([]);
   });
 
+  it("fails the job promptly, naming the folder, where no folder can be made (Node's recursive mkdir loops there)", async () => {
+    const failure = await runPipeline(
+      (root) => root.apply(fromArray(Array.from({ length: 100 }, (_, n) => ({ n })))).apply(writeTextFiles({ prefix: "/proc/no-such/out", format: "jsonl", batchSize: 10, maxInFlight: 2 })),
+      { runner: directRunner() },
+    ).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(failure?.message).to.match(/writeTextFiles\(\/proc\/no-such\/out\).*ENOENT.*mkdir '\/proc\/no-such'/);
+  });
+
   it("refuses bad settings, naming the sink", () => {
     expect(() => writeTextFiles({ prefix: `${dir}/x`, format: "jsonl", header: ["a"] })).to.throw(`writeTextFiles(${dir}/x): JSON lines files have no header`);
     expect(() => writeTextFiles({ prefix: `${dir}/x`, format: "text", shards: 0 })).to.throw(/shards must be an integer from 1 to 99999, got 0/);

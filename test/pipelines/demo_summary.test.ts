@@ -49,6 +49,10 @@ describe("npm run pipeline: the demo's summary", function () {
       expect(revenueLines(result.stdout), `run ${run}`).to.deep.equal(expected);
       expect(result.stdout).to.contain("emulator you pointed at is still running");
       expect(result.stdout).to.not.contain("stopped");
+      // The bar's total was estimated from the sample's size: its last line shows the true one.
+      const published = Number(field(result.stdout, "published").split(" ")[0]);
+      const bar = result.stderr.split("\n").filter((l) => l.startsWith("publishing: "));
+      expect(bar.pop(), `run ${run}: ${result.stderr}`).to.match(new RegExp(`^publishing: ${published} of ${published} \\(100%\\)`));
     }
   });
 

@@ -48,6 +48,16 @@ describe("user mistakes: exit 2, one clear line, no stack", function () {
     expectMistake(batch("--input=/bin/ls", "--format=csv"), /^error: input '\/bin\/ls' is not a text file \(a NUL byte at offset \d+\)/);
   });
 
+  it("a file declared Parquet that is not (no PAR1 at its start and end): refused up front", () => {
+    expectMistake(batch("--input=/bin/ls", "--format=parquet"), /^error: input '\/bin\/ls' is not a Parquet file \(it does not begin and end with the bytes 'PAR1'\)/);
+  });
+
+  it("ingest offers only what it reads: CSV and JSON lines, never Parquet", () => {
+    const run = command("ingest/main.ts", ["--input", "/bin/ls", "--topic", "t"]);
+    expectMistake(run, /^error: input '\/bin\/ls': a file without an extension is not a format this command reads — it reads csv \(.*\), jsonl \(.*\); .* --format=csv\|jsonl$/);
+    expectMistake(command("ingest/main.ts", ["--input", "/bin/ls", "--format", "csv", "--topic", "t"]), /^error: input '\/bin\/ls' is not a text file \(a NUL byte at offset \d+\): this command reads CSV or JSON-lines text only$/);
+  });
+
   it("a gzip file not named .gz, and the way out: the suffix", () => {
     const sample = fs.readFileSync(path.join(ROOT, "fixtures/sample/transactions.csv"));
     const misnamed = path.join(dir, "orders.csv");
@@ -75,7 +85,7 @@ describe("user mistakes: exit 2, one clear line, no stack", function () {
   it("an extension the pipeline does not read, and the way out: --format", () => {
     const sheet = path.join(dir, "t.xlsx");
     fs.writeFileSync(sheet, "PK");
-    expectMistake(batch(`--input=${sheet}`), /^error: input '.*t\.xlsx': '\.xlsx' is not a format this pipeline reads — .* --format=csv\|jsonl\|parquet$/);
+    expectMistake(batch(`--input=${sheet}`), /^error: input '.*t\.xlsx': '\.xlsx' is not a format this command reads — .* --format=csv\|jsonl\|parquet$/);
     const csvNamedOddly = path.join(dir, "export.txt");
     fs.copyFileSync(path.join(ROOT, "fixtures/sample/transactions.csv"), csvNamedOddly);
     const declared = batch(`--input=${csvNamedOddly}`, "--format=csv");
