@@ -63,7 +63,8 @@ const CREDENTIALS_HINT =
 /** Runs a command's `main`, ending the process as described above; `what` names it in failures. */
 export function runCommand(main: () => Promise<void>, what: string): void {
   main().catch((error: unknown) => {
-    if (!(error instanceof UsageError) && error instanceof Error && NO_CREDENTIALS.test(error.message)) {
+    // A library's own error only: a UsageError or CommandFailure already says what to do.
+    if (!(error instanceof UsageError) && !(error instanceof CommandFailure) && error instanceof Error && NO_CREDENTIALS.test(error.message)) {
       error = Object.assign(new UsageError(CREDENTIALS_HINT), { stack: error.stack });
     }
     const stack = error instanceof Error && verbose() ? `\n${error.stack}` : "";

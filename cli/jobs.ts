@@ -87,7 +87,7 @@ function shortType(job: DataflowJob): string {
 
 runCommand(
   () => main().catch((error: unknown) => {
-    throw error instanceof DataflowFailure ? new CommandFailure(error.message) : error;
+    throw error instanceof DataflowFailure ? new CommandFailure(error.message, error.exitCode) : error;
   }),
   "jobs",
 );

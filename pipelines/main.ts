@@ -165,7 +165,7 @@ async function dataflow(options: PipelineOptions & { dataflow: NonNullable<Pipel
   process.once("SIGINT", onSignal);
   try {
     const { end, job } = await runOnDataflow(options, { say, signal: stop.signal }).catch((error: unknown) => {
-      throw error instanceof DataflowFailure ? new CommandFailure(error.message) : error;
+      throw error instanceof DataflowFailure ? new CommandFailure(error.message, error.exitCode) : error;
     });
     if (end === undefined) return;
     if (end.state === "WATCH_STOPPED") process.exitCode = 130;

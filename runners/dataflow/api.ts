@@ -57,6 +57,7 @@ export class DataflowApi {
       throw new DataflowFailure(
         `no Google Cloud credentials (Application Default Credentials): ${(error as Error).message.split("\n")[0]} ` +
           "Run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file.",
+        2,
       );
     }
     return this.auth;
