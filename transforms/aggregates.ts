@@ -154,14 +154,34 @@ export interface SalesSummary {
 /**
  * Every aggregate's totals while summing: per key, the totals of its measures in the order of
  * {@link AGGREGATES}. The pair aggregate is keyed product → center, not by a joined key, so adding a
- * transaction builds no string.
+ * transaction builds no string (see {@link PairTotals}).
  */
 interface SummaryTotals {
-  salesByProductAndCenter: Map<string, Map<string, [revenuePaise: Paise, quantity: number]>>;
+  salesByProductAndCenter: PairTotals;
   revenueByChannel: Map<string, [revenuePaise: Paise]>;
   quantityByState: Map<string, [quantity: number]>;
   revenueByCategory: Map<string, [revenuePaise: Paise, count: number]>;
   revenueByPaymentMethod: Map<string, [revenuePaise: Paise, count: number]>;
+}
+
+/**
+ * The pair aggregate's totals. Centers are numbered once per summary, and each product lists the
+ * numbers of the centers it sold at with their totals, in order of first sale: adding a transaction
+ * looks up the product, then the center's number in one small map, then scans the product's few
+ * numbers. A map of centers per product instead (thousands of small maps, a fresh string hashed into
+ * one of them per transaction) made this aggregate cost as much as the four others together.
+ */
+interface PairTotals {
+  /** Center → its number, the index of its name in `names`. */
+  centers: Map<string, number>;
+  names: string[];
+  products: Map<string, ProductPairs>;
+}
+
+/** One product's pairs: it sold `totals[i]` at center number `centers[i]`. */
+interface ProductPairs {
+  centers: number[];
+  totals: [revenuePaise: Paise, quantity: number][];
 }
 
 /**
@@ -184,7 +204,29 @@ function ownCopy(text: string): string {
 
 const zero1 = (): [number] => [0];
 const zero2 = (): [number, number] => [0, 0];
-const newCenters = () => new Map<string, [number, number]>();
+const newProductPairs = (): ProductPairs => ({ centers: [], totals: [] });
+
+/** The number of `center` in `pairs`, given on first use. */
+function centerNumber(pairs: PairTotals, center: string): number {
+  let found = pairs.centers.get(center);
+  if (found === undefined) {
+    found = pairs.names.length;
+    const name = ownCopy(center);
+    pairs.names.push(name);
+    pairs.centers.set(name, found);
+  }
+  return found;
+}
+
+/** The totals of `product` at center number `center`, made (empty) on first use. */
+function pairTotalsOf(product: ProductPairs, center: number): [Paise, number] {
+  const at = product.centers.indexOf(center);
+  if (at !== -1) return product.totals[at];
+  const made: [Paise, number] = [0, 0];
+  product.centers.push(center);
+  product.totals.push(made);
+  return made;
+}
 
 /**
  * Adds `t` to each aggregate's totals. Written out per aggregate rather than driven by
@@ -194,7 +236,8 @@ const newCenters = () => new Map<string, [number, number]>();
  */
 export function addToSummary(summary: SummaryTotals, t: Transaction): SummaryTotals {
   const revenue = revenueOf(t);
-  const pair = totalsOf(totalsOf(summary.salesByProductAndCenter, t.productId, newCenters), t.distributionCenter, zero2);
+  const pairs = summary.salesByProductAndCenter;
+  const pair = pairTotalsOf(totalsOf(pairs.products, t.productId, newProductPairs), centerNumber(pairs, t.distributionCenter));
   pair[0] += revenue;
   pair[1] += t.quantity;
   totalsOf(summary.revenueByChannel, t.salesChannel, zero1)[0] += revenue;
@@ -210,7 +253,13 @@ export function addToSummary(summary: SummaryTotals, t: Transaction): SummaryTot
 
 /** Empty totals for every aggregate. */
 export function emptySummary(): SummaryTotals {
-  return { salesByProductAndCenter: new Map(), revenueByChannel: new Map(), quantityByState: new Map(), revenueByCategory: new Map(), revenueByPaymentMethod: new Map() };
+  return {
+    salesByProductAndCenter: { centers: new Map(), names: [], products: new Map() },
+    revenueByChannel: new Map(),
+    quantityByState: new Map(),
+    revenueByCategory: new Map(),
+    revenueByPaymentMethod: new Map(),
+  };
 }
 
 /** Adds the totals of `from` into `into`, key by key. */
@@ -224,10 +273,15 @@ function mergeTotals(into: Map<string, number[]>, from: Map<string, number[]>): 
 
 /** Adds every totals of `from` into `into`. */
 export function mergeSummaries(into: SummaryTotals, from: SummaryTotals): SummaryTotals {
-  for (const [product, centers] of from.salesByProductAndCenter) {
-    const mine = into.salesByProductAndCenter.get(product);
-    if (mine === undefined) into.salesByProductAndCenter.set(product, new Map([...centers].map(([center, totals]) => [center, [...totals]])));
-    else mergeTotals(mine, centers);
+  const pairs = into.salesByProductAndCenter;
+  const { names } = from.salesByProductAndCenter;
+  for (const [productId, product] of from.salesByProductAndCenter.products) {
+    const mine = totalsOf(pairs.products, productId, newProductPairs);
+    for (let i = 0; i < product.centers.length; i++) {
+      const totals = pairTotalsOf(mine, centerNumber(pairs, names[product.centers[i]]));
+      totals[0] += product.totals[i][0];
+      totals[1] += product.totals[i][1];
+    }
   }
   mergeTotals(into.revenueByChannel, from.revenueByChannel);
   mergeTotals(into.quantityByState, from.quantityByState);
@@ -240,8 +294,12 @@ export function mergeSummaries(into: SummaryTotals, from: SummaryTotals): Summar
 export function summaryRows(summary: SummaryTotals): SalesSummary {
   const rows = <Row>(name: AggregateName, totals: Map<string, number[]>) => [...totals].map(([key, sums]) => totalsRow<Row>(AGGREGATES[name], key, sums));
   const pairs: ProductCenterSales[] = [];
-  for (const [productId, centers] of summary.salesByProductAndCenter) {
-    for (const [distributionCenter, [revenuePaise, quantity]] of centers) pairs.push({ productId, distributionCenter, revenuePaise, quantity });
+  const { names, products } = summary.salesByProductAndCenter;
+  for (const [productId, product] of products) {
+    for (let i = 0; i < product.centers.length; i++) {
+      const [revenuePaise, quantity] = product.totals[i];
+      pairs.push({ productId, distributionCenter: names[product.centers[i]], revenuePaise, quantity });
+    }
   }
   return {
     salesByProductAndCenter: pairs,
