@@ -165,11 +165,12 @@ interface SummaryTotals {
 }
 
 /**
- * The pair aggregate's totals. Centers are numbered once per summary, and each product lists the
- * numbers of the centers it sold at with their totals, in order of first sale: adding a transaction
- * looks up the product, then the center's number in one small map, then scans the product's few
- * numbers. A map of centers per product instead (thousands of small maps, a fresh string hashed into
- * one of them per transaction) made this aggregate cost as much as the four others together.
+ * The pair aggregate's totals. Centers are numbered once per summary, and each product's pairs are
+ * one flat array of numbers, in order of first sale: adding a transaction looks up the product, the
+ * center's number in one small map, then scans the product's few triples. A map of centers per
+ * product instead (thousands of small maps, each pair's totals an array of their own) was a chain of
+ * objects scattered over the heap for every transaction, and cost several times the four other
+ * aggregates together.
  */
 interface PairTotals {
   /** Center → its number, the index of its name in `names`. */
@@ -178,11 +179,9 @@ interface PairTotals {
   products: Map<string, ProductPairs>;
 }
 
-/** One product's pairs: it sold `totals[i]` at center number `centers[i]`. */
-interface ProductPairs {
-  centers: number[];
-  totals: [revenuePaise: Paise, quantity: number][];
-}
+/** One product's pairs, {@link PAIR_FIELDS} numbers each: the center's number, revenue (paise), quantity. */
+type ProductPairs = number[];
+const PAIR_FIELDS = 3;
 
 /**
  * The entry of `key` in `map`, made (empty totals) on first use. The key is stored as a copy of its
@@ -204,7 +203,7 @@ function ownCopy(text: string): string {
 
 const zero1 = (): [number] => [0];
 const zero2 = (): [number, number] => [0, 0];
-const newProductPairs = (): ProductPairs => ({ centers: [], totals: [] });
+const newProductPairs = (): ProductPairs => [];
 
 /** The number of `center` in `pairs`, given on first use. */
 function centerNumber(pairs: PairTotals, center: string): number {
@@ -218,14 +217,16 @@ function centerNumber(pairs: PairTotals, center: string): number {
   return found;
 }
 
-/** The totals of `product` at center number `center`, made (empty) on first use. */
-function pairTotalsOf(product: ProductPairs, center: number): [Paise, number] {
-  const at = product.centers.indexOf(center);
-  if (at !== -1) return product.totals[at];
-  const made: [Paise, number] = [0, 0];
-  product.centers.push(center);
-  product.totals.push(made);
-  return made;
+/** Adds revenue and quantity to the pair of `product` and center number `center`, made on first use. */
+function addToPair(product: ProductPairs, center: number, revenue: Paise, quantity: number): void {
+  for (let at = 0; at < product.length; at += PAIR_FIELDS) {
+    if (product[at] === center) {
+      product[at + 1] += revenue;
+      product[at + 2] += quantity;
+      return;
+    }
+  }
+  product.push(center, revenue, quantity);
 }
 
 /**
@@ -237,9 +238,7 @@ function pairTotalsOf(product: ProductPairs, center: number): [Paise, number] {
 export function addToSummary(summary: SummaryTotals, t: Transaction): SummaryTotals {
   const revenue = revenueOf(t);
   const pairs = summary.salesByProductAndCenter;
-  const pair = pairTotalsOf(totalsOf(pairs.products, t.productId, newProductPairs), centerNumber(pairs, t.distributionCenter));
-  pair[0] += revenue;
-  pair[1] += t.quantity;
+  addToPair(totalsOf(pairs.products, t.productId, newProductPairs), centerNumber(pairs, t.distributionCenter), revenue, t.quantity);
   totalsOf(summary.revenueByChannel, t.salesChannel, zero1)[0] += revenue;
   totalsOf(summary.quantityByState, t.customerState, zero1)[0] += t.quantity;
   const category = totalsOf(summary.revenueByCategory, t.category, zero2);
@@ -277,10 +276,8 @@ export function mergeSummaries(into: SummaryTotals, from: SummaryTotals): Summar
   const { names } = from.salesByProductAndCenter;
   for (const [productId, product] of from.salesByProductAndCenter.products) {
     const mine = totalsOf(pairs.products, productId, newProductPairs);
-    for (let i = 0; i < product.centers.length; i++) {
-      const totals = pairTotalsOf(mine, centerNumber(pairs, names[product.centers[i]]));
-      totals[0] += product.totals[i][0];
-      totals[1] += product.totals[i][1];
+    for (let at = 0; at < product.length; at += PAIR_FIELDS) {
+      addToPair(mine, centerNumber(pairs, names[product[at]]), product[at + 1], product[at + 2]);
     }
   }
   mergeTotals(into.revenueByChannel, from.revenueByChannel);
@@ -296,9 +293,8 @@ export function summaryRows(summary: SummaryTotals): SalesSummary {
   const pairs: ProductCenterSales[] = [];
   const { names, products } = summary.salesByProductAndCenter;
   for (const [productId, product] of products) {
-    for (let i = 0; i < product.centers.length; i++) {
-      const [revenuePaise, quantity] = product.totals[i];
-      pairs.push({ productId, distributionCenter: names[product.centers[i]], revenuePaise, quantity });
+    for (let at = 0; at < product.length; at += PAIR_FIELDS) {
+      pairs.push({ productId, distributionCenter: names[product[at]], revenuePaise: product[at + 1], quantity: product[at + 2] });
     }
   }
   return {
