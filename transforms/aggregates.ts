@@ -154,15 +154,34 @@ export interface SalesSummary {
 /**
  * Every aggregate's totals while summing: per key, the totals of its measures in the order of
  * {@link AGGREGATES}. The pair aggregate is keyed product → center, not by a joined key, so adding a
- * transaction builds no string.
+ * transaction builds no string (see {@link PairTotals}).
  */
 interface SummaryTotals {
-  salesByProductAndCenter: Map<string, Map<string, [revenuePaise: Paise, quantity: number]>>;
+  salesByProductAndCenter: PairTotals;
   revenueByChannel: Map<string, [revenuePaise: Paise]>;
   quantityByState: Map<string, [quantity: number]>;
   revenueByCategory: Map<string, [revenuePaise: Paise, count: number]>;
   revenueByPaymentMethod: Map<string, [revenuePaise: Paise, count: number]>;
 }
+
+/**
+ * The pair aggregate's totals. Centers are numbered once per summary, and each product's pairs are
+ * one flat array of numbers, in order of first sale: adding a transaction looks up the product, the
+ * center's number in one small map, then scans the product's few triples. A map of centers per
+ * product instead (thousands of small maps, each pair's totals an array of their own) was a chain of
+ * objects scattered over the heap for every transaction, and cost several times the four other
+ * aggregates together.
+ */
+interface PairTotals {
+  /** Center → its number, the index of its name in `names`. */
+  centers: Map<string, number>;
+  names: string[];
+  products: Map<string, ProductPairs>;
+}
+
+/** One product's pairs, {@link PAIR_FIELDS} numbers each: the center's number, revenue (paise), quantity. */
+type ProductPairs = number[];
+const PAIR_FIELDS = 3;
 
 /**
  * The entry of `key` in `map`, made (empty totals) on first use. The key is stored as a copy of its
@@ -184,7 +203,31 @@ function ownCopy(text: string): string {
 
 const zero1 = (): [number] => [0];
 const zero2 = (): [number, number] => [0, 0];
-const newCenters = () => new Map<string, [number, number]>();
+const newProductPairs = (): ProductPairs => [];
+
+/** The number of `center` in `pairs`, given on first use. */
+function centerNumber(pairs: PairTotals, center: string): number {
+  let found = pairs.centers.get(center);
+  if (found === undefined) {
+    found = pairs.names.length;
+    const name = ownCopy(center);
+    pairs.names.push(name);
+    pairs.centers.set(name, found);
+  }
+  return found;
+}
+
+/** Adds revenue and quantity to the pair of `product` and center number `center`, made on first use. */
+function addToPair(product: ProductPairs, center: number, revenue: Paise, quantity: number): void {
+  for (let at = 0; at < product.length; at += PAIR_FIELDS) {
+    if (product[at] === center) {
+      product[at + 1] += revenue;
+      product[at + 2] += quantity;
+      return;
+    }
+  }
+  product.push(center, revenue, quantity);
+}
 
 /**
  * Adds `t` to each aggregate's totals. Written out per aggregate rather than driven by
@@ -194,9 +237,8 @@ const newCenters = () => new Map<string, [number, number]>();
  */
 export function addToSummary(summary: SummaryTotals, t: Transaction): SummaryTotals {
   const revenue = revenueOf(t);
-  const pair = totalsOf(totalsOf(summary.salesByProductAndCenter, t.productId, newCenters), t.distributionCenter, zero2);
-  pair[0] += revenue;
-  pair[1] += t.quantity;
+  const pairs = summary.salesByProductAndCenter;
+  addToPair(totalsOf(pairs.products, t.productId, newProductPairs), centerNumber(pairs, t.distributionCenter), revenue, t.quantity);
   totalsOf(summary.revenueByChannel, t.salesChannel, zero1)[0] += revenue;
   totalsOf(summary.quantityByState, t.customerState, zero1)[0] += t.quantity;
   const category = totalsOf(summary.revenueByCategory, t.category, zero2);
@@ -210,7 +252,13 @@ export function addToSummary(summary: SummaryTotals, t: Transaction): SummaryTot
 
 /** Empty totals for every aggregate. */
 export function emptySummary(): SummaryTotals {
-  return { salesByProductAndCenter: new Map(), revenueByChannel: new Map(), quantityByState: new Map(), revenueByCategory: new Map(), revenueByPaymentMethod: new Map() };
+  return {
+    salesByProductAndCenter: { centers: new Map(), names: [], products: new Map() },
+    revenueByChannel: new Map(),
+    quantityByState: new Map(),
+    revenueByCategory: new Map(),
+    revenueByPaymentMethod: new Map(),
+  };
 }
 
 /** Adds the totals of `from` into `into`, key by key. */
@@ -224,10 +272,13 @@ function mergeTotals(into: Map<string, number[]>, from: Map<string, number[]>): 
 
 /** Adds every totals of `from` into `into`. */
 export function mergeSummaries(into: SummaryTotals, from: SummaryTotals): SummaryTotals {
-  for (const [product, centers] of from.salesByProductAndCenter) {
-    const mine = into.salesByProductAndCenter.get(product);
-    if (mine === undefined) into.salesByProductAndCenter.set(product, new Map([...centers].map(([center, totals]) => [center, [...totals]])));
-    else mergeTotals(mine, centers);
+  const pairs = into.salesByProductAndCenter;
+  const { names } = from.salesByProductAndCenter;
+  for (const [productId, product] of from.salesByProductAndCenter.products) {
+    const mine = totalsOf(pairs.products, productId, newProductPairs);
+    for (let at = 0; at < product.length; at += PAIR_FIELDS) {
+      addToPair(mine, centerNumber(pairs, names[product[at]]), product[at + 1], product[at + 2]);
+    }
   }
   mergeTotals(into.revenueByChannel, from.revenueByChannel);
   mergeTotals(into.quantityByState, from.quantityByState);
@@ -240,8 +291,11 @@ export function mergeSummaries(into: SummaryTotals, from: SummaryTotals): Summar
 export function summaryRows(summary: SummaryTotals): SalesSummary {
   const rows = <Row>(name: AggregateName, totals: Map<string, number[]>) => [...totals].map(([key, sums]) => totalsRow<Row>(AGGREGATES[name], key, sums));
   const pairs: ProductCenterSales[] = [];
-  for (const [productId, centers] of summary.salesByProductAndCenter) {
-    for (const [distributionCenter, [revenuePaise, quantity]] of centers) pairs.push({ productId, distributionCenter, revenuePaise, quantity });
+  const { names, products } = summary.salesByProductAndCenter;
+  for (const [productId, product] of products) {
+    for (let at = 0; at < product.length; at += PAIR_FIELDS) {
+      pairs.push({ productId, distributionCenter: names[product[at]], revenuePaise: product[at + 1], quantity: product[at + 2] });
+    }
   }
   return {
     salesByProductAndCenter: pairs,
