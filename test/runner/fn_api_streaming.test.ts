@@ -41,9 +41,8 @@ import { writeLagHistogram } from "../../io/write_lag_histogram";
 import { newPubSub } from "../../io/pubsub/client";
 import { unacknowledged } from "../support/pubsub_pull";
 import { sampleClient, sampleScore, sampleTransaction, SAMPLE_EVENT_TIME_MS } from "../support/gateway_events";
-import { startGateway } from "../../ingest/gateway/server";
+import { startLocalGateway } from "../support/local_gateway";
 import { GatewayClient } from "../../ingest/gateway/client";
-import { silentLogger } from "../../ingest/gateway/logger";
 import type { ReadRow } from "../../io/bigtable";
 
 const TOPIC = "transactions-fn-api";
@@ -245,14 +244,7 @@ describe("environment=process: the streaming pipeline in SDK worker processes, o
     before(async function () {
       this.timeout(300_000);
       const pubsub = newPubSub(PROJECT);
-      const gateway = await startGateway({
-        port: 0,
-        maxMessageBytes: 1 << 20,
-        maxBatchEvents: 100,
-        maxStreamRejections: 10,
-        log: silentLogger,
-        publisher: { projectId: PROJECT, topics: TOPICS, maxInFlight: 1000, batchMaxMessages: 100, batchMaxMs: 2, publishTimeoutMs: 10_000 },
-      });
+      const gateway = await startLocalGateway(PROJECT, TOPICS);
       const client = new GatewayClient(gateway.address);
       try {
         for (const topic of Object.values(TOPICS)) {
