@@ -15,10 +15,10 @@ import { sampleClient, sampleScore, sampleTransaction, SAMPLE_EVENT_TIME_MS } fr
 import { directRunner } from "../../runners/direct";
 import { streamingPipeline, type StreamingJob } from "../../pipelines/streaming";
 import { whereabouts, describeWhereabouts } from "../../pipelines/event_whereabouts";
-import { startGateway, type RunningGateway } from "../../ingest/gateway/server";
+import type { RunningGateway } from "../../ingest/gateway/server";
+import { startLocalGateway } from "../support/local_gateway";
 import { GatewayClient } from "../../ingest/gateway/client";
 import { newEventId } from "../../ingest/gateway/event_id";
-import { silentLogger } from "../../ingest/gateway/logger";
 import { readRows, closeBigtableClients, type ReadRow } from "../../io/bigtable";
 import { newPubSub } from "../../io/pubsub/client";
 import { transactionRowKey } from "../../transforms/bigtable_row";
@@ -45,14 +45,7 @@ describe("events through the gateway into Bigtable, event_id end to end", functi
     this.timeout(120_000);
     const pubsub = newPubSub(PROJECT);
     for (const topic of Object.values(TOPICS)) await (await pubsub.createTopic(topic))[0].createSubscription(`${topic}-pipeline`, { ackDeadlineSeconds: 30 });
-    gateway = await startGateway({
-      port: 0,
-      maxMessageBytes: 1 << 20,
-      maxBatchEvents: 100,
-      maxStreamRejections: 10,
-      log: silentLogger,
-      publisher: { projectId: PROJECT, topics: TOPICS, maxInFlight: 1000, batchMaxMessages: 100, batchMaxMs: 2, publishTimeoutMs: 10_000 },
-    });
+    gateway = await startLocalGateway(PROJECT, TOPICS);
     client = new GatewayClient(gateway.address);
     const job: StreamingJob = {
       subscription: `${TOPICS.transaction}-pipeline`,

@@ -11,6 +11,12 @@
  * response comes back only once its writes have landed, and its input stays held until then
  * (engine/durability.ts). The last test shows it with a slow sink in a worker, watching what was
  * acknowledged against what had landed while the job runs.
+ *
+ * The gateway part (pipelines/gateway_streaming.ts) too: profiles, scores and purchases through the
+ * gateway (in this process), each topic with a subscription per run; first the profiles and scores
+ * (a run of the job), then the purchases (a second run), so that every score is known to the
+ * purchases after it, deterministically. Each run's `transacoes` (with the customers' scores),
+ * `clientes`, `scores` and `eventos` must be the in-process run's.
  */
 import { expect } from "chai";
 import * as fs from "fs";
@@ -34,6 +40,10 @@ import { EVENT_TIME_ATTRIBUTE } from "../../ingest/messages";
 import { writeLagHistogram } from "../../io/write_lag_histogram";
 import { newPubSub } from "../../io/pubsub/client";
 import { unacknowledged } from "../support/pubsub_pull";
+import { sampleClient, sampleScore, sampleTransaction, SAMPLE_EVENT_TIME_MS } from "../support/gateway_events";
+import { startLocalGateway } from "../support/local_gateway";
+import { GatewayClient } from "../../ingest/gateway/client";
+import type { ReadRow } from "../../io/bigtable";
 
 const TOPIC = "transactions-fn-api";
 const RUNS = ["in_process", "workers1", "workers2"] as const;
@@ -221,5 +231,101 @@ describe("environment=process: the streaming pipeline in SDK worker processes, o
     expect(landed()).to.equal(messages);
     expect(acknowledged()).to.equal(messages);
     expect(await unacknowledged(PROJECT, `${topic}-pipeline`)).to.equal(0);
+  });
+
+  describe("with the gateway part: clientes, scores, each purchase's score, eventos", () => {
+    const TOPICS = { transaction: "fn-api-gw-transacoes", client: "fn-api-gw-clientes", score: "fn-api-gw-scores" };
+    const CUSTOMERS = 12;
+    const SCORES = 30;
+    const PURCHASES = 60;
+    /** Per run: each table's rows, as key and cells, with the run's own names taken out so that runs compare. */
+    const tables = new Map<RunName, Record<string, string[]>>();
+
+    before(async function () {
+      this.timeout(300_000);
+      const pubsub = newPubSub(PROJECT);
+      const gateway = await startLocalGateway(PROJECT, TOPICS);
+      const client = new GatewayClient(gateway.address);
+      try {
+        for (const topic of Object.values(TOPICS)) {
+          const [created] = await pubsub.createTopic(topic);
+          for (const run of RUNS) await created.createSubscription(`${topic}-${run}`, { ackDeadlineSeconds: 10 });
+        }
+        const jobs = new Map(RUNS.map((run) => [run, gatewayJob(run)]));
+        const options: Record<RunName, DirectRunnerOptions> = {
+          in_process: {},
+          workers1: { environment: "process", workers: 1, sdkWorkerPool: pool },
+          workers2: { environment: "process", workers: 2, bundleSize: 10, sdkWorkerPool: pool },
+        };
+        for (let n = 1; n <= CUSTOMERS; n++) await client.ingestClient(sampleClient(n));
+        for (let n = 1; n <= SCORES; n++) await client.ingestScore(sampleScore(n, { user_id: `u${n % CUSTOMERS}` }));
+        for (const run of RUNS) await directRunner({ ...options[run], stopAfter: { records: CUSTOMERS + SCORES } }).run(streamingPipeline(jobs.get(run)!));
+        for (let n = 1; n <= PURCHASES; n++) await client.ingestTransaction(sampleTransaction(n, { user_id: `u${n % CUSTOMERS}` }));
+        // One purchase the pipeline dead-letters (the gateway would refuse it), as another producer could send it.
+        await pubsub.topic(TOPICS.transaction).publishMessage({ data: Buffer.from('{"Transaction_ID": "T-bad"}'), attributes: { event_id: "01J0000000000000000000BAD0", event_time_ms: String(SAMPLE_EVENT_TIME_MS) } });
+        for (const run of RUNS) await directRunner({ ...options[run], stopAfter: { records: PURCHASES + 1 } }).run(streamingPipeline(jobs.get(run)!));
+        for (const run of RUNS) tables.set(run, await gatewayTables(run, jobs.get(run)!));
+      } finally {
+        client.close();
+        await gateway.shutdown(5_000);
+        await pubsub.close();
+      }
+    });
+
+    /** The run's job: its own subscriptions, tables and dead-letter folder. */
+    function gatewayJob(run: RunName): StreamingJob {
+      const deadLetterDir = fs.mkdtempSync(path.join(os.tmpdir(), `gw-dead-letters-${run}-`));
+      dirs.push(deadLetterDir);
+      return {
+        ...base,
+        subscription: `${TOPICS.transaction}-${run}`,
+        table: `gw_transacoes_${run}`,
+        aggregateTable: `gw_receita_por_minuto_${run}`,
+        deadLetter: { kind: "files", prefix: path.join(deadLetterDir, "dead") },
+        gateway: {
+          clientsSubscription: `${TOPICS.client}-${run}`,
+          scoresSubscription: `${TOPICS.score}-${run}`,
+          clientsTable: `gw_clientes_${run}`,
+          scoresTable: `gw_scores_${run}`,
+          eventsTable: `gw_eventos_${run}`,
+        },
+      };
+    }
+
+    async function gatewayTables(run: RunName, job: StreamingJob): Promise<Record<string, string[]>> {
+      const deadLetterPrefix = job.deadLetter.kind === "files" ? job.deadLetter.prefix : "";
+      // A dead letter's `eventos` cells are stamped with its processing time, which differs from run to run; every other cell with its event time.
+      const deadLetter = (row: ReadRow) => row.cells.some((c) => c.qualifier === "outcome" && c.value === "dead_letter");
+      const comparable = (row: ReadRow) =>
+        JSON.stringify({ key: row.key, cells: row.cells.map((c) => [c.family, c.qualifier, c.value, deadLetter(row) ? 0 : c.timestampMicros]) })
+          .split(deadLetterPrefix)
+          .join("<dead letters>")
+          .split(`_${run}`)
+          .join("");
+      const read = async (tableId: string) => (await readRows({ projectId: PROJECT, instanceId: INSTANCE, tableId })).map(comparable);
+      const gateway = job.gateway!;
+      return {
+        transacoes: await read(job.table),
+        clientes: await read(gateway.clientsTable),
+        scores: await read(gateway.scoresTable),
+        eventos: await read(gateway.eventsTable),
+      };
+    }
+
+    it("in process: every purchase, profile and score in its table, purchases with their scores, every event in eventos", () => {
+      const reference = tables.get("in_process")!;
+      expect(reference.transacoes).to.have.length(PURCHASES);
+      expect(reference.clientes).to.have.length(CUSTOMERS);
+      expect(reference.scores).to.have.length(CUSTOMERS);
+      // Every customer has a score timed before all of the purchases.
+      expect(reference.transacoes.filter((row) => row.includes('"customer_score"')), "every purchase got its customer's score").to.have.length(PURCHASES);
+      expect(reference.eventos).to.have.length(CUSTOMERS + SCORES + PURCHASES + 1);
+    });
+
+    for (const run of ["workers1", "workers2"] as const) {
+      it(`with ${run === "workers1" ? "1 worker" : "2 workers"}: the same transacoes, clientes, scores and eventos`, () => {
+        expect(tables.get(run)).to.deep.equal(tables.get("in_process"));
+      });
+    }
   });
 });
