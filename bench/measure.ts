@@ -17,11 +17,17 @@ export interface Measurement {
 export const ROOT = path.resolve(__dirname, "..");
 
 /**
- * The same V8 settings for every variant. A larger young generation lets the many short-lived
- * per-element objects die young instead of being promoted and swept (about 2x on this workload,
- * for every variant); `npm run pipeline` runs with it too.
+ * The same V8 settings for every variant; `npm run pipeline` runs with them too. A larger young
+ * generation lets the many short-lived per-element objects die young instead of being promoted and
+ * swept (about 2x on this workload, for every variant). No allocation-site pretenuring: when a
+ * scavenge happens to land while a chunk's elements are all alive, V8 may decide (by chance: 2 runs
+ * in 26 here, more often beside other work) that their allocation sites make long-lived objects and
+ * allocate them in the old generation from then on; dead there, they keep the young objects they
+ * point to alive through scavenges (~5 MB survivors each instead of ~1 MB), so the old generation
+ * fills and is marked again and again: the same run took ~2x the time, ~2.5x the CPU and ~1.8x the
+ * memory (`--trace-pretenuring` shows "=> tenure" decisions in the slow runs only).
  */
-const NODE_FLAGS = ["--max-old-space-size=8192", "--max-semi-space-size=64"];
+const NODE_FLAGS = ["--max-old-space-size=8192", "--max-semi-space-size=64", "--no-allocation-site-pretenuring"];
 
 /** Runs `runner_case.ts <variant> <args…>` in a new process and returns its measurement. */
 export function measure(variant: string, ...args: (string | number)[]): Measurement {
