@@ -20,8 +20,8 @@ export const ROOT = path.resolve(__dirname, "..");
  * The same V8 settings for every variant; `npm run pipeline` runs with them too. A larger young
  * generation lets the many short-lived per-element objects die young instead of being promoted and
  * swept (about 2x on this workload, for every variant). No allocation-site pretenuring: when a
- * scavenge happens to land while a chunk's elements are all alive, V8 may decide (by chance: 2 runs
- * in 26 here, more often beside other work) that their allocation sites make long-lived objects and
+ * scavenge happens to land while a chunk's elements are all alive, V8 may decide (by chance: about 3
+ * runs in 34 here on a quiet machine, more often beside other work) that their allocation sites make long-lived objects and
  * allocate them in the old generation from then on; dead there, they keep the young objects they
  * point to alive through scavenges (~5 MB survivors each instead of ~1 MB), so the old generation
  * fills and is marked again and again: the same run took ~2x the time, ~2.5x the CPU and ~1.8x the
