@@ -15,8 +15,8 @@ import { PubSub } from "@google-cloud/pubsub";
 import { writeTransactions } from "../fixtures/generate";
 import { ingest } from "../ingest/publisher";
 import { messagesLeft, startJob, waitFor } from "./running_job";
+import { CHAOS_PROJECT } from "./tables";
 
-const PROJECT = "local-project";
 
 /** The load. */
 export interface OverloadProbeOptions {
@@ -36,12 +36,12 @@ export async function overloadProbe(options: OverloadProbeOptions) {
   const file = path.join(dir, "stream.jsonl");
   await writeTransactions({ rows: count, seed: 3, format: "jsonl", out: file });
   const name = `overload-${process.pid}-${Date.now()}`;
-  const pubsub = new PubSub({ projectId: PROJECT });
+  const pubsub = new PubSub({ projectId: CHAOS_PROJECT });
   await (await pubsub.createTopic(name))[0].createSubscription(name, { ackDeadlineSeconds: 60 });
   // Publishing, then draining a backlog of up to (factor − 1) × the publishing time, then the drain.
   const bound = options.seconds * 1000 * (options.overloadFactor + 2) + 120_000;
   // Checkpointed, as a production job runs: the minute windows' ten minutes of lateness do not hold acknowledgements.
-  const job = startJob(`projects/${PROJECT}/subscriptions/${name}`, bound + 120_000, { checkpointDir: path.join(dir, "checkpoints") });
+  const job = startJob(`projects/${CHAOS_PROJECT}/subscriptions/${name}`, bound + 120_000, { checkpointDir: path.join(dir, "checkpoints") });
   let peak = { backlog: 0, outstanding: 0, oldestUnackedAgeMs: 0, readLagMs: 0 };
   let published = 0;
   const handled = () => {
@@ -63,14 +63,14 @@ export async function overloadProbe(options: OverloadProbeOptions) {
     };
   }, 1000);
   try {
-    const counts = await ingest({ inputs: [file], topic: name, projectId: PROJECT, rate, eventTime: "now", onProgress: (c) => (published = c.published) });
+    const counts = await ingest({ inputs: [file], topic: name, projectId: CHAOS_PROJECT, rate, eventTime: "now", onProgress: (c) => (published = c.published) });
     published = counts.published;
     const publishedAt = Date.now();
     const drained = await waitFor(bound, () => handled() >= published || job.child.exitCode !== null);
     const drainSeconds = (Date.now() - publishedAt) / 1000;
     job.child.kill("SIGINT");
     const { code, last, peakRssMb } = await job.exited;
-    const left = await messagesLeft(PROJECT, name);
+    const left = await messagesLeft(CHAOS_PROJECT, name);
     const pass = drained && code === 0 && peakRssMb <= (options.rssLimitMb ?? 1500) && left === 0;
     return {
       probe: "overload" as const,

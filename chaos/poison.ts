@@ -7,12 +7,11 @@
  */
 import { PubSub } from "@google-cloud/pubsub";
 import { readRows } from "../io/bigtable";
-import { CHAOS_DEAD_LETTER_TABLE } from "./job";
+import { CHAOS_DEAD_LETTER_TABLE, CHAOS_TRANSACTIONS_TABLE } from "./job";
 import { poisonMix } from "./poison_messages";
 import { messagesLeft, startJob, waitFor } from "./running_job";
+import { CHAOS_INSTANCE, CHAOS_PROJECT } from "./tables";
 
-const PROJECT = "local-project";
-const INSTANCE = "e-commerce-data";
 
 /** Sizes of the mix. */
 export interface PoisonProbeOptions {
@@ -47,10 +46,10 @@ export async function poisonProbe(options: PoisonProbeOptions): Promise<PoisonPr
   const started = Date.now();
   const mix = poisonMix(options.good, options.malformed, options.duplicates);
   const name = `poison-${process.pid}-${Date.now()}`;
-  const pubsub = new PubSub({ projectId: PROJECT });
+  const pubsub = new PubSub({ projectId: CHAOS_PROJECT });
   const [topic] = await pubsub.createTopic(name);
   await topic.createSubscription(name, { ackDeadlineSeconds: 20 });
-  const job = startJob(`projects/${PROJECT}/subscriptions/${name}`, (options.timeoutMs ?? 300_000) + 60_000);
+  const job = startJob(`projects/${CHAOS_PROJECT}/subscriptions/${name}`, (options.timeoutMs ?? 300_000) + 60_000);
   try {
     const publisher = pubsub.topic(name, { batching: { maxMessages: 500, maxMilliseconds: 20 } });
     await Promise.all(mix.messages.map((m) => publisher.publishMessage(m)));
@@ -62,10 +61,10 @@ export async function poisonProbe(options: PoisonProbeOptions): Promise<PoisonPr
     await waitFor(options.timeoutMs ?? 300_000, () => handled() || job.child.exitCode !== null);
     job.child.kill("SIGINT");
     const { code, last } = await job.exited;
-    const rows = await readRows({ projectId: PROJECT, instanceId: INSTANCE, tableId: "transacoes" }).catch(() => []);
-    const letters = await readRows({ projectId: PROJECT, instanceId: INSTANCE, tableId: CHAOS_DEAD_LETTER_TABLE }).catch(() => []);
+    const rows = await readRows({ projectId: CHAOS_PROJECT, instanceId: CHAOS_INSTANCE, tableId: CHAOS_TRANSACTIONS_TABLE }).catch(() => []);
+    const letters = await readRows({ projectId: CHAOS_PROJECT, instanceId: CHAOS_INSTANCE, tableId: CHAOS_DEAD_LETTER_TABLE }).catch(() => []);
     const withoutReason = letters.filter((row) => !row.cells.some((c) => c.qualifier === "reason" && c.value.length > 0)).length;
-    const left = await messagesLeft(PROJECT, name);
+    const left = await messagesLeft(CHAOS_PROJECT, name);
     const valid = last?.valid ?? 0;
     const deadLetters = last?.deadLetters ?? 0;
     const duplicates = last?.duplicates ?? 0;

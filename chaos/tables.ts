@@ -3,10 +3,12 @@
  * process points at — past any proxy the job goes through.
  */
 import { bigtableClient } from "../io/bigtable/clients";
+import { DEFAULT_PROJECT_ID } from "../io/bigtable/table";
+import { ECOMMERCE_INSTANCE } from "../transforms/bigtable_row";
 
-/** The project and instance the job (chaos/job.ts) writes. */
-export const CHAOS_PROJECT = "local-project";
-export const CHAOS_INSTANCE = "e-commerce-data";
+/** The project and instance the job (chaos/job.ts) writes: the pipeline's defaults. */
+export const CHAOS_PROJECT = DEFAULT_PROJECT_ID;
+export const CHAOS_INSTANCE = ECOMMERCE_INSTANCE;
 
 /** Rows in `tableId` (0 while it does not exist), from keys only: one stripped cell per row. */
 export async function countRows(tableId: string): Promise<number> {
