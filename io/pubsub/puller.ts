@@ -136,7 +136,8 @@ export class PubSubPuller {
   }
 
   private refill(): void {
-    // Never more messages on their way or unread than MAX_BUFFERED, whatever the depth.
+    // The usual pulls as before (none once MAX_BUFFERED wait unread); one past them only while the
+    // messages unread and on their way (a pull's worth each) stay within MAX_BUFFERED.
     const perPull = Math.max(1, this.largestPull);
     while (
       !this.stopped &&
