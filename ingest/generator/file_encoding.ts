@@ -8,6 +8,7 @@ import * as arrow from "apache-arrow";
 import * as parquet from "parquet-wasm/node";
 import { valueAt, type ColumnBatch, type ColumnData, type ColumnSpec } from "./columns";
 import type { Compression, Encoding } from "./file_format";
+import { IpcTemplates } from "./ipc_template";
 
 /** An encoder of one file: takes its batches in order, then gives the file's bytes. */
 export interface FileEncoder {
@@ -71,6 +72,7 @@ function parquetEncoder(compression: Compression, specs: readonly ColumnSpec[]):
     if (!DICTIONARY_KINDS.has(spec.kind)) builder = builder.setColumnDictionaryEnabled(spec.name, false);
   }
   const properties = builder.build();
+  const ipc = new IpcTemplates((batch) => arrow.tableToIPC(new arrow.Table(arrowBatch(batch)), "stream"));
   let feed!: ReadableStreamDefaultController<parquet.RecordBatch>;
   const batches = new ReadableStream<parquet.RecordBatch>({ start: (controller) => void (feed = controller) }, { highWaterMark: 1 });
   const output = parquet.transformParquetStream(batches, properties).then(async (bytes: ReadableStream<Uint8Array>) => {
@@ -80,7 +82,7 @@ function parquetEncoder(compression: Compression, specs: readonly ColumnSpec[]):
   });
   return {
     add: async (batch) => {
-      const table = parquet.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(arrowBatch(batch)), "stream"));
+      const table = parquet.Table.fromIPCStream(ipc.stream(batch));
       feed.enqueue(table.recordBatch(0)!);
       table.free();
     },
