@@ -1,7 +1,7 @@
 /**
  * One run of the generator benchmark, alone in its process so that its peak memory is its own:
- * starts the threads and loads their modules (not timed), then times `generate` writing to a
- * directory. Prints one JSON line: { seconds, cpu_seconds, main_thread_busy_seconds, startup_seconds,
+ * starts the threads and has each make one whole file (not timed), then times `generate` writing
+ * to a directory. Prints one JSON line: { seconds, cpu_seconds, main_thread_busy_seconds, startup_seconds,
  * peak_rss_mb, rows, bytes, all_rows, all_bytes, failed }. `cpu_seconds` is the whole process's (every
  * thread) over the timed run; `main_thread_busy_seconds` the time the main thread's event loop was
  * not idle (storing files, receiving them): an upper bound on its share.
@@ -23,8 +23,11 @@ async function main(): Promise<void> {
   const startup = process.hrtime.bigint();
   const pool = startGeneratorPool(workers);
   try {
-    // Every thread loads the modules and warms up on a small file before the clock starts.
-    const warmUp: FileTask = { world, table: "transactions", first: 0, rows: 1_000, encoding };
+    // Every thread loads the modules and makes one whole file before the clock starts: V8 compiles
+    // the writer's hot WebAssembly functions again, optimized, in background threads as they get
+    // hot, and after a small file ~0.4 CPU-seconds of that compiling (once per process, whatever the
+    // run's size) fell inside the timed run (ingest/generator/README.md, "Where a thread's CPU goes").
+    const warmUp: FileTask = { world, table: "transactions", first: 0, rows: ROWS_PER_FILE, encoding };
     await Promise.all(Array.from({ length: workers }, () => pool.run(GENERATOR_TASK_MODULE, "encodeFile", warmUp)));
     const start = process.hrtime.bigint();
     const cpuStart = process.cpuUsage();
