@@ -90,7 +90,11 @@ export class PubSubPuller {
    * returns every message still unread, with `late`: what the pulls still waiting bring after all
    * (messages published meanwhile), once they are all back — at most {@link PULL_TIMEOUT_MS} after
    * this call plus a margin, never rejecting. The caller hands those back before closing the client:
-   * left unread, they would stay hidden until their ack deadline.
+   * left unread, they would stay hidden until their ack deadline. Waiting for them costs a process
+   * nothing it did not already pay: a pull on the wire keeps it alive until it comes back anyway
+   * (`npm run pipeline` exited 0.7 s after its summary with and without this, on the emulator).
+   * Cancelling those pulls would end it at once (40 ms) but loses their messages: the emulator
+   * still hands messages to a pull its client has cancelled, and they stay hidden.
    */
   async settle(): Promise<{ unread: ReceivedMessage[]; late: Promise<ReceivedMessage[]> }> {
     this.stop();
