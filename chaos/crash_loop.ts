@@ -21,6 +21,9 @@ import { startJob, waitFor, type RunningJob } from "./running_job";
 import { finishStream, seconds, type StreamEnd } from "./stream_outcome";
 import { CHAOS_PROJECT } from "./tables";
 
+/** The subscription's ack deadline: what a killed run held comes back this long after it last extended it. */
+const ACK_DEADLINE_SECONDS = 10;
+
 /** The stream and the crashes. */
 export interface CrashLoopOptions {
   /** Files published in order, one message per record (CSV / JSON lines). */
@@ -60,7 +63,7 @@ export async function crashLoopProbe(options: CrashLoopOptions): Promise<CrashLo
   const name = `crash-loop-${process.pid}-${Date.now()}`;
   const subscription = `projects/${CHAOS_PROJECT}/subscriptions/${name}`;
   const pubsub = newPubSub(CHAOS_PROJECT);
-  await (await pubsub.createTopic(name))[0].createSubscription(name, { ackDeadlineSeconds: 10 });
+  await (await pubsub.createTopic(name))[0].createSubscription(name, { ackDeadlineSeconds: ACK_DEADLINE_SECONDS });
   const timeoutMs = options.timeoutMs ?? 180_000;
   const checkpoints = fs.mkdtempSync(path.join(os.tmpdir(), "crash-loop-checkpoints-"));
   const settings = { bundleSize: options.bundleSize, checkpointDir: checkpoints };
@@ -85,7 +88,9 @@ export async function crashLoopProbe(options: CrashLoopOptions): Promise<CrashLo
     const lastKill = Date.now();
     job = startJob(subscription, timeoutMs + 60_000, settings);
     const { published } = await publishing;
-    const { exact, ...end } = await finishStream(job, name, expected, lastKill, timeoutMs);
+    // The last killed run's leases lapse at their deadline: its rows may all be written, but until
+    // then what it read is neither acknowledged nor back. The last run drains once it is back.
+    const { exact, ...end } = await finishStream(job, name, expected, lastKill, timeoutMs, lastKill + ACK_DEADLINE_SECONDS * 1000 + 2_000);
     const aggregate = await aggregateOutcome(expected.good);
     return {
       probe: "crash-loop",
