@@ -124,6 +124,7 @@ export async function overloadProbe(options: OverloadProbeOptions) {
     }
     const rate = capacityPerSecond * options.overloadFactor;
     const count = Math.round(rate * options.seconds);
+    process.stderr.write(`overload: capacity ${capacityPerSecond} msg/s measured; publishing ${count} messages at ${rate} msg/s\n`);
     await writeTransactions({ rows: count, seed: 3, format: "jsonl", out: file });
     const rowsBefore = await countRows(CHAOS_TRANSACTIONS_TABLE);
     // Publishing, then draining a backlog of up to (factor − 1) × the publishing time, then the drain.
