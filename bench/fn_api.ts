@@ -13,6 +13,7 @@ import { parseArgs } from "util";
 import { writeTransactions } from "../fixtures/generate";
 import type { DirectRunnerOptions } from "../runners/direct";
 import { runWorkload } from "./fn_api_workload";
+import { NODE_FLAGS } from "./measure";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -24,7 +25,7 @@ async function runVariant(file: string, options: DirectRunnerOptions): Promise<v
 function measure(file: string, options: DirectRunnerOptions): { seconds: number; result: Record<string, number> } {
   const out = execFileSync(
     process.execPath,
-    ["--max-semi-space-size=64", "-r", path.join(ROOT, "scripts/register.js"), __filename, "--variant", JSON.stringify(options), "--file", file],
+    [...NODE_FLAGS, "-r", path.join(ROOT, "scripts/register.js"), __filename, "--variant", JSON.stringify(options), "--file", file],
     { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 15 * 60 * 1000 },
   );
   return JSON.parse(out.trim().split("\n").pop()!);

@@ -27,7 +27,7 @@ export const ROOT = path.resolve(__dirname, "..");
  * fills and is marked again and again: the same run took ~2x the time, ~2.5x the CPU and ~1.8x the
  * memory (`--trace-pretenuring` shows "=> tenure" decisions in the slow runs only).
  */
-const NODE_FLAGS = ["--max-old-space-size=8192", "--max-semi-space-size=64", "--no-allocation-site-pretenuring"];
+export const NODE_FLAGS = ["--max-old-space-size=8192", "--max-semi-space-size=64", "--no-allocation-site-pretenuring"];
 
 /** Runs `runner_case.ts <variant> <args…>` in a new process and returns its measurement. */
 export function measure(variant: string, ...args: (string | number)[]): Measurement {

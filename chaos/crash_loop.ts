@@ -2,7 +2,8 @@
  * The crash-loop probe: files published as a live stream at a bounded rate while the streaming
  * pipeline (chaos/job.ts, its own process) is killed with SIGKILL at `kills` random moments,
  * restarted at once each time; a last run then catches up and is drained. It passes when the tables
- * end exact — every good row once with its cells, every bad record one dead letter — the last run
+ * end exact — every good row once with its cells, every bad record one dead letter, the per-minute
+ * aggregate adding up to each category's revenue (to the paisa) and purchases — the last run
  * exits 0, and the subscription holds nothing: what a killed run had not acknowledged came back,
  * and nothing it had acknowledged was lost. Every run checkpoints into one directory, as a restarted
  * production job does, so a run takes the killed one's windows back. Needs the emulators (PUBSUB_EMULATOR_HOST,
@@ -15,9 +16,13 @@ import { newPubSub } from "../io/pubsub/client";
 import { seededRandom } from "../fixtures/prng";
 import { ingest } from "../ingest/publisher";
 import { recordsOf } from "./expected_rows";
+import { aggregateOutcome, type AggregateOutcome } from "./aggregate_outcome";
 import { startJob, waitFor, type RunningJob } from "./running_job";
 import { finishStream, seconds, type StreamEnd } from "./stream_outcome";
 import { CHAOS_PROJECT } from "./tables";
+
+/** The subscription's ack deadline: what a killed run held comes back this long after it last extended it. */
+const ACK_DEADLINE_SECONDS = 10;
 
 /** The stream and the crashes. */
 export interface CrashLoopOptions {
@@ -44,6 +49,8 @@ export interface CrashLoopResult extends Omit<StreamEnd, "exact"> {
   kills: number;
   /** What each killed run had read and acknowledged when it died. */
   killedAt: { read: number; acknowledged: number }[];
+  /** The per-minute aggregate against the good transactions' totals. */
+  aggregate: AggregateOutcome;
   /** The whole probe (`catchUpSeconds`: from the last kill to the tables complete). */
   seconds: number;
 }
@@ -56,13 +63,15 @@ export async function crashLoopProbe(options: CrashLoopOptions): Promise<CrashLo
   const name = `crash-loop-${process.pid}-${Date.now()}`;
   const subscription = `projects/${CHAOS_PROJECT}/subscriptions/${name}`;
   const pubsub = newPubSub(CHAOS_PROJECT);
-  await (await pubsub.createTopic(name))[0].createSubscription(name, { ackDeadlineSeconds: 10 });
+  await (await pubsub.createTopic(name))[0].createSubscription(name, { ackDeadlineSeconds: ACK_DEADLINE_SECONDS });
   const timeoutMs = options.timeoutMs ?? 180_000;
   const checkpoints = fs.mkdtempSync(path.join(os.tmpdir(), "crash-loop-checkpoints-"));
   const settings = { bundleSize: options.bundleSize, checkpointDir: checkpoints };
   const killedAt: CrashLoopResult["killedAt"] = [];
   let job: RunningJob | undefined;
-  const publishing = ingest({ inputs: options.inputs, topic: name, projectId: CHAOS_PROJECT, eventTime: "row", rate: options.rate });
+  // Event time = publish time, as in a live stream: the files' purchases span months in no order, and
+  // by their own times most would come past the minute windows' lateness, dropped from the aggregate.
+  const publishing = ingest({ inputs: options.inputs, topic: name, projectId: CHAOS_PROJECT, eventTime: "now", rate: options.rate });
   // Its failure is met where it is awaited, after the kills; until then it must not count as unhandled.
   publishing.catch(() => undefined);
   try {
@@ -79,14 +88,18 @@ export async function crashLoopProbe(options: CrashLoopOptions): Promise<CrashLo
     const lastKill = Date.now();
     job = startJob(subscription, timeoutMs + 60_000, settings);
     const { published } = await publishing;
-    const { exact, ...end } = await finishStream(job, name, expected, lastKill, timeoutMs);
+    // The last killed run's leases lapse at their deadline: its rows may all be written, but until
+    // then what it read is neither acknowledged nor back. The last run drains once it is back.
+    const { exact, ...end } = await finishStream(job, name, expected, lastKill, timeoutMs, lastKill + ACK_DEADLINE_SECONDS * 1000 + 2_000);
+    const aggregate = await aggregateOutcome(expected.good);
     return {
       probe: "crash-loop",
-      pass: exact && published === expected.good.length + expected.bad,
+      pass: exact && published === expected.good.length + expected.bad && aggregate.categoriesWrong === 0,
       published,
       kills: killedAt.length,
       killedAt,
       ...end,
+      aggregate,
       seconds: seconds(Date.now() - started),
     };
   } finally {

@@ -15,12 +15,21 @@ import { directRunner, type DirectPipelineResult } from "../runners/direct";
 import { streamingPipeline } from "../pipelines/streaming";
 import { drainOnSignals } from "../cli/signals";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
+import { REVENUE_PER_MINUTE_TABLE } from "../transforms/category_minute_row";
+
+/**
+ * The V8 settings `npm run pipeline` runs with (package.json; why: bench/measure.ts NODE_FLAGS), for
+ * every pipeline process a probe starts: a probe must measure the pipeline as it runs.
+ */
+export const PIPELINE_NODE_FLAGS = ["--max-semi-space-size=64", "--no-allocation-site-pretenuring"];
 
 /** Elements per bundle and the figures' period unless the command line says otherwise. */
 export const JOB_DEFAULTS = { bundleSize: 500, everyMs: 250 };
 
 /** The table the job's transaction rows go to. */
 export const CHAOS_TRANSACTIONS_TABLE = "transacoes";
+/** The table the job's per-minute aggregate goes to (the pipeline's default). */
+export const CHAOS_AGGREGATE_TABLE = REVENUE_PER_MINUTE_TABLE;
 /** The table the job's dead letters go to. */
 export const CHAOS_DEAD_LETTER_TABLE = "dead_letters";
 
@@ -64,7 +73,7 @@ async function main(): Promise<void> {
       project: "local-project",
       instance: "e-commerce-data",
       table: CHAOS_TRANSACTIONS_TABLE,
-      aggregateTable: "receita_por_minuto",
+      aggregateTable: CHAOS_AGGREGATE_TABLE,
       deadLetter: { kind: "bigtable", table: CHAOS_DEAD_LETTER_TABLE, instanceId: "e-commerce-data", createTable: true },
       createTables: true,
     }),

@@ -44,7 +44,7 @@ const PROBES: Record<string, { about: string; run: () => Promise<{ pass: boolean
   "outage-pubsub-kill": { about: "the same, and the job killed 5 s into the cut", run: outage("pubsub", true) },
   "bad-files": { about: "the batch command on huge lines, NUL bytes, gzip, empty files → dead letters or one clear line", run: () => badFilesProbe() },
   poison: { about: "malformed and duplicate messages → every one counted, a dead letter with a reason", run: () => poisonProbe({ good: 4000, malformed: 1000, duplicates: 200 }) },
-  overload: { about: "3 × capacity for 3 minutes → backlog drained, memory bounded", run: () => overloadProbe({ capacityPerSecond: 2000, overloadFactor: 3, seconds: 180 }) },
+  overload: { about: "3 × the capacity measured first, for 3 minutes → backlog drained, memory bounded, rows exact", run: () => overloadProbe({ capacityMessages: 30_000, overloadFactor: 3, seconds: 180 }) },
 };
 
 function helpText(): string {

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "child_process";
 import * as path from "path";
 import { v1 } from "@google-cloud/pubsub";
 import { pubsubClientOptions } from "../io/pubsub/client";
-import { JOB_DEFAULTS, type JobFigures } from "./job";
+import { JOB_DEFAULTS, PIPELINE_NODE_FLAGS, type JobFigures } from "./job";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -33,7 +33,7 @@ export interface JobSettings {
 /** Starts chaos/job.ts on `subscription`; it is killed after `lifeMs` whatever happens. */
 export function startJob(subscription: string, lifeMs: number, settings: JobSettings = {}): RunningJob {
   const { bundleSize = JOB_DEFAULTS.bundleSize, everyMs = JOB_DEFAULTS.everyMs, env = process.env, checkpointDir } = settings;
-  const args = ["--enable-source-maps", "-r", "./scripts/register.js", "chaos/job.ts", subscription, String(bundleSize), String(everyMs), ...(checkpointDir === undefined ? [] : [checkpointDir])];
+  const args = ["--enable-source-maps", ...PIPELINE_NODE_FLAGS, "-r", "./scripts/register.js", "chaos/job.ts", subscription, String(bundleSize), String(everyMs), ...(checkpointDir === undefined ? [] : [checkpointDir])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env,

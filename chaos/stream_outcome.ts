@@ -73,12 +73,14 @@ export interface StreamEnd extends StreamOutcome {
 }
 
 /**
- * Waits (at most `timeoutMs`) for `job` to complete the tables, drains it (SIGINT), and judges the
- * stream of `subscription` (its short name) against `expected`.
+ * Waits (at most `timeoutMs`) for `job` to complete the tables, drains it (SIGINT) — not before
+ * `drainNotBeforeMs` (e.g. once what a killed run held is back from its ack deadline) — and judges
+ * the stream of `subscription` (its short name) against `expected`.
  */
-export async function finishStream(job: RunningJob, subscription: string, expected: ExpectedStream, sinceMs: number, timeoutMs: number): Promise<StreamEnd> {
+export async function finishStream(job: RunningJob, subscription: string, expected: ExpectedStream, sinceMs: number, timeoutMs: number, drainNotBeforeMs = 0): Promise<StreamEnd> {
   const complete = await untilTablesComplete(expected, timeoutMs);
   const catchUpSeconds = complete ? seconds(Date.now() - sinceMs) : null;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, drainNotBeforeMs - Date.now())));
   job.child.kill("SIGINT");
   const { code } = await job.exited;
   const outcome = await streamOutcome(subscription, expected);

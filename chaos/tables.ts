@@ -10,12 +10,12 @@ import { ECOMMERCE_INSTANCE } from "../transforms/bigtable_row";
 export const CHAOS_PROJECT = DEFAULT_PROJECT_ID;
 export const CHAOS_INSTANCE = ECOMMERCE_INSTANCE;
 
-/** Rows in `tableId` (0 while it does not exist), from keys only: one stripped cell per row. */
-export async function countRows(tableId: string): Promise<number> {
+/** Rows in `tableId` (0 while it does not exist, or past `timeoutMs`), from keys only: one stripped cell per row. */
+export async function countRows(tableId: string, timeoutMs = 10_000): Promise<number> {
   const [rows] = await bigtableClient(CHAOS_PROJECT)
     .instance(CHAOS_INSTANCE)
     .table(tableId)
-    .getRows({ decode: false, filter: [{ row: { cellLimit: 1 } }, { value: { strip: true } }], gaxOptions: { timeout: 10_000 } })
+    .getRows({ decode: false, filter: [{ row: { cellLimit: 1 } }, { value: { strip: true } }], gaxOptions: { timeout: timeoutMs } })
     .catch(() => [[]]);
   return rows.length;
 }

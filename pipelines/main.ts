@@ -143,6 +143,8 @@ async function batch(options: PipelineOptions, inputs: ResolvedInput[]): Promise
 
 /** The streaming pipeline against the topic or subscription given (endpoints from the environment). */
 async function streaming(options: PipelineOptions): Promise<void> {
+  // A checkpoint folder that cannot be written would fail the job at its first checkpoint, messages read.
+  if (options.checkpointDir !== undefined) await checkOutputFolder(`--checkpoint-dir=${options.checkpointDir}`, options.checkpointDir, "the job's checkpoints");
   const result = await withUi(options.ui ?? false, options, (show) =>
     runDrainingOnSignals(
       directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, workers: options.workers, stopAfter: options.stopAfter, checkpointDir: options.checkpointDir }),

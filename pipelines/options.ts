@@ -155,7 +155,7 @@ export function parseOptions(argv: string[]): PipelineOptions {
     logFormat: oneOf("log-format", text("log-format", "pretty")!, ["json", "pretty"] as const),
     logLevel: oneOf("log-level", text("log-level", "info")!, LOG_LEVELS),
     workers: count("workers", text("workers")),
-    checkpointDir: text("checkpoint-dir"),
+    checkpointDir: checkpointDir(text("checkpoint-dir"), { runner, pipeline, demo: values.topic === undefined && values.subscription === undefined }),
     cpuLoad: text("cpu-load") === undefined ? 0 : count("cpu-load", text("cpu-load"), 0)!,
     maxLineBytes: count("max-line-bytes", text("max-line-bytes")),
     demo: values.topic === undefined && values.subscription === undefined,
@@ -163,6 +163,16 @@ export function parseOptions(argv: string[]): PipelineOptions {
     uiPort: text("ui-port") === undefined ? undefined : port("ui-port", text("ui-port")!),
     dataflow: runner === "dataflow" ? parseDataflowOptions(values) : undefined,
   };
+}
+
+/** `--checkpoint-dir`: a folder, and only where a job has windows to checkpoint (a streaming job on our runner). */
+function checkpointDir(value: string | undefined, job: { runner: string; pipeline: string; demo: boolean }): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === "") throw new UsageError("--checkpoint-dir needs a folder, got ''");
+  if (job.pipeline === "batch") throw new UsageError("--checkpoint-dir checkpoints a streaming job's windows; the batch pipeline has none: leave it out");
+  if (job.runner === "dataflow") throw new UsageError("--checkpoint-dir is the direct runner's: Dataflow keeps a job's state itself, leave it out");
+  if (job.demo) throw new UsageError("--checkpoint-dir checkpoints a job reading --topic or --subscription; the demo starts afresh each time: add one of them, or leave it out");
+  return value;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {

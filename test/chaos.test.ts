@@ -1,7 +1,7 @@
 /**
  * Short versions of the chaos probes (chaos/; `npm run chaos` runs the long ones): poison input
- * mixed with good messages, against the real emulators, the pipeline in its own process; bad files
- * through the batch command line. (The crash loop's: test/pipelines/crash.test.ts; the outages':
+ * mixed with good messages, against the real emulators, the pipeline in its own process; an
+ * overload of 3 × the capacity measured first, for 4 s; bad files through the batch command line. (The crash loop's: test/pipelines/crash.test.ts; the outages':
  * test/chaos_outage.test.ts.)
  */
 import { expect } from "chai";
@@ -9,6 +9,7 @@ import "apache-beam";
 import { closeBigtableClients } from "../io/bigtable";
 import { poisonProbe } from "../chaos/poison";
 import { badFilesProbe } from "../chaos/bad_files";
+import { overloadProbe } from "../chaos/overload";
 import { useEmulators } from "./support/emulators";
 
 describe("chaos: poison input never stops the streaming pipeline", function () {
@@ -26,6 +27,28 @@ describe("chaos: poison input never stops the streaming pipeline", function () {
     expect(result.deadLetterRows).to.equal(result.deadLetters);
     expect(result.deadLettersWithoutReason).to.equal(0);
     expect(result.unacknowledgedLeft).to.equal(0);
+    expect(result.pass).to.equal(true);
+  });
+});
+
+describe("chaos: an overload of 3 × the pipeline's measured capacity drains its backlog", function () {
+  this.timeout(240_000);
+  useEmulators(["pubsub", "bigtable"]);
+  after(() => closeBigtableClients());
+
+  it("every message handled, rows exact, memory bounded, nothing left unacknowledged", async () => {
+    const result = await overloadProbe({ capacityMessages: 3_000, overloadFactor: 3, seconds: 4 });
+    const detail = JSON.stringify(result);
+    console.log(`      ${detail}`);
+    expect(result.capacityMsgsPerS, detail).to.be.greaterThan(0);
+    expect(result.publishRate).to.equal(result.capacityMsgsPerS * 3);
+    expect(result.published).to.equal(result.rowsExpected);
+    expect(result.backlogDrainedSecondsAfterPublishing, detail).to.not.equal(null);
+    expect(result.exitCode, detail).to.equal(0);
+    expect(result.handled, detail).to.equal(result.published);
+    expect(result.rowsWritten, detail).to.equal(result.rowsExpected);
+    expect(result.peakRssMb, detail).to.be.at.most(1500);
+    expect(result.unacknowledgedLeft, detail).to.equal(0);
     expect(result.pass).to.equal(true);
   });
 });

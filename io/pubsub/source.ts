@@ -192,10 +192,23 @@ export class PubSubSource implements StreamSource {
     const { client, subscription, puller, leases } = connection;
     await leases.settle();
     // What the last pulls bring was never processed: it goes back with what is still held.
-    const unread = await puller.settle();
+    const { unread, late } = await puller.settle();
     await leases.release(unread.map((m) => m.ackId!));
-    if (connection.createdSubscription) await client.deleteSubscription({ subscription }).catch(() => undefined);
-    await client.close();
+    if (connection.createdSubscription) {
+      // Nobody reads the job's own subscription again: what late pulls bring goes with it.
+      await client.deleteSubscription({ subscription }).catch(() => undefined);
+      await client.close();
+      return;
+    }
+    // Pulls still waiting may yet bring messages published meanwhile: hand those back too, then close
+    // the client — in the background (bounded by the pull timeout), so that the job's end does not wait.
+    void late
+      .then((messages) => {
+        leases.handBack(messages.map((m) => m.ackId!));
+        return leases.settle();
+      })
+      .finally(() => client.close())
+      .catch(() => undefined);
   }
 
   private async connect(): Promise<Connection> {

@@ -3,14 +3,16 @@
  * committed sample published as a live stream while the streaming pipeline, in its own process, is
  * killed with SIGKILL at three random moments and restarted each time. Every unacknowledged message
  * comes back to the next run, and the tables end up exactly as expected: every good row once with
- * its cells, every bad record one dead letter, nothing left in the subscription — acknowledging only
- * what was written, plus idempotent writes.
+ * its cells, every bad record one dead letter, the per-minute aggregate the totals of the good
+ * transactions (revenue to the paisa), nothing left in the subscription — acknowledging only what
+ * was written, plus idempotent writes.
  */
 import { expect } from "chai";
 import "apache-beam";
 import { useEmulators } from "../support/emulators";
 import { closeBigtableClients } from "../../io/bigtable";
 import { crashLoopProbe } from "../../chaos/crash_loop";
+import { formatRupees } from "../../transforms/money";
 import { goodTransactions, SAMPLE_FILES, sampleBadRowCount } from "../support/sample_rows";
 
 describe("crash: kill -9 at random moments of a live stream, restart each time, and the tables are exactly right", function () {
@@ -31,6 +33,12 @@ describe("crash: kill -9 at random moments of a live stream, restart each time, 
     expect(result.rowsMissing).to.equal(0);
     expect(result.rowsExtra).to.equal(0);
     expect(result.cellsMatch).to.equal(true);
+    // The per-minute aggregate, added up per category: the revenue to the paisa and the purchases of the good transactions.
+    const detail = JSON.stringify(result.aggregate);
+    expect(result.aggregate.categoriesExpected).to.be.greaterThan(1);
+    expect(result.aggregate.categoriesWrong, detail).to.equal(0);
+    expect(result.aggregate.revenueWritten, detail).to.equal(formatRupees(goodTransactions().reduce((sum, t) => sum + t.finalPricePaise * t.quantity, 0)));
+    expect(result.aggregate.purchasesCounted, detail).to.equal(goodTransactions().length);
     expect(result.deadLettersExpected).to.equal(sampleBadRowCount());
     expect(result.deadLetterRows).to.equal(result.deadLettersExpected);
     expect(result.unacknowledgedLeft).to.equal(0);
