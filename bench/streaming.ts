@@ -14,6 +14,7 @@ import { parseArgs } from "util";
 import { directRunner } from "../runners/direct";
 import { syntheticStream } from "../io/synthetic_stream";
 import { requireForSerialization } from "apache-beam/serialization";
+import { runsOnJobThread } from "../sdk/job_thread";
 
 /** One element of the stream: a key and the wall time it was made at. */
 interface Tick {
@@ -54,6 +55,8 @@ export function recordPane(row: { madeAt: Record<string, number> }, context: { w
 
 // Registered before main() builds the pipeline, so its DoFns refer to this module by name.
 requireForSerialization("beam-ts-native/bench/streaming", exports);
+// The latencies are recorded where this bench reads them: the step recording panes runs on the job's thread.
+runsOnJobThread("beam-ts-native/bench/streaming");
 
 function percentile(sorted: [number, number][], total: number, p: number): number {
   let seen = 0;
