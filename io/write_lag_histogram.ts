@@ -1,9 +1,9 @@
 /**
  * Quantiles of a sink's write lag (written at − element timestamp: publish → written where event
  * time is the publish time), which a Beam distribution (count, sum, min, max) cannot give. Counts in
- * buckets 5% wide, per sink step, kept in the process that runs the sink — the job's own with the
- * direct runner's default single worker, not worker threads or processes (their figures stay in
- * them). For benchmarks and tests of latency; the job's metrics keep the distribution.
+ * buckets 5% wide, per sink step, kept in the thread that runs the sink — the job's own with the
+ * direct runner at `workers: 1`, not worker threads or processes (their figures stay in them). For
+ * benchmarks and tests of latency; the job's metrics keep the distribution.
  */
 
 /** Bucket index of a lag: 0 for under 1 ms, then ⌈log₁.₀₅(ms)⌉. */
