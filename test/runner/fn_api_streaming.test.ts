@@ -89,9 +89,7 @@ describe("environment=process: the streaming pipeline in SDK worker processes, o
     }
     published = (await ingest({ inputs: SAMPLE_FILES, topic: TOPIC, projectId: PROJECT, eventTime: "now" })).published;
     const options: Record<RunName, DirectRunnerOptions> = {
-      // On the job's thread: the last check reads the write-lag histograms this thread keeps
-      // (io/write_lag_histogram.ts), which worker threads, like SDK workers, keep in their own copy.
-      in_process: { workers: 1 },
+      in_process: {},
       workers1: { environment: "process", workers: 1, sdkWorkerPool: pool },
       // Bundles small enough to spread over both workers.
       workers2: { environment: "process", workers: 2, bundleSize: 300, sdkWorkerPool: pool },
@@ -255,9 +253,7 @@ describe("environment=process: the streaming pipeline in SDK worker processes, o
         }
         const jobs = new Map(RUNS.map((run) => [run, gatewayJob(run)]));
         const options: Record<RunName, DirectRunnerOptions> = {
-          // On the job's thread: the last check reads the write-lag histograms this thread keeps
-      // (io/write_lag_histogram.ts), which worker threads, like SDK workers, keep in their own copy.
-      in_process: { workers: 1 },
+          in_process: {},
           workers1: { environment: "process", workers: 1, sdkWorkerPool: pool },
           workers2: { environment: "process", workers: 2, bundleSize: 10, sdkWorkerPool: pool },
         };
