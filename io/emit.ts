@@ -11,6 +11,8 @@ export function emitAll(
   template: WindowedValue<unknown>,
   values: Iterable<unknown>,
 ): operators.ProcessResult {
+  // Sources emit batches as arrays (a chunk's lines, a file's rows): indexed, without an iterator.
+  if (Array.isArray(values)) return emitArray(receiver, template, values);
   const iterator = values[Symbol.iterator]();
   for (let next = iterator.next(); !next.done; next = iterator.next()) {
     const result = receiver.receive({ value: next.value, windows: template.windows, timestamp: template.timestamp, pane: template.pane });
@@ -19,6 +21,23 @@ export function emitAll(
         await result;
         for (let rest = iterator.next(); !rest.done; rest = iterator.next()) {
           const r = receiver.receive({ value: rest.value, windows: template.windows, timestamp: template.timestamp, pane: template.pane });
+          if (r !== operators.NonPromise) await r;
+        }
+      })();
+    }
+  }
+  return operators.NonPromise;
+}
+
+function emitArray(receiver: operators.Receiver, template: WindowedValue<unknown>, values: readonly unknown[]): operators.ProcessResult {
+  const { windows, timestamp, pane } = template;
+  for (let i = 0; i < values.length; i++) {
+    const result = receiver.receive({ value: values[i], windows, timestamp, pane });
+    if (result !== operators.NonPromise) {
+      return (async () => {
+        await result;
+        for (let j = i + 1; j < values.length; j++) {
+          const r = receiver.receive({ value: values[j], windows, timestamp, pane });
           if (r !== operators.NonPromise) await r;
         }
       })();

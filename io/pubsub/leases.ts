@@ -59,6 +59,9 @@ export class Leases {
   private oldestPublishTime: Millis = Infinity;
   /** Publish → acknowledged (everything the message produced written), in 1 ms buckets. */
   private readonly ackLatency = new Map<number, number>();
+  /** {@link ackLatency}'s buckets in order, as of {@link sortedFor} acknowledgements. */
+  private sortedLatency: Array<[number, number]> = [];
+  private sortedFor = 0;
   /** Ids of promised messages whose acknowledgement has not landed, with when to forget them (Infinity: when it lands). */
   private readonly promisedIds = new Map<string, Millis>();
   /** Promised messages whose acknowledgement is on its way: ack id → message id. */
@@ -164,8 +167,14 @@ export class Leases {
 
   /** The `p` quantile of publish → acknowledged, in ms (NaN before any). */
   ackLatencyQuantile(p: number): number {
+    // Asked for with every progress report (the runner's stop check: once per bundle), while
+    // acknowledgements come in bursts: the buckets are sorted again only once some came.
+    if (this.sortedFor !== this.acknowledgedCount) {
+      this.sortedLatency = [...this.ackLatency].sort((a, b) => a[0] - b[0]);
+      this.sortedFor = this.acknowledgedCount;
+    }
     let seen = 0;
-    for (const [ms, n] of [...this.ackLatency].sort((a, b) => a[0] - b[0])) {
+    for (const [ms, n] of this.sortedLatency) {
       seen += n;
       if (seen >= p * this.acknowledgedCount) return ms;
     }

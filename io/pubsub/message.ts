@@ -18,6 +18,7 @@ import { requireForSerialization } from "apache-beam/serialization";
 import type * as runnerApi from "apache-beam/proto/beam_runner_api";
 import type { Millis } from "../../sdk/time";
 import type { PubSubMessage } from "./read";
+import { encodePubsubMessage } from "./message_bytes";
 
 type Message = protos.google.pubsub.v1.IPubsubMessage;
 
@@ -61,10 +62,7 @@ export function eventTimeOf(message: Message, read: runnerApi.PubSubReadPayload)
  * serialized — with `refusal` (see {@link PubSubMessage}) as {@link REFUSAL_ATTRIBUTE} when given.
  */
 export function elementOf(message: Message, read: runnerApi.PubSubReadPayload, refusal?: string): Uint8Array {
-  if (read.withAttributes) {
-    const emitted = refusal === undefined ? message : { ...message, attributes: { ...message.attributes, [REFUSAL_ATTRIBUTE]: refusal } };
-    return protos.google.pubsub.v1.PubsubMessage.encode(emitted).finish();
-  }
+  if (read.withAttributes) return encodePubsubMessage(message, refusal === undefined ? undefined : { name: REFUSAL_ATTRIBUTE, value: refusal });
   return message.data instanceof Uint8Array ? message.data : new Uint8Array(Buffer.from(message.data ?? ""));
 }
 

@@ -10,7 +10,8 @@ import { Pipeline } from "apache-beam/internal/pipeline";
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import { protos } from "@google-cloud/pubsub";
 import { readFromPubSub, PUBSUB_READ_URN } from "../../io/pubsub/read";
-import { decodePubSubMessage, elementOf } from "../../io/pubsub/message";
+import { decodePubSubMessage, elementOf, REFUSAL_ATTRIBUTE } from "../../io/pubsub/message";
+import { encodePubsubMessage } from "../../io/pubsub/message_bytes";
 
 const PubsubMessage = protos.google.pubsub.v1.PubsubMessage;
 
@@ -64,5 +65,27 @@ describe("io/pubsub: the read's element as Dataflow's native read makes it", () 
     expect(decoded.publishTimeMs).to.equal(1700000001250);
     // Without attributes the element is the payload alone.
     expect(Buffer.from(elementOf(pulled, { ...read, withAttributes: false })).toString()).to.equal('{"Transaction_ID":"T1"}');
+  });
+
+  it("its bytes read back, by protobufjs's decoder, as the message protobufjs's encoder writes: multi-byte lengths and varints, UTF-8, empty and missing fields, a refusal", () => {
+    const long = "é€😀".repeat(700);
+    const messages: protos.google.pubsub.v1.IPubsubMessage[] = [
+      { data: Buffer.from(long), attributes: { [long]: long, a: "" }, messageId: "1".repeat(200), publishTime: { seconds: 2 ** 40 + 3, nanos: 999_999_999 }, orderingKey: "ключ" },
+      { data: Buffer.alloc(0), attributes: {}, messageId: "", publishTime: { seconds: 0, nanos: 0 } },
+      { data: Buffer.from([0, 255, 128]) },
+      { attributes: { only: "attributes" }, publishTime: { seconds: "1700000001", nanos: 5 } },
+      { data: Buffer.from("before 1970"), publishTime: { seconds: -86_400, nanos: 1 } },
+      { data: Buffer.alloc(300_000, 7), messageId: "big" },
+    ];
+    for (const message of messages) {
+      const ours = PubsubMessage.toObject(PubsubMessage.decode(encodePubsubMessage(message)), { longs: Number });
+      const theirs = PubsubMessage.toObject(PubsubMessage.decode(PubsubMessage.encode(PubsubMessage.fromObject(message)).finish()), { longs: Number });
+      expect(ours).to.deep.equal(theirs);
+    }
+    const refused = PubsubMessage.decode(encodePubsubMessage(messages[0], { name: REFUSAL_ATTRIBUTE, value: "why" }));
+    expect(refused.attributes).to.deep.equal({ ...messages[0].attributes, [REFUSAL_ATTRIBUTE]: "why" });
+    // A refusal replaces an attribute of its name rather than doubling it.
+    const replaced = PubsubMessage.decode(encodePubsubMessage({ attributes: { [REFUSAL_ATTRIBUTE]: "forged", b: "1" } }, { name: REFUSAL_ATTRIBUTE, value: "why" }));
+    expect(replaced.attributes).to.deep.equal({ b: "1", [REFUSAL_ATTRIBUTE]: "why" });
   });
 });

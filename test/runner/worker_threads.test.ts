@@ -110,6 +110,9 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
   });
 
   it("a worker thread that dies fails the job naming the thread and the stage, and stops every thread", async () => {
+    // A new pool's first bundles run on the job's thread while its threads start; a job before
+    // leaves the pool started, so the one-part bundle below crosses to a thread.
+    await runPipeline(sumsByParity(3), { runner: directRunner({ workers: 2 }) });
     const error = await rejectionOf(
       runPipeline(
         (root) =>

@@ -20,6 +20,7 @@ import { toInstant } from "../../../sdk/time";
 import { mergeOverlapping, windowKey, windowMaxTimestamp } from "./windows";
 import type { TriggerContext, TriggerSpec, TriggerStateMachine } from "./triggers/spec";
 import { triggerStateMachine } from "./triggers";
+import { PaneTable } from "./pane_table";
 
 /** How values of one key and window are folded together. */
 export interface Aggregator<A> {
@@ -96,6 +97,7 @@ interface Pane {
   key: unknown;
   keyId: string;
   window: Window;
+  windowId: string;
   windowEnd: Millis;
   accumulator: unknown;
   /** Elements arrived since the last emitted pane. */
@@ -122,8 +124,11 @@ interface Pane {
 }
 
 export class Grouping {
-  private readonly panes = new Map<string, Pane>();
+  private readonly panes = new PaneTable<Pane>();
   private readonly isDefaultTrigger: boolean;
+  /** The window of the last element taken in and its id: consecutive elements usually share one window object. */
+  private lastWindow: Window | undefined = undefined;
+  private lastWindowId = "";
   readonly dropped: DroppedElements = { late: 0, closedWindow: 0 };
   /**
    * Checkpointed (accumulating panes, windows that do not merge, a codec, a checkpoint store): an
@@ -146,8 +151,8 @@ export class Grouping {
     const keyId = this.spec.keyIdentity(key);
     const { aggregator, windowing } = this.spec;
     for (const window of element.windows) {
-      const id = windowKey(window) + "\u0000" + keyId;
-      let pane = this.panes.get(id);
+      const windowId = this.windowIdOf(window);
+      let pane = this.panes.get(windowId, keyId);
       // A window's end is computed once per pane, not per element (it is a Long subtraction).
       const windowEnd = pane?.windowEnd ?? windowMaxTimestamp(window);
       if (watermark !== -Infinity && windowEnd + windowing.allowedLatenessMs < watermark) {
@@ -155,8 +160,8 @@ export class Grouping {
         continue;
       }
       if (pane === undefined) {
-        pane = this.newPane(key, keyId, window, windowEnd);
-        this.panes.set(id, pane);
+        pane = this.newPane(key, keyId, window, windowId, windowEnd);
+        this.panes.set(pane);
       } else if (pane.closed) {
         this.dropped.closedWindow++;
         continue;
@@ -207,10 +212,10 @@ export class Grouping {
     if (this.spec.mergesWindows) this.mergeWindows();
     let fired = 0;
     const { windowing } = this.spec;
-    for (const [id, pane] of this.panes) {
+    for (const pane of this.panes.values()) {
       const expired = pane.windowEnd + windowing.allowedLatenessMs < watermark;
       if (pane.closed) {
-        if (expired) this.panes.delete(id);
+        if (expired) this.panes.delete(pane);
         continue;
       }
       const ctx = this.context(pane, watermark, now);
@@ -232,7 +237,7 @@ export class Grouping {
         if (!windowing.accumulating) pane.durability = Infinity;
       }
       if (finished) {
-        if (expired) this.panes.delete(id);
+        if (expired) this.panes.delete(pane);
         else {
           pane.closed = true;
           pane.accumulator = undefined;
@@ -300,7 +305,7 @@ export class Grouping {
       const key = codec.decodeKey(bytes(state.key));
       const window = codec.decodeWindow(bytes(state.window));
       const keyId = this.spec.keyIdentity(key);
-      const pane = this.newPane(key, keyId, window, windowMaxTimestamp(window));
+      const pane = this.newPane(key, keyId, window, windowKey(window), windowMaxTimestamp(window));
       if (state.accumulator !== undefined) {
         pane.committed = codec.decodeAccumulator(bytes(state.accumulator));
         pane.accumulator = codec.decodeAccumulator(bytes(state.accumulator));
@@ -312,7 +317,7 @@ export class Grouping {
       pane.onTimeFired = state.onTimeFired;
       pane.closed = state.closed;
       if (pane.fresh) pane.trigger?.onElement(this.context(pane, -Infinity, clock.now()));
-      this.panes.set(windowKey(window) + "\u0000" + keyId, pane);
+      this.panes.set(pane);
     }
   }
 
@@ -333,11 +338,12 @@ export class Grouping {
     return { value: { key: pane.key, value }, windows: [pane.window], timestamp: toInstant(pane.windowEnd), pane: info };
   }
 
-  private newPane(key: unknown, keyId: string, window: Window, windowEnd: Millis): Pane {
+  private newPane(key: unknown, keyId: string, window: Window, windowId: string, windowEnd: Millis): Pane {
     return {
       key,
       keyId,
       window,
+      windowId,
       windowEnd,
       accumulator: undefined,
       fresh: false,
@@ -351,6 +357,15 @@ export class Grouping {
       committed: undefined,
       uncommitted: [],
     };
+  }
+
+  /** The grouping identity of `window`, computed once for a run of elements in the same window object. */
+  private windowIdOf(window: Window): string {
+    if (window !== this.lastWindow) {
+      this.lastWindowId = windowKey(window);
+      this.lastWindow = window;
+    }
+    return this.lastWindowId;
   }
 
   private context(pane: Pane, watermark: Millis, now: Millis): TriggerContext {
@@ -377,8 +392,8 @@ export class Grouping {
       for (const [k, members] of groups) {
         if (members.length === 1 && windowKey(members[0].window) === k) continue;
         const window = into.get(windowKey(members[0].window))!;
-        for (const m of members) this.panes.delete(windowKey(m.window) + "\u0000" + m.keyId);
-        const merged = this.newPane(members[0].key, members[0].keyId, window, windowMaxTimestamp(window));
+        for (const m of members) this.panes.delete(m);
+        const merged = this.newPane(members[0].key, members[0].keyId, window, k, windowMaxTimestamp(window));
         const accumulators = members.map((m) => m.accumulator).filter((a) => a !== undefined);
         merged.accumulator = accumulators.length === 0 ? undefined : this.spec.aggregator.merge(accumulators);
         merged.fresh = members.some((m) => m.fresh);
@@ -389,7 +404,7 @@ export class Grouping {
         merged.onTimeFired = members.some((m) => m.onTimeFired);
         merged.durability = Math.min(...members.map((m) => m.durability));
         merged.trigger?.mergeFrom(members.map((m) => m.trigger!));
-        this.panes.set(k + "\u0000" + members[0].keyId, merged);
+        this.panes.set(merged);
       }
     }
   }

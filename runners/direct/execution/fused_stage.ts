@@ -57,10 +57,14 @@ class StageReceiver {
   receive(element: WindowedValue<unknown>): operators.ProcessResult {
     this.activity.delivered++;
     this.tap?.pass(element);
-    for (const exit of this.exits) exit(element);
-    if (this.operators.length === 1) return this.deliver(this.operators[0], element);
+    const { exits, operators: readers } = this;
+    for (let i = 0; i < exits.length; i++) exits[i](element);
+    // Called for every element at every step: one reader (or none, at a stage's exit) is the common
+    // case, and needs no result builder.
+    if (readers.length === 1) return this.deliver(readers[0], element);
+    if (readers.length === 0) return operators.NonPromise;
     const results = new operators.ProcessResultBuilder();
-    for (const operator of this.operators) results.add(this.deliver(operator, element));
+    for (const operator of readers) results.add(this.deliver(operator, element));
     return results.build();
   }
 

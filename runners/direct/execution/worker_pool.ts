@@ -62,9 +62,17 @@ export class WorkerThread {
     this.thread.post(message);
   }
 
+  /** True once the thread has answered a bundle: it has started and rebuilt a job's stages. */
+  get started(): boolean {
+    return this.answered;
+  }
+
+  private answered = false;
+
   /** Sends a bundle and resolves with the worker's reply; `what` names it in failures. */
   async request(message: Omit<Extract<ToWorker, { kind: "bundle" }>, "seq">, transfer: ArrayBuffer[], what: string, rejectWith: (reply: Failed) => unknown): Promise<Done> {
     const reply = await this.thread.request<typeof message, Done | Failed>(message, transfer, what);
+    this.answered = true;
     if (reply.kind === "done") return reply;
     throw rejectWith(reply);
   }

@@ -3,9 +3,9 @@
  * (`worker_pool.ts`), each of which rebuilds the stages from the pipeline's components as a Beam
  * worker does (`worker_main.ts`). The engine stays on this thread and stays the one owner of time,
  * watermarks, triggers, durability and acks: it hands over one bundle at a time, as with the
- * in-process executor, and this executor splits it into up to N contiguous parts, one per thread,
- * run at once. A bundle is done when every part is: outputs are then delivered in input order, as
- * the in-process executor would deliver them.
+ * in-process executor, and this executor cuts it into contiguous parts (`bundle_parts.ts`), taken
+ * by whichever thread is free, this one included. A bundle is done when every part is: outputs are
+ * then delivered in input order, as the in-process executor would deliver them.
  *
  * Elements cross threads only at stage boundaries, encoded with the pipeline's coders (`wire.ts`).
  * Outputs bound for a lifted combine over a bounded input are pre-combined on the worker — one
@@ -26,6 +26,7 @@ import { mergeMetricUpdates } from "./thread_metrics";
 import type { FailureReport, FromWorker, WorkerStage } from "./thread_protocol";
 import { acquirePool, type WorkerThread } from "./worker_pool";
 import { StagePart, type PartOutputs, type StagePartServices } from "./stage_part";
+import { BundleParts } from "./bundle_parts";
 import { elementCodec, transferable, windowedCodec, type ElementCodec } from "./wire";
 import { stageModules } from "./stage_modules";
 import { jobThreadStep } from "./job_thread_steps";
@@ -93,19 +94,18 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     const localPart = (route: StageRoute) => localParts.get(route.stage.id) ?? localParts.set(route.stage.id, new StagePart(route.worker, stagePartServices)).get(route.stage.id)!;
 
     async function runInParts(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<undefined> {
-      const parts = cutIntoParts(elements, pool.threads.length + 1);
+      const parts = new BundleParts(elements, pool.threads.length + 1);
       const what = `a bundle of stage '${route.stage.name}'`;
       const watched = services.taps.watched();
-      const done = new Array<PartDone>(parts.length);
-      let next = 0;
+      const done: PartDone[] = [];
       // Whoever is free takes the next part: a thread slower to start, or descheduled on a busy
       // machine, takes fewer parts instead of holding the bundle back.
       const drain = async (run: (part: WindowedValue<unknown>[]) => Promise<PartDone>) => {
-        for (let i = next++; i < parts.length; i = next++) {
+        for (let part = parts.next(); part !== undefined; part = parts.next()) {
           try {
-            done[i] = await run(parts[i]);
+            done[part.index] = await run(part.elements);
           } catch (error) {
-            next = parts.length; // the bundle has failed: nobody takes another of its parts
+            parts.stop(); // the bundle has failed: nobody takes another of its parts
             throw error;
           }
         }
@@ -114,10 +114,16 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
         const input = route.input.encode(part);
         return { reply: await thread.request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure)) };
       };
-      // The threads take the first parts (a bundle of one part always crosses to a thread); this
-      // thread, otherwise idle while the engine waits, takes parts too.
-      const draining = pool.threads.slice(0, parts.length).map((thread) => drain(onThread(thread)));
-      draining.push(drain(async (part) => ({ local: await localPart(route).process(part) })));
+      const onThisThread = () => drain(async (part) => ({ local: await localPart(route).process(part) }));
+      // Threads that have started take the first parts (a bundle of one part crosses to one); this
+      // thread, otherwise idle while the engine waits, takes parts too. While no thread has started
+      // (the first bundles of a new pool: each thread loads its modules for ~0.4 s), this thread
+      // takes the first part rather than wait, and the starting threads the next ones, run once up.
+      const started = pool.threads.filter((thread) => thread.started);
+      const draining = started.map((thread) => drain(onThread(thread)));
+      if (started.length === 0) draining.push(onThisThread());
+      for (const thread of pool.threads) if (!started.includes(thread)) draining.push(drain(onThread(thread)));
+      if (started.length > 0) draining.push(onThisThread());
       await Promise.all(draining);
       for (const part of done) deliver(route, part);
       return undefined;
@@ -174,19 +180,6 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
       },
     };
   };
-}
-
-/**
- * Parts per thread a bundle is cut into at most: enough that threads finishing early take more,
- * few enough that each part's fixed cost (a message each way, one accumulator per key) stays small.
- */
-const PARTS_PER_THREAD = 4;
-
-/** `elements` cut into contiguous parts for `threads` threads (one part, possibly empty, at least). */
-function cutIntoParts<T>(elements: T[], threads: number): T[][] {
-  const count = Math.max(1, Math.min(elements.length, threads * PARTS_PER_THREAD));
-  const size = Math.ceil(elements.length / count);
-  return Array.from({ length: count }, (_, i) => elements.slice(i * size, (i + 1) * size)).filter((part, i) => i === 0 || part.length > 0);
 }
 
 /** What the threads need to rebuild `stage`, and how its outputs come back. */

@@ -15,6 +15,7 @@ import { COMBINE_PER_KEY } from "../plan/urns";
 import { keyIdentity } from "../execution/keys";
 import { PartialAccumulator } from "../execution/partial_accumulator";
 import { windowingOf } from "./windowing_strategy";
+import { implementationOf } from "./deserialized";
 
 const listAggregator: Aggregator<unknown[]> = {
   create: () => [],
@@ -27,11 +28,13 @@ const listAggregator: Aggregator<unknown[]> = {
 };
 
 function combineAggregator(combineFn: CombineFn<unknown, unknown, unknown>): Aggregator<unknown> {
+  // Called for every element the grouping takes in.
+  const addInput = implementationOf(combineFn.addInput);
   return {
     create: () => combineFn.createAccumulator(),
     // A worker thread's pre-combined inputs arrive as one accumulator (execution/partial_accumulator.ts).
     add: (accumulator, value) =>
-      value instanceof PartialAccumulator ? combineFn.mergeAccumulators([accumulator, value.accumulator]) : combineFn.addInput(accumulator, value),
+      value instanceof PartialAccumulator ? combineFn.mergeAccumulators([accumulator, value.accumulator]) : addInput.call(combineFn, accumulator, value),
     merge: (accumulators) => combineFn.mergeAccumulators(accumulators),
     output: (accumulator) => combineFn.extractOutput(accumulator),
   };

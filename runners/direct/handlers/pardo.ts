@@ -15,6 +15,7 @@ import type { DoFn } from "apache-beam/transforms/pardo";
 import type { WindowedValue } from "apache-beam/values";
 import { PAR_DO } from "../plan/urns";
 import { SplitOperator, type SplitOptions } from "./split";
+import { implementationOf } from "./deserialized";
 
 /**
  * Our operator for a ParDo `transform` — context-free DoFns and splits — or undefined when the
@@ -48,7 +49,7 @@ class ContextFreeParDoOperator implements operators.IOperator {
     private readonly doFn: DoFn<unknown, unknown, undefined>,
     private readonly receiver: operators.Receiver,
   ) {
-    this.processFn = doFn.process;
+    this.processFn = implementationOf(doFn.process);
   }
 
   async startBundle(): Promise<void> {
@@ -58,6 +59,10 @@ class ContextFreeParDoOperator implements operators.IOperator {
   process(input: WindowedValue<unknown>): operators.ProcessResult {
     const outputs = this.processFn.call(this.doFn, input.value, undefined);
     if (!outputs) return operators.NonPromise;
+    // Most DoFns return one output in an array: handed on without an iterator.
+    if (Array.isArray(outputs) && outputs.length === 1) {
+      return this.receiver.receive({ value: outputs[0], windows: input.windows, timestamp: input.timestamp, pane: input.pane });
+    }
     let pending: Promise<void>[] | undefined;
     for (const value of outputs as Iterable<unknown>) {
       const result = this.receiver.receive({ value, windows: input.windows, timestamp: input.timestamp, pane: input.pane });

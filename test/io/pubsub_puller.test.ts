@@ -1,0 +1,62 @@
+/**
+ * The Pub/Sub puller against the real emulator: a reader busy for long stretches gets more pulls on
+ * the wire (the server is not left waiting on it), never more than the cap nor more messages than
+ * the buffer bound, every message arrives once; and once the reader keeps up — here, on a
+ * subscription gone empty — the depth falls back to the usual four.
+ */
+import { expect } from "chai";
+import { v1 } from "@google-cloud/pubsub";
+import { newPubSub, pubsubClientOptions } from "../../io/pubsub/client";
+import { MAX_BUFFERED, MAX_PULLS_IN_FLIGHT, PubSubPuller, PULLS_IN_FLIGHT } from "../../io/pubsub/puller";
+import { useEmulators } from "../support/emulators";
+
+const PROJECT = "local-project";
+const MESSAGES = 3_000;
+/** The most messages the emulator answers a pull with. */
+const EMULATOR_PULL_SIZE = 100;
+
+describe("io/pubsub puller on the Pub/Sub emulator", function () {
+  this.timeout(60_000);
+  useEmulators(["pubsub"]);
+
+  it("keeps more pulls on the wire for a reader busy between reads, within the bounds, and fewer again once it keeps up", async () => {
+    const name = `puller-test-${process.pid}`;
+    const pubsub = newPubSub(PROJECT);
+    const [topic] = await pubsub.createTopic(name);
+    await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 60 });
+    const publisher = pubsub.topic(name, { batching: { maxMessages: 500, maxMilliseconds: 10 } });
+    await Promise.all(Array.from({ length: MESSAGES }, (_, i) => publisher.publishMessage({ data: Buffer.from(`m${i}`) })));
+    await pubsub.close();
+
+    const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+    const subscription = `projects/${PROJECT}/subscriptions/${name}-sub`;
+    const puller = new PubSubPuller(client, subscription);
+    try {
+      const seen = new Set<string>();
+      let deepest = puller.depth;
+      let largestTake = 0;
+      const deadline = Date.now() + 30_000;
+      while (seen.size < MESSAGES && Date.now() < deadline) {
+        const received = await puller.next(Date.now() + 2_000);
+        largestTake = Math.max(largestTake, received.length);
+        for (const m of received) seen.add(Buffer.from(m.message!.data as Uint8Array).toString());
+        if (received.length > 0) await client.acknowledge({ subscription, ackIds: received.map((m) => m.ackId!) });
+        deepest = Math.max(deepest, puller.depth);
+        // A busy reader: a bundle's worth of work between two reads.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(seen.size).to.equal(MESSAGES);
+      expect(deepest).to.be.greaterThan(PULLS_IN_FLIGHT);
+      expect(deepest).to.be.at.most(MAX_PULLS_IN_FLIGHT);
+      // The usual four pulls may still be on the wire when MAX_BUFFERED wait unread (100 a pull on the emulator); deeper ones never are.
+      expect(largestTake).to.be.at.most(MAX_BUFFERED + PULLS_IN_FLIGHT * EMULATOR_PULL_SIZE);
+
+      // The subscription is empty now: pulls come back with nothing, and the depth goes back down.
+      for (let i = 0; i < MAX_PULLS_IN_FLIGHT && puller.depth > PULLS_IN_FLIGHT; i++) expect(await puller.next(Date.now() + 50)).to.have.length(0);
+      expect(puller.depth).to.equal(PULLS_IN_FLIGHT);
+    } finally {
+      await puller.settle();
+      await client.close();
+    }
+  });
+});
