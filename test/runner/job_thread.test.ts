@@ -12,14 +12,19 @@ import { fromArray } from "../../testing";
 import { record, takeRecorded } from "./job_thread_recording";
 import { onJobThread } from "./thread_probe";
 
-const N = 100;
+const N = 1000;
 
-/** Each number tagged with the thread that tagged it, then grouped (a stage boundary), then recorded. */
+/**
+ * Numbers grouped (a stage boundary: the source's one-element bundles stay on the job's thread while
+ * a new pool's thread starts), each tagged with the thread that tagged it, grouped again, recorded.
+ */
 const recordedAfterGrouping = (root: beam.Root) =>
   root
     .apply(fromArray(Array.from({ length: N }, (_, i) => i)))
-    .map(beam.withName("tag", (x: number) => ({ key: String(x % 5), value: { x, taggedOnJobThread: onJobThread() } })))
-    .apply(groupByKey())
+    .map(beam.withName("keyed", (x: number) => ({ key: String(x % 10), value: x })))
+    .apply(beam.withName("byKey", groupByKey()))
+    .flatMap(beam.withName("tag", (kv: { key: string; value: Iterable<number> }) => [...kv.value].map((x) => ({ key: kv.key, value: { x, taggedOnJobThread: onJobThread() } }))))
+    .apply(beam.withName("byKeyAgain", groupByKey()))
     .map(beam.withName("record", (kv: { key: string; value: Iterable<{ x: number; taggedOnJobThread: boolean }> }) => {
       for (const v of kv.value) record(v);
     }));
@@ -28,7 +33,10 @@ describe("direct runner: steps whose module lives on the job's thread", () => {
   afterEach(() => takeRecorded());
 
   it("with 2 workers, run on the job's thread and record every element there; the other stages still run on a worker thread", async () => {
-    await directRunner({ workers: 2, bundleSize: 10 }).run(recordedAfterGrouping);
+    // A first job starts the pool's thread (parts go to the job's thread while it starts); the second reuses it.
+    await directRunner({ workers: 2, bundleSize: 100 }).run(recordedAfterGrouping);
+    takeRecorded();
+    await directRunner({ workers: 2, bundleSize: 100 }).run(recordedAfterGrouping);
     const recorded = takeRecorded();
     expect(recorded.map((r) => (r.value as { x: number }).x).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: N }, (_, i) => i));
     expect(recorded.every((r) => r.onJobThread), "every record() call on the job's thread").to.equal(true);
