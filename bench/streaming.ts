@@ -1,5 +1,5 @@
 /**
- * `npm run bench:streaming [-- --seconds 60 --keys 100 --window-ms 1000]`: sustained throughput of
+ * `npm run bench:streaming [-- --seconds 60 --keys 100 --window-ms 1000 --workers N]`: sustained throughput of
  * our runner through a fixed-window sum over an unbounded in-memory source (the synthetic stream,
  * as fast as the pipeline takes it), the latency from element to pane, and memory at the start and
  * end of the run. Prints one JSON line.
@@ -12,8 +12,10 @@
 import * as beam from "apache-beam";
 import { parseArgs } from "util";
 import { directRunner } from "../runners/direct";
+import { resolveOptions } from "../runners/direct/options";
 import { syntheticStream } from "../io/synthetic_stream";
 import { requireForSerialization } from "apache-beam/serialization";
+import { paneLatencies, recordPane } from "./pane_latencies";
 
 /** One element of the stream: a key and the wall time it was made at. */
 interface Tick {
@@ -36,22 +38,6 @@ export const madeAtHistogram: beam.CombineFn<Tick, Record<string, number>, Recor
   extractOutput: (acc) => acc,
 };
 
-/** Latency histograms over the whole run, filled as panes arrive (so memory stays flat). */
-const measured = { elements: 0, panes: 0, latencies: new Map<number, number>(), delays: new Map<number, number>() };
-
-/** Records a pane as it reaches the sink: its elements' latencies and its delay past the window's end. */
-export function recordPane(row: { madeAt: Record<string, number> }, context: { window: beam.ParDoLookupParam<beam.Window> }): void {
-  const arrivedAt = Date.now();
-  const windowEnd = (context.window.lookup() as beam.IntervalWindow).end.toNumber();
-  measured.panes++;
-  measured.delays.set(arrivedAt - windowEnd, (measured.delays.get(arrivedAt - windowEnd) ?? 0) + 1);
-  for (const [madeAt, n] of Object.entries(row.madeAt)) {
-    const latency = arrivedAt - Number(madeAt);
-    measured.latencies.set(latency, (measured.latencies.get(latency) ?? 0) + n);
-    measured.elements += n;
-  }
-}
-
 // Registered before main() builds the pipeline, so its DoFns refer to this module by name.
 requireForSerialization("beam-ts-native/bench/streaming", exports);
 
@@ -70,16 +56,19 @@ async function main(): Promise<void> {
       seconds: { type: "string", default: "60" },
       keys: { type: "string", default: "100" },
       "window-ms": { type: "string", default: "1000" },
+      // Unset: the runner's default (the machine's cores), what a user gets.
+      workers: { type: "string" },
     },
   });
   const seconds = Number(values.seconds);
   const keys = Number(values.keys);
   const windowSeconds = Number(values["window-ms"]) / 1000;
+  const { workers } = resolveOptions({ workers: values.workers === undefined ? undefined : Number(values.workers) });
   const rssStartMb = process.memoryUsage().rss / 2 ** 20;
   const started = Date.now();
   let rssMidMb = 0;
   const midTimer = setTimeout(() => (rssMidMb = process.memoryUsage().rss / 2 ** 20), (seconds * 1000) / 2);
-  const result = await directRunner({ stopAfter: { durationMs: seconds * 1000 } }).run((root) => {
+  const result = await directRunner({ workers, stopAfter: { durationMs: seconds * 1000 } }).run((root) => {
     root
       .apply(syntheticStream<Tick>({ make: (i) => ({ key: i % keys, madeAt: Date.now() }), elementsPerSecond: 0 }))
       .apply(beam.windowInto(beam.fixedWindows(windowSeconds)))
@@ -89,6 +78,7 @@ async function main(): Promise<void> {
   clearTimeout(midTimer);
   const elapsed = (Date.now() - started) / 1000;
   const rssEndMb = process.memoryUsage().rss / 2 ** 20;
+  const measured = paneLatencies();
   const { elements, latencies, delays } = measured;
   const read = (result as unknown as { progress(): { sourceElements: number } }).progress().sourceElements;
   if (elements !== read) throw new Error(`panes hold ${elements} elements, the source emitted ${read}`);
@@ -99,6 +89,7 @@ async function main(): Promise<void> {
       seconds: Math.round(elapsed * 10) / 10,
       window_ms: windowSeconds * 1000,
       keys,
+      workers,
       elements,
       panes: measured.panes,
       elements_per_s: Math.round(elements / elapsed),
@@ -113,7 +104,12 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+// Only when run: a runner's worker thread loads this module by name (its DoFns live here), and a
+// bench started again in every thread — each starting threads of its own — was a thread bomb that
+// made the 2-worker run 4x slower than the 1-worker one.
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,10 +1,13 @@
 /**
  * Quantiles of a sink's write lag (written at − element timestamp: publish → written where event
  * time is the publish time), which a Beam distribution (count, sum, min, max) cannot give. Counts in
- * buckets 5% wide, per sink step, kept in the process that runs the sink — the job's own with the
- * direct runner's default single worker, not worker threads or processes (their figures stay in
- * them). For benchmarks and tests of latency; the job's metrics keep the distribution.
+ * buckets 5% wide, per sink step, kept in the process that runs the sink: a sink on one of the
+ * direct runner's worker threads sends its lags to the job's thread with its bundle's outputs
+ * (`sdk/main_thread.ts`), and an SDK worker process keeps its own. For benchmarks and tests of
+ * latency; the job's metrics keep the distribution.
  */
+import { isMainThread } from "worker_threads";
+import { onMainThread, sendToMainThread } from "../sdk/main_thread";
 
 /** Bucket index of a lag: 0 for under 1 ms, then ⌈log₁.₀₅(ms)⌉. */
 const GROWTH = Math.log(1.05);
@@ -12,7 +15,18 @@ const GROWTH = Math.log(1.05);
 const histograms = new Map<string, Map<number, number>>();
 
 /** Records lags of sink `step`, one per element written (ms). */
-export function recordWriteLags(step: string, lagsMs: Iterable<number>): void {
+export function recordWriteLags(step: string, lagsMs: readonly number[]): void {
+  if (isMainThread) add(step, lagsMs);
+  else sendToMainThread(RECORD, [step, lagsMs]);
+}
+
+const RECORD = "beam-ts-native/io/write_lag_histogram.record";
+onMainThread(RECORD, (payload) => {
+  const [step, lagsMs] = payload as [string, number[]];
+  add(step, lagsMs);
+});
+
+function add(step: string, lagsMs: readonly number[]): void {
   let histogram = histograms.get(step);
   if (histogram === undefined) histograms.set(step, (histogram = new Map()));
   for (const lag of lagsMs) {

@@ -100,7 +100,7 @@ export async function runDemo(options: PipelineOptions, onStarted?: (result: Dir
     const started = Date.now();
     // This run's per-minute aggregate is the rows of the minutes it ran in: event time is publish time.
     const firstMinuteMs = Math.floor(started / 60_000) * 60_000;
-    const result = (await directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE }).runAsync(streamingPipeline(job))) as DirectPipelineResult;
+    const result = (await directRunner({ bundleSize: options.bundleSize ?? STREAMING_BUNDLE_SIZE, workers: options.workers }).runAsync(streamingPipeline(job))) as DirectPipelineResult;
     drainOnSignals(result);
     onStarted?.(result);
     // A live stream made of the sample (seed 004's emulation): event time = publish time, so the

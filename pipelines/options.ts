@@ -3,6 +3,7 @@
  * (`--runner`, `--project`, `--region`, `--streaming`, `--tempLocation`, `--stagingLocation`), ours
  * for the rest. One table drives both the parser and `--help`, so they cannot disagree.
  */
+import { availableParallelism } from "os";
 import { parseFlags, UsageError, type FlagRow } from "../cli/command_line";
 import type { DeadLetterTarget } from "../io/dead_letters";
 import { INPUT_FORMATS, type InputFormat } from "../io/files/input_format";
@@ -38,7 +39,7 @@ const FLAGS: FlagRow[] = [
   { name: "log-format", type: "string", default: "pretty", value: "json|pretty", help: "log lines (stderr) as JSON, or short lines for people" },
   { name: "log-level", type: "string", default: "info", value: LOG_LEVELS.join("|"), help: "the quietest log level shown" },
   { name: "verbose", type: "boolean", help: "print the stack of a failure (so does DEBUG=1)" },
-  { name: "workers", type: "string", default: "1", value: "N", help: "threads running the pipeline's steps on the direct runner (1: the job's own thread)" },
+  { name: "workers", type: "string", default: `the machine's cores, ${availableParallelism()} here`, value: "N", help: "threads running the pipeline's steps on the direct runner (1: the job's own thread only)" },
   { name: "max-line-bytes", type: "string", default: "10485760 (10 MiB)", value: "N", help: "batch: a longer CSV / JSON line is a dead letter, and costs no more memory than this" },
   { name: "cpu-load", type: "string", default: "0", value: "N", help: "batch: N SHA-256 rounds per input record, to make per-record work heavy (seed 000's knob)" },
   { name: "ui", type: "boolean", help: "streaming: serve the job's web page and aggregates dashboard (on in the demo)" },
@@ -74,7 +75,7 @@ export interface PipelineOptions {
   bundleSize?: number;
   logFormat: LogFormat;
   logLevel: LogLevel;
-  /** Worker threads on the direct runner (undefined: the runner's default, 1). */
+  /** Worker threads on the direct runner (undefined: the runner's default, the machine's cores). */
   workers?: number;
   /** Streaming, direct runner: where the windows' state is checkpointed (`--checkpoint-dir`). */
   checkpointDir?: string;

@@ -12,6 +12,7 @@ import { combinePerKey } from "apache-beam/transforms/internal";
 import { revenueOf, type Transaction } from "./transaction";
 import type { Paise } from "./money";
 import { requireForSerialization } from "apache-beam/serialization";
+import { SummaryTotalsCoder } from "./summary_totals_coder";
 
 /** Seed 000's first aggregate: value and units sold per product and distribution center. */
 export type ProductCenterSales = { productId: string; distributionCenter: string; revenuePaise: Paise; quantity: number };
@@ -156,7 +157,7 @@ export interface SalesSummary {
  * {@link AGGREGATES}. The pair aggregate is keyed product → center, not by a joined key, so adding a
  * transaction builds no string (see {@link PairTotals}).
  */
-interface SummaryTotals {
+export interface SummaryTotals {
   salesByProductAndCenter: PairTotals;
   revenueByChannel: Map<string, [revenuePaise: Paise]>;
   quantityByState: Map<string, [quantity: number]>;
@@ -314,7 +315,18 @@ export function summaryRows(summary: SummaryTotals): SalesSummary {
  * one constant key, not `groupGlobally().combining`, which wraps every input in arrays of its own.
  */
 export function salesSummary(): beam.PTransform<beam.PCollection<Transaction>, beam.PCollection<SalesSummary>> {
-  const summaryFn: beam.CombineFn<Transaction, SummaryTotals, SalesSummary> = {
+  const summaryFn = summaryCombineFn();
+  return beam.withName("salesSummary", (transactions: beam.PCollection<Transaction>) =>
+    transactions
+      .map(beam.withName("keyed", (t: Transaction) => ({ key: "", value: t })))
+      .apply(combinePerKey(summaryFn))
+      .map(beam.withName("summary", (kv: { key: string; value: SalesSummary }) => kv.value)),
+  );
+}
+
+/** {@link salesSummary}'s CombineFn: every aggregate's totals in one accumulator. */
+export function summaryCombineFn(): beam.CombineFn<Transaction, SummaryTotals, SalesSummary> {
+  return {
     createAccumulator: () => emptySummary(),
     addInput: (summary: SummaryTotals, t: Transaction) => addToSummary(summary, t),
     mergeAccumulators: (summaries: Iterable<SummaryTotals>) => {
@@ -323,13 +335,9 @@ export function salesSummary(): beam.PTransform<beam.PCollection<Transaction>, b
       return merged;
     },
     extractOutput: (summary: SummaryTotals) => summaryRows(summary),
+    // Partial accumulators cross threads and processes: the SDK's default coder would lose the Maps.
+    accumulatorCoder: () => new SummaryTotalsCoder(),
   };
-  return beam.withName("salesSummary", (transactions: beam.PCollection<Transaction>) =>
-    transactions
-      .map(beam.withName("keyed", (t: Transaction) => ({ key: "", value: t })))
-      .apply(combinePerKey(summaryFn))
-      .map(beam.withName("summary", (kv: { key: string; value: SalesSummary }) => kv.value)),
-  );
 }
 
 requireForSerialization("beam-ts-native/transforms/aggregates", exports);

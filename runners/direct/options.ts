@@ -1,3 +1,4 @@
+import { availableParallelism } from "os";
 import type { SdkWorkerPool } from "./execution/fn_api/sdk_worker_pool";
 
 /** Settings of the direct runner, with their defaults. */
@@ -34,12 +35,10 @@ export interface DirectRunnerOptions {
   /** With environment "external": the address of the BeamFnExternalWorkerPool to start workers in. */
   workerPool?: string;
   /**
-   * How many workers run the fused stages (default 1). In process, 1 runs every stage on the job's
-   * own thread; N > 1 cuts each bundle into parts run by the job's thread and N − 1 worker threads
-   * (see execution/worker_threads.ts). The default stays 1: 2 workers measured 1.3–1.4× of one at
-   * --cpu-load 0 on 1M rows (load average ~1; `npm run bench:workers`), short of the 1.5× goal,
-   * and the suites whose DoFns reach objects of the test process (in-process fakes) need threads
-   * to reach them first. With environment "process": how many worker processes.
+   * How many workers run the fused stages (default: the machine's cores, `os.availableParallelism()`).
+   * In process, 1 runs every stage on the job's own thread; N > 1 cuts each bundle into parts run by
+   * the job's thread and N − 1 worker threads (see execution/worker_threads.ts), each rebuilding the
+   * stages from the pipeline proto. With environment "process" or "external": how many SDK workers.
    */
   workers?: number;
   /** With environment "process": how long a worker may take to connect before the job fails (default 60 000 ms). */
@@ -70,7 +69,7 @@ export function resolveOptions(options: DirectRunnerOptions = {}): ResolvedDirec
     verifySerialization: false,
     stallTimeoutMs: 120_000,
     environment: "in_process" as DirectRunnerOptions["environment"] & string,
-    workers: 1,
+    workers: availableParallelism(),
     workerStartTimeoutMs: 60_000,
     // An option given as undefined (a flag left out) keeps its default.
     ...(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as DirectRunnerOptions),

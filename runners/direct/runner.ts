@@ -20,6 +20,7 @@ import { planStages, PlannedStage } from "./plan/stages";
 import { inProcessExecutor } from "./execution/in_process";
 import { workerThreadsExecutor } from "./execution/worker_threads";
 import { fnApiExecutor } from "./execution/fn_api/fn_api_executor";
+import { refuseJobThreadSteps } from "./execution/job_thread_steps";
 import { mergeMonitoringInfos } from "./execution/monitoring_infos";
 import { groupingSpec } from "./handlers/grouping";
 import { impulseElement } from "./handlers/impulse";
@@ -56,6 +57,8 @@ export class DirectRunner extends Runner {
     const components = pipeline.components!;
     const context = new PipelineContext(components, "");
     const plan = planStages(pipeline, sourceUrns());
+    // SDK worker processes cannot run a step on this thread: such a job fails before it starts.
+    if (this.options.environment !== "in_process") refuseJobThreadSteps(components, plan.stages.flatMap((s) => s.transforms), "in an SDK worker process");
     // Under a TestStream processing time is the stream's to move; otherwise it is the wall clock's.
     const drivenByTestStream = plan.stages.some((s) => s.root.kind === "source" && components.transforms[s.root.transformId].spec?.urn === TEST_STREAM_URN);
     const clock: Clock = drivenByTestStream ? new ManualClock() : wallClock;

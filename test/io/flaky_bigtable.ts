@@ -9,6 +9,7 @@
  * (registered below) and the plan lives here, module-wide: one plan at a time.
  */
 import { requireForSerialization } from "apache-beam/serialization";
+import { runsOnJobThread } from "../../sdk/job_thread";
 import { mutateRowsOnce, type MutateRowsAttempt } from "../../io/bigtable/mutate";
 import { UNAVAILABLE, type Status } from "../../io/bigtable/status";
 
@@ -62,3 +63,5 @@ export const flakyMutateRows: MutateRowsAttempt = async (target, entries) => {
 };
 
 requireForSerialization("beam-ts-native/test/io/flaky_bigtable", exports);
+// The plan is set and read by the test on its own thread: the sink's writes run on that thread.
+runsOnJobThread("beam-ts-native/test/io/flaky_bigtable");

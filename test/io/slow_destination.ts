@@ -4,6 +4,7 @@
  * into this very module.
  */
 import { requireForSerialization } from "apache-beam/serialization";
+import { runsOnJobThread } from "../../sdk/job_thread";
 
 interface Recording {
   written: number[];
@@ -45,3 +46,5 @@ export function takeRecording(id: string): Recording {
 }
 
 requireForSerialization("beam-ts-native/test/io/slow_destination", exports);
+// What it records is read by the test on its own thread: the steps that write here run on that thread.
+runsOnJobThread("beam-ts-native/test/io/slow_destination");

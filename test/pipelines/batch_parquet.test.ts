@@ -19,6 +19,7 @@ import { startThreadPool } from "../../threads/pool";
 import { openDuckDb, sqlString, type DuckDb } from "../support/duckdb";
 import { startFakeGcs } from "../support/fake_gcs";
 import { SMALL_WORLD } from "../generator/small_world";
+import { WORKER_COUNTS } from "../support/worker_counts";
 
 describe("batch ETL over Parquet", function () {
   this.timeout(120_000);
@@ -42,8 +43,8 @@ describe("batch ETL over Parquet", function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("reads every row through parse and validate, and reports what DuckDB computes from the files", async () => {
-    const report = await runBatch([resolveInput(files)], directRunner());
+  for (const workers of WORKER_COUNTS) it(`reads every row through parse and validate, and reports what DuckDB computes from the files [${workers} worker(s)]`, async () => {
+    const report = await runBatch([resolveInput(files)], directRunner({ workers }));
     const source = `read_parquet(${sqlString(files)})`;
     expect(report.valid).to.equal(6_000);
     expect(report.deadLetters).to.deep.equal({ count: 0, first: [] });

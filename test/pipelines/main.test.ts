@@ -22,6 +22,8 @@ describe("npm run pipeline", () => {
     expect(run.status).to.equal(0);
     for (const flag of ["--runner", "--pipeline", "--input", "--bundle-size"]) expect(run.stdout).to.contain(flag);
     expect(run.stdout).to.match(/default: direct/);
+    // The runner's own default, said as it is on this machine.
+    expect(run.stdout).to.match(new RegExp(`--workers=N .*\\(default: the machine's cores, ${os.availableParallelism()} here\\)`));
   });
 
   it("rejects an unknown flag, or a runner that does not exist, with exit 2 and a reason", () => {

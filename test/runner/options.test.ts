@@ -1,13 +1,22 @@
 import { expect } from "chai";
 import * as beam from "apache-beam";
 import { getRegisteredModules, requireForSerialization } from "apache-beam/serialization";
+import { availableParallelism } from "os";
 import { directRunner, StepFailure } from "../../runners/direct";
+import { resolveOptions } from "../../runners/direct/options";
 import { fromArray, runPipeline } from "../../testing";
 
 describe("direct runner: options and failures", () => {
   it("rejects a bundle size that is not a positive integer, naming the option", () => {
     expect(() => directRunner({ bundleSize: 0 })).to.throw(/bundleSize must be a positive integer, got 0/);
     expect(() => directRunner({ bundleSize: 1.5 })).to.throw(/bundleSize/);
+  });
+
+  it("runs on the machine's cores unless told: workers defaults to os.availableParallelism(), and must be a positive integer", () => {
+    expect(resolveOptions().workers).to.equal(availableParallelism());
+    expect(resolveOptions({ workers: undefined }).workers).to.equal(availableParallelism());
+    expect(resolveOptions({ workers: 1 }).workers).to.equal(1);
+    expect(() => directRunner({ workers: 0 })).to.throw(/workers must be a positive integer, got 0/);
   });
 
   it("verifySerialization passes a pipeline whose registered modules all load by name", async () => {

@@ -9,12 +9,17 @@ import {
   revenueByPaymentMethod,
   salesByProductAndCenter,
   salesSummary,
+  summaryCombineFn,
   type SalesSummary,
 } from "../../transforms/aggregates";
 import { topChannelsByRevenue, topN, topStatesByQuantity } from "../../transforms/top_n";
 import { directRunner } from "../../runners/direct";
 import { generatedTransactions, VALID_TRANSACTION } from "./transactions";
 import { formatRupees } from "../../transforms/money";
+import { describeAtWorkerCounts, testWorkers } from "../support/worker_counts";
+import * as protobufjs from "protobufjs";
+import { Context } from "apache-beam/coders/coders";
+import { GeneralObjectCoder } from "apache-beam/coders/js_coders";
 
 const sale = (changes: Partial<Transaction>): Transaction => ({ ...VALID_TRANSACTION, ...changes });
 
@@ -98,7 +103,7 @@ describe("transforms/aggregates: sales totals per key", () => {
   });
 });
 
-describe("transforms/aggregates: salesSummary, every aggregate in one pass", () => {
+describeAtWorkerCounts("transforms/aggregates: salesSummary, every aggregate in one pass", () => {
   it("gives exactly what each aggregate gives alone, in any bundling; nothing for no input", async () => {
     const transactions = generatedTransactions(20_000);
     const out = await runPipeline(
@@ -113,7 +118,7 @@ describe("transforms/aggregates: salesSummary, every aggregate in one pass", () 
           revenueByPaymentMethod: sales.apply(revenueByPaymentMethod()),
         };
       },
-      { runner: directRunner({ bundleSize: 333, verifySerialization: true }) },
+      { runner: directRunner({ bundleSize: 333, verifySerialization: true, workers: testWorkers() }) },
     );
     expect(out.summary).to.have.length(1);
     const summary = out.summary[0] as SalesSummary;
@@ -122,6 +127,19 @@ describe("transforms/aggregates: salesSummary, every aggregate in one pass", () 
     }
     expect(summary.salesByProductAndCenter.length).to.equal(new Set(transactions.map((t) => `${t.productId}|${t.distributionCenter}`)).size);
     expect(await runTransform(salesSummary(), [])).to.deep.equal([]);
+  });
+});
+
+describe("transforms/aggregates: salesSummary's accumulator coder", () => {
+  it("encodes its accumulator with every Map kept, as partial accumulators cross threads", () => {
+    const fn = summaryCombineFn();
+    const summary = SALES.reduce((acc, t) => fn.addInput(acc, t), fn.createAccumulator());
+    const coder = fn.accumulatorCoder!(new GeneralObjectCoder());
+    const writer = new protobufjs.Writer();
+    coder.encode(summary, writer, Context.wholeStream);
+    const decoded = coder.decode(new protobufjs.Reader(writer.finish()), Context.wholeStream);
+    expect(decoded).to.deep.equal(summary);
+    expect(fn.extractOutput(fn.mergeAccumulators([decoded, fn.createAccumulator()]))).to.deep.equal(fn.extractOutput(summary));
   });
 });
 

@@ -6,11 +6,12 @@ import { testStream } from "../../sdk/test_stream";
 import { revenuePerCategoryPerMinute, stampEventTime, type CategoryMinute } from "../../transforms/revenue_per_minute";
 import { revenueOf, type Transaction } from "../../transforms/transaction";
 import { arriving, generatedTransactions, purchase } from "./transactions";
+import { describeAtWorkerCounts, testWorkers } from "../support/worker_counts";
 
 const MINUTE = 60_000;
 
 
-describe("transforms/revenue_per_minute: the dashboard aggregate", () => {
+describeAtWorkerCounts("transforms/revenue_per_minute: the dashboard aggregate", () => {
   it("updates an open minute every 5 s, finalizes it on time, then corrects it with late data", async () => {
     const stream = testStream<Transaction>()
       .addElements(arriving(purchase(1, "Books", 10, 1_000)), arriving(purchase(2, "Toys", 5, 2_000)))
@@ -21,7 +22,7 @@ describe("transforms/revenue_per_minute: the dashboard aggregate", () => {
       .addElements(arriving(purchase(5, "Books", 100, 59_000)))
       .advanceWatermarkToInfinity();
     const rows = (await runPipeline((root) => root.apply(stream).apply(revenuePerCategoryPerMinute()), {
-      runner: directRunner(),
+      runner: directRunner({ workers: testWorkers() }),
     })) as CategoryMinute[];
     const books = rows.filter((r) => r.category === "Books" && r.minuteStartMs === 0);
     expect(books.map((r) => [r.timing, r.update, r.revenuePaise, r.count])).to.deep.equal([
@@ -44,8 +45,9 @@ describe("transforms/revenue_per_minute: the dashboard aggregate", () => {
 
   it("over a bounded input stamped with event times: one on-time total per category and minute, matching a plain sum", async () => {
     const transactions = generatedTransactions(500).map((t, i) => ({ ...t, eventTimeMs: 1_700_000_000_000 + i * 1_000 }));
-    const rows = (await runPipeline((root) =>
-      root.apply(fromArray(transactions)).apply(stampEventTime()).apply(revenuePerCategoryPerMinute()),
+    const rows = (await runPipeline(
+      (root) => root.apply(fromArray(transactions)).apply(stampEventTime()).apply(revenuePerCategoryPerMinute()),
+      { runner: directRunner({ workers: testWorkers() }) },
     )) as CategoryMinute[];
     const expected = new Map<string, number>();
     for (const t of transactions) {

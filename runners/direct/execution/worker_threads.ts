@@ -10,7 +10,8 @@
  * Elements cross threads only at stage boundaries, encoded with the pipeline's coders (`wire.ts`).
  * Outputs bound for a lifted combine over a bounded input are pre-combined on the worker — one
  * accumulator per key and window per part — and merged by the engine's grouping. Stages that read
- * side inputs run on this thread (the engine's side-input store lives here).
+ * side inputs run on this thread (the engine's side-input store lives here), and so do stages whose
+ * steps call a module declared `runsOnJobThread` (`job_thread_steps.ts`).
  */
 import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import type { WindowedValue, KV } from "apache-beam/values";
@@ -28,6 +29,7 @@ import { StagePart, type PartOutputs, type StagePartServices } from "./stage_par
 import { BundleParts } from "./bundle_parts";
 import { elementCodec, transferable, windowedCodec, type ElementCodec } from "./wire";
 import { stageModules } from "./stage_modules";
+import { jobThreadStep } from "./job_thread_steps";
 import type { Plan, PlannedStage } from "../plan/stages";
 import { COMBINE_PER_KEY } from "../plan/urns";
 
@@ -57,9 +59,15 @@ let nextJob = 0;
 /** The executor running stages on `workers` threads. */
 export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
   return (plan, services): BundleExecutor => {
-    const onMain = plan.stages.filter((s) => s.sideInputs.length > 0);
+    const routes = new Map(
+      plan.stages
+        .filter((s) => s.sideInputs.length === 0)
+        .map((s) => stageRoute(s, plan, services))
+        .filter((r) => jobThreadStep(services.components, [...r.worker.transforms, ...r.worker.combined.map((c) => c.combineTransform)]) === undefined)
+        .map((r) => [r.stage.id, r]),
+    );
+    const onMain = plan.stages.filter((s) => !routes.has(s.id));
     const local = onMain.length === 0 ? undefined : inProcessExecutor({ stages: onMain, mainInputOf: plan.mainInputOf }, services);
-    const routes = new Map(plan.stages.filter((s) => s.sideInputs.length === 0).map((s) => [s.id, stageRoute(s, plan, services)]));
     const job = nextJob++;
     // The job's thread takes parts too: `workers` counts it.
     const pool = acquirePool(workers - 1);
