@@ -57,8 +57,11 @@ export type ParsedTransactions = {
   deadLetter: beam.PCollection<DeadLetter>;
 };
 
-/** What the validate step emits for one record. */
-export type ValidationOutput = { valid: Transaction } | { deadLetter: DeadLetter };
+/**
+ * What the validate step emits for one record: the transaction, tagged `ok` (the conversion's own
+ * result is the tagged output: no wrapper made per valid record), or a dead letter.
+ */
+export type ValidationOutput = { ok: Transaction } | { deadLetter: DeadLetter };
 
 /** Name of the validation step, as it appears in the job graph and in its dead letters' `step`. */
 export const VALIDATE_STEP = "validateTransactions";
@@ -87,9 +90,9 @@ export function refusedInput(refusal: string, input: string, origin: RecordOrigi
 export function validateRecord(record: RawTransaction, step: string): ValidationOutput[] {
   const result = transactionFromValues(record.values);
   if ("ok" in result) {
-    const valid = record.fraud === undefined ? result.ok : { ...result.ok, fraud: record.fraud };
-    if (record.eventId !== undefined) valid.eventId = record.eventId;
-    return [{ valid }];
+    if (record.fraud !== undefined) result.ok = { ...result.ok, fraud: record.fraud };
+    if (record.eventId !== undefined) result.ok.eventId = record.eventId;
+    return [result];
   }
   return [{ deadLetter: deadLetterOf(result.error, record.input, originText(record.origin), step, record.eventId) }];
 }
@@ -97,11 +100,12 @@ export function validateRecord(record: RawTransaction, step: string): Validation
 /** Converts and validates raw records into transactions; the refused ones become dead letters. */
 export function validateTransactions(): beam.PTransform<beam.PCollection<RawTransaction>, ParsedTransactions> {
   const step = VALIDATE_STEP;
-  return beam.withName(step, (records: beam.PCollection<RawTransaction>): ParsedTransactions =>
-    records
+  return beam.withName(step, (records: beam.PCollection<RawTransaction>): ParsedTransactions => {
+    const checked: { ok: beam.PCollection<Transaction>; deadLetter: beam.PCollection<DeadLetter> } = records
       .apply(beam.withName("checkFields", beam.parDo({ process: (record: RawTransaction) => validateRecord(record, step) })))
-      .apply(beam.split(["valid", "deadLetter"])),
-  );
+      .apply(beam.split(["ok", "deadLetter"]));
+    return { valid: checked.ok, deadLetter: checked.deadLetter };
+  });
 }
 
 /**
