@@ -7,11 +7,11 @@ import { directRunner } from "../runners/direct";
 import { BATCH_BUNDLE_SIZE, runBatch } from "../pipelines/batch";
 import { resolveInput } from "../io/files/input_format";
 import * as beam from "apache-beam";
-import * as combiners from "apache-beam/transforms/combiners";
 import { readTextLines, forEachLineChunk } from "../io/files/text_files";
 import { fromArray } from "../io/in_memory";
 import { parseCsvTransactions, parseCsvLine, csvLineRole } from "../transforms/parse_csv";
-import { revenueOf, Transaction } from "../transforms/transaction";
+import { revenueOf } from "../transforms/transaction";
+import { revenueByCategory, type CategoryRevenue as CategoryTotals } from "../transforms/aggregates";
 import { collect } from "../io/in_process";
 import { withCpuLoad, sha256Rounds } from "../transforms/cpu_load";
 import { requireForSerialization } from "apache-beam/serialization";
@@ -20,7 +20,8 @@ import { requireForSerialization } from "apache-beam/serialization";
 export type CategoryRevenue = Record<string, number>;
 
 /**
- * read → parse (the project's transform) → group by category → sum, as a Beam pipeline.
+ * read → parse (the project's transform) → group by category → sum (the project's aggregate: a
+ * lifted combine of a hand-written CombineFn), as a Beam pipeline.
  * `streamed` reads with our streaming reader; otherwise the file is read whole by a flatMap, the
  * only way that works on the SDK's runner (its impulse does not wait for an async source).
  */
@@ -34,8 +35,8 @@ export function categoryRevenuePipeline(file: string, collectionId: string, stre
   return (root: beam.Root) => {
     withCpuLoad(root.apply(read), rounds)
       .apply(parseCsvTransactions())
-      .valid.apply(beam.groupBy((t: Transaction) => t.category).combining((t: Transaction) => revenueOf(t), combiners.sum, "revenue"))
-      .map((row: { key: string; revenue: number }) => collect(collectionId, row));
+      .valid.apply(revenueByCategory())
+      .map((row: CategoryTotals) => collect(collectionId, { key: row.category, revenue: row.revenuePaise }));
   };
 }
 
