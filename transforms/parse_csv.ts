@@ -17,7 +17,7 @@ import type * as beam from "apache-beam";
 import { TRANSACTION_COLUMNS, type Transaction } from "./transaction";
 import { transactionFromValues } from "./transaction_fields";
 import { splitCsvLine } from "./csv_line";
-import { asTextLine, isBlankLine, lineContent, lineOrigin, type TextLine } from "./text_line";
+import { asTextLine, isBlankLine, lineContent, type TextLine } from "./text_line";
 import type { ParseResult } from "./parse_result";
 import { parseStepOutput, refusedInput, parseThenValidate, type ParsedTransactions, type ParseStepOutput } from "./validate";
 import { requireForSerialization } from "apache-beam/serialization";
@@ -72,9 +72,9 @@ export function parseCsvLine(line: string): ParseResult<Transaction> {
 /** The CSV parse step's output for one line (the body of its DoFn). */
 export function parseCsvElement(element: string | TextLine, step: string): ParseStepOutput[] {
   const textLine = asTextLine(element);
-  if (textLine.refusal !== undefined) return [refusedInput(textLine.refusal, textLine.line, lineOrigin(textLine), step)];
+  if (textLine.refusal !== undefined) return [refusedInput(textLine.refusal, textLine.line, textLine, step)];
   if (csvLineRole(textLine.line, textLine.lineNumber) !== "record") return [];
-  return [parseStepOutput(csvRecordValues(textLine.line), textLine.line, lineOrigin(textLine), step)];
+  return [parseStepOutput(csvRecordValues(textLine.line), textLine.line, textLine, step)];
 }
 
 /**

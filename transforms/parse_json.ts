@@ -12,7 +12,7 @@
 import type * as beam from "apache-beam";
 import { TRANSACTION_COLUMNS, type Transaction } from "./transaction";
 import { transactionFromValues } from "./transaction_fields";
-import { asTextLine, isBlankLine, lineContent, lineOrigin, type TextLine } from "./text_line";
+import { asTextLine, isBlankLine, lineContent, type TextLine } from "./text_line";
 import type { ParseResult } from "./parse_result";
 import { parseStepOutput, refusedInput, parseThenValidate, type ParsedTransactions, type ParseStepOutput } from "./validate";
 import { requireForSerialization } from "apache-beam/serialization";
@@ -68,9 +68,9 @@ export function parseJsonLine(line: string): ParseResult<Transaction> {
 /** The JSON-lines parse step's output for one line (the body of its DoFn). */
 export function parseJsonElement(element: string | TextLine, step: string): ParseStepOutput[] {
   const textLine = asTextLine(element);
-  if (textLine.refusal !== undefined) return [refusedInput(textLine.refusal, textLine.line, lineOrigin(textLine), step)];
+  if (textLine.refusal !== undefined) return [refusedInput(textLine.refusal, textLine.line, textLine, step)];
   if (isBlankLine(textLine.line)) return [];
-  return [parseStepOutput(jsonRecordValues(textLine.line), textLine.line, lineOrigin(textLine), step)];
+  return [parseStepOutput(jsonRecordValues(textLine.line), textLine.line, textLine, step)];
 }
 
 /** The payload of a message as text; bytes must be valid UTF-8. */
@@ -91,19 +91,18 @@ export function parsePubSubPayload(payload: Uint8Array | string): ParseResult<Tr
 
 /** The Pub/Sub parse step's output for one message (the body of its DoFn). */
 export function parsePubSubElement(element: PubSubPayload, step: string): ParseStepOutput[] {
-  const message = typeof element === "string" || element instanceof Uint8Array ? { data: element } : element;
-  // Beam's PubsubMessage leaves an unknown id empty rather than undefined.
-  const origin = message.messageId ? `pubsub:${message.messageId}` : undefined;
+  const message: PubSubMessage = typeof element === "string" || element instanceof Uint8Array ? { data: element } : element;
+  // The message itself is each output's origin: `pubsub:<id>` is made only for a dead letter (see originText).
   const eventId = message.attributes?.[EVENT_ID_ATTRIBUTE] || undefined;
   const text = payloadText(message.data);
   if (message.refusal !== undefined) {
-    return [refusedInput(message.refusal, "ok" in text ? text.ok : lenientUtf8.decode(message.data as Uint8Array), origin, step)];
+    return [refusedInput(message.refusal, "ok" in text ? text.ok : lenientUtf8.decode(message.data as Uint8Array), message, step)];
   }
   if ("error" in text) {
     // The dead letter keeps what can be shown of the bytes; the reason says they were not clean.
-    return [parseStepOutput(text, lenientUtf8.decode(message.data as Uint8Array), origin, step, eventId)];
+    return [parseStepOutput(text, lenientUtf8.decode(message.data as Uint8Array), message, step, eventId)];
   }
-  return [parseStepOutput(jsonRecordValues(text.ok), text.ok, origin, step, eventId)];
+  return [parseStepOutput(jsonRecordValues(text.ok), text.ok, message, step, eventId)];
 }
 
 /**

@@ -10,6 +10,8 @@ import * as beam from "apache-beam";
 import type { DeadLetter } from "./dead_letter";
 import type { Transaction } from "./transaction";
 import type { FraudLabels } from "./fraud_labels";
+import { lineOrigin, type TextLine } from "./text_line";
+import type { PubSubMessage } from "./parse_json";
 import { transactionFromValues } from "./transaction_fields";
 import { deadLetterOf, type ParseResult } from "./parse_result";
 import { requireForSerialization } from "apache-beam/serialization";
@@ -20,12 +22,27 @@ export interface RawTransaction {
   values: unknown[];
   /** The raw input it was cut from, kept for the dead letter. */
   input: string;
-  /** Where the input came from, when known. */
-  origin?: string;
+  /** Where the input came from, when known (see {@link RecordOrigin}). */
+  origin?: RecordOrigin;
   /** The event id it carried (gateway events), passed on to its transaction or dead letter. */
   eventId?: string;
   /** Fraud labels the input carries, passed on to the valid transaction unchanged. */
   fraud?: FraudLabels;
+}
+
+/**
+ * Where a record came from: its origin text, or the line or message it was cut from. A line's
+ * `file:line` and a message's `pubsub:<id>` are made by {@link originText} only for a dead letter:
+ * built for every record, they were strings made and dropped for every valid one.
+ */
+export type RecordOrigin = string | TextLine | PubSubMessage;
+
+/** The origin text of a dead letter (`file:line`, `pubsub:<id>`); undefined when nothing is known. */
+export function originText(origin: RecordOrigin | undefined): string | undefined {
+  if (typeof origin !== "object") return origin;
+  // Beam's PubsubMessage leaves an unknown id empty rather than undefined.
+  if ("data" in origin) return origin.messageId ? `pubsub:${origin.messageId}` : undefined;
+  return lineOrigin(origin);
 }
 
 /** What a parse step emits for one input: a record to validate, or a dead letter. Nothing for a skipped line. */
@@ -40,8 +57,11 @@ export type ParsedTransactions = {
   deadLetter: beam.PCollection<DeadLetter>;
 };
 
-/** What the validate step emits for one record. */
-export type ValidationOutput = { valid: Transaction } | { deadLetter: DeadLetter };
+/**
+ * What the validate step emits for one record: the transaction, tagged `ok` (the conversion's own
+ * result is the tagged output: no wrapper made per valid record), or a dead letter.
+ */
+export type ValidationOutput = { ok: Transaction } | { deadLetter: DeadLetter };
 
 /** Name of the validation step, as it appears in the job graph and in its dead letters' `step`. */
 export const VALIDATE_STEP = "validateTransactions";
@@ -50,11 +70,11 @@ export const VALIDATE_STEP = "validateTransactions";
 export function parseStepOutput(
   result: ParseResult<unknown[]>,
   input: string,
-  origin: string | undefined,
+  origin: RecordOrigin | undefined,
   step: string,
   eventId?: string,
 ): ParseStepOutput {
-  if ("error" in result) return { deadLetter: deadLetterOf(result.error, input, origin, step, eventId) };
+  if ("error" in result) return { deadLetter: deadLetterOf(result.error, input, originText(origin), step, eventId) };
   const record: RawTransaction = { values: result.ok, input };
   if (origin !== undefined) record.origin = origin;
   if (eventId !== undefined) record.eventId = eventId;
@@ -62,29 +82,30 @@ export function parseStepOutput(
 }
 
 /** The dead letter of an input its reader refused (a `refusal` of a TextLine or a Pub/Sub message). */
-export function refusedInput(refusal: string, input: string, origin: string | undefined, step: string): ParseStepOutput {
-  return { deadLetter: deadLetterOf({ reason: refusal }, input, origin, step) };
+export function refusedInput(refusal: string, input: string, origin: RecordOrigin | undefined, step: string): ParseStepOutput {
+  return { deadLetter: deadLetterOf({ reason: refusal }, input, originText(origin), step) };
 }
 
 /** The validation step's output for one record (the body of its DoFn). */
 export function validateRecord(record: RawTransaction, step: string): ValidationOutput[] {
   const result = transactionFromValues(record.values);
   if ("ok" in result) {
-    const valid = record.fraud === undefined ? result.ok : { ...result.ok, fraud: record.fraud };
-    if (record.eventId !== undefined) valid.eventId = record.eventId;
-    return [{ valid }];
+    if (record.fraud !== undefined) result.ok = { ...result.ok, fraud: record.fraud };
+    if (record.eventId !== undefined) result.ok.eventId = record.eventId;
+    return [result];
   }
-  return [{ deadLetter: deadLetterOf(result.error, record.input, record.origin, step, record.eventId) }];
+  return [{ deadLetter: deadLetterOf(result.error, record.input, originText(record.origin), step, record.eventId) }];
 }
 
 /** Converts and validates raw records into transactions; the refused ones become dead letters. */
 export function validateTransactions(): beam.PTransform<beam.PCollection<RawTransaction>, ParsedTransactions> {
   const step = VALIDATE_STEP;
-  return beam.withName(step, (records: beam.PCollection<RawTransaction>): ParsedTransactions =>
-    records
+  return beam.withName(step, (records: beam.PCollection<RawTransaction>): ParsedTransactions => {
+    const checked: { ok: beam.PCollection<Transaction>; deadLetter: beam.PCollection<DeadLetter> } = records
       .apply(beam.withName("checkFields", beam.parDo({ process: (record: RawTransaction) => validateRecord(record, step) })))
-      .apply(beam.split(["valid", "deadLetter"])),
-  );
+      .apply(beam.split(["ok", "deadLetter"]));
+    return { valid: checked.ok, deadLetter: checked.deadLetter };
+  });
 }
 
 /**
