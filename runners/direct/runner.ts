@@ -71,6 +71,8 @@ export class DirectRunner extends Runner {
         clock,
         shouldDrain: stopAfter && ((progress) => stopReason(stopAfter, progress, startedAt, clock.now())),
         checkpoints: this.options.checkpointDir === undefined ? undefined : new CheckpointStore(this.options.checkpointDir),
+        // SDK worker processes answer for a bundle as a whole (see Engine.lineage).
+        lineage: this.options.environment === "in_process",
       },
     );
     const metrics = new MetricsContainer();
@@ -97,6 +99,8 @@ export class DirectRunner extends Runner {
       metrics,
       stallTimeoutMs: this.options.stallTimeoutMs,
       taps,
+      lineage: (element) => engine.lineage(element),
+      lineageStages: engine.lineageStages(),
     });
     for (const stage of plan.stages) {
       engine.setExecutor(stage.id, async (elements) => {

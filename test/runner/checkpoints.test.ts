@@ -13,6 +13,7 @@ import "apache-beam";
 import { GlobalWindow, IntervalWindow, KV, PaneInfo, WindowedValue } from "apache-beam/values";
 import { wallClock } from "../../sdk/clock";
 import { Engine, type StageSpec } from "../../runners/direct/engine/engine";
+import type { BundleOutcome } from "../../runners/direct/engine/durability";
 import { CheckpointStore } from "../../runners/direct/engine/checkpoint_store";
 import type { GroupingSpec, PaneCodec } from "../../runners/direct/engine/grouping";
 import type { StreamSource } from "../../sdk/stream_source";
@@ -108,18 +109,26 @@ const sumSpec: GroupingSpec = {
   codec,
 };
 
-/** The job: read → (each value into the minute, key "k") → sum → the panes seen. */
-function job(source: BatchSource, checkpointDir: string | undefined) {
+/**
+ * The job: read → (each value into the minute, key "k") → sum → the panes seen. Its read stage runs
+ * as the in-process executor does: each element announced to the engine before it is pushed through.
+ */
+function job(source: BatchSource, checkpointDir: string | undefined, bundleSize = 10, afterBundle?: (bundle: number) => Promise<BundleOutcome | undefined>) {
   const stages: StageSpec[] = [
     { id: "read", name: "read", input: { kind: "source", source }, upstream: [], bounded: false, sideInputs: [] },
     { id: "sum", name: "sum", input: { kind: "grouping", spec: sumSpec }, upstream: ["read"], bounded: false, sideInputs: [] },
   ];
-  const engine = new Engine(stages, { bundleSize: 10, clock: wallClock, checkpoints: checkpointDir === undefined ? undefined : new CheckpointStore(checkpointDir) });
+  const engine = new Engine(stages, { bundleSize, clock: wallClock, checkpoints: checkpointDir === undefined ? undefined : new CheckpointStore(checkpointDir) });
   const panes: number[] = [];
   const toSum = engine.emitter({ kind: "stage", stage: "sum" });
+  let bundles = 0;
   engine.setExecutor("read", async (elements) => {
-    for (const e of elements) toSum({ value: { key: "k", value: e.value }, windows: [MINUTE], timestamp: e.timestamp, pane: noFiring });
-    return undefined;
+    for (const e of elements) {
+      engine.lineage(e);
+      toSum({ value: { key: "k", value: e.value }, windows: [MINUTE], timestamp: e.timestamp, pane: noFiring });
+    }
+    engine.lineage(undefined);
+    return afterBundle?.(++bundles);
   });
   engine.setExecutor("sum", async (elements) => {
     for (const e of elements) panes.push((e.value as KV<string, number>).value);
@@ -173,5 +182,27 @@ describe("direct runner: checkpoints of accumulating panes", function () {
     expect(second.acknowledged).to.deep.equal([4_000]);
     // The last checkpoint, taken once every pane expired at the drain, holds none.
     expect(new CheckpointStore(dir).load()!.groupings.sum).to.deep.equal([]);
+  });
+
+  it("commits into a pane exactly what the source is told is durable, even when that frontier cuts through a bundle", async () => {
+    // Bundles of two: [1000, 5000], whose writes land at 550 ms (a checkpoint is due then), while
+    // [3000] is in flight until 1 s — so that checkpoint's frontier (3000) falls between the two
+    // messages of the first bundle. Committing that bundle by its lowest hold would put 5000 in the
+    // checkpoint while the source, not told 5000 is durable, would have it read again after the
+    // crash at 800 ms: counted twice.
+    const source = new BatchSource([[1_000, 5_000, 3_000]]);
+    const { engine, run } = job(source, dir, 2, async (bundle) => {
+      if (bundle === 1) return { written: wait(550).then(() => undefined) };
+      if (bundle === 2) await wait(1_000);
+      return undefined;
+    });
+    await wait(800);
+    engine.cancel(new Error("killed"));
+    await run.catch(() => undefined);
+    const frontier = source.checkpointed.at(-1)!;
+    const [pane] = new CheckpointStore(dir).load()!.groupings.sum;
+    const committed = pane.accumulator === undefined ? 0 : (JSON.parse(Buffer.from(pane.accumulator, "base64").toString()) as number);
+    expect(source.checkpointed[0], "the first checkpoint's frontier cuts the first bundle").to.equal(3_000);
+    expect(committed).to.equal([1_000, 5_000, 3_000].filter((t) => t < frontier).reduce((a, b) => a + b, 0));
   });
 });

@@ -33,7 +33,7 @@
 import type { Window, WindowedValue } from "apache-beam/values";
 import type { Clock } from "../../../sdk/clock";
 import type { StreamSource } from "../../../sdk/stream_source";
-import type { Millis } from "../../../sdk/time";
+import { type Millis, toMillis } from "../../../sdk/time";
 import type { CheckpointStore } from "./checkpoint_store";
 import { type BundleOutcome, Durability } from "./durability";
 import { ElementQueue } from "./element_queue";
@@ -107,6 +107,12 @@ export interface EngineOptions {
   shouldDrain?: (progress: EngineProgress) => string | undefined;
   /** Where accumulating panes are checkpointed, so that their input is acknowledged before they expire (checkpoints.ts). */
   checkpoints?: CheckpointStore;
+  /**
+   * Whether the stages feeding checkpointed panes can run through an executor that reports each
+   * element's lineage ({@link Engine.lineage}; the in-process one can, SDK worker processes cannot).
+   * Without it no pane is checkpointed: its input stays held until it is written.
+   */
+  lineage?: boolean;
 }
 
 interface StageState {
@@ -150,17 +156,20 @@ export class Engine {
   /** How long the last refresh of watermarks and panes took (ms). */
   private watermarkUpdateCost = 0;
   private rejectCancelled: (error: Error) => void = () => {};
+  /** The durability hold of the bundle in flight when its stage reads a source (see {@link lineage}). */
+  private sourceBundleDurability: Millis | undefined;
   private readonly cancelled = new Promise<never>((_, reject) => (this.rejectCancelled = reject));
 
   constructor(
     stageSpecs: StageSpec[],
     private readonly options: EngineOptions,
   ) {
+    const specs = new Map(stageSpecs.map((spec) => [spec.id, spec]));
     for (const spec of stageSpecs) {
       this.stages.set(spec.id, {
         spec,
         pending: new ElementQueue(),
-        grouping: spec.input.kind === "grouping" ? new Grouping(spec.input.spec, options.checkpoints !== undefined) : undefined,
+        grouping: spec.input.kind === "grouping" ? new Grouping(spec.input.spec, options.checkpoints !== undefined && checkpointable(spec, specs, options)) : undefined,
         impulseDone: false,
         inputWatermark: -Infinity,
         outputWatermark: -Infinity,
@@ -348,11 +357,33 @@ export class Engine {
     return true;
   }
 
+  /**
+   * Stages whose bundles must report each element's lineage ({@link lineage}): they feed checkpointed
+   * panes.
+   */
+  lineageStages(): Set<string> {
+    return new Set(this.order.flatMap((s) => (s.grouping?.checkpointed ? s.spec.upstream : [])));
+  }
+
+  /**
+   * An executor is about to push `element` of the bundle in flight through its stage (undefined: all
+   * are in). In a stage reading a source, what it emits meanwhile then carries that element's own
+   * durability hold, its event time, rather than the bundle's lowest: a checkpoint commits a pane's
+   * contributions exactly when the source makes their messages durable (both below the same
+   * frontier), so that a restarted job neither reads again what a checkpoint holds nor loses what
+   * it acknowledged.
+   */
+  lineage(element: WindowedValue<unknown> | undefined): void {
+    if (this.sourceBundleDurability === undefined) return;
+    this.durability.emitting = element === undefined ? this.sourceBundleDurability : toMillis(element.timestamp);
+  }
+
   private async runBundle(stage: StageState, elements: WindowedValue<unknown>[], hold: Millis, durability: Millis): Promise<void> {
     if (stage.execute === undefined) throw new Error(`stage '${stage.spec.name}' has no executor`);
     stage.inFlightHold = hold;
     stage.inFlightDurability = durability;
     this.durability.emitting = durability;
+    this.sourceBundleDurability = stage.spec.input.kind === "source" ? durability : undefined;
     let outcome: BundleOutcome | undefined;
     try {
       outcome = await stage.execute(elements);
@@ -360,6 +391,7 @@ export class Engine {
       stage.inFlightHold = Infinity;
       stage.inFlightDurability = Infinity;
       this.durability.emitting = Infinity;
+      this.sourceBundleDurability = undefined;
     }
     if (outcome !== undefined) this.durability.holdUntilLanded(outcome.written, durability);
     stage.elementsProcessed += elements.length;
@@ -449,4 +481,14 @@ function topologicalOrder<T>(nodes: T[], dependencies: (node: T) => T[]): T[] {
   };
   for (const n of nodes) visit(n);
   return order;
+}
+
+/**
+ * Whether a grouping stage's panes may be checkpointed: every stage feeding it reads a source, and
+ * runs where each element's lineage is reported — then what each message added to a pane is known
+ * (see {@link Engine.lineage}). Input through another stage's queue keeps only the lowest hold of a
+ * bundle, which would commit contributions of messages the source does not yet make durable.
+ */
+function checkpointable(spec: StageSpec, specs: ReadonlyMap<string, StageSpec>, options: EngineOptions): boolean {
+  return options.lineage !== false && spec.upstream.length > 0 && spec.upstream.every((id) => specs.get(id)?.input.kind === "source");
 }

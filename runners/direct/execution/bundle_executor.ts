@@ -67,6 +67,16 @@ export interface ExecutionServices {
    * metrics instead; watchers of elements are for in-process execution.)
    */
   taps: PCollectionTaps;
+  /**
+   * Called before each element of a bundle by an executor that pushes them one at a time through the
+   * stage in this thread, and with undefined once all are in (what finishBundle emits derives from
+   * the whole bundle): what is emitted meanwhile derives from that element alone. Checkpoints need
+   * it (engine/checkpoints.ts): a pane's contribution and its source message must be made durable
+   * together.
+   */
+  lineage?: (element: WindowedValue<unknown> | undefined) => void;
+  /** Stages whose bundles must run through an executor that reports {@link lineage}: they feed checkpointed panes. */
+  lineageStages?: ReadonlySet<string>;
 }
 
 /** Runs bundles of the stages of one plan. */

@@ -32,6 +32,8 @@ export interface FusedStageServices {
   stallTimeoutMs: number;
   /** Where each PCollection produced here is counted and shown to its watchers (status.ts). */
   taps: PCollectionTaps;
+  /** See {@link ExecutionServices.lineage}. */
+  lineage?: (element: WindowedValue<unknown> | undefined) => void;
 }
 
 /**
@@ -165,13 +167,16 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
         throw asStepFailure(error, stepName(operator.transformId), undefined, "in startBundle");
       }
     }
+    const lineage = services.lineage;
     for (const element of elements) {
+      lineage?.(element);
       const result = root.receive(element);
       if (result !== operators.NonPromise) {
         await result;
         activity.waitingOn = undefined;
       }
     }
+    lineage?.(undefined);
     for (const operator of topological) {
       activity.waitingOn = finishingStep = stepName(operator.transformId);
       try {

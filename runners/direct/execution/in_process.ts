@@ -22,6 +22,7 @@ export const inProcessExecutor: BundleExecutorFactory = (plan, services): Bundle
         exitsOf: (pcollection) => services.outputs(stage.id, pcollection),
         stallTimeoutMs: services.stallTimeoutMs,
         taps: services.taps,
+        lineage: services.lineage,
       }),
     ]),
   );

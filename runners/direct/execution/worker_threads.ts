@@ -62,6 +62,8 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     const routes = new Map(
       plan.stages
         .filter((s) => s.sideInputs.length === 0)
+        // Parts come back as a whole: what they emit cannot be traced to its element (see ExecutionServices.lineage).
+        .filter((s) => !services.lineageStages?.has(s.id))
         .map((s) => stageRoute(s, plan, services))
         .filter((r) => jobThreadStep(services.components, [...r.worker.transforms, ...r.worker.combined.map((c) => c.combineTransform)]) === undefined)
         .map((r) => [r.stage.id, r]),
