@@ -17,6 +17,7 @@ import { seededRandom } from "../fixtures/prng";
 import { ingest } from "../ingest/publisher";
 import { recordsOf } from "./expected_rows";
 import { aggregateOutcome, type AggregateOutcome } from "./aggregate_outcome";
+import type { JobFigures } from "./job";
 import { startJob, waitFor, type RunningJob } from "./running_job";
 import { finishStream, seconds, type StreamEnd } from "./stream_outcome";
 import { CHAOS_PROJECT } from "./tables";
@@ -31,8 +32,13 @@ export interface CrashLoopOptions {
   /** Messages per second. */
   rate: number;
   kills: number;
-  /** Each kill comes this long after the run started printing figures: uniform in [min, max] ms. */
+  /** Each kill comes this long after the run read its first message: uniform in [min, max] ms. */
   killAfterMs: [number, number];
+  /**
+   * The first run is killed only once it has acknowledged messages (then its delay): at least one
+   * crash falls after acknowledgements, however long a loaded machine takes to the first one.
+   */
+  firstKillAfterAcknowledged?: boolean;
   /** Seed of the kill moments (default 1): the same seed, the same moments. */
   seed?: number;
   /** Elements per bundle of the job (default chaos/job.ts's). */
@@ -78,7 +84,11 @@ export async function crashLoopProbe(options: CrashLoopOptions): Promise<CrashLo
     for (let kill = 0; kill < options.kills; kill++) {
       job = startJob(subscription, 60_000, settings);
       const running = job;
-      await waitFor(30_000, () => running.latest() !== undefined || running.child.exitCode !== null);
+      const due = kill === 0 && options.firstKillAfterAcknowledged ? (f: JobFigures) => f.acknowledged > 0 : (f: JobFigures) => f.read > 0;
+      await waitFor(30_000, () => {
+        const figures = running.latest();
+        return (figures !== undefined && due(figures)) || running.child.exitCode !== null;
+      });
       await new Promise((resolve) => setTimeout(resolve, random.int(...options.killAfterMs)));
       const figures = running.latest();
       running.child.kill("SIGKILL");

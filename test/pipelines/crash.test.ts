@@ -22,7 +22,7 @@ describe("crash: kill -9 at random moments of a live stream, restart each time, 
 
   it("loses nothing and duplicates nothing", async () => {
     // Small bundles: acknowledgements flow early in a short stream, so kills fall between them.
-    const result = await crashLoopProbe({ inputs: SAMPLE_FILES, rate: 500, kills: 3, killAfterMs: [300, 2000], bundleSize: 100, timeoutMs: 90_000 });
+    const result = await crashLoopProbe({ inputs: SAMPLE_FILES, rate: 500, kills: 3, killAfterMs: [300, 2000], firstKillAfterAcknowledged: true, bundleSize: 100, timeoutMs: 90_000 });
     console.log(`      killed at (read, acknowledged): ${result.killedAt.map((k) => `(${k.read}, ${k.acknowledged})`).join(" ")}; caught up ${result.catchUpSeconds} s after the last kill`);
     expect(result.kills).to.equal(3);
     expect(result.published).to.equal(goodTransactions().length + sampleBadRowCount());
