@@ -45,6 +45,8 @@ export interface JobFigures {
   readLagMs: number;
   leasesExpired: number;
   rssMb: number;
+  /** Everything the source reports (io/pubsub/source.ts: pulls, extensions, backlog figures). */
+  source: Record<string, number>;
 }
 
 async function figures(result: DirectPipelineResult): Promise<JobFigures> {
@@ -62,6 +64,7 @@ async function figures(result: DirectPipelineResult): Promise<JobFigures> {
     readLagMs: source.readLagMs ?? 0,
     leasesExpired: source.leasesExpired ?? 0,
     rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+    source,
   };
 }
 

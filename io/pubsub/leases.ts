@@ -55,6 +55,9 @@ export class Leases {
   private acknowledgedCount = 0;
   /** Leases whose deadline passed before an extension landed: Pub/Sub redelivers those. */
   private expiredCount = 0;
+  /** Deadline extensions sent (modifyAckDeadline requests) and the leases they named. */
+  private extensionRequests = 0;
+  private extendedLeases = 0;
   /** Publish time of the oldest message held, as of the last extension check. */
   private oldestPublishTime: Millis = Infinity;
   /** Publish → acknowledged (everything the message produced written), in 1 ms buckets. */
@@ -95,6 +98,11 @@ export class Leases {
   /** Leases that expired while held (see {@link extendDeadlines}). */
   get expired(): number {
     return this.expiredCount;
+  }
+
+  /** Deadline extension requests sent so far, and the leases they named (cumulative). */
+  get extensions(): { requests: number; leases: number } {
+    return { requests: this.extensionRequests, leases: this.extendedLeases };
   }
 
   /** Age of the oldest message held (now − its publish time), in ms; 0 when none is. */
@@ -290,6 +298,8 @@ export class Leases {
   private async extendEach(queue: Array<{ ackIds: string[]; seconds: number }>, sentAt: Millis): Promise<void> {
     for (let request = queue.shift(); request !== undefined; request = queue.shift()) {
       const { ackIds, seconds } = request;
+      this.extensionRequests++;
+      this.extendedLeases += ackIds.length;
       const extended = await this.client
         .modifyAckDeadline({ subscription: this.subscription, ackIds, ackDeadlineSeconds: seconds })
         .then(() => true, () => false);

@@ -22,6 +22,16 @@
  * Measured, the same pipeline at 10 in flight: 6 500–8 400 msg/s (against 4 000–5 200 at 4, the
  * machine loaded alike).
  *
+ * The emulator's own limit, measured (1 pull at a time, 200-byte messages, the machine at load 8–10):
+ * while no message is outstanding a pull answers in 1–6 ms whatever the backlog, but once any is
+ * (pulled, not yet acknowledged: 100 or 1 000 alike) each pull costs time in proportion to the
+ * messages the subscription holds — 40–50 ms at 300 000, 160–290 ms at 1 200 000 — and concurrent
+ * pulls wait on each other (4 at a time: 300–450 msg/s at 1 200 000). A reader that acknowledges only
+ * after its writes always has messages outstanding, so against the emulator its reading rate falls
+ * as the backlog grows (about 100 messages per pull / that time): an overload that builds a backlog
+ * of a million reads a few hundred messages a second, whatever this side does. The service has no
+ * such cost.
+ *
  * An unreachable service (UNAVAILABLE…) is retried by the client within each pull; a pull still
  * failing at its timeout comes back empty (DEADLINE_EXCEEDED, or CANCELLED when the client's timer
  * fired first), and the next one starts: an outage pauses the reading, it does not fail the job
@@ -30,6 +40,26 @@
 import type { v1, protos } from "@google-cloud/pubsub";
 
 type ReceivedMessage = protos.google.pubsub.v1.IReceivedMessage;
+
+/** What the pulls have done so far (cumulative: a reader derives rates from two readings). */
+export interface PullStats {
+  /** Pulls that came back (answered, timed out or failed). */
+  pulls: number;
+  /** Messages they brought. */
+  pulledMessages: number;
+  /** Pulls answered with no message. */
+  emptyPulls: number;
+  /** Pulls that got no answer within their timeout. */
+  timedOutPulls: number;
+  /** Time the pulls spent on the wire, added up (ms). */
+  pullMs: number;
+  /** Pulls on the wire now. */
+  pullsInFlight: number;
+  /** Pulls it keeps on the wire now (see the module comment). */
+  pullDepth: number;
+  /** Messages arrived and not yet taken by the reader. */
+  unreadMessages: number;
+}
 
 /** Pulls on the wire at once for a reader that keeps up (see the module comment). */
 export const PULLS_IN_FLIGHT = 4;
@@ -59,12 +89,15 @@ export class PubSubPuller {
   private arrived: ReceivedMessage[] = [];
   /** Pulls kept on the wire now, from {@link PULLS_IN_FLIGHT} to {@link MAX_PULLS_IN_FLIGHT} (see the module comment). */
   private pullDepth = PULLS_IN_FLIGHT;
+  /** When the last pull got no answer: the server may have handed it messages, hidden from us for their ack deadline. */
+  private lastUnansweredAt = -Infinity;
   /** Pulls that came back with messages since the reader last took what had arrived. */
   private answeredUnread = 0;
   /** The most messages one pull has brought (what the server answers a pull with: 100 on the emulator). */
   private largestPull = 0;
   private failure: Error | undefined;
   private stopped = false;
+  private readonly counts = { pulls: 0, pulledMessages: 0, emptyPulls: 0, timedOutPulls: 0, pullMs: 0 };
   /**
    * Since when every pull has come back answered and empty (the emulator and the service answer an
    * empty subscription with an empty response before the deadline); undefined once one brought
@@ -75,6 +108,8 @@ export class PubSubPuller {
   constructor(
     private readonly client: v1.SubscriberClient,
     private readonly subscription: string,
+    /** The subscription's ack deadline (ms): how long messages handed to a pull that got no answer stay hidden. */
+    private readonly ackDeadlineMs = 60_000,
   ) {}
 
   /**
@@ -102,9 +137,20 @@ export class PubSubPuller {
     return this.pullDepth;
   }
 
-  /** Since when the subscription has been known empty (nothing unread here either), or undefined. */
+  /** What the pulls have done so far. */
+  get stats(): PullStats {
+    return { ...this.counts, pullsInFlight: this.inFlight.size, pullDepth: this.pullDepth, unreadMessages: this.arrived.length };
+  }
+
+  /**
+   * Since when the subscription has been known empty (nothing unread here either), or undefined. Not
+   * before an ack deadline has passed since the last pull that got no answer: what the server handed
+   * that pull is hidden until then, and empty answers meanwhile do not mean an empty subscription.
+   */
   emptySince(): number | undefined {
-    return this.arrived.length === 0 ? this.answeredEmptySince : undefined;
+    if (this.arrived.length > 0 || this.answeredEmptySince === undefined) return undefined;
+    const since = Math.max(this.answeredEmptySince, this.lastUnansweredAt + this.ackDeadlineMs);
+    return since <= Date.now() ? since : undefined;
   }
 
   /** Starts no more pulls (those on the wire still come back). */
@@ -157,6 +203,7 @@ export class PubSubPuller {
 
   private startPull(): void {
     let brought = 0;
+    const sentAt = Date.now();
     const pull: Promise<void> = this.client
       .pull({ subscription: this.subscription, maxMessages: PULL_BATCH }, { timeout: PULL_TIMEOUT_MS })
       .then(
@@ -164,17 +211,25 @@ export class PubSubPuller {
           const received = response.receivedMessages ?? [];
           for (const message of received) this.arrived.push(message);
           brought = received.length;
+          this.counts.pulledMessages += brought;
           if (brought > 0) this.answeredUnread++;
+          else this.counts.emptyPulls++;
           if (brought > this.largestPull) this.largestPull = brought;
           this.answeredEmptySince = brought > 0 ? undefined : (this.answeredEmptySince ?? Date.now());
         },
         (error: Error) => {
           this.answeredEmptySince = undefined;
-          if (isTimeout(error)) return;
+          this.lastUnansweredAt = Date.now();
+          if (isTimeout(error)) {
+            this.counts.timedOutPulls++;
+            return;
+          }
           this.failure ??= new Error(`Pub/Sub pull from ${this.subscription} failed: ${error.message}`, { cause: error });
         },
       )
       .finally(() => {
+        this.counts.pulls++;
+        this.counts.pullMs += Date.now() - sentAt;
         this.inFlight.delete(pull);
         if (brought > 0) this.refill();
       });

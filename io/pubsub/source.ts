@@ -159,7 +159,8 @@ export class PubSubSource implements StreamSource {
    * Acknowledged and duplicate messages, what is outstanding (held, not yet acknowledged) and the age
    * of its oldest message, how far behind publishing the reads are (`readLagMs`: now − the publish
    * time of the last message pulled — Dataflow's "data freshness"; a subscriber sees no backlog count,
-   * but a growing read lag is one), leases that lapsed, and publish → acknowledged latency.
+   * but a growing read lag is one), leases that lapsed, deadline extensions sent, what the pulls did
+   * (PullStats), and publish → acknowledged latency.
    */
   report(): Record<string, number> {
     const leases = this.connection?.leases;
@@ -171,6 +172,9 @@ export class PubSubSource implements StreamSource {
       oldestUnackedAgeMs: leases?.oldestHeldAgeMs ?? 0,
       readLagMs: this.lastPublishTime === undefined || this.idleSince() !== undefined ? 0 : Math.max(0, Date.now() - this.lastPublishTime),
       leasesExpired: leases?.expired ?? 0,
+      extensionRequests: leases?.extensions.requests ?? 0,
+      extendedLeases: leases?.extensions.leases ?? 0,
+      ...this.connection?.puller.stats,
       ackLatencyP50Ms: leases?.ackLatencyQuantile(0.5) ?? NaN,
       ackLatencyP99Ms: leases?.ackLatencyQuantile(0.99) ?? NaN,
     };
@@ -233,7 +237,7 @@ export class PubSubSource implements StreamSource {
       client,
       subscription,
       createdSubscription,
-      puller: new PubSubPuller(client, subscription),
+      puller: new PubSubPuller(client, subscription, ackDeadlineSeconds * 1000),
       leases: new Leases(client, subscription, ackDeadlineSeconds),
     };
     this.connection.leases.restorePromised(this.restored);
