@@ -44,10 +44,12 @@ class StageOnWorker {
     });
   }
 
-  /** Runs one part; its sinks' writes have landed when this resolves. */
-  async process(input: EncodedElements): Promise<{ outputs: [string, EncodedElements][]; accumulators: [string, EncodedElements][] }> {
-    const { outputs, accumulators } = await this.part.process(this.input.decode(input));
+  /** Runs one part; its sinks' writes have landed when this resolves (the reply is the part's durability). */
+  async process(input: EncodedElements): Promise<{ outputs: [string, EncodedElements][]; accumulators: [string, EncodedElements][]; ranMs: number }> {
+    const { outputs, accumulators, ranMs, written } = await this.part.process(this.input.decode(input));
+    await written;
     return {
+      ranMs,
       outputs: outputs.map(([pcollection, elements]) => [pcollection, this.rawCodecs.get(pcollection)!.encode(elements)]),
       accumulators: accumulators.map((elements, i) => [this.accumulatorCodecs[i][0], this.accumulatorCodecs[i][1].encode(elements)]),
     };
@@ -90,10 +92,11 @@ async function runBundle(job: Job, message: Extract<ToWorker, { kind: "bundle" }
     const stage = job.stages.get(message.stageId);
     if (stage === undefined) throw new Error(`stage '${message.stageId}' was not opened on this worker`);
     watch(job, message.watched);
-    const { outputs, accumulators } = await stage.process(message.input);
+    const { outputs, accumulators, ranMs } = await stage.process(message.input);
     reply = {
       kind: "done",
       seq: message.seq,
+      ranMs,
       outputs,
       accumulators,
       outbox: takeOutbox(),

@@ -5,7 +5,8 @@
  * watermarks, triggers, durability and acks: it hands over one bundle at a time, as with the
  * in-process executor, and this executor cuts it into contiguous parts (`bundle_parts.ts`), taken
  * by whichever thread is free, this one included. A bundle is done when every part is: outputs are
- * then delivered in input order, as the in-process executor would deliver them.
+ * then delivered in input order, as the in-process executor would deliver them. A stage's bundle is
+ * shipped so only while that costs this thread less than running it whole here (`shipping.ts`).
  *
  * Elements cross threads only at stage boundaries, encoded with the pipeline's coders (`wire.ts`).
  * Outputs bound for a lifted combine over a bounded input are pre-combined on the worker — one
@@ -27,6 +28,7 @@ import type { FailureReport, FromWorker, WorkerStage } from "./thread_protocol";
 import { acquirePool, type WorkerThread } from "./worker_pool";
 import { StagePart, type PartOutputs, type StagePartServices } from "./stage_part";
 import { BundleParts } from "./bundle_parts";
+import { ShippingChoice } from "./shipping";
 import { elementCodec, transferable, windowedCodec, type ElementCodec } from "./wire";
 import { stageModules } from "./stage_modules";
 import { jobThreadStep } from "./job_thread_steps";
@@ -47,7 +49,7 @@ interface StageRoute {
 }
 
 /** A part done: on a thread (its reply, still encoded) or on this one (its outputs). */
-type PartDone = { reply: Extract<FromWorker, { kind: "done" }>; local?: undefined } | { local: PartOutputs; reply?: undefined };
+type PartDone = { reply: Extract<FromWorker, { kind: "done" }>; postedMs: number; elements: number; local?: undefined } | { local: PartOutputs; reply?: undefined };
 
 /** Hands a part's accumulators to a lifted combine's intake, marked as accumulators (not inputs). */
 function emitAccumulators(emit: Emit, elements: WindowedValue<KV<unknown, unknown>>[]): void {
@@ -93,7 +95,21 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     const localParts = new Map<string, StagePart>();
     const localPart = (route: StageRoute) => localParts.get(route.stage.id) ?? localParts.set(route.stage.id, new StagePart(route.worker, stagePartServices)).get(route.stage.id)!;
 
-    async function runInParts(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<undefined> {
+    const choices = new Map<string, ShippingChoice>();
+    const choiceOf = (route: StageRoute) => choices.get(route.stage.id) ?? choices.set(route.stage.id, new ShippingChoice()).get(route.stage.id)!;
+
+    /** Runs a bundle whole on this thread (shipping it would cost this thread more). */
+    async function runHere(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<BundleResult | undefined> {
+      const choice = choiceOf(route);
+      const start = performance.now();
+      const local = await localPart(route).process(elements);
+      deliver(route, { local });
+      choice.kept(performance.now() - start, elements.length);
+      return local.written === undefined ? undefined : { written: local.written };
+    }
+
+    async function runInParts(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<BundleResult | undefined> {
+      const choice = choiceOf(route);
       const parts = new BundleParts(elements, pool.threads.length + 1);
       const what = `a bundle of stage '${route.stage.name}'`;
       const watched = services.taps.watched();
@@ -111,10 +127,21 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
         }
       };
       const onThread = (thread: WorkerThread) => async (part: WindowedValue<unknown>[]): Promise<PartDone> => {
+        // This thread's share of shipping: encoding and posting here, decoding and delivering in `deliver`.
+        const start = performance.now();
         const input = route.input.encode(part);
-        return { reply: await thread.request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure)) };
+        const replied = thread.request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure));
+        const postedMs = performance.now() - start;
+        const reply = await replied;
+        choice.ran(reply.ranMs, part.length);
+        return { reply, postedMs, elements: part.length };
       };
-      const onThisThread = () => drain(async (part) => ({ local: await localPart(route).process(part) }));
+      const onThisThread = () =>
+        drain(async (part) => {
+          const local = await localPart(route).process(part);
+          choice.ran(local.ranMs, part.length);
+          return { local };
+        });
       // Threads that have started take the first parts (a bundle of one part crosses to one); this
       // thread, otherwise idle while the engine waits, takes parts too. While no thread has started
       // (the first bundles of a new pool: each thread loads its modules for ~0.4 s), this thread
@@ -124,9 +151,25 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
       if (started.length === 0) draining.push(onThisThread());
       for (const thread of pool.threads) if (!started.includes(thread)) draining.push(drain(onThread(thread)));
       if (started.length > 0) draining.push(onThisThread());
-      await Promise.all(draining);
-      for (const part of done) deliver(route, part);
-      return undefined;
+      try {
+        await Promise.all(draining);
+      } catch (error) {
+        // The bundle failed: the writes of parts run here are nobody's to await any more.
+        for (const part of done) void part?.local?.written?.catch(() => undefined);
+        throw error;
+      }
+      const written: Promise<void>[] = [];
+      for (const part of done) {
+        if (part.local !== undefined) {
+          deliver(route, part);
+          if (part.local.written !== undefined) written.push(part.local.written);
+          continue;
+        }
+        const start = performance.now();
+        deliver(route, part);
+        choice.shipped(part.postedMs + performance.now() - start, part.elements);
+      }
+      return written.length === 0 ? undefined : { written: Promise.all(written).then(() => undefined) };
     }
 
     function deliver(route: StageRoute, part: PartDone): void {
@@ -165,7 +208,7 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
         }
         inFlight++;
         try {
-          return await runInParts(route, bundle.elements);
+          return await (choiceOf(route).ship() ? runInParts(route, bundle.elements) : runHere(route, bundle.elements));
         } catch (error) {
           failed = true;
           throw error;
