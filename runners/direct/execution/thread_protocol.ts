@@ -67,4 +67,6 @@ export type FromWorker =
       watchedElements: [string, EncodedElements][];
     }
   | { kind: "failed"; seq: number; failure: FailureReport }
+  /** The job's stages are rebuilt: the worker is ready for its bundles. */
+  | { kind: "opened"; job: number }
   | { kind: "broken"; failure: FailureReport };

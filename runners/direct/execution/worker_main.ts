@@ -167,6 +167,7 @@ port.on("message", (message: ToWorker) => {
     case "open":
       try {
         openJob(message);
+        port.postMessage({ kind: "opened", job: message.job } satisfies FromWorker);
       } catch (error) {
         port.postMessage({ kind: "broken", failure: failureReport(error) } satisfies FromWorker);
       }

@@ -143,14 +143,17 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
           return { local };
         });
       // Threads that have started take the first parts (a bundle of one part crosses to one); this
-      // thread, otherwise idle while the engine waits, takes parts too. While no thread has started
-      // (the first bundles of a new pool: each thread loads its modules for ~0.4 s), this thread
-      // takes the first part rather than wait, and the starting threads the next ones, run once up.
+      // thread, otherwise idle while the engine waits, takes parts too. A thread still starting (a
+      // new pool's: each loads its modules for ~0.4 s, seconds on a busy machine) takes parts once
+      // it is ready; the bundle never waits for it: if this thread has taken every part by then,
+      // the bundle is done without it.
       const started = pool.threads.filter((thread) => thread.started);
       const draining = started.map((thread) => drain(onThread(thread)));
-      if (started.length === 0) draining.push(onThisThread());
-      for (const thread of pool.threads) if (!started.includes(thread)) draining.push(drain(onThread(thread)));
-      if (started.length > 0) draining.push(onThisThread());
+      const here = onThisThread();
+      draining.push(here);
+      for (const thread of pool.threads) {
+        if (!started.includes(thread)) draining.push(Promise.race([thread.ready, here]).then(() => drain(onThread(thread))));
+      }
       try {
         await Promise.all(draining);
       } catch (error) {
