@@ -26,7 +26,7 @@ export interface PartOutputs {
   accumulators: WindowedValue<KV<unknown, unknown>>[][];
   /** How long the stage's steps ran (its sinks' writes landing not counted). */
   ranMs: number;
-  /** Its sinks' writes still landing, when it has any. */
+  /** Its sinks' writes still landing, when asked not to await them. */
   written?: Promise<void>;
 }
 
@@ -109,16 +109,17 @@ export class StagePart {
     this.run = fusedStageExecutor(planned, { ...services, stateProvider: noSideInputs, exitsOf });
   }
 
-  /** Runs one part; its sinks' writes may still be landing when this resolves (`written`). */
-  async process(elements: WindowedValue<unknown>[]): Promise<PartOutputs> {
+  /** Runs one part; its sinks' writes have landed when this resolves, unless `deferWrites` (then they are `written`). */
+  async process(elements: WindowedValue<unknown>[], deferWrites = false): Promise<PartOutputs> {
     const start = performance.now();
     const result = await this.run(elements);
     const ranMs = performance.now() - start;
+    if (result?.written !== undefined && !deferWrites) await result.written;
     const outputs: [string, WindowedValue<unknown>[]][] = [];
     for (const [pcollection, collected] of this.raw) {
       if (collected.length === 0) continue;
       outputs.push([pcollection, collected.splice(0)]);
     }
-    return { outputs, accumulators: this.combiners.map(([, combiner]) => combiner.take()), ranMs, written: result?.written };
+    return { outputs, accumulators: this.combiners.map(([, combiner]) => combiner.take()), ranMs, written: deferWrites ? result?.written : undefined };
   }
 }

@@ -44,10 +44,9 @@ class StageOnWorker {
     });
   }
 
-  /** Runs one part; its sinks' writes have landed when this resolves (the reply is the part's durability). */
+  /** Runs one part; its sinks' writes have landed when this resolves. */
   async process(input: EncodedElements): Promise<{ outputs: [string, EncodedElements][]; accumulators: [string, EncodedElements][]; ranMs: number }> {
-    const { outputs, accumulators, ranMs, written } = await this.part.process(this.input.decode(input));
-    await written;
+    const { outputs, accumulators, ranMs } = await this.part.process(this.input.decode(input));
     return {
       ranMs,
       outputs: outputs.map(([pcollection, elements]) => [pcollection, this.rawCodecs.get(pcollection)!.encode(elements)]),

@@ -98,17 +98,26 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     const choices = new Map<string, ShippingChoice>();
     const choiceOf = (route: StageRoute) => choices.get(route.stage.id) ?? choices.set(route.stage.id, new ShippingChoice()).get(route.stage.id)!;
 
+    // Writes of bundles run whole here land while the next bundles run, as in process; a stage's
+    // next shipped bundle waits for them, so that no write from a thread overtakes an older one
+    // (an older pane overwriting a newer one).
+    const landing = new Map<string, Promise<void>>();
+
     /** Runs a bundle whole on this thread (shipping it would cost this thread more). */
     async function runHere(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<BundleResult | undefined> {
-      const choice = choiceOf(route);
+      const local = await localPart(route).process(elements, true);
       const start = performance.now();
-      const local = await localPart(route).process(elements);
       deliver(route, { local });
-      choice.kept(performance.now() - start, elements.length);
-      return local.written === undefined ? undefined : { written: local.written };
+      choiceOf(route).kept(local.ranMs + performance.now() - start, elements.length);
+      if (local.written === undefined) return undefined;
+      const written = local.written;
+      landing.set(route.stage.id, Promise.all([landing.get(route.stage.id), written.catch(() => undefined)]).then(() => undefined));
+      return { written };
     }
 
-    async function runInParts(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<BundleResult | undefined> {
+    async function runInParts(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<undefined> {
+      await landing.get(route.stage.id);
+      landing.delete(route.stage.id);
       const choice = choiceOf(route);
       const parts = new BundleParts(elements, pool.threads.length + 1);
       const what = `a bundle of stage '${route.stage.name}'`;
@@ -154,25 +163,13 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
       for (const thread of pool.threads) {
         if (!started.includes(thread)) draining.push(Promise.race([thread.ready, here]).then(() => drain(onThread(thread))));
       }
-      try {
-        await Promise.all(draining);
-      } catch (error) {
-        // The bundle failed: the writes of parts run here are nobody's to await any more.
-        for (const part of done) void part?.local?.written?.catch(() => undefined);
-        throw error;
-      }
-      const written: Promise<void>[] = [];
+      await Promise.all(draining);
       for (const part of done) {
-        if (part.local !== undefined) {
-          deliver(route, part);
-          if (part.local.written !== undefined) written.push(part.local.written);
-          continue;
-        }
         const start = performance.now();
         deliver(route, part);
-        choice.shipped(part.postedMs + performance.now() - start, part.elements);
+        if (part.reply !== undefined) choice.shipped(part.postedMs + performance.now() - start, part.elements);
       }
-      return written.length === 0 ? undefined : { written: Promise.all(written).then(() => undefined) };
+      return undefined;
     }
 
     function deliver(route: StageRoute, part: PartDone): void {
