@@ -8,6 +8,7 @@ import { expect } from "chai";
 import * as beam from "apache-beam";
 import { groupByKey } from "apache-beam/transforms/internal";
 import { directRunner } from "../../runners/direct";
+import { sharedPoolReady } from "../../runners/direct/execution/worker_pool";
 import { fromArray } from "../../testing";
 import { record, takeRecorded } from "./job_thread_recording";
 import { onJobThread } from "./thread_probe";
@@ -33,9 +34,10 @@ describe("direct runner: steps whose module lives on the job's thread", () => {
   afterEach(() => takeRecorded());
 
   it("with 2 workers, run on the job's thread and record every element there; the other stages still run on a worker thread", async () => {
-    // A first job starts the pool's thread (parts go to the job's thread while it starts); the second reuses it.
+    // A first job starts the pool's thread (parts go to the job's thread while it starts); the second reuses it, started.
     await directRunner({ workers: 2, bundleSize: 100 }).run(recordedAfterGrouping);
     takeRecorded();
+    await sharedPoolReady();
     await directRunner({ workers: 2, bundleSize: 100 }).run(recordedAfterGrouping);
     const recorded = takeRecorded();
     expect(recorded.map((r) => (r.value as { x: number }).x).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: N }, (_, i) => i));

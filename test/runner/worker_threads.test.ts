@@ -9,7 +9,7 @@ import * as beam from "apache-beam";
 import * as combiners from "apache-beam/transforms/combiners";
 import { directRunner } from "../../runners/direct";
 import { runPipeline, fromArray, expectSameElements } from "../../testing";
-import { runningWorkerThreads } from "../../runners/direct/execution/worker_pool";
+import { runningWorkerThreads, sharedPoolReady } from "../../runners/direct/execution/worker_pool";
 import { exitWorkerThread } from "./exit_thread";
 
 /** Waits (bounded) until no worker thread runs; fails naming how many are left. */
@@ -111,8 +111,9 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
 
   it("a worker thread that dies fails the job naming the thread and the stage, and stops every thread", async () => {
     // A new pool's first bundles run on the job's thread while its threads start; a job before
-    // leaves the pool started, so the one-part bundle below crosses to a thread.
+    // leaves the pool starting, and once it has started the one-part bundle below crosses to a thread.
     await runPipeline(sumsByParity(3), { runner: directRunner({ workers: 2 }) });
+    await sharedPoolReady();
     const error = await rejectionOf(
       runPipeline(
         (root) =>

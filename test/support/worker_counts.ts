@@ -2,6 +2,10 @@
  * Suites that must give the same results whatever the number of worker threads the direct runner
  * uses: each is defined once per count, and its tests read the count of the copy running.
  */
+import * as beam from "apache-beam";
+import { directRunner } from "../../runners/direct";
+import { sharedPoolReady } from "../../runners/direct/execution/worker_pool";
+
 export const WORKER_COUNTS = [1, 2];
 
 let current = WORKER_COUNTS[0];
@@ -10,8 +14,14 @@ let current = WORKER_COUNTS[0];
 export function describeAtWorkerCounts(title: string, body: () => void): void {
   for (const workers of WORKER_COUNTS) {
     describe(`${title} [${workers} worker${workers === 1 ? "" : "s"}]`, () => {
-      before(() => {
+      before(async function () {
         current = workers;
+        if (workers === 1) return;
+        // A starting pool's parts stay on the job's thread, and these jobs are short: a first job
+        // starts the threads the suite's jobs then reuse, so their parts cross from the first test.
+        this.timeout(60_000);
+        await directRunner({ workers }).run((root) => root.apply(beam.create([1])));
+        await sharedPoolReady();
       });
       body();
     });

@@ -24,6 +24,10 @@ export interface PartOutputs {
   outputs: [string, WindowedValue<unknown>[]][];
   /** In the order of `WorkerStage.combined`: KV(key, accumulator) per key and window. */
   accumulators: WindowedValue<KV<unknown, unknown>>[][];
+  /** How long the stage's steps ran (its sinks' writes landing not counted). */
+  ranMs: number;
+  /** Its sinks' writes still landing, when asked not to await them. */
+  written?: Promise<void>;
 }
 
 /** What a stage part needs from the thread it runs on. */
@@ -105,15 +109,17 @@ export class StagePart {
     this.run = fusedStageExecutor(planned, { ...services, stateProvider: noSideInputs, exitsOf });
   }
 
-  /** Runs one part; its sinks' writes have landed when this resolves. */
-  async process(elements: WindowedValue<unknown>[]): Promise<PartOutputs> {
+  /** Runs one part; its sinks' writes have landed when this resolves, unless `deferWrites` (then they are `written`). */
+  async process(elements: WindowedValue<unknown>[], deferWrites = false): Promise<PartOutputs> {
+    const start = performance.now();
     const result = await this.run(elements);
-    if (result?.written !== undefined) await result.written;
+    const ranMs = performance.now() - start;
+    if (result?.written !== undefined && !deferWrites) await result.written;
     const outputs: [string, WindowedValue<unknown>[]][] = [];
     for (const [pcollection, collected] of this.raw) {
       if (collected.length === 0) continue;
       outputs.push([pcollection, collected.splice(0)]);
     }
-    return { outputs, accumulators: this.combiners.map(([, combiner]) => combiner.take()) };
+    return { outputs, accumulators: this.combiners.map(([, combiner]) => combiner.take()), ranMs, written: deferWrites ? result?.written : undefined };
   }
 }

@@ -54,6 +54,8 @@ export type FromWorker =
   | {
       kind: "done";
       seq: number;
+      /** How long the stage's steps ran on the worker (the job's thread weighs it against shipping). */
+      ranMs: number;
       outputs: [string, EncodedElements][];
       /** Accumulators for lifted combines: [pcollection, encoded KV(key, accumulator)]. */
       accumulators: [string, EncodedElements][];
@@ -65,4 +67,6 @@ export type FromWorker =
       watchedElements: [string, EncodedElements][];
     }
   | { kind: "failed"; seq: number; failure: FailureReport }
+  /** The job's stages are rebuilt: the worker is ready for its bundles. */
+  | { kind: "opened"; job: number }
   | { kind: "broken"; failure: FailureReport };

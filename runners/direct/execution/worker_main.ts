@@ -45,9 +45,10 @@ class StageOnWorker {
   }
 
   /** Runs one part; its sinks' writes have landed when this resolves. */
-  async process(input: EncodedElements): Promise<{ outputs: [string, EncodedElements][]; accumulators: [string, EncodedElements][] }> {
-    const { outputs, accumulators } = await this.part.process(this.input.decode(input));
+  async process(input: EncodedElements): Promise<{ outputs: [string, EncodedElements][]; accumulators: [string, EncodedElements][]; ranMs: number }> {
+    const { outputs, accumulators, ranMs } = await this.part.process(this.input.decode(input));
     return {
+      ranMs,
       outputs: outputs.map(([pcollection, elements]) => [pcollection, this.rawCodecs.get(pcollection)!.encode(elements)]),
       accumulators: accumulators.map((elements, i) => [this.accumulatorCodecs[i][0], this.accumulatorCodecs[i][1].encode(elements)]),
     };
@@ -90,10 +91,11 @@ async function runBundle(job: Job, message: Extract<ToWorker, { kind: "bundle" }
     const stage = job.stages.get(message.stageId);
     if (stage === undefined) throw new Error(`stage '${message.stageId}' was not opened on this worker`);
     watch(job, message.watched);
-    const { outputs, accumulators } = await stage.process(message.input);
+    const { outputs, accumulators, ranMs } = await stage.process(message.input);
     reply = {
       kind: "done",
       seq: message.seq,
+      ranMs,
       outputs,
       accumulators,
       outbox: takeOutbox(),
@@ -164,6 +166,7 @@ port.on("message", (message: ToWorker) => {
     case "open":
       try {
         openJob(message);
+        port.postMessage({ kind: "opened", job: message.job } satisfies FromWorker);
       } catch (error) {
         port.postMessage({ kind: "broken", failure: failureReport(error) } satisfies FromWorker);
       }

@@ -47,7 +47,11 @@ export class WorkerThread {
       register: REGISTER,
       onFailure: () => onFailure(this),
       onExit: () => live.delete(this),
-      unsolicited: (message) => brokenError(index, message as FromWorker),
+      unsolicited: (message) => {
+        if ((message as FromWorker).kind !== "opened") return brokenError(index, message as FromWorker);
+        this.markReady();
+        return undefined;
+      },
     });
     live.add(this);
   }
@@ -62,17 +66,23 @@ export class WorkerThread {
     this.thread.post(message);
   }
 
-  /** True once the thread has answered a bundle: it has started and rebuilt a job's stages. */
+  /** True once the thread has started and rebuilt a job's stages. */
   get started(): boolean {
     return this.answered;
   }
 
   private answered = false;
+  private markReady!: () => void;
+
+  /** Resolves once the thread has started and rebuilt a job's stages (never, if it dies first). */
+  readonly ready = new Promise<void>((resolve) => (this.markReady = () => {
+    this.answered = true;
+    resolve();
+  }));
 
   /** Sends a bundle and resolves with the worker's reply; `what` names it in failures. */
   async request(message: Omit<Extract<ToWorker, { kind: "bundle" }>, "seq">, transfer: ArrayBuffer[], what: string, rejectWith: (reply: Failed) => unknown): Promise<Done> {
     const reply = await this.thread.request<typeof message, Done | Failed>(message, transfer, what);
-    this.answered = true;
     if (reply.kind === "done") return reply;
     throw rejectWith(reply);
   }
@@ -155,4 +165,21 @@ export function acquirePool(size: number): WorkerPool {
   }
   pool.acquire();
   return pool;
+}
+
+/**
+ * Resolves once every thread of the pool kept for the next job has started and rebuilt a job's
+ * stages, so that the next job's parts can cross at once (for tests that need a part to cross);
+ * rejects after `timeoutMs`.
+ */
+export async function sharedPoolReady(timeoutMs = 30_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the worker threads did not start within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([Promise.all((shared?.threads ?? []).map((thread) => thread.ready)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -5,7 +5,8 @@
  * watermarks, triggers, durability and acks: it hands over one bundle at a time, as with the
  * in-process executor, and this executor cuts it into contiguous parts (`bundle_parts.ts`), taken
  * by whichever thread is free, this one included. A bundle is done when every part is: outputs are
- * then delivered in input order, as the in-process executor would deliver them.
+ * then delivered in input order, as the in-process executor would deliver them. A stage's bundle is
+ * shipped so only while that costs this thread less than running it whole here (`shipping.ts`).
  *
  * Elements cross threads only at stage boundaries, encoded with the pipeline's coders (`wire.ts`).
  * Outputs bound for a lifted combine over a bounded input are pre-combined on the worker — one
@@ -27,6 +28,7 @@ import type { FailureReport, FromWorker, WorkerStage } from "./thread_protocol";
 import { acquirePool, type WorkerThread } from "./worker_pool";
 import { StagePart, type PartOutputs, type StagePartServices } from "./stage_part";
 import { BundleParts } from "./bundle_parts";
+import { ShippingChoice } from "./shipping";
 import { elementCodec, transferable, windowedCodec, type ElementCodec } from "./wire";
 import { stageModules } from "./stage_modules";
 import { jobThreadStep } from "./job_thread_steps";
@@ -47,7 +49,7 @@ interface StageRoute {
 }
 
 /** A part done: on a thread (its reply, still encoded) or on this one (its outputs). */
-type PartDone = { reply: Extract<FromWorker, { kind: "done" }>; local?: undefined } | { local: PartOutputs; reply?: undefined };
+type PartDone = { reply: Extract<FromWorker, { kind: "done" }>; postedMs: number; elements: number; local?: undefined } | { local: PartOutputs; reply?: undefined };
 
 /** Hands a part's accumulators to a lifted combine's intake, marked as accumulators (not inputs). */
 function emitAccumulators(emit: Emit, elements: WindowedValue<KV<unknown, unknown>>[]): void {
@@ -95,7 +97,30 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     const localParts = new Map<string, StagePart>();
     const localPart = (route: StageRoute) => localParts.get(route.stage.id) ?? localParts.set(route.stage.id, new StagePart(route.worker, stagePartServices)).get(route.stage.id)!;
 
+    const choices = new Map<string, ShippingChoice>();
+    const choiceOf = (route: StageRoute) => choices.get(route.stage.id) ?? choices.set(route.stage.id, new ShippingChoice()).get(route.stage.id)!;
+
+    // Writes of bundles run whole here land while the next bundles run, as in process; a stage's
+    // next shipped bundle waits for them, so that no write from a thread overtakes an older one
+    // (an older pane overwriting a newer one).
+    const landing = new Map<string, Promise<void>>();
+
+    /** Runs a bundle whole on this thread (shipping it would cost this thread more). */
+    async function runHere(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<BundleResult | undefined> {
+      const local = await localPart(route).process(elements, true);
+      const start = performance.now();
+      deliver(route, { local });
+      choiceOf(route).kept(local.ranMs + performance.now() - start, elements.length);
+      if (local.written === undefined) return undefined;
+      const written = local.written;
+      landing.set(route.stage.id, Promise.all([landing.get(route.stage.id), written.catch(() => undefined)]).then(() => undefined));
+      return { written };
+    }
+
     async function runInParts(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<undefined> {
+      await landing.get(route.stage.id);
+      landing.delete(route.stage.id);
+      const choice = choiceOf(route);
       const parts = new BundleParts(elements, pool.threads.length + 1);
       const what = `a bundle of stage '${route.stage.name}'`;
       const watched = services.taps.watched();
@@ -113,21 +138,39 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
         }
       };
       const onThread = (thread: WorkerThread) => async (part: WindowedValue<unknown>[]): Promise<PartDone> => {
+        // This thread's share of shipping: encoding and posting here, decoding and delivering in `deliver`.
+        const start = performance.now();
         const input = route.input.encode(part);
-        return { reply: await thread.request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure)) };
+        const replied = thread.request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure));
+        const postedMs = performance.now() - start;
+        const reply = await replied;
+        choice.ran(reply.ranMs, part.length);
+        return { reply, postedMs, elements: part.length };
       };
-      const onThisThread = () => drain(async (part) => ({ local: await localPart(route).process(part) }));
+      const onThisThread = () =>
+        drain(async (part) => {
+          const local = await localPart(route).process(part);
+          choice.ran(local.ranMs, part.length);
+          return { local };
+        });
       // Threads that have started take the first parts (a bundle of one part crosses to one); this
-      // thread, otherwise idle while the engine waits, takes parts too. While no thread has started
-      // (the first bundles of a new pool: each thread loads its modules for ~0.4 s), this thread
-      // takes the first part rather than wait, and the starting threads the next ones, run once up.
+      // thread, otherwise idle while the engine waits, takes parts too. A thread still starting (a
+      // new pool's: each loads its modules for ~0.4 s, seconds on a busy machine) takes parts once
+      // it is ready; the bundle never waits for it: if this thread has taken every part by then,
+      // the bundle is done without it.
       const started = pool.threads.filter((thread) => thread.started);
       const draining = started.map((thread) => drain(onThread(thread)));
-      if (started.length === 0) draining.push(onThisThread());
-      for (const thread of pool.threads) if (!started.includes(thread)) draining.push(drain(onThread(thread)));
-      if (started.length > 0) draining.push(onThisThread());
+      const here = onThisThread();
+      draining.push(here);
+      for (const thread of pool.threads) {
+        if (!started.includes(thread)) draining.push(Promise.race([thread.ready, here]).then(() => drain(onThread(thread))));
+      }
       await Promise.all(draining);
-      for (const part of done) deliver(route, part);
+      for (const part of done) {
+        const start = performance.now();
+        deliver(route, part);
+        if (part.reply !== undefined) choice.shipped(part.postedMs + performance.now() - start, part.elements);
+      }
       return undefined;
     }
 
@@ -167,7 +210,7 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
         }
         inFlight++;
         try {
-          return await runInParts(route, bundle.elements);
+          return await (choiceOf(route).ship() ? runInParts(route, bundle.elements) : runHere(route, bundle.elements));
         } catch (error) {
           failed = true;
           throw error;
