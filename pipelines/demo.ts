@@ -208,17 +208,22 @@ async function createTopicAndSubscription(projectId: string, topic: string, subs
 /** Drains the job once it has read `published` messages (the reason {@link runEnd} knows), and waits for it to end. */
 async function untilEveryMessageRead(result: DirectPipelineResult, published: number): Promise<void> {
   const bar = progress("streaming");
-  const ticker = setInterval(() => {
+  const show = () => {
     const p = result.progress();
     const acknowledged = Object.values(p.sources)[0]?.acknowledged ?? 0;
     bar.update(p.sourceElements, published, `read, ${acknowledged} written and acknowledged`);
-    if (p.sourceElements >= published) result.drain(`all ${published} published messages read`);
+    return p.sourceElements;
+  };
+  const ticker = setInterval(() => {
+    if (show() >= published) result.drain(`all ${published} published messages read`);
   }, 100);
   try {
     const state = await result.waitUntilFinish();
     if (state !== JobState_Enum.DONE) throw result.error() ?? new Error(`the streaming job ended ${JobState_Enum[state]}`);
   } finally {
     clearInterval(ticker);
+    // The last acknowledgements land as the job ends, after the last tick: the bar ends on them.
+    show();
     bar.stop();
   }
 }
