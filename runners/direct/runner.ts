@@ -99,7 +99,8 @@ export class DirectRunner extends Runner {
       metrics,
       stallTimeoutMs: this.options.stallTimeoutMs,
       taps,
-      lineage: (element) => engine.lineage(element),
+      // Only a job with checkpointed panes needs it: no call per element otherwise.
+      lineage: engine.lineageStages().size > 0 ? (element) => engine.lineage(element) : undefined,
       lineageStages: engine.lineageStages(),
     });
     for (const stage of plan.stages) {

@@ -156,8 +156,10 @@ export class Engine {
   /** How long the last refresh of watermarks and panes took (ms). */
   private watermarkUpdateCost = 0;
   private rejectCancelled: (error: Error) => void = () => {};
-  /** The durability hold of the bundle in flight when its stage reads a source (see {@link lineage}). */
-  private sourceBundleDurability: Millis | undefined;
+  /** Stages feeding checkpointed panes: their bundles report each element's lineage (see {@link lineage}). */
+  private readonly lineageFed: ReadonlySet<string>;
+  /** The durability hold of the bundle in flight when its stage is one of {@link lineageFed}. */
+  private lineageBundleDurability: Millis | undefined;
   private readonly cancelled = new Promise<never>((_, reject) => (this.rejectCancelled = reject));
 
   constructor(
@@ -182,6 +184,7 @@ export class Engine {
     this.order = topologicalOrder([...this.stages.values()], (s) =>
       s.spec.upstream.concat(s.spec.sideInputs.map((i) => i.producer)).map((id) => this.stage(id)),
     );
+    this.lineageFed = new Set(this.order.flatMap((s) => (s.grouping?.checkpointed ? s.spec.upstream : [])));
     const fail = (error: unknown) => {
       this.backgroundFailure ??= error;
       this.sources.interrupt();
@@ -361,8 +364,8 @@ export class Engine {
    * Stages whose bundles must report each element's lineage ({@link lineage}): they feed checkpointed
    * panes.
    */
-  lineageStages(): Set<string> {
-    return new Set(this.order.flatMap((s) => (s.grouping?.checkpointed ? s.spec.upstream : [])));
+  lineageStages(): ReadonlySet<string> {
+    return this.lineageFed;
   }
 
   /**
@@ -374,8 +377,8 @@ export class Engine {
    * it acknowledged.
    */
   lineage(element: WindowedValue<unknown> | undefined): void {
-    if (this.sourceBundleDurability === undefined) return;
-    this.durability.emitting = element === undefined ? this.sourceBundleDurability : toMillis(element.timestamp);
+    if (this.lineageBundleDurability === undefined) return;
+    this.durability.emitting = element === undefined ? this.lineageBundleDurability : toMillis(element.timestamp);
   }
 
   private async runBundle(stage: StageState, elements: WindowedValue<unknown>[], hold: Millis, durability: Millis): Promise<void> {
@@ -383,7 +386,7 @@ export class Engine {
     stage.inFlightHold = hold;
     stage.inFlightDurability = durability;
     this.durability.emitting = durability;
-    this.sourceBundleDurability = stage.spec.input.kind === "source" ? durability : undefined;
+    this.lineageBundleDurability = this.lineageFed.has(stage.spec.id) ? durability : undefined;
     let outcome: BundleOutcome | undefined;
     try {
       outcome = await stage.execute(elements);
@@ -391,7 +394,7 @@ export class Engine {
       stage.inFlightHold = Infinity;
       stage.inFlightDurability = Infinity;
       this.durability.emitting = Infinity;
-      this.sourceBundleDurability = undefined;
+      this.lineageBundleDurability = undefined;
     }
     if (outcome !== undefined) this.durability.holdUntilLanded(outcome.written, durability);
     stage.elementsProcessed += elements.length;
