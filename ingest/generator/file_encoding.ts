@@ -34,8 +34,13 @@ const CODECS: Readonly<Record<Compression, parquet.Compression>> = {
   none: parquet.Compression.UNCOMPRESSED,
 };
 
-/** Column kinds with few distinct values, dictionary-encoded in Parquet. */
-const DICTIONARY_KINDS: ReadonlySet<ColumnSpec["kind"]> = new Set(["category", "int32"]);
+/** Text columns with at most this many distinct values are dictionary-encoded in Parquet, as categories are. */
+const DICTIONARY_MAX_DISTINCT = 1_000;
+
+/** Whether Parquet dictionary-encodes the column: categories, and text columns of few values (merchant ids). */
+function dictionaryEncoded(spec: ColumnSpec): boolean {
+  return spec.kind === "category" || (spec.distinctValues ?? Infinity) <= DICTIONARY_MAX_DISTINCT;
+}
 /** Column kinds with min/max statistics per column chunk: numbers and times, for pruning row groups. */
 const STATISTICS_KINDS: ReadonlySet<ColumnSpec["kind"]> = new Set(["int32", "int64", "timestampMs"]);
 
@@ -49,21 +54,27 @@ export const BATCH_ROWS = 16_384;
  * encodes and compresses them as they arrive, and emits each row group once full).
  *
  * The writer's settings are what its CPU goes to (measured per row on this machine, 262,144
- * transactions, zstd: 1.9 µs with the library's defaults, 1.0 µs with these; files 49 → 39 B/row):
- * - Dictionary encoding only for the category columns and the small integers. Ids, prices,
+ * transactions, zstd: 1.9 µs with the library's defaults, ~0.95 µs with these; files 49 → 38.6 B/row):
+ * - Dictionary encoding only for the category columns and `merchant_id` (500 values). Ids, prices,
  *   coordinates and times are (nearly) unique: a dictionary would be built for each column chunk,
- *   hashing every value, then dropped when it outgrows its page.
+ *   hashing every value, then dropped when it outgrows its page. Merchant ids are few: with a
+ *   dictionary they cost 0.047 µs instead of 0.081 and take 1.2 bytes instead of 1.95; product ids
+ *   (50,000) cost more with one (0.16 µs against 0.10). The small integers (`discount_percent`,
+ *   `quantity`) are delta-encoded: hashing them into a dictionary cost 0.02 µs each per row more,
+ *   for 0.45 bytes per row less.
  * - Version 2 data pages, whose fallback encodings are delta ones (`DELTA_BINARY_PACKED` for
  *   integers and times, `DELTA_BYTE_ARRAY` for ids): sorted times and shared id prefixes shrink
- *   before zstd sees them, and zstd, with less to compress, takes less time.
+ *   before zstd sees them, and zstd, with less to compress, takes less time. `PLAIN` and
+ *   `DELTA_LENGTH_BYTE_ARRAY` ids cost 0.01–0.03 µs more per column.
  * - Statistics per column chunk (min/max, for pruning row groups by time or amount) for the integer
  *   and time columns only, where they cost nothing measurable. Those of text and coordinates cost
  *   ~0.2 µs per row, and min/max of random ids or of a dictionary's labels prune little; per page,
  *   statistics cost as much again.
- * What is left (0.95 µs, README "Where the CPU goes"): ~0.3 µs for the six category columns, whose
- * every value the writer hashes into its dictionary; ~0.3 µs zstd, at the crate's level (the
- * builder has no setting for it); the rest encoding. Row groups of 32k–128k rows, write batches of
- * 1k–8k and data pages of 64 kB–8 MB cost the same within the noise.
+ * What is left, per column: each id ~0.07–0.085 µs (`DELTA_BYTE_ARRAY` then zstd), each category
+ * 0.03–0.05 (the writer hashes every value into its dictionary, even given Arrow dictionary data),
+ * each coordinate ~0.03, each integer or time ~0.01–0.02; zstd at the crate's level (the builder
+ * has no setting for it) is ~0.25 of the whole. Row groups of 32k–128k rows, write batches of
+ * 256–16k and data pages of 64 kB–8 MB cost the same within the noise.
  */
 function parquetEncoder(compression: Compression, specs: readonly ColumnSpec[]): FileEncoder {
   let builder = new parquet.WriterPropertiesBuilder()
@@ -73,7 +84,7 @@ function parquetEncoder(compression: Compression, specs: readonly ColumnSpec[]):
     .setStatisticsEnabled(parquet.EnabledStatistics.None);
   for (const spec of specs) {
     if (STATISTICS_KINDS.has(spec.kind)) builder = builder.setColumnStatisticsEnabled(spec.name, parquet.EnabledStatistics.Chunk);
-    if (!DICTIONARY_KINDS.has(spec.kind)) builder = builder.setColumnDictionaryEnabled(spec.name, false);
+    if (!dictionaryEncoded(spec)) builder = builder.setColumnDictionaryEnabled(spec.name, false);
   }
   const properties = builder.build();
   const ipc = new IpcTemplates((batch) => arrow.tableToIPC(new arrow.Table(arrowBatch(batch)), "stream"));

@@ -9,7 +9,7 @@ import { BATCH_ROWS, fileEncoder } from "./file_encoding";
 import type { Encoding } from "./file_format";
 import { TABLE_SPECS, type TableName } from "./schema";
 import { tableBatch } from "./table_batches";
-import { makeWorld, type WorldOptions } from "./world";
+import { makeWorld, type World, type WorldOptions } from "./world";
 import { transferring } from "../../threads/transfer";
 
 /** One file to make: rows `first` to `first + rows - 1` of `table`. */
@@ -31,9 +31,18 @@ export interface EncodedFile {
   sha256: string;
 }
 
+/** The world of the thread's last file: its remembered customers (`customer_memo.ts`) serve the next file of the run. */
+let lastWorld: { key: string; world: World } | undefined;
+
+function worldOf(options: WorldOptions): World {
+  const key = JSON.stringify(options);
+  if (lastWorld?.key !== key) lastWorld = { key, world: makeWorld(options) };
+  return lastWorld.world;
+}
+
 /** Makes the file of `task` (the function threads run); its chunks are moved to the main thread, not copied. */
 export async function encodeFile(task: FileTask): Promise<EncodedFile> {
-  const world = makeWorld(task.world);
+  const world = worldOf(task.world);
   const encoder = fileEncoder(task.encoding, TABLE_SPECS[task.table]);
   const columns = allocateColumns(TABLE_SPECS[task.table], Math.min(BATCH_ROWS, task.rows));
   for (let at = 0; at < task.rows; at += BATCH_ROWS) {

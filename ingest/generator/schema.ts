@@ -7,7 +7,7 @@ import { CATEGORIES, DISTRIBUTION_CENTERS, PAYMENT_METHODS, SALES_CHANNELS } fro
 import type { ColumnSpec } from "./columns";
 import { FRAUD_PATTERNS } from "./fraud_episodes";
 import { PLACES } from "./geography";
-import { DEVICE_TYPES } from "./world";
+import { DEVICE_TYPES, MERCHANTS } from "./world";
 
 /** The tables, by the name their files start with. */
 export type TableName = "transactions" | "customers" | "devices";
@@ -22,7 +22,7 @@ export const TRANSACTION_SPECS: readonly ColumnSpec[] = [
   { name: "transaction_id", kind: "text", doc: "`T` + 12 digits, unique within a run" },
   { name: "customer_id", kind: "text", doc: "`C` + 9 digits: the card holder (customers table)" },
   { name: "device_id", kind: "text", doc: "`D` + 9 digits: the device paid from (devices table)" },
-  { name: "merchant_id", kind: "text", doc: "`M` + 6 digits: who was paid; one category per merchant" },
+  { name: "merchant_id", kind: "text", distinctValues: MERCHANTS, doc: "`M` + 6 digits: who was paid; one category per merchant" },
   { name: "product_id", kind: "text", doc: "`P` + 8 digits: what was bought" },
   { name: "category", kind: "category", values: CATEGORIES, doc: "the merchant's category" },
   { name: "unit_price_paise", kind: "int64", doc: "list price of one unit" },

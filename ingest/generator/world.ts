@@ -59,6 +59,8 @@ export type SaltedSeeds = { readonly [K in keyof typeof SALT]: number };
 /** The options with what every row needs precomputed. */
 export interface World extends WorldOptions {
   salted: SaltedSeeds;
+  /** What each merchant sells (index in `CATEGORIES`): a row looks it up rather than hashing. */
+  merchantCategories: Uint8Array;
 }
 
 /** Index in `SALES_CHANNELS` of a channel, drawn by its frequency from a uniform number in [0, 1). */
@@ -68,7 +70,8 @@ const deviceTypeOf = weightedChoice(DEVICE_TYPES.map((choice, i) => [i, choice[1
 /** The world of these options. */
 export function makeWorld(options: WorldOptions): World {
   const salted = Object.fromEntries(Object.entries(SALT).map((entry) => [entry[0], hash32(options.seed, entry[1])])) as SaltedSeeds;
-  return { ...options, salted };
+  const merchantCategories = Uint8Array.from({ length: MERCHANTS }, (_, merchant) => hash32(salted.merchantCategory, merchant) % CATEGORIES.length);
+  return { ...options, salted, merchantCategories };
 }
 
 /** A uniform number in [0, 1) from a 32-bit hash. */
@@ -111,5 +114,5 @@ export function deviceType(world: World, device: number): number {
 
 /** Index in `CATEGORIES` of what the merchant sells. */
 export function merchantCategory(world: World, merchant: number): number {
-  return hash32(world.salted.merchantCategory, merchant) % CATEGORIES.length;
+  return world.merchantCategories[merchant];
 }
