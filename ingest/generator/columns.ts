@@ -15,6 +15,8 @@ export interface ColumnSpec {
   values?: readonly string[];
   /** `text` only, when they are few: how many distinct values the column holds (Parquet then dictionary-encodes it). */
   distinctValues?: number;
+  /** `category` only: one value holds (nearly) every row (Parquet then stores the text, which zstd folds, rather than a dictionary). */
+  skewed?: boolean;
   /** What the column holds, for the README and `--help`. */
   doc: string;
 }

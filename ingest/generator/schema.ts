@@ -29,7 +29,7 @@ export const TRANSACTION_SPECS: readonly ColumnSpec[] = [
   { name: "discount_percent", kind: "int32", doc: "0–40" },
   { name: "quantity", kind: "int32", doc: "1–5" },
   { name: "amount_paise", kind: "int64", doc: "paid: unit price after discount (rounded half up to the paisa) × quantity" },
-  { name: "currency", kind: "category", values: CURRENCIES, doc: "ISO 4217 code of the amounts" },
+  { name: "currency", kind: "category", values: CURRENCIES, skewed: true, doc: "ISO 4217 code of the amounts" },
   { name: "payment_method", kind: "category", values: PAYMENT_METHODS.map((choice) => choice[0]), doc: "how it was paid" },
   { name: "channel", kind: "category", values: SALES_CHANNELS.map((choice) => choice[0]), doc: "where it was paid" },
   { name: "state", kind: "category", values: STATES, doc: "where the device was: an Indian state" },
@@ -38,7 +38,7 @@ export const TRANSACTION_SPECS: readonly ColumnSpec[] = [
   { name: "distribution_center", kind: "category", values: DISTRIBUTION_CENTERS, doc: "who ships it: the state's own centre, another for 15%" },
   { name: "event_time", kind: "timestampMs", doc: "when, UTC, millisecond precision" },
   { name: "is_fraud", kind: "bool", doc: "the label" },
-  { name: "fraud_pattern", kind: "category", values: FRAUD_PATTERNS, doc: "which episode made it fraud (`none` when legitimate)" },
+  { name: "fraud_pattern", kind: "category", values: FRAUD_PATTERNS, skewed: true, doc: "which episode made it fraud (`none` when legitimate)" },
 ];
 
 /** Columns of `customers-*.parquet`. */
