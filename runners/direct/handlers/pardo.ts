@@ -15,7 +15,7 @@ import type { DoFn } from "apache-beam/transforms/pardo";
 import type { WindowedValue } from "apache-beam/values";
 import { PAR_DO } from "../plan/urns";
 import { SplitOperator, type SplitOptions } from "./split";
-import { implementationOf } from "./deserialized";
+import { implementationOf, sdkWrappedFunction } from "./deserialized";
 import type { ValueReceiver } from "../../../sdk/value_receiver";
 
 /** An operator of ours: it also takes an element as its value in the windows of another (see `ValueReceiver`). */
@@ -51,6 +51,9 @@ export function nativeParDo(
 
 class ContextFreeParDoOperator implements NativeOperator {
   private readonly processFn: DoFn<unknown, unknown, undefined>["process"];
+  /** The user's function of an SDK `map` (called for its one output) or `flatMap` (for its outputs), called as the SDK's wrapper calls it. */
+  private readonly mapFn: ((element: unknown) => unknown) | undefined;
+  private readonly flatMapFn: ((element: unknown) => unknown) | undefined;
 
   constructor(
     readonly transformId: string,
@@ -58,6 +61,9 @@ class ContextFreeParDoOperator implements NativeOperator {
     private readonly receiver: ValueReceiver,
   ) {
     this.processFn = implementationOf(doFn.process);
+    const wrapped = sdkWrappedFunction(this.processFn);
+    this.mapFn = wrapped?.kind === "map" ? wrapped.fn : undefined;
+    this.flatMapFn = wrapped?.kind === "flatMap" ? wrapped.fn : undefined;
   }
 
   async startBundle(): Promise<void> {
@@ -69,7 +75,9 @@ class ContextFreeParDoOperator implements NativeOperator {
   }
 
   processValue(value: unknown, like: WindowedValue<unknown>): operators.ProcessResult {
-    const outputs = this.processFn.call(this.doFn, value, undefined);
+    const { mapFn, flatMapFn } = this;
+    if (mapFn !== undefined) return this.receiver.receiveValue(mapFn(value), like);
+    const outputs = flatMapFn !== undefined ? (flatMapFn(value) as Iterable<unknown> | undefined) : this.processFn.call(this.doFn, value, undefined);
     if (!outputs) return operators.NonPromise;
     // Most DoFns return one output in an array: handed on without an iterator.
     if (Array.isArray(outputs) && outputs.length === 1) return this.receiver.receiveValue(outputs[0], like);
