@@ -1,6 +1,7 @@
 /** Emitting from a source operator without outrunning the steps downstream of it. */
 import * as operators from "apache-beam/worker/operators";
 import type { WindowedValue } from "apache-beam/values";
+import { asValueReceiver } from "../sdk/value_receiver";
 
 /**
  * Emits `values` in the window, timestamp and pane of `template`. Synchronous while downstream is; as
@@ -11,16 +12,17 @@ export function emitAll(
   template: WindowedValue<unknown>,
   values: Iterable<unknown>,
 ): operators.ProcessResult {
+  const send = sender(receiver, template);
   // Sources emit batches as arrays (a chunk's lines, a file's rows): indexed, without an iterator.
-  if (Array.isArray(values)) return emitArray(receiver, template, values);
+  if (Array.isArray(values)) return emitArray(send, values);
   const iterator = values[Symbol.iterator]();
   for (let next = iterator.next(); !next.done; next = iterator.next()) {
-    const result = receiver.receive({ value: next.value, windows: template.windows, timestamp: template.timestamp, pane: template.pane });
+    const result = send(next.value);
     if (result !== operators.NonPromise) {
       return (async () => {
         await result;
         for (let rest = iterator.next(); !rest.done; rest = iterator.next()) {
-          const r = receiver.receive({ value: rest.value, windows: template.windows, timestamp: template.timestamp, pane: template.pane });
+          const r = send(rest.value);
           if (r !== operators.NonPromise) await r;
         }
       })();
@@ -29,19 +31,29 @@ export function emitAll(
   return operators.NonPromise;
 }
 
-function emitArray(receiver: operators.Receiver, template: WindowedValue<unknown>, values: readonly unknown[]): operators.ProcessResult {
-  const { windows, timestamp, pane } = template;
+function emitArray(send: (value: unknown) => operators.ProcessResult, values: readonly unknown[]): operators.ProcessResult {
   for (let i = 0; i < values.length; i++) {
-    const result = receiver.receive({ value: values[i], windows, timestamp, pane });
+    const result = send(values[i]);
     if (result !== operators.NonPromise) {
       return (async () => {
         await result;
         for (let j = i + 1; j < values.length; j++) {
-          const r = receiver.receive({ value: values[j], windows, timestamp, pane });
+          const r = send(values[j]);
           if (r !== operators.NonPromise) await r;
         }
       })();
     }
   }
   return operators.NonPromise;
+}
+
+/**
+ * Hands one value on in the template's windows: as the value alone to a runner's own receiver (no
+ * element made per value, see sdk/value_receiver.ts), as a new element to any other.
+ */
+function sender(receiver: operators.Receiver, template: WindowedValue<unknown>): (value: unknown) => operators.ProcessResult {
+  const direct = asValueReceiver(receiver);
+  if (direct !== undefined) return (value) => direct.receiveValue(value, template);
+  const { windows, timestamp, pane } = template;
+  return (value) => receiver.receive({ value, windows, timestamp, pane });
 }

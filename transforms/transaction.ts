@@ -9,6 +9,7 @@ import type { Paise } from "./money";
  * {@link TRANSACTION_COLUMNS}, so a single parser serves all three.
  */
 import type { FraudLabels } from "./fraud_labels";
+import { requireForSerialization } from "apache-beam/serialization";
 
 export interface Transaction {
   /** Unique per purchase; the second half of the Bigtable row key. */
@@ -61,3 +62,5 @@ export type TransactionColumn = (typeof TRANSACTION_COLUMNS)[number];
 export function revenueOf(t: Transaction): Paise {
   return t.finalPricePaise * t.quantity;
 }
+
+requireForSerialization("beam-ts-native/transforms/transaction", exports);

@@ -92,12 +92,19 @@ export function transactionFromValues(values: readonly unknown[]): ParseResult<T
 /** The trimmed, non-empty text of a value that must be a string; rejects anything else. */
 function presentText(value: unknown, column: TransactionColumn, expected: string): string {
   if (typeof value === "string") {
+    // Most values have nothing to trim: two character tests instead of a call that scans the value.
+    if (value.length !== 0 && !isTrimmable(value.charCodeAt(0)) && !isTrimmable(value.charCodeAt(value.length - 1))) return value;
     const trimmed = value.trim();
     if (trimmed === "") reject(column, `${column} is required, found an empty value`);
     return trimmed;
   }
   if (value === undefined || value === null) reject(column, `${column} is required, found ${value === null ? "null" : "nothing"}`);
   return reject(column, `${column} must be ${expected}, found ${showValue(value)}`);
+}
+
+/** True for a character `trim()` may remove: ASCII whitespace and every non-ASCII character (Unicode spaces, the BOM). */
+function isTrimmable(code: number): boolean {
+  return code <= 0x20 || code >= 0x7f;
 }
 
 function text(values: readonly unknown[], column: TransactionColumn): string {
@@ -179,9 +186,13 @@ function digitsAt(written: string, from: number, count: number): number {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** The last date converted and its value: consecutive records of a file mostly share their date. */
+const lastDate = { written: "", ms: 0 };
+
 /** Midnight UTC of a `dd-mm-yyyy` date, in ms since the epoch. */
 function purchaseDateMs(value: unknown): number {
   const written = presentText(value, "Purchase_Date", "a date dd-mm-yyyy");
+  if (written === lastDate.written) return lastDate.ms;
   const day = digitsAt(written, 0, 2);
   const month = digitsAt(written, 3, 2);
   const year = digitsAt(written, 6, 4);
@@ -196,7 +207,9 @@ function purchaseDateMs(value: unknown): number {
   if (year < EARLIEST_YEAR || year > LATEST_YEAR) {
     reject("Purchase_Date", `Purchase_Date must be from 01-01-${EARLIEST_YEAR} to 31-12-${LATEST_YEAR}, found ${showValue(written)}`);
   }
-  return Date.UTC(year, month - 1, day);
+  lastDate.ms = Date.UTC(year, month - 1, day);
+  lastDate.written = written;
+  return lastDate.ms;
 }
 
 /** Time of day of an `HH:MM:SS` time, in ms. */

@@ -3,16 +3,19 @@ import { PaneTable } from "../../runners/direct/engine/pane_table";
 
 interface TestPane {
   windowId: string;
+  key: unknown;
   keyId: string;
   name: string;
 }
 
-const pane = (windowId: string, keyId: string, name = `${windowId}/${keyId}`): TestPane => ({ windowId, keyId, name });
+// As execution/keys.ts's identity: typed strings for the plain keys, an encoding for the others.
+const identity = (key: unknown) => (typeof key === "object" && key !== null ? "e" + JSON.stringify(key) : typeof key + ":" + String(key));
+const pane = (windowId: string, key: unknown, name = `${windowId}/${String(key)}`): TestPane => ({ windowId, key, keyId: identity(key), name });
 const names = (table: PaneTable<TestPane>) => [...table.values()].map((p) => p.name);
 
 describe("direct runner: the pane table", () => {
   it("finds panes by window and key, and visits them in the order they were opened", () => {
-    const table = new PaneTable<TestPane>();
+    const table = new PaneTable<TestPane>(identity);
     table.set(pane("w1", "a"));
     table.set(pane("w2", "a"));
     table.set(pane("w1", "b"));
@@ -26,8 +29,23 @@ describe("direct runner: the pane table", () => {
     expect(table.get("w", "1a")?.name).to.equal("w/1a");
   });
 
+  it("finds a pane by a key equal to its own, plain or encoded, and keeps keys of different types apart", () => {
+    const table = new PaneTable<TestPane>(identity);
+    table.set(pane("w", 1, "number 1"));
+    table.set(pane("w", "1", "string 1"));
+    table.set(pane("w", { user: "a" }, "object a"));
+    expect(table.get("w", 1)?.name).to.equal("number 1");
+    expect(table.get("w", "1")?.name).to.equal("string 1");
+    // Another object with the same encoding is the same key, as Beam groups by the key's coder.
+    expect(table.get("w", { user: "a" })?.name).to.equal("object a");
+    expect(table.get("w", { user: "b" })).to.equal(undefined);
+    table.delete(pane("w", { user: "a" }));
+    expect(table.get("w", { user: "a" })).to.equal(undefined);
+    expect(table.size).to.equal(2);
+  });
+
   it("puts a replacement in the place of the pane it replaces, and deletes while its panes are visited", () => {
-    const table = new PaneTable<TestPane>();
+    const table = new PaneTable<TestPane>(identity);
     for (const [w, k] of [["w1", "a"], ["w2", "a"], ["w1", "b"]]) table.set(pane(w, k));
     table.set(pane("w2", "a", "replacement"));
     expect(names(table)).to.deep.equal(["w1/a", "replacement", "w1/b"]);

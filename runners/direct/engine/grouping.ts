@@ -124,7 +124,7 @@ interface Pane {
 }
 
 export class Grouping {
-  private readonly panes = new PaneTable<Pane>();
+  private readonly panes: PaneTable<Pane>;
   private readonly isDefaultTrigger: boolean;
   /** The window of the last element taken in and its id: consecutive elements usually share one window object. */
   private lastWindow: Window | undefined = undefined;
@@ -141,6 +141,7 @@ export class Grouping {
     private readonly spec: GroupingSpec,
     checkpointing = false,
   ) {
+    this.panes = new PaneTable((key) => spec.keyIdentity(key));
     this.isDefaultTrigger = spec.windowing.trigger.kind === "default";
     this.checkpointed = checkpointing && spec.windowing.accumulating && !spec.mergesWindows && spec.codec !== undefined;
   }
@@ -148,11 +149,10 @@ export class Grouping {
   /** Adds one keyed element to every window it is in, unless that window is closed or expired (at input `watermark`). */
   add(element: WindowedValue<unknown>, watermark: Millis, clock: Clock, durability: Millis): void {
     const { key, value } = element.value as KV<unknown, unknown>;
-    const keyId = this.spec.keyIdentity(key);
     const { aggregator, windowing } = this.spec;
     for (const window of element.windows) {
       const windowId = this.windowIdOf(window);
-      let pane = this.panes.get(windowId, keyId);
+      let pane = this.panes.get(windowId, key);
       // A window's end is computed once per pane, not per element (it is a Long subtraction).
       const windowEnd = pane?.windowEnd ?? windowMaxTimestamp(window);
       if (watermark !== -Infinity && windowEnd + windowing.allowedLatenessMs < watermark) {
@@ -160,7 +160,7 @@ export class Grouping {
         continue;
       }
       if (pane === undefined) {
-        pane = this.newPane(key, keyId, window, windowId, windowEnd);
+        pane = this.newPane(key, this.spec.keyIdentity(key), window, windowId, windowEnd);
         this.panes.set(pane);
       } else if (pane.closed) {
         this.dropped.closedWindow++;

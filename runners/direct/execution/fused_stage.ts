@@ -14,7 +14,8 @@ import type { DeferredWritesContext } from "../../../sdk/deferred_writes";
 import type { BundleResult } from "./bundle_executor";
 import type { PlannedStage } from "../plan/stages";
 import { asStepFailure } from "./step_failure";
-import { nativeParDo } from "../handlers/pardo";
+import { nativeParDo, type NativeOperator } from "../handlers/pardo";
+import type { ValueReceiver } from "../../../sdk/value_receiver";
 import { rootProducedInStage, type PCollectionTap, type PCollectionTaps } from "../status";
 
 type Operator = operators.IOperator;
@@ -45,8 +46,15 @@ class BundleActivity {
   waitingOn: string | undefined;
 }
 
-/** Fans one PCollection out to the steps of this stage that read it and to the engine. */
-class StageReceiver {
+/**
+ * Fans one PCollection out to the steps of this stage that read it and to the engine. Our operators
+ * hand it values in the windows of an element already made (`receiveValue`); an element is made only
+ * for what keeps or reads it as one: the engine, a watcher, the SDK's operators.
+ */
+class StageReceiver implements ValueReceiver {
+  /** The one reader, when it is ours and nothing else takes the PCollection: it is handed values. */
+  private readonly valueReader: NativeOperator | undefined;
+
   constructor(
     private readonly operators: Operator[],
     private readonly exits: ((element: WindowedValue<unknown>) => void)[],
@@ -54,7 +62,10 @@ class StageReceiver {
     private readonly activity: BundleActivity,
     /** Undefined where the PCollection is produced (and counted) in another stage. */
     private readonly tap: PCollectionTap | undefined,
-  ) {}
+  ) {
+    const only = operators.length === 1 && exits.length === 0 ? (operators[0] as Partial<NativeOperator>) : undefined;
+    this.valueReader = typeof only?.processValue === "function" ? (only as NativeOperator) : undefined;
+  }
 
   receive(element: WindowedValue<unknown>): operators.ProcessResult {
     this.activity.delivered++;
@@ -70,18 +81,38 @@ class StageReceiver {
     return results.build();
   }
 
+  receiveValue(value: unknown, like: WindowedValue<unknown>): operators.ProcessResult {
+    const reader = this.valueReader;
+    const tap = this.tap;
+    if (reader === undefined || (tap !== undefined && tap.listeners.length !== 0)) {
+      return this.receive({ value, windows: like.windows, timestamp: like.timestamp, pane: like.pane });
+    }
+    this.activity.delivered++;
+    if (tap !== undefined) tap.count++;
+    try {
+      const result = reader.processValue(value, like);
+      return result === operators.NonPromise ? result : this.awaited(reader, result, value);
+    } catch (error) {
+      throw asStepFailure(error, this.stepName(reader.transformId), value);
+    }
+  }
+
   private deliver(operator: Operator, element: WindowedValue<unknown>): operators.ProcessResult {
     try {
       const result = operator.process(element);
-      if (result === operators.NonPromise) return result;
-      // The innermost step to return a promise is the one the stage waits on.
-      this.activity.waitingOn ??= this.stepName(operator.transformId);
-      return result.catch((error: unknown) => {
-        throw asStepFailure(error, this.stepName(operator.transformId), element.value);
-      });
+      return result === operators.NonPromise ? result : this.awaited(operator, result, element.value);
     } catch (error) {
       throw asStepFailure(error, this.stepName(operator.transformId), element.value);
     }
+  }
+
+  /** A step's promise, its failure named after the step and the element. */
+  private awaited(operator: Operator, result: Promise<void>, value: unknown): Promise<void> {
+    // The innermost step to return a promise is the one the stage waits on.
+    this.activity.waitingOn ??= this.stepName(operator.transformId);
+    return result.catch((error: unknown) => {
+      throw asStepFailure(error, this.stepName(operator.transformId), value);
+    });
   }
 }
 
@@ -111,7 +142,7 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
     environments: components.environments,
   };
 
-  const getReceiver = (pcollection: string): operators.Receiver => {
+  const getReceiver = (pcollection: string): StageReceiver => {
     let receiver = receivers.get(pcollection);
     if (receiver === undefined) {
       const readers = (consumers.get(pcollection) ?? []).filter((id) => inStage.has(id)).map(getOperator);
@@ -119,11 +150,12 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
       receiver = new StageReceiver(readers, services.exitsOf(pcollection), stepName, activity, producedHere ? services.taps.tap(pcollection) : undefined);
       receivers.set(pcollection, receiver);
     }
-    return receiver as unknown as operators.Receiver;
+    return receiver;
   };
   const context = new operators.OperatorContext(
     descriptor as never,
-    getReceiver,
+    // The SDK's operators call only `receive`.
+    (pcollection: string) => getReceiver(pcollection) as unknown as operators.Receiver,
     () => {
       throw new Error("the direct runner has no data channel");
     },

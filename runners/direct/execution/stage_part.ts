@@ -11,10 +11,12 @@ import type { MetricsContainer } from "apache-beam/worker/metrics";
 import { deserializeFn } from "apache-beam/internal/serialize";
 import type { CombineFn } from "apache-beam/transforms/group_and_combine";
 import type { Coder } from "apache-beam/coders/coders";
-import type { KV, WindowedValue } from "apache-beam/values";
+import type { KV, Window, WindowedValue } from "apache-beam/values";
 import type { StateProvider } from "apache-beam/worker/state";
 import { fusedStageExecutor, type StageBundleRunner } from "./fused_stage";
 import { keyIdentity } from "./keys";
+import { KeyMap } from "../engine/key_map";
+import { implementationOf } from "../handlers/deserialized";
 import { windowKey } from "../engine/windows";
 import type { PCollectionTaps } from "../status";
 import type { WorkerStage } from "./thread_protocol";
@@ -42,35 +44,58 @@ export interface StagePartServices {
 
 /** Folds one stage output's elements into accumulators for one lifted combine. */
 class PreCombiner {
-  private readonly partials = new Map<string, WindowedValue<KV<unknown, unknown>>>();
+  /** The accumulators in the order their key and window first came. */
+  private partials: WindowedValue<KV<unknown, unknown>>[] = [];
+  /** The same, by window id, then key. */
+  private byWindow = new Map<string, KeyMap<WindowedValue<KV<unknown, unknown>>>>();
+  /** The last window seen and its keys: consecutive elements share their window object. */
+  private lastWindow: Window | undefined;
+  private lastKeys: KeyMap<WindowedValue<KV<unknown, unknown>>> | undefined;
   private readonly combineFn: CombineFn<unknown, unknown, unknown>;
+  private readonly addInput: CombineFn<unknown, unknown, unknown>["addInput"];
   private readonly keyId: (key: unknown) => string;
 
   constructor(components: runnerApi.Components, context: PipelineContext, pcollection: string, combineTransform: string) {
     const payload = runnerApi.CombinePayload.fromBinary(components.transforms[combineTransform].spec!.payload);
     this.combineFn = deserializeFn(payload.combineFn!.payload).combineFn as CombineFn<unknown, unknown, unknown>;
+    this.addInput = implementationOf(this.combineFn.addInput);
     this.keyId = keyIdentity(combineKeyCoder(components, context, pcollection));
   }
 
   add(element: WindowedValue<unknown>): void {
     const { key, value } = element.value as KV<unknown, unknown>;
-    const keyId = this.keyId(key);
     for (const window of element.windows) {
-      const id = windowKey(window) + "\u0000" + keyId;
-      let partial = this.partials.get(id);
+      const keys = this.keysOf(window);
+      let partial = keys.get(key);
       if (partial === undefined) {
         // The grouping emits at the end of the window: the first input's timestamp stands for all.
         partial = { value: { key, value: this.combineFn.createAccumulator() }, windows: [window], timestamp: element.timestamp, pane: element.pane };
-        this.partials.set(id, partial);
+        keys.set(key, partial);
+        this.partials.push(partial);
       }
-      partial.value.value = this.combineFn.addInput(partial.value.value, value);
+      partial.value.value = this.addInput.call(this.combineFn, partial.value.value, value);
     }
   }
 
   take(): WindowedValue<KV<unknown, unknown>>[] {
-    const taken = [...this.partials.values()];
-    this.partials.clear();
+    const taken = this.partials;
+    this.partials = [];
+    this.byWindow = new Map();
+    this.lastWindow = this.lastKeys = undefined;
     return taken;
+  }
+
+  private keysOf(window: Window): KeyMap<WindowedValue<KV<unknown, unknown>>> {
+    if (window === this.lastWindow) return this.lastKeys!;
+    const id = windowKey(window);
+    let keys = this.byWindow.get(id);
+    if (keys === undefined) {
+      keys = new KeyMap(this.keyId);
+      this.byWindow.set(id, keys);
+    }
+    this.lastWindow = window;
+    this.lastKeys = keys;
+    return keys;
   }
 }
 

@@ -6,6 +6,8 @@
  */
 import * as operators from "apache-beam/worker/operators";
 import type { WindowedValue } from "apache-beam/values";
+import type { ValueReceiver } from "../../../sdk/value_receiver";
+import type { NativeOperator } from "./pardo";
 
 /** The splitting DoFn's options, as the SDK serializes them. */
 export interface SplitOptions {
@@ -15,14 +17,14 @@ export interface SplitOptions {
   exclusive: boolean;
 }
 
-export class SplitOperator implements operators.IOperator {
+export class SplitOperator implements NativeOperator {
   private readonly known: Set<string>;
   /** By tag, in a Map: a lookup by a variable name in an object is a generic (slow) property load, per element. */
-  private readonly receivers: Map<string, operators.Receiver>;
+  private readonly receivers: Map<string, ValueReceiver>;
 
   constructor(
     readonly transformId: string,
-    receivers: Record<string, operators.Receiver>,
+    receivers: Record<string, ValueReceiver>,
     private readonly options: SplitOptions,
   ) {
     this.known = new Set(options.knownTags);
@@ -34,7 +36,12 @@ export class SplitOperator implements operators.IOperator {
   async finishBundle(): Promise<void> {}
 
   process(input: WindowedValue<unknown>): operators.ProcessResult {
-    const value = input.value as Record<string, unknown>;
+    return this.processValue(input.value, input);
+  }
+
+  /** Each tagged part of `element` to its output, in the windows of `like`. */
+  processValue(element: unknown, like: WindowedValue<unknown>): operators.ProcessResult {
+    const value = element as Record<string, unknown>;
     let tags = 0;
     let pending: Promise<void>[] | undefined;
     for (const key in value) {
@@ -48,7 +55,7 @@ export class SplitOperator implements operators.IOperator {
       }
       const receiver = this.receivers.get(tag);
       if (receiver === undefined) continue;
-      const result = receiver.receive({ value: value[key], windows: input.windows, timestamp: input.timestamp, pane: input.pane });
+      const result = receiver.receiveValue(value[key], like);
       if (result !== operators.NonPromise) (pending ??= []).push(result);
     }
     if (this.options.exclusive && tags !== 1) {
