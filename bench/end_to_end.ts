@@ -413,7 +413,7 @@ async function withCpuSplit<T>(what: string, emulators: RunningEmulators, count:
   const result = await stage();
   const after = cpuNow(emulators);
   const wall = (performance.now() - started) / 1000;
-  const per1k = (k: keyof typeof before) => (((after[k] - before[k]) * 1000) / count).toFixed(2);
+  const per1k = (k: keyof typeof before) => (((after[k] - before[k]) * 1000) / count).toFixed(3);
   const busy = (after.pubsub - before.pubsub + after.bigtable - before.bigtable + after.bench - before.bench) / wall;
   if (processCpuAvailable) {
     log(`    ${what}: CPU s per 1000 messages — Pub/Sub emulator ${per1k("pubsub")}, Bigtable emulator ${per1k("bigtable")}, this process ${per1k("bench")}; ${busy.toFixed(2)} cores busy`);
