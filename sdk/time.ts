@@ -18,6 +18,10 @@ const BEAM_MAX_MILLIS = Long.fromString("9223372036854775");
 /** The SDK's `Instant` (a Long of milliseconds) as engine time. */
 export function toMillis(instant: Long | number): Millis {
   if (typeof instant === "number") return instant;
+  // Every event time is well inside ±2^53, where the double is exact and Beam's extremes (beyond it)
+  // cannot be: no comparison of Longs, each of which allocates two (long.js compares by subtracting).
+  const millis = instant.toNumber();
+  if (Number.isSafeInteger(millis)) return millis;
   if (instant.lessThanOrEqual(BEAM_MIN_MILLIS)) return -Infinity;
   if (instant.greaterThanOrEqual(BEAM_MAX_MILLIS)) return Infinity;
   return instant.toNumber();

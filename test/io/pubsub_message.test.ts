@@ -67,6 +67,31 @@ describe("io/pubsub: the read's element as Dataflow's native read makes it", () 
     expect(Buffer.from(elementOf(pulled, { ...read, withAttributes: false })).toString()).to.equal('{"Transaction_ID":"T1"}');
   });
 
+  it("the decode step in the read's thread gets the message the bytes encode, as decoding a copy of them (another thread's) gives it, once", () => {
+    const read = runnerApi.PubSubReadPayload.create({ subscription: "projects/p/subscriptions/s", withAttributes: true });
+    const pulled = [
+      PubsubMessage.create({ data: Buffer.from("{}"), attributes: { transaction_id: "T1" }, messageId: "7", publishTime: { seconds: 1700000001, nanos: 250_000_000 } }),
+      PubsubMessage.create({ data: Buffer.from([0xff]), messageId: "8", publishTime: { seconds: "1700000002", nanos: 0 } }),
+      // Named like the refusal: the bytes carry it in the refusal's place, and decoding lifts it out as the refusal.
+      PubsubMessage.create({ data: Buffer.from("x"), attributes: { [REFUSAL_ATTRIBUTE]: "forged" }, messageId: "9" }),
+    ];
+    for (const message of pulled) {
+      for (const refusal of [undefined, "why"]) {
+        const bytes = elementOf(message, read, refusal);
+        const copied = decodePubSubMessage(Buffer.from(bytes));
+        const handed = decodePubSubMessage(bytes);
+        // Handed over, not decoded: the pulled payload itself.
+        expect(handed.data).to.equal(message.data);
+        expect({ ...handed, data: Buffer.from(handed.data) }).to.deep.equal({ ...copied, data: Buffer.from(copied.data) });
+        expect(handed.refusal).to.equal(refusal ?? message.attributes?.[REFUSAL_ATTRIBUTE]);
+        // The same bytes decoded again give a message of its own.
+        const again = decodePubSubMessage(bytes);
+        expect(again).to.not.equal(handed);
+        expect({ ...again, data: Buffer.from(again.data) }).to.deep.equal({ ...copied, data: Buffer.from(copied.data) });
+      }
+    }
+  });
+
   it("its bytes read back, by protobufjs's decoder, as the message protobufjs's encoder writes: multi-byte lengths and varints, UTF-8, empty and missing fields, a refusal", () => {
     const long = "é€😀".repeat(700);
     const messages: protos.google.pubsub.v1.IPubsubMessage[] = [

@@ -11,6 +11,7 @@
  */
 import { expect } from "chai";
 import * as beam from "apache-beam";
+import Long from "long";
 import type { Runner } from "apache-beam/runners/runner";
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import { directRunner } from "../../runners/direct";
@@ -96,6 +97,36 @@ describe("runner conformance: our direct runner against the SDK's", () => {
       };
       expect(sdk).to.deep.equal(expected);
       expect(ours).to.deep.equal(sdk);
+    });
+
+    /**
+     * A step with metrics alone in its context, over elements in two sliding windows each: the SDK's
+     * operator calls it once per window (what it counts, and what it emits, which a later count sees).
+     */
+    function countingInWindows(root: beam.Root): beam.PCollection<number> {
+      return root
+        .apply(fromArray([10, 45, 50]))
+        .apply(beam.assignTimestamps((t: number) => Long.fromNumber(t * 1000)))
+        .apply(beam.windowInto(beam.slidingWindows(60, 30)))
+        .map(
+          beam.withName("countPerWindow", (t: number, metrics: { calls: beam.Counter; seen: beam.Metric<number> }) => {
+            metrics.calls.increment();
+            metrics.seen.update(t);
+            return t;
+          }),
+          { calls: beam.counter("calls"), seen: beam.distribution("seen") },
+        )
+        .map(beam.withName("countOutputs", (t: number, metrics: { outputs: beam.Counter }) => (metrics.outputs.increment(), t)), { outputs: beam.counter("outputs") });
+    }
+
+    it("a step with metrics over elements in several windows runs once per window", async () => {
+      const sdk = await sdkDirectRunner().run(countingInWindows);
+      const expected = { counters: { calls: 6, outputs: 6 }, distributions: { seen: { count: 6, sum: 210, min: 10, max: 50 } } };
+      expect({ counters: await sdk.counters(), distributions: await sdk.distributions() }).to.deep.equal(expected);
+      for (const workers of [1, 2]) {
+        const ours = await directRunner({ workers }).run(countingInWindows);
+        expect({ counters: await ours.counters(), distributions: await ours.distributions() }, `${workers} worker(s)`).to.deep.equal(expected);
+      }
     });
   });
 
