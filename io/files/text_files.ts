@@ -98,7 +98,7 @@ export async function forEachLineChunk(
   const chunks = isGcsUri(file) || gzipped ? streamedChunks(file, gcs, split, gzipped) : localChunks(file, split.start, split.end);
   for await (const bytes of chunks) {
     if (first && !gzipped && startsLikeGzip(bytes)) {
-      throw new CompressedInput(`'${file}' is gzip-compressed: name it with a .gz suffix to read it decompressed`);
+      throw new Error(`'${file}' is gzip-compressed: name it with a .gz suffix to read it decompressed`);
     }
     first = false;
     for (let at = 0; at < bytes.length; at += PIECE_BYTES) {
@@ -137,9 +137,6 @@ async function* streamedChunks(file: string, gcs: GcsOptions, split: FileSplit, 
     raw.destroy();
   }
 }
-
-/** A compressed file not named as such. */
-class CompressedInput extends Error {}
 
 /** The reader as an SDK operator. */
 export class ReadTextLinesOperator extends FileSourceOperator<TextLine> {
