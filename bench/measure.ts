@@ -17,17 +17,22 @@ export interface Measurement {
 export const ROOT = path.resolve(__dirname, "..");
 
 /**
- * The same V8 settings for every variant; `npm run pipeline` runs with them too. A larger young
- * generation lets the many short-lived per-element objects die young instead of being promoted and
- * swept (about 2x on this workload, for every variant). No allocation-site pretenuring: when a
- * scavenge happens to land while a chunk's elements are all alive, V8 may decide (by chance: about 3
- * runs in 34 here on a quiet machine, more often beside other work) that their allocation sites make long-lived objects and
- * allocate them in the old generation from then on; dead there, they keep the young objects they
- * point to alive through scavenges (~5 MB survivors each instead of ~1 MB), so the old generation
- * fills and is marked again and again: the same run took ~2x the time, ~2.5x the CPU and ~1.8x the
- * memory (`--trace-pretenuring` shows "=> tenure" decisions in the slow runs only).
+ * The same V8 settings for every variant; `npm run pipeline` runs with them too. No allocation-site
+ * pretenuring: when a scavenge happens to land while a chunk's elements are all alive, V8 may decide
+ * (by chance: about 3 runs in 34 here on a quiet machine, more often beside other work) that their
+ * allocation sites make long-lived objects and allocate them in the old generation from then on;
+ * dead there, they keep the young objects they point to alive through scavenges (~5 MB survivors
+ * each instead of ~1 MB), so the old generation fills and is marked again and again: the same run
+ * took ~2x the time, ~2.5x the CPU and ~1.8x the memory (`--trace-pretenuring` shows "=> tenure"
+ * decisions in the slow runs only).
+ *
+ * No heap sizes: V8's flags apply to every thread of the process and override the limits the
+ * runner gives its worker threads (runners/direct/execution/worker_pool.ts). `--max-semi-space-size=64`
+ * (a young generation of 128 MB per thread, chosen when pretenuring made the runs bimodal) cost
+ * 128 MB per thread and saved no CPU any more (1M rows, same minutes: the batch ETL 5.9 vs 6.0 CPU
+ * s at 1 worker, `native` 1.94–2.04 vs 1.97–2.01): at 4 workers the batch ETL peaked at 1 034–1 067 MB.
  */
-export const NODE_FLAGS = ["--max-old-space-size=8192", "--max-semi-space-size=64", "--no-allocation-site-pretenuring"];
+export const NODE_FLAGS = ["--no-allocation-site-pretenuring"];
 
 /** Runs `runner_case.ts <variant> <args…>` in a new process and returns its measurement. */
 export function measure(variant: string, ...args: (string | number)[]): Measurement {

@@ -3,18 +3,23 @@
  * side by side in one run on this machine.
  *
  * 1. read → parse → group by category → sum over a generated CSV (1M rows by default, `--rows N`);
- * 2. the whole batch ETL over the same file (every aggregate, rows, dead letters, report), on our runner;
+ * 2. the whole batch ETL over the same file (every aggregate, rows, dead letters, report), on our runner
+ *    at 1, 2 and 4 workers (its memory bound holds at every worker count, every thread counted);
  * 3. N elements through a three-step map chain (elements/s).
  *
  * Each measurement runs in its own process (peak RSS is per process). The variants must agree on
  * the result, or the benchmark fails. Prints one JSON line.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import { writeTransactions } from "../fixtures/generate";
 import { GENERATOR_DEFAULTS } from "../fixtures/transaction_rows";
 import { agree, measure, revenueTable, ROOT, type Measurement } from "./measure";
+
+/** The worker counts the whole batch ETL runs at; `batch_etl_s` is at the runner's default, the machine's cores (run again unless among them). */
+const BATCH_ETL_WORKERS = [1, 2, 4];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -32,21 +37,23 @@ async function main(): Promise<void> {
     process.stderr.write(`generating ${rows} rows into ${file}…\n`);
     await writeTransactions({ rows, seed: 42, format: "csv", out: file });
   }
-  const step = (label: string, variant: string, arg: string | number) => {
+  const step = (label: string, variant: string, ...args: (string | number)[]) => {
     process.stderr.write(`${label}…`);
-    const m = measure(variant, arg);
+    const m = measure(variant, ...args);
     process.stderr.write(` ${m.seconds.toFixed(2)} s (${m.cpu_seconds.toFixed(2)} s CPU), ${m.peak_rss_mb.toFixed(0)} MB\n`);
     return m;
   };
   const handwritten = step("hand-written loop", "handwritten", file);
   const native = step("our direct runner", "native", file);
-  const batchEtl = step("the batch ETL, our runner", "batch-etl", file);
+  const batchEtlAt = Object.fromEntries(BATCH_ETL_WORKERS.map((w) => [w, step(`the batch ETL, our runner, ${w} worker(s)`, "batch-etl", file, w)]));
+  const defaultWorkers = os.availableParallelism();
+  const batchEtl = batchEtlAt[defaultWorkers] ?? step(`the batch ETL, our runner, ${defaultWorkers} workers (the default)`, "batch-etl", file, defaultWorkers);
   const sdk = values["skip-sdk"] ? undefined : step("SDK direct runner", "sdk", file);
   const mapNative = step(`map chain, ${mapElements} elements, our runner`, "map-native", mapElements);
   const mapSdk = values["skip-sdk"] ? undefined : step(`map chain, ${mapElements} elements, SDK runner`, "map-sdk", mapElements);
 
   const expected = revenueTable(handwritten);
-  const results = [native, batchEtl, sdk].filter((m): m is Measurement => m !== undefined);
+  const results = [native, batchEtl, ...Object.values(batchEtlAt), sdk].filter((m): m is Measurement => m !== undefined);
   if (!results.every((m) => agree(revenueTable(m), expected))) {
     throw new Error(`variants disagree on revenue per category: ${JSON.stringify(results.map(revenueTable))} vs ${JSON.stringify(expected)}`);
   }
@@ -66,6 +73,9 @@ async function main(): Promise<void> {
     batch_etl_s: round(batchEtl.seconds),
     batch_etl_rss_mb: round(batchEtl.peak_rss_mb, 0),
     batch_etl_over_native: round(batchEtl.seconds / native.seconds, 2),
+    batch_etl_workers: defaultWorkers,
+    batch_etl_s_by_workers: Object.fromEntries(BATCH_ETL_WORKERS.map((w) => [w, round(batchEtlAt[w].seconds)])),
+    batch_etl_rss_mb_by_workers: Object.fromEntries(BATCH_ETL_WORKERS.map((w) => [w, round(batchEtlAt[w].peak_rss_mb, 0)])),
     // CPU time moves less than elapsed time when other work shares the machine.
     native_cpu_s: round(native.cpu_seconds),
     batch_etl_cpu_s: round(batchEtl.cpu_seconds),

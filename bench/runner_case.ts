@@ -5,6 +5,7 @@
  *
  *   node -r ./scripts/register.js bench/runner_case.ts <native|sdk|handwritten|batch-etl|map-native|map-sdk> <file|count>
  *   node -r ./scripts/register.js bench/runner_case.ts <native-workers|handwritten> <file> [workers] [cpu-load]
+ *   node -r ./scripts/register.js bench/runner_case.ts batch-etl <file> [workers]
  */
 import "apache-beam";
 import * as fs from "fs";
@@ -41,7 +42,7 @@ const variants: Record<string, Variant<any>> = {
   "native-workers": fileVariant((file, { workers, cpuLoad }) => runCollecting(directRunner({ workers }), (id) => categoryRevenuePipeline(file, id, true, cpuLoad))),
   "batch-etl": {
     prepare: (file: string) => ({ file, output: fs.mkdtempSync(path.join(path.dirname(file), "batch-etl-")) }),
-    run: ({ file, output }: { file: string; output: string }) => batchEtl(file, output),
+    run: ({ file, output }: { file: string; output: string }, { workers }) => batchEtl(file, output, workers),
     cleanUp: ({ output }: { output: string }) => fs.rmSync(output, { recursive: true, force: true }),
   },
   "map-native": mapChainVariant(() => directRunner()),

@@ -77,6 +77,8 @@ async function main(): Promise<void> {
     duckdb_agrees: duckdb === undefined ? null : agree(duckdb.revenue, expected),
     two_workers_over_duckdb: duckdb === undefined ? null : round(seconds(0, 2) / duckdb.seconds, 2),
     two_workers_over_handwritten: round(seconds(0, 2) / handwritten[0].seconds, 2),
+    // Every thread of the process counted, the larger of the two cpu-loads.
+    peak_rss_mb_by_workers: Object.fromEntries(WORKER_COUNTS.map((w) => [w, Math.round(Math.max(...CPU_LOADS.map((load) => runs[load][w].peak_rss_mb)))])),
   };
   for (const load of CPU_LOADS) {
     for (const workers of WORKER_COUNTS) {

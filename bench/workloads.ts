@@ -73,10 +73,10 @@ export async function categoryRevenueLoop(file: string, rounds = 0): Promise<Cat
  * The whole batch ETL (`npm run pipeline -- --pipeline=batch`) over `file`: every aggregate, the
  * report, the rows, aggregates and dead letters written under `output` (made and removed by the
  * caller, outside the timing, as the other variants have nothing to clean up). Returns revenue per
- * category, to agree with the other variants.
+ * category, to agree with the other variants. `workers`: the runner's (default: the machine's cores).
  */
-export async function batchEtl(file: string, output: string): Promise<CategoryRevenue> {
-  const report = await runBatch([resolveInput(file)], directRunner({ bundleSize: BATCH_BUNDLE_SIZE }), output);
+export async function batchEtl(file: string, output: string, workers?: number): Promise<CategoryRevenue> {
+  const report = await runBatch([resolveInput(file)], directRunner({ bundleSize: BATCH_BUNDLE_SIZE, workers }), output);
   return Object.fromEntries(report.byCategory.map((c) => [c.category, c.revenuePaise]));
 }
 

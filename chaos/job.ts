@@ -21,7 +21,7 @@ import { REVENUE_PER_MINUTE_TABLE } from "../transforms/category_minute_row";
  * The V8 settings `npm run pipeline` runs with (package.json; why: bench/measure.ts NODE_FLAGS), for
  * every pipeline process a probe starts: a probe must measure the pipeline as it runs.
  */
-export const PIPELINE_NODE_FLAGS = ["--max-semi-space-size=64", "--no-allocation-site-pretenuring"];
+export const PIPELINE_NODE_FLAGS = ["--no-allocation-site-pretenuring"];
 
 /** Elements per bundle and the figures' period unless the command line says otherwise. */
 export const JOB_DEFAULTS = { bundleSize: 500, everyMs: 250 };

@@ -50,16 +50,22 @@ export class LineSplitter {
       this.skipping = false;
       data = data.subarray(newline + 1);
     }
-    let last = data.lastIndexOf(NEWLINE);
+    if (this.carryBytes > 0) {
+      // Only the open line is joined: copying the whole chunk behind it made a second chunk per chunk.
+      const newline = data.indexOf(NEWLINE);
+      if (newline === -1) {
+        this.keepPartial(data, lines);
+        return lines;
+      }
+      this.addLine(Buffer.concat([...this.carry, data.subarray(0, newline)]), lines);
+      this.carry = [];
+      this.carryBytes = 0;
+      data = data.subarray(newline + 1);
+    }
+    const last = data.lastIndexOf(NEWLINE);
     if (last === -1) {
       this.keepPartial(data, lines);
       return lines;
-    }
-    if (this.carryBytes > 0) {
-      last += this.carryBytes;
-      data = Buffer.concat([...this.carry, data]);
-      this.carry = [];
-      this.carryBytes = 0;
     }
     this.splitComplete(data.subarray(0, last), lines);
     this.keepPartial(data.subarray(last + 1), lines);

@@ -173,7 +173,7 @@ class BundleFiles {
       this.outputs[shard] = output;
       text = this.settings.header + text;
     }
-    return output.append(Buffer.from(text));
+    return output.append(text);
   }
 
   /** Closes every temp file (durable once this resolves) and says which shards have one. */

@@ -24,11 +24,20 @@ import { fileSource, FileSourceOperator } from "./file_source";
 import { gcsError, gcsReadStream, isGcsUri, type GcsOptions } from "./gcs";
 import { wholeFile, type FileSplit } from "./file_splits";
 import { startsLikeGzip } from "./input_format";
+import { CHUNK_BYTES, localChunks, readFailure } from "./local_chunks";
 
 /** URN of the primitive that reads the files named in its payload, once per incoming impulse. */
 export const READ_TEXT_LINES_URN = "beam-ts-native:transform:read_text_lines:v1";
 
-const CHUNK_BYTES = 1 << 20;
+/**
+ * Bytes handed to the line splitter at a time. Its lines are cut from one string of at most this
+ * many bytes, an ordinary object of V8's young generation, and about 500 lines are in flight through
+ * the stage at once. A string of a whole 1 MiB chunk is a large object instead: alive whenever a
+ * scavenge comes while its 8 000 lines flow through the stage's steps and writes, it was promoted and
+ * waited for a full collection: tens of MB per thread, every thread reading (local files are read
+ * into reused buffers, ./local_chunks.ts).
+ */
+const PIECE_BYTES = 64 << 10;
 
 /** Settings of {@link readTextLines}. */
 export interface ReadTextLinesOptions {
@@ -82,32 +91,20 @@ export async function forEachLineChunk(
 ): Promise<void> {
   const { gcs = {}, split = wholeFile(file), maxLineBytes = DEFAULT_MAX_LINE_BYTES } = options;
   if (split.end <= split.start) return;
-  // A split is read from its first record start to the next split's (a ranged request on GCS).
-  const range = split.end === Infinity ? { start: split.start } : { start: split.start, end: split.end - 1 };
-  const raw = isGcsUri(file) ? gcsReadStream(file, gcs, split.start === 0 && split.end === Infinity ? undefined : range) : fs.createReadStream(file, { highWaterMark: CHUNK_BYTES, ...range });
   const gzipped = file.endsWith(".gz");
-  const stream = gzipped ? raw.pipe(zlib.createGunzip({ chunkSize: CHUNK_BYTES })) : raw;
-  if (gzipped) raw.on("error", (error: Error) => stream.destroy(error));
   const splitter = new LineSplitter(file, maxLineBytes, split.firstLine);
   // Only a file's own first bytes can be gzip's magic number (compressed files are one split).
   let first = split.start === 0;
-  try {
-    for await (const chunk of stream) {
-      const bytes = chunk as Buffer;
-      if (first && !gzipped && startsLikeGzip(bytes)) {
-        throw new CompressedInput(`'${file}' is gzip-compressed: name it with a .gz suffix to read it decompressed`);
-      }
-      first = false;
-      const pending = onLines(splitter.push(bytes));
+  const chunks = isGcsUri(file) || gzipped ? streamedChunks(file, gcs, split, gzipped) : localChunks(file, split.start, split.end);
+  for await (const bytes of chunks) {
+    if (first && !gzipped && startsLikeGzip(bytes)) {
+      throw new Error(`'${file}' is gzip-compressed: name it with a .gz suffix to read it decompressed`);
+    }
+    first = false;
+    for (let at = 0; at < bytes.length; at += PIECE_BYTES) {
+      const pending = onLines(splitter.push(bytes.subarray(at, at + PIECE_BYTES)));
       if (pending !== undefined) await pending;
     }
-  } catch (error) {
-    // Failures downstream pass through untouched; only the stream's own errors get the file's name.
-    if (error instanceof CompressedInput || (stream.errored === null && raw.errored === null)) throw error;
-    throw isGcsUri(file) ? gcsError(file, "reading", error) : new Error(`reading '${file}' failed: ${(error as Error).message}`, { cause: error });
-  } finally {
-    stream.destroy();
-    raw.destroy();
   }
   const last = splitter.end();
   if (last.length > 0) {
@@ -116,8 +113,30 @@ export async function forEachLineChunk(
   }
 }
 
-/** A compressed file not named as such. */
-class CompressedInput extends Error {}
+/** The bytes of a `gs://` object's split or of a `.gz` file, as its stream gives them. Fails naming the file. */
+async function* streamedChunks(file: string, gcs: GcsOptions, split: FileSplit, gzipped: boolean): AsyncGenerator<Buffer> {
+  // A split is read from its first record start to the next split's (a ranged request on GCS).
+  const range = split.end === Infinity ? { start: split.start } : { start: split.start, end: split.end - 1 };
+  const raw = isGcsUri(file) ? gcsReadStream(file, gcs, split.start === 0 && split.end === Infinity ? undefined : range) : fs.createReadStream(file, { highWaterMark: CHUNK_BYTES, ...range });
+  const stream = gzipped ? raw.pipe(zlib.createGunzip({ chunkSize: CHUNK_BYTES })) : raw;
+  if (gzipped) raw.on("error", (error: Error) => stream.destroy(error));
+  const chunks = stream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await chunks.next();
+      } catch (error) {
+        throw isGcsUri(file) ? gcsError(file, "reading", error) : readFailure(file, error as Error);
+      }
+      if (next.done === true) return;
+      yield next.value;
+    }
+  } finally {
+    stream.destroy();
+    raw.destroy();
+  }
+}
 
 /** The reader as an SDK operator. */
 export class ReadTextLinesOperator extends FileSourceOperator<TextLine> {

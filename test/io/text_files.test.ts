@@ -189,6 +189,42 @@ describe("io: readTextLines checks what it reads", () => {
     expect(() => readTextLines(file, { maxLineBytes: 0 })).to.throw("readTextLines: maxLineBytes must be a positive whole number of bytes, got 0");
   });
 
+  it("reads files of many read buffers several at once and after a reader stopped early, each line whole and once", async () => {
+    // Lines of varied lengths, so that lines straddle every 64 KiB piece and 1 MiB read buffer.
+    const rows = (tag: string) => Array.from({ length: 60_000 }, (_, i) => `${tag} ${i} ${"é".repeat(i % 13)}${"x".repeat((i * 7) % 90)}`);
+    const files = ["a", "b", "c"].map((tag) => {
+      const file = path.join(dir, `many-${tag}.txt`);
+      fs.writeFileSync(file, rows(tag).join("\n") + "\n");
+      return file;
+    });
+    expect(fs.statSync(files[0]).size).to.be.greaterThan(3 * 2 ** 20);
+    // A reader whose consumer fails half way gives its buffers back once its read in flight settles.
+    let seen = 0;
+    const stopped = forEachLineChunk(files[0], (lines) => {
+      seen += lines.length;
+      if (seen > 10_000) throw new Error("consumer gave up");
+    });
+    // Three reads at once on this thread, each slowed by its consumer, while the one above stops.
+    const reads = files.map(async (file) => {
+      const lines: TextLine[] = [];
+      await forEachLineChunk(file, async (batch) => {
+        lines.push(...batch);
+        await new Promise((resolve) => setImmediate(resolve));
+      });
+      return lines;
+    });
+    await stopped.then(
+      () => expect.fail("should have failed"),
+      (e: Error) => expect(e.message).to.equal("consumer gave up"),
+    );
+    const read = await Promise.all(reads);
+    ["a", "b", "c"].forEach((tag, f) => {
+      expect(read[f].map((l) => l.line), `file ${tag}`).to.deep.equal(rows(tag));
+      expect(read[f].every((l, i) => l.lineNumber === i + 1 && l.refusal === undefined)).to.equal(true);
+    });
+    expect((await readAll(files[1])).map((l) => l.line)).to.deep.equal(rows("b"));
+  });
+
   it("reads a .gz file decompressed, and refuses a gzip file not named .gz, naming it", async () => {
     const { gzipSync } = await import("zlib");
     const gz = path.join(dir, "orders.csv.gz");
