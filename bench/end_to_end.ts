@@ -89,6 +89,8 @@ const NOTHING_COMING_MS = 70_000;
 /** The figures of one run (the JSON line); the pipeline's are null when it failed, and `pipeline_error` says why. */
 interface Report {
   messages: number;
+  /** The pipeline's `workers` (the runner's default: the machine's cores). */
+  workers: number;
   publish_msgs_per_s: number;
   pull_ack_msgs_per_s: number;
   bigtable_rows_per_s: number;
@@ -239,7 +241,7 @@ async function measureCeiling(file: string, count: number, round: number): Promi
  * Stage (e): the streaming pipeline reads `subscription` while the ingest publisher sends `file` to
  * `topic` at full speed, and drains after `count` records.
  */
-async function measurePipeline(file: string, topic: string, subscription: string, count: number, workDir: string, rate?: number): Promise<PipelineRun> {
+async function measurePipeline(file: string, topic: string, subscription: string, count: number, workDir: string, workers: number | undefined, rate?: number): Promise<PipelineRun> {
   const job: StreamingJob = {
     subscription,
     project: PROJECT,
@@ -254,7 +256,7 @@ async function measurePipeline(file: string, topic: string, subscription: string
   // Checkpointed, as a production job runs (runners/direct/README.md, "Checkpoints"): the minute
   // windows do not hold the acknowledgements until the drain.
   const checkpointDir = fs.mkdtempSync(path.join(workDir, "checkpoints-"));
-  const result = (await directRunner({ stopAfter: { records: count }, checkpointDir }).runAsync(streamingPipeline(job))) as DirectPipelineResult;
+  const result = (await directRunner({ stopAfter: { records: count }, checkpointDir, workers }).runAsync(streamingPipeline(job))) as DirectPipelineResult;
   let firstReadAt: number | undefined;
   const startRss = process.memoryUsage.rss();
   let peakRss = startRss;
@@ -453,15 +455,18 @@ async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-function parseMessages(): number {
-  const { values } = parseArgs({ options: { messages: { type: "string", default: "50000" } } });
+/** `--messages N` (default 50 000) and `--workers N` (default: the runner's, the machine's cores). */
+function parseSettings(): { count: number; workers: number | undefined } {
+  const { values } = parseArgs({ options: { messages: { type: "string", default: "50000" }, workers: { type: "string" } } });
   const messages = Number(values.messages);
   if (!Number.isInteger(messages) || messages < 1) throw new Error(`--messages must be a positive integer, got ${JSON.stringify(values.messages)}`);
-  return messages;
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new Error(`--workers must be a positive integer, got ${JSON.stringify(values.workers)}`);
+  return { count: messages, workers };
 }
 
 async function main(): Promise<void> {
-  const count = parseMessages();
+  const { count, workers } = parseSettings();
   const previousEnv = { ...process.env };
   const emulators = await startEmulators(["pubsub", "bigtable"]);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-e2e-"));
@@ -496,7 +501,7 @@ async function main(): Promise<void> {
       handWritten = Math.max(handWritten, hand);
       try {
         const piped = await withCpuSplit(`(e) round ${round}`, emulators, count, () =>
-          measurePipeline(file, `bench-pipeline-${round}`, `bench-pipeline-${round}-read`, count, workDir),
+          measurePipeline(file, `bench-pipeline-${round}`, `bench-pipeline-${round}-read`, count, workDir, workers),
         );
         log(`(e) round ${round}, pipeline: ${Math.round(piped.recordsPerS)} records/s; RSS ${Math.round(piped.startRssMb)} MB at its start, ${Math.round(piped.peakRssMb)} MB at most`);
         // Each round writes the same rows: the table holds them once.
@@ -519,7 +524,7 @@ async function main(): Promise<void> {
       await writeTransactions({ rows: steadyCount, seed: SEED + 1, format: "csv", out: steadyFile });
       await createTopicAndSubscription("bench-steady", "bench-steady-read");
       try {
-        steady = { rate, run: await measurePipeline(steadyFile, "bench-steady", "bench-steady-read", steadyCount, workDir, rate) };
+        steady = { rate, run: await measurePipeline(steadyFile, "bench-steady", "bench-steady-read", steadyCount, workDir, workers, rate) };
         log(
           `(f) pipeline at a steady ${rate} msg/s: publish → row written ${steady.run.rowLatencyMeanMs} ms on average, ` +
             `p50 ${steady.run.rowLatencyP50Ms} ms, p99 ${steady.run.rowLatencyP99Ms} ms, ${steady.run.rowLatencyMaxMs} ms at most`,
@@ -533,6 +538,7 @@ async function main(): Promise<void> {
 
     const report: Report = {
       messages: count,
+      workers: workers ?? os.availableParallelism(),
       publish_msgs_per_s: Math.round(publish),
       pull_ack_msgs_per_s: Math.round(pullAck),
       bigtable_rows_per_s: Math.round(insert),
