@@ -66,7 +66,7 @@ export class WorkerThread {
     this.thread.post(message);
   }
 
-  /** True once the thread has started and rebuilt a job's stages. */
+  /** True once the thread has started and rebuilt a job's stages (or opened the stage-less job of {@link startSharedPool}). */
   get started(): boolean {
     return this.answered;
   }
@@ -74,7 +74,7 @@ export class WorkerThread {
   private answered = false;
   private markReady!: () => void;
 
-  /** Resolves once the thread has started and rebuilt a job's stages (never, if it dies first). */
+  /** Resolves once the thread is {@link started} (never, if it dies first). */
   readonly ready = new Promise<void>((resolve) => (this.markReady = () => {
     this.answered = true;
     resolve();
