@@ -89,8 +89,8 @@ const NOTHING_COMING_MS = 70_000;
 /** The figures of one run (the JSON line); the pipeline's are null when it failed, and `pipeline_error` says why. */
 interface Report {
   messages: number;
-  /** The pipeline's `--workers`; null: the runner's default. */
-  workers: number | null;
+  /** The pipeline's `workers` (the runner's default: the machine's cores). */
+  workers: number;
   publish_msgs_per_s: number;
   pull_ack_msgs_per_s: number;
   bigtable_rows_per_s: number;
@@ -546,7 +546,7 @@ async function main(): Promise<void> {
 
     const report: Report = {
       messages: count,
-      workers: workers ?? null,
+      workers: workers ?? os.availableParallelism(),
       publish_msgs_per_s: Math.round(publish),
       pull_ack_msgs_per_s: Math.round(pullAck),
       bigtable_rows_per_s: Math.round(insert),

@@ -14,6 +14,7 @@ import { readParquetRows } from "../../io/files/parquet";
 import { runBatch } from "../../pipelines/batch";
 import { resolveInput } from "../../io/files/input_format";
 import { directRunner } from "../../runners/direct";
+import { startSharedPool } from "../../runners/direct/execution/worker_pool";
 import { runPipeline } from "../../testing";
 import { startThreadPool } from "../../threads/pool";
 import { openDuckDb, sqlString, type DuckDb } from "../support/duckdb";
@@ -44,6 +45,8 @@ describe("batch ETL over Parquet", function () {
   });
 
   for (const workers of WORKER_COUNTS) it(`reads every row through parse and validate, and reports what DuckDB computes from the files [${workers} worker(s)]`, async () => {
+    // A job this short starts no worker thread itself (runners/direct/execution/shipping.ts).
+    if (workers > 1) await startSharedPool(workers - 1);
     const report = await runBatch([resolveInput(files)], directRunner({ workers }));
     const source = `read_parquet(${sqlString(files)})`;
     expect(report.valid).to.equal(6_000);

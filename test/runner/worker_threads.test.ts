@@ -2,14 +2,15 @@
  * The worker-thread executor (runners/direct/execution/worker_threads.ts) never hangs and never
  * orphans a thread: tiny inputs at several worker counts, wide and deep graphs, a step that throws
  * and a worker thread that dies, each failing the job with a message naming what failed, after
- * which no worker thread is left running.
+ * which no worker thread is left running. Jobs this short start no thread themselves (shipping.ts):
+ * each test starts the threads its jobs then use, so that their parts cross.
  */
 import { expect } from "chai";
 import * as beam from "apache-beam";
 import * as combiners from "apache-beam/transforms/combiners";
 import { directRunner } from "../../runners/direct";
 import { runPipeline, fromArray, expectSameElements } from "../../testing";
-import { runningWorkerThreads, sharedPoolReady } from "../../runners/direct/execution/worker_pool";
+import { runningWorkerThreads, startSharedPool } from "../../runners/direct/execution/worker_pool";
 import { exitWorkerThread } from "./exit_thread";
 
 /** Waits (bounded) until no worker thread runs; fails naming how many are left. */
@@ -40,6 +41,7 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
       it(`${n} element(s) on ${workers} workers, in bundles of 1 and 1000: the same sums as on one thread`, async () => {
         const expected = await runPipeline(sumsByParity(n), { runner: directRunner({ workers: 1 }) });
         for (const bundleSize of [1, 1000]) {
+          await startSharedPool(workers - 1);
           const actual = await runPipeline(sumsByParity(n), { runner: directRunner({ workers, bundleSize }) });
           expectSameElements(actual as unknown[], expected as unknown[]);
         }
@@ -49,6 +51,7 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
   }
 
   it("numbers beyond int32 (sums of money in paise), NaN and Infinity cross threads as they are", async () => {
+    await startSharedPool(1);
     const big = [3_000_000_000, -5_000_000_000, 2 ** 53 - 1, 1.5];
     const crossed = await runPipeline(
       (root) =>
@@ -59,6 +62,7 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
       { runner: directRunner({ workers: 2, bundleSize: 1 }) },
     );
     expect(crossed).to.deep.equal([{ parity: "all", max: Infinity }]);
+    await startSharedPool(1);
     const sums = await runPipeline(
       (root) =>
         root
@@ -70,6 +74,7 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
   });
 
   it("a wide graph (40 branches of one source, flattened) and a deep one (150 maps) on 2 workers", async () => {
+    await startSharedPool(1);
     const wide = await runPipeline(
       (root) => {
         const source = root.apply(fromArray([1, 2, 3]));
@@ -80,6 +85,7 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
     );
     const perBranch = (b: number) => 100 + b + 200 + b + 300 + b;
     expect(wide).to.deep.equal([{ total: Array.from({ length: 40 }, (_, b) => perBranch(b)).reduce((a, c) => a + c, 0) }]);
+    await startSharedPool(1);
     const deep = await runPipeline(
       (root) => {
         let p = root.apply(fromArray(Array.from({ length: 50 }, (_, i) => i)));
@@ -92,6 +98,7 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
   });
 
   it("a step that throws on a worker fails the job naming the step and the element, and stops every thread", async () => {
+    await startSharedPool(1);
     const error = await rejectionOf(
       runPipeline(
         (root) =>
@@ -110,10 +117,8 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
   });
 
   it("a worker thread that dies fails the job naming the thread and the stage, and stops every thread", async () => {
-    // A new pool's first bundles run on the job's thread while its threads start; a job before
-    // leaves the pool starting, and once it has started the one-part bundle below crosses to a thread.
-    await runPipeline(sumsByParity(3), { runner: directRunner({ workers: 2 }) });
-    await sharedPoolReady();
+    // The one-part bundle below crosses to the started thread.
+    await startSharedPool(1);
     const error = await rejectionOf(
       runPipeline(
         (root) =>
@@ -131,8 +136,30 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
   });
 
   it("an idle pool is stopped after its last job", async () => {
+    await startSharedPool(1);
     await runPipeline(sumsByParity(3), { runner: directRunner({ workers: 2 }) });
     expect(runningWorkerThreads()).to.be.greaterThan(0);
     await noWorkerThreadLeft(15_000);
+  });
+
+  // After the test above: no pool is left.
+  it("a short job on 2 workers starts no thread; a bundle with seconds of work left starts them", async () => {
+    const short = await runPipeline(sumsByParity(1000), { runner: directRunner({ workers: 2 }) });
+    expect(short).to.have.length(2);
+    expect(runningWorkerThreads(), "threads started by a short job").to.equal(0);
+    // 300 elements of 5 ms each (a stage of their own, as a file's splits are): 1.5 s on one thread.
+    const heavy = await runPipeline(
+      (root) =>
+        root.apply(beam.create(Array.from({ length: 300 }, (_, i) => i), true)).map(
+          beam.withName("fiveMilliseconds", (x: number) => {
+            const end = Date.now() + 5;
+            while (Date.now() < end);
+            return x;
+          }),
+        ),
+      { runner: directRunner({ workers: 2 }) },
+    );
+    expectSameElements(heavy as unknown[], Array.from({ length: 300 }, (_, i) => i));
+    expect(runningWorkerThreads(), "threads started for the heavy bundle").to.equal(1);
   });
 });

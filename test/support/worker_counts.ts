@@ -2,9 +2,7 @@
  * Suites that must give the same results whatever the number of worker threads the direct runner
  * uses: each is defined once per count, and its tests read the count of the copy running.
  */
-import * as beam from "apache-beam";
-import { directRunner } from "../../runners/direct";
-import { sharedPoolReady } from "../../runners/direct/execution/worker_pool";
+import { startSharedPool } from "../../runners/direct/execution/worker_pool";
 
 export const WORKER_COUNTS = [1, 2];
 
@@ -17,11 +15,10 @@ export function describeAtWorkerCounts(title: string, body: () => void): void {
       before(async function () {
         current = workers;
         if (workers === 1) return;
-        // A starting pool's parts stay on the job's thread, and these jobs are short: a first job
-        // starts the threads the suite's jobs then reuse, so their parts cross from the first test.
+        // These jobs are too short to start threads themselves (shipping.ts): the suite's jobs
+        // reuse threads started here, so their parts cross from the first test.
         this.timeout(60_000);
-        await directRunner({ workers }).run((root) => root.apply(beam.create([1])));
-        await sharedPoolReady();
+        await startSharedPool(workers - 1);
       });
       body();
     });

@@ -35,6 +35,13 @@ export interface FusedStageServices {
   taps: PCollectionTaps;
   /** See {@link ExecutionServices.lineage}. */
   lineage?: (element: WindowedValue<unknown> | undefined) => void;
+  /**
+   * The caller waits for the bundle's writes before going on (a part of a bundle, on a worker thread
+   * or this one): sinks are not offered to hand their writes over, so they finish them in
+   * `finishBundle` as Beam's contract says — rather than wait there for later bundles to fill their
+   * last batch (sdk/deferred_writes.ts), which a caller waiting for them never sends.
+   */
+  awaitsWrites?: boolean;
 }
 
 /**
@@ -167,12 +174,15 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
   // One context per job: its coder cache is shared by every stage.
   context.pipelineContext = services.pipelineContext;
   // Sinks hand their writes over (sdk/deferred_writes.ts): the engine holds the bundle's input
-  // unacknowledged until they land, and the stage's next bundle runs meanwhile.
+  // unacknowledged until they land, and the stage's next bundle runs meanwhile — unless the caller
+  // waits for them anyway.
   let deferred: Promise<void>[] = [];
   let finishingStep: string | undefined;
-  (context as unknown as DeferredWritesContext).deferWrites = (written) => {
-    deferred.push(withinStallTimeout(written, finishingStep ?? stage.id, services.stallTimeoutMs));
-  };
+  if (!services.awaitsWrites) {
+    (context as unknown as DeferredWritesContext).deferWrites = (written) => {
+      deferred.push(withinStallTimeout(written, finishingStep ?? stage.id, services.stallTimeoutMs));
+    };
+  }
   function getOperator(id: string): Operator {
     let operator = created.get(id);
     if (operator === undefined) {

@@ -1,21 +1,25 @@
 /**
- * Whether the worker-thread executor (`worker_threads.ts`) ships a stage's next bundle to the
- * threads or runs it whole on the job's thread: whichever costs the job's thread less per input
- * element, as measured on the stage's own recent bundles.
+ * Whether the worker-thread executor (`worker_threads.ts`) ships what is left of a stage's bundle to
+ * the threads or runs it on the job's thread, as measured on the stage's own recent bundles.
  *
- * The job's thread is the one that cannot be parallelized (the engine, sources, groupings, acks live
- * there), so its time is what shipping must save. Running an element here costs the stage's work on
- * it (measured on the parts this thread runs, and reported by the threads for theirs); shipping it
- * costs this thread encoding it, posting it, and decoding and delivering what comes back. A split
- * of a file that expands on a thread into thousands of records, pre-combined there, costs this
- * thread one element out and a few accumulators back: shipped. A bundle of a thousand cheap maps
- * costs more to encode and decode than to run: kept here. Neither is decided by the kind of input.
+ * The engine waits for each bundle (it hands over one at a time), so what shipping must win is the
+ * bundle's elapsed time, and it has costs of its own: the threads' start (each loads the job's
+ * modules, ~0.14 CPU s and ~0.4 s on this machine, seconds on a busy one), encoding, posting and
+ * decoding every element, and a part's writes, which a thread awaits before it answers while a
+ * bundle run here hands them to the engine and lets the next bundle run.
  *
- * A stage ships its first elements (a probe), and probes again now and then while it keeps its
- * bundles here: shipping's cost per element is only measured by shipping. Probes are spaced so that
- * they cost at most {@link PROBE_BUDGET} of the time this thread spends running the stage (a stage
- * whose shipping costs 12× its running probes once per ~600k elements kept). The cost of running here
- * is measured on every bundle, so a stage whose elements grow heavier ships at once.
+ * - **No thread started** (none asked for in this job, or still starting): a bundle runs here, and
+ *   the pool is started only when what is left of a bundle would keep this thread busy for longer
+ *   than {@link POOL_START_MS} at the stage's measured cost per element. A split of a large file
+ *   (hundreds of ms per element) starts it; a bundle of a thousand messages (a fraction of a ms
+ *   each, most of a message's time spent in I/O elsewhere) never does — the streaming demo then
+ *   runs as at one worker, pool start-up and probes spared. Until the stage's cost is known a bundle
+ *   runs here in measured pieces ({@link ShippingChoice.next}), so that a file's splits need not
+ *   all run here before the threads are asked for.
+ * - **Threads started** (asked for by another stage, or idle from a previous job): a stage ships its
+ *   first elements (a probe: shipping's cost is only measured by shipping), then ships its bundles
+ *   while shipped bundles took less time per element than bundles run here, probing again now and
+ *   then while it keeps them here (at most {@link PROBE_BUDGET} of the time it ran them here).
  */
 
 /** Elements shipped before the costs are compared: timing a handful of elements is noise (and JIT warm-up). */
@@ -24,8 +28,27 @@ export const PROBE_ELEMENTS = 1_000;
 /** At most this share of the time this thread runs a stage's kept bundles goes to probing their shipping. */
 export const PROBE_BUDGET = 0.02;
 
+/**
+ * What is left of a bundle must take at least this long here, at the stage's measured cost, for
+ * starting the threads to pay: a bundle shared from the start finishes in (work + start) / 2 on two
+ * threads, so the start must be well below the work — twice a start on a quiet machine.
+ */
+export const POOL_START_MS = 1_000;
+
+/**
+ * A stage's cost here is known once its runs (after its first) took this long: its first run pays
+ * the JIT's warm-up and its clients' creation, and a few elements are timer noise.
+ */
+export const SAMPLE_MS = 50;
+
+/** The lowest cost per element among this many of the stage's recent runs here stands for its cost. */
+const RECENT_RUNS = 3;
+
 /** Past this many elements the averages halve, so that recent bundles weigh most. */
 const HORIZON_ELEMENTS = 20_000;
+
+/** Where the job's worker threads are: not asked for, starting, or (some of them) started. */
+export type PoolState = "none" | "starting" | "started";
 
 /** Milliseconds per element, averaged over recent elements. */
 class CostPerElement {
@@ -52,38 +75,60 @@ class CostPerElement {
 
 /** One stage's choice between shipping its bundles and running them on the job's thread. */
 export class ShippingChoice {
-  private readonly running = new CostPerElement();
+  /** Elapsed per element of the runs here (the engine's wait: their writes land after). */
+  private readonly here = new CostPerElement();
+  /** Elapsed per element of shipped bundles, from cutting them into parts to their outputs delivered. */
   private readonly shipping = new CostPerElement();
   /** Elements still to ship (and measure) in the current probe. */
   private probeLeft = PROBE_ELEMENTS;
   /** Milliseconds this thread ran the stage's kept bundles since the last probe. */
   private keptMs = 0;
+  private runsHere = 0;
+  /** Milliseconds of the runs here after the first. */
+  private sampledMs = 0;
+  /** Cost per element of the latest runs here after the first (pauses and warm-up only make a run slower). */
+  private readonly recent: number[] = [];
 
-  /** True when the next bundle should be shipped (cut into parts for the threads and this thread). */
-  ship(): boolean {
-    if (this.probeLeft > 0 || !this.running.measured || !this.shipping.measured) return true;
+  /**
+   * What to do with the `left` elements of a bundle not yet run: ship them all, or run this many of
+   * them here (all of them, or a piece that measures the stage's cost before deciding on the rest).
+   */
+  next(left: number, pool: PoolState): "ship" | number {
+    if (pool === "started") return this.shipWhileStarted() ? "ship" : left;
+    if (this.runsHere === 0) return Math.min(left, 1);
+    const perElement = Math.min(...this.recent, Infinity);
+    if (this.sampledMs < SAMPLE_MS) {
+      // Pieces sized from the cheapest run so far to complete the sample, so that a few slow first
+      // elements neither cut a bundle of cheap ones into many pieces nor start the threads.
+      return Math.min(left, Math.max(1, Math.ceil((SAMPLE_MS - this.sampledMs) / perElement)));
+    }
+    return left * perElement >= POOL_START_MS ? "ship" : left;
+  }
+
+  private shipWhileStarted(): boolean {
+    if (this.probeLeft > 0 || !this.shipping.measured) return true;
+    if (!this.here.measured) return false;
     if (this.keptMs * PROBE_BUDGET >= PROBE_ELEMENTS * this.shipping.perElement) {
       this.keptMs = 0;
       this.probeLeft = PROBE_ELEMENTS;
       return true;
     }
-    return this.shipping.perElement < this.running.perElement;
+    return this.shipping.perElement < this.here.perElement;
   }
 
-  /** The stage ran `elements` in `ms` (on this thread, or on a thread by its report). */
-  ran(ms: number, elements: number): void {
-    this.running.add(ms, elements);
+  /** `elements` ran here in `ms` (their outputs delivered, their writes handed to the engine). */
+  ranHere(ms: number, elements: number, pool: PoolState): void {
+    this.here.add(ms, elements);
+    if (pool === "started") this.keptMs += ms;
+    if (this.runsHere++ === 0 || elements === 0) return;
+    this.sampledMs += ms;
+    this.recent.push(ms / elements);
+    if (this.recent.length > RECENT_RUNS) this.recent.shift();
   }
 
-  /** Shipping `elements` cost this thread `ms` (encoding, posting, decoding and delivering outputs). */
+  /** Shipping `elements` took `ms`, at least one of its parts on a thread. */
   shipped(ms: number, elements: number): void {
     this.shipping.add(ms, elements);
     this.probeLeft -= elements;
-  }
-
-  /** A bundle of `elements` ran whole on this thread in `ms`. */
-  kept(ms: number, elements: number): void {
-    this.running.add(ms, elements);
-    this.keptMs += ms;
   }
 }

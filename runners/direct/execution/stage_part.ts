@@ -26,9 +26,7 @@ export interface PartOutputs {
   outputs: [string, WindowedValue<unknown>[]][];
   /** In the order of `WorkerStage.combined`: KV(key, accumulator) per key and window. */
   accumulators: WindowedValue<KV<unknown, unknown>>[][];
-  /** How long the stage's steps ran (its sinks' writes landing not counted). */
-  ranMs: number;
-  /** Its sinks' writes still landing, when asked not to await them. */
+  /** Its sinks' writes still landing, unless the part was built to await them (`StagePartServices.awaitsWrites`). */
   written?: Promise<void>;
 }
 
@@ -40,6 +38,8 @@ export interface StagePartServices {
   metrics: MetricsContainer;
   taps: PCollectionTaps;
   stallTimeoutMs: number;
+  /** Its sinks finish their writes before a part is done (see `FusedStageServices.awaitsWrites`). */
+  awaitsWrites: boolean;
 }
 
 /** Folds one stage output's elements into accumulators for one lifted combine. */
@@ -134,17 +134,14 @@ export class StagePart {
     this.run = fusedStageExecutor(planned, { ...services, stateProvider: noSideInputs, exitsOf });
   }
 
-  /** Runs one part; its sinks' writes have landed when this resolves, unless `deferWrites` (then they are `written`). */
-  async process(elements: WindowedValue<unknown>[], deferWrites = false): Promise<PartOutputs> {
-    const start = performance.now();
+  /** Runs one part; with `awaitsWrites` its sinks' writes have landed when this resolves, otherwise they are `written`. */
+  async process(elements: WindowedValue<unknown>[]): Promise<PartOutputs> {
     const result = await this.run(elements);
-    const ranMs = performance.now() - start;
-    if (result?.written !== undefined && !deferWrites) await result.written;
     const outputs: [string, WindowedValue<unknown>[]][] = [];
     for (const [pcollection, collected] of this.raw) {
       if (collected.length === 0) continue;
       outputs.push([pcollection, collected.splice(0)]);
     }
-    return { outputs, accumulators: this.combiners.map(([, combiner]) => combiner.take()), ranMs, written: deferWrites ? result?.written : undefined };
+    return { outputs, accumulators: this.combiners.map(([, combiner]) => combiner.take()), written: result?.written };
   }
 }

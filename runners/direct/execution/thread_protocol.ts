@@ -54,8 +54,6 @@ export type FromWorker =
   | {
       kind: "done";
       seq: number;
-      /** How long the stage's steps ran on the worker (the job's thread weighs it against shipping). */
-      ranMs: number;
       outputs: [string, EncodedElements][];
       /** Accumulators for lifted combines: [pcollection, encoded KV(key, accumulator)]. */
       accumulators: [string, EncodedElements][];

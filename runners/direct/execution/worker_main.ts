@@ -45,10 +45,9 @@ class StageOnWorker {
   }
 
   /** Runs one part; its sinks' writes have landed when this resolves. */
-  async process(input: EncodedElements): Promise<{ outputs: [string, EncodedElements][]; accumulators: [string, EncodedElements][]; ranMs: number }> {
-    const { outputs, accumulators, ranMs } = await this.part.process(this.input.decode(input));
+  async process(input: EncodedElements): Promise<{ outputs: [string, EncodedElements][]; accumulators: [string, EncodedElements][] }> {
+    const { outputs, accumulators } = await this.part.process(this.input.decode(input));
     return {
-      ranMs,
       outputs: outputs.map(([pcollection, elements]) => [pcollection, this.rawCodecs.get(pcollection)!.encode(elements)]),
       accumulators: accumulators.map((elements, i) => [this.accumulatorCodecs[i][0], this.accumulatorCodecs[i][1].encode(elements)]),
     };
@@ -80,7 +79,8 @@ function openJob(message: Extract<ToWorker, { kind: "open" }>): void {
   const metrics = new MetricsContainer();
   const taps = new PCollectionTaps();
   const stages = new Map<string, StageOnWorker>();
-  const services: StagePartServices = { components, pipelineContext: context, mainInputOf, metrics, taps, stallTimeoutMs: message.stallTimeoutMs };
+  // A part is answered once its writes have landed (worker_threads.ts: no write from a thread overtakes an older one).
+  const services: StagePartServices = { components, pipelineContext: context, mainInputOf, metrics, taps, stallTimeoutMs: message.stallTimeoutMs, awaitsWrites: true };
   for (const stage of message.stages) stages.set(stage.id, new StageOnWorker(stage, services));
   jobs.set(message.job, { stages, metrics, taps, watched: new Map(), codecOf: (pcollection) => elementCodec(components, context, pcollection), queue: Promise.resolve() });
 }
@@ -91,11 +91,10 @@ async function runBundle(job: Job, message: Extract<ToWorker, { kind: "bundle" }
     const stage = job.stages.get(message.stageId);
     if (stage === undefined) throw new Error(`stage '${message.stageId}' was not opened on this worker`);
     watch(job, message.watched);
-    const { outputs, accumulators, ranMs } = await stage.process(message.input);
+    const { outputs, accumulators } = await stage.process(message.input);
     reply = {
       kind: "done",
       seq: message.seq,
-      ranMs,
       outputs,
       accumulators,
       outbox: takeOutbox(),

@@ -86,7 +86,7 @@ export class WorkerThread {
     this.thread.post(message);
   }
 
-  /** True once the thread has started and rebuilt a job's stages. */
+  /** True once the thread has started and rebuilt a job's stages (or opened the stage-less job of {@link startSharedPool}). */
   get started(): boolean {
     return this.answered;
   }
@@ -94,7 +94,7 @@ export class WorkerThread {
   private answered = false;
   private markReady!: () => void;
 
-  /** Resolves once the thread has started and rebuilt a job's stages (never, if it dies first). */
+  /** Resolves once the thread is {@link started} (never, if it dies first). */
   readonly ready = new Promise<void>((resolve) => (this.markReady = () => {
     this.answered = true;
     resolve();
@@ -188,18 +188,41 @@ export function acquirePool(size: number): WorkerPool {
 }
 
 /**
- * Resolves once every thread of the pool kept for the next job has started and rebuilt a job's
- * stages, so that the next job's parts can cross at once (for tests that need a part to cross);
- * rejects after `timeoutMs`.
+ * The shared pool for a job of `size` threads, taken, when it is idle and its threads have started:
+ * using it costs no start-up. Undefined otherwise (the job starts a pool once a stage is worth it).
  */
-export async function sharedPoolReady(timeoutMs = 30_000): Promise<void> {
+export function startedPool(size: number): WorkerPool | undefined {
+  const pool = shared;
+  if (pool === undefined || pool.inUse || !pool.healthy || pool.threads.length !== size || !pool.threads.every((thread) => thread.started)) return undefined;
+  pool.acquire();
+  return pool;
+}
+
+/** The job opened on threads only to start them: it has no stages. */
+const START_ONLY_JOB = -1;
+
+/**
+ * Starts the pool of `size` threads kept for the next job (or takes it, if one is idle) and resolves
+ * once its threads have started, so that the next jobs' parts can cross at once — a job starts
+ * threads only for a bundle with enough work to pay for their start (`shipping.ts`), which short
+ * jobs (tests of what crosses threads) never have. Rejects after `timeoutMs`, its threads stopped.
+ */
+export async function startSharedPool(size: number, timeoutMs = 30_000): Promise<void> {
+  const pool = acquirePool(size);
+  for (const thread of pool.threads) {
+    thread.post({ kind: "open", job: START_ONLY_JOB, components: new Uint8Array(0), stages: [], mainInputOf: [], modules: [], stallTimeoutMs: timeoutMs });
+  }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`the worker threads did not start within ${timeoutMs} ms`)), timeoutMs);
   });
+  let started = false;
   try {
-    await Promise.race([Promise.all((shared?.threads ?? []).map((thread) => thread.ready)), timeout]);
+    await Promise.race([Promise.all(pool.threads.map((thread) => thread.ready)), timeout]);
+    started = true;
   } finally {
     clearTimeout(timer);
+    for (const thread of pool.threads) thread.post({ kind: "close", job: START_ONLY_JOB });
+    await pool.release(!started);
   }
 }

@@ -6,7 +6,9 @@
  * in-process executor, and this executor cuts it into contiguous parts (`bundle_parts.ts`), taken
  * by whichever thread is free, this one included. A bundle is done when every part is: outputs are
  * then delivered in input order, as the in-process executor would deliver them. A stage's bundle is
- * shipped so only while that costs this thread less than running it whole here (`shipping.ts`).
+ * shipped so only while that makes its bundles finish sooner than running them here, and the threads
+ * are started only once a bundle has enough work left to pay for their start (`shipping.ts`): until
+ * then the job runs as on one thread.
  *
  * Elements cross threads only at stage boundaries, encoded with the pipeline's coders (`wire.ts`).
  * Outputs bound for a lifted combine over a bounded input are pre-combined on the worker — one
@@ -25,10 +27,10 @@ import { PartialAccumulator } from "./partial_accumulator";
 import { StepFailure } from "./step_failure";
 import { mergeMetricUpdates } from "./thread_metrics";
 import type { FailureReport, FromWorker, WorkerStage } from "./thread_protocol";
-import { acquirePool, type WorkerThread } from "./worker_pool";
+import { acquirePool, startedPool, type WorkerPool, type WorkerThread } from "./worker_pool";
 import { StagePart, type PartOutputs, type StagePartServices } from "./stage_part";
 import { BundleParts } from "./bundle_parts";
-import { ShippingChoice } from "./shipping";
+import { ShippingChoice, type PoolState } from "./shipping";
 import { elementCodec, transferable, windowedCodec, type ElementCodec } from "./wire";
 import { stageModules } from "./stage_modules";
 import { jobThreadStep } from "./job_thread_steps";
@@ -49,7 +51,7 @@ interface StageRoute {
 }
 
 /** A part done: on a thread (its reply, still encoded) or on this one (its outputs). */
-type PartDone = { reply: Extract<FromWorker, { kind: "done" }>; postedMs: number; elements: number; local?: undefined } | { local: PartOutputs; reply?: undefined };
+type PartDone = { reply: Extract<FromWorker, { kind: "done" }>; local?: undefined } | { local: PartOutputs; reply?: undefined };
 
 /** Hands a part's accumulators to a lifted combine's intake, marked as accumulators (not inputs). */
 function emitAccumulators(emit: Emit, elements: WindowedValue<KV<unknown, unknown>>[]): void {
@@ -73,29 +75,45 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     const onMain = plan.stages.filter((s) => !routes.has(s.id));
     const local = onMain.length === 0 ? undefined : inProcessExecutor({ stages: onMain, mainInputOf: plan.mainInputOf }, services);
     const job = nextJob++;
-    // The job's thread takes parts too: `workers` counts it.
-    const pool = acquirePool(workers - 1);
-    const components = runnerApi.Components.toBinary(services.components);
-    const modules = stageModules(services.components, components, [...routes.values()].flatMap((r) => r.worker.transforms));
-    for (const thread of pool.threads) {
-      thread.post({
-        kind: "open",
-        job,
-        components,
-        stages: [...routes.values()].map((r) => r.worker),
-        mainInputOf: [...plan.mainInputOf],
-        modules,
-        stallTimeoutMs: services.stallTimeoutMs,
-      });
-    }
+    /** Opens this job on the threads of `taken`, the job's pool from now on. */
+    const openOn = (taken: WorkerPool): WorkerPool => {
+      const components = runnerApi.Components.toBinary(services.components);
+      const modules = stageModules(services.components, components, [...routes.values()].flatMap((r) => r.worker.transforms));
+      for (const thread of taken.threads) {
+        thread.post({
+          kind: "open",
+          job,
+          components,
+          stages: [...routes.values()].map((r) => r.worker),
+          mainInputOf: [...plan.mainInputOf],
+          modules,
+          stallTimeoutMs: services.stallTimeoutMs,
+        });
+      }
+      return taken;
+    };
+    // The job's thread takes parts too: `workers` counts it. Threads already started (idle after a
+    // previous job) cost nothing to use; new ones are started once a stage's bundle is worth it.
+    const threads = workers - 1;
+    const idle = routes.size === 0 ? undefined : startedPool(threads);
+    let pool = idle === undefined ? undefined : openOn(idle);
+    const poolNow = (): WorkerPool => (pool ??= openOn(acquirePool(threads)));
+    const poolState = (): PoolState => (pool === undefined ? "none" : pool.threads.some((thread) => thread.started) ? "started" : "starting");
     const codecs = new Map<string, ElementCodec>();
     const codecOf = (pcollection: string) => codecs.get(pcollection) ?? codecs.set(pcollection, elementCodec(services.components, services.pipelineContext, pcollection)).get(pcollection)!;
     let inFlight = 0;
     let failed = false;
 
-    const stagePartServices: StagePartServices = { ...services, mainInputOf: plan.mainInputOf };
-    const localParts = new Map<string, StagePart>();
-    const localPart = (route: StageRoute) => localParts.get(route.stage.id) ?? localParts.set(route.stage.id, new StagePart(route.worker, stagePartServices)).get(route.stage.id)!;
+    // Per stage, on this thread: one StagePart for what runs here whole (its writes handed to the
+    // engine, as in process) and one for the parts this thread takes of a shipped bundle (which wait
+    // for their writes, as on a worker thread).
+    const stageParts = (awaitsWrites: boolean) => {
+      const built = new Map<string, StagePart>();
+      const servicesHere: StagePartServices = { ...services, mainInputOf: plan.mainInputOf, awaitsWrites };
+      return (route: StageRoute) => built.get(route.stage.id) ?? built.set(route.stage.id, new StagePart(route.worker, servicesHere)).get(route.stage.id)!;
+    };
+    const bundlePart = stageParts(false);
+    const partHere = stageParts(true);
 
     const choices = new Map<string, ShippingChoice>();
     const choiceOf = (route: StageRoute) => choices.get(route.stage.id) ?? choices.set(route.stage.id, new ShippingChoice()).get(route.stage.id)!;
@@ -105,21 +123,42 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     // (an older pane overwriting a newer one).
     const landing = new Map<string, Promise<void>>();
 
-    /** Runs a bundle whole on this thread (shipping it would cost this thread more). */
+    /** Runs elements of a bundle on this thread, their writes handed to the engine (`written`: still landing). */
     async function runHere(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<BundleResult | undefined> {
-      const local = await localPart(route).process(elements, true);
       const start = performance.now();
+      const local = await bundlePart(route).process(elements);
       deliver(route, { local });
-      choiceOf(route).kept(local.ranMs + performance.now() - start, elements.length);
+      choiceOf(route).ranHere(performance.now() - start, elements.length, poolState());
       if (local.written === undefined) return undefined;
       const written = local.written;
       landing.set(route.stage.id, Promise.all([landing.get(route.stage.id), written.catch(() => undefined)]).then(() => undefined));
       return { written };
     }
 
-    async function runInParts(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<undefined> {
+    /** Runs a bundle, here or shipped in parts as the stage's choice says, its writes handed over when run here. */
+    async function run(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<BundleResult | undefined> {
+      const written: Promise<void>[] = [];
+      let left = elements;
+      do {
+        const next = choiceOf(route).next(left.length, poolState());
+        if (next === "ship") {
+          await runInParts(route, left);
+          break;
+        }
+        const whole = next === left.length;
+        const ran = await runHere(route, whole ? left : left.slice(0, next));
+        if (ran?.written !== undefined) written.push(ran.written);
+        left = whole ? [] : left.slice(next);
+      } while (left.length > 0);
+      if (written.length === 0) return undefined;
+      return { written: written.length === 1 ? written[0] : Promise.all(written).then(() => undefined) };
+    }
+
+    async function runInParts(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<void> {
+      const pool = poolNow();
       await landing.get(route.stage.id);
       landing.delete(route.stage.id);
+      const begun = performance.now();
       const choice = choiceOf(route);
       const parts = new BundleParts(elements, pool.threads.length + 1);
       const what = `a bundle of stage '${route.stage.name}'`;
@@ -137,22 +176,14 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
           }
         }
       };
+      let crossed = false;
       const onThread = (thread: WorkerThread) => async (part: WindowedValue<unknown>[]): Promise<PartDone> => {
-        // This thread's share of shipping: encoding and posting here, decoding and delivering in `deliver`.
-        const start = performance.now();
+        crossed = true;
         const input = route.input.encode(part);
-        const replied = thread.request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure));
-        const postedMs = performance.now() - start;
-        const reply = await replied;
-        choice.ran(reply.ranMs, part.length);
-        return { reply, postedMs, elements: part.length };
+        const reply = await thread.request({ kind: "bundle", job, stageId: route.stage.id, input, watched }, transferable([input]), what, (reply) => failureOf(reply.failure));
+        return { reply };
       };
-      const onThisThread = () =>
-        drain(async (part) => {
-          const local = await localPart(route).process(part);
-          choice.ran(local.ranMs, part.length);
-          return { local };
-        });
+      const onThisThread = () => drain(async (part) => ({ local: await partHere(route).process(part) }));
       // Threads that have started take the first parts (a bundle of one part crosses to one); this
       // thread, otherwise idle while the engine waits, takes parts too. A thread still starting (a
       // new pool's: each loads its modules for ~0.4 s, seconds on a busy machine) takes parts once
@@ -166,12 +197,9 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
         if (!started.includes(thread)) draining.push(Promise.race([thread.ready, here]).then(() => drain(onThread(thread))));
       }
       await Promise.all(draining);
-      for (const part of done) {
-        const start = performance.now();
-        deliver(route, part);
-        if (part.reply !== undefined) choice.shipped(part.postedMs + performance.now() - start, part.elements);
-      }
-      return undefined;
+      for (const part of done) deliver(route, part);
+      // A bundle the job's thread ran alone (its threads still starting) says nothing of shipping.
+      if (crossed) choice.shipped(performance.now() - begun, elements.length);
     }
 
     function deliver(route: StageRoute, part: PartDone): void {
@@ -210,7 +238,7 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
         }
         inFlight++;
         try {
-          return await (choiceOf(route).ship() ? runInParts(route, bundle.elements) : runHere(route, bundle.elements));
+          return await run(route, bundle.elements);
         } catch (error) {
           failed = true;
           throw error;
@@ -219,9 +247,9 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
         }
       },
       async close() {
-        for (const thread of pool.threads) thread.post({ kind: "close", job });
+        for (const thread of pool?.threads ?? []) thread.post({ kind: "close", job });
         // A failed or abandoned job's threads may still be running its work: stop them all.
-        await Promise.all([pool.release(failed || inFlight > 0), local?.close()]);
+        await Promise.all([pool?.release(failed || inFlight > 0), local?.close()]);
       },
     };
   };
