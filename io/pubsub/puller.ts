@@ -38,11 +38,12 @@
  * (test/pipelines/pubsub_outage.test.ts). Any other failure does.
  */
 import type { v1, protos } from "@google-cloud/pubsub";
+import { MAX_WAIT_MS, PullGate, type PullGateStats } from "./pull_gate";
 
 type ReceivedMessage = protos.google.pubsub.v1.IReceivedMessage;
 
-/** What the pulls have done so far (cumulative: a reader derives rates from two readings). */
-export interface PullStats {
+/** What the pulls have done so far (cumulative: a reader derives rates from two readings), and what the gate measured. */
+export interface PullStats extends PullGateStats {
   /** Pulls that came back (answered, timed out or failed). */
   pulls: number;
   /** Messages they brought. */
@@ -67,6 +68,23 @@ export const PULLS_IN_FLIGHT = 4;
 export const MAX_PULLS_IN_FLIGHT = 16;
 /** Unread messages past which no pull is started until the reader takes them. */
 export const MAX_BUFFERED = 2_000;
+/**
+ * The messages pulled and not yet acknowledged, as the reader's leases count them (./leases.ts):
+ * what the pull gate waits on.
+ */
+export interface Outstanding {
+  /** Messages handed to the reader and not yet acknowledged (acknowledgements on their way included). */
+  readonly outstanding: number;
+  /** Resolves once none is (at once if none is now), or after `maxWaitMs`. */
+  whenNoneOutstanding(maxWaitMs: number): Promise<void>;
+}
+
+/**
+ * How long next() waits, at most, while the gate waits for acknowledgements rather than for a pull:
+ * the reader's caller gets control back that soon, for its commits may be what those
+ * acknowledgements wait on (a runner's checkpoint, due while it waits on this source).
+ */
+const GATE_SLICE_MS = 20;
 /** Messages asked for per pull (the emulator sends at most 100; the service up to 1 000). */
 const PULL_BATCH = 1_000;
 /**
@@ -97,6 +115,12 @@ export class PubSubPuller {
   private largestPull = 0;
   private failure: Error | undefined;
   private stopped = false;
+  /** Whether pulls wait for nothing to be outstanding (see ./pull_gate.ts). */
+  private readonly gate = new PullGate();
+  /** The next pull is to go alone, once nothing is outstanding (gated, or a probe). */
+  private clearPullWanted = false;
+  /** A pull held back until the outstanding messages are acknowledged, or {@link MAX_WAIT_MS} has passed. */
+  private heldBack: Promise<void> | undefined;
   private readonly counts = { pulls: 0, pulledMessages: 0, emptyPulls: 0, timedOutPulls: 0, pullMs: 0 };
   /**
    * Since when every pull has come back answered and empty (the emulator and the service answer an
@@ -110,22 +134,28 @@ export class PubSubPuller {
     private readonly subscription: string,
     /** The subscription's ack deadline (ms): how long messages handed to a pull that got no answer stay hidden. */
     private readonly ackDeadlineMs = 60_000,
+    /** The reader's count of what it has not acknowledged; without it pulls always overlap (no gate). */
+    private readonly outstanding?: Outstanding,
   ) {}
 
   /**
    * What has arrived since the last call, after waiting — for the next pull to come back, but not past
    * processing time `deadline` — if nothing had; an empty array means nothing came (no backlog).
-   * Keeps {@link PULLS_IN_FLIGHT} pulls on the wire. Rejects with the first pull that failed for any
-   * reason but an empty subscription.
+   * Keeps {@link PULLS_IN_FLIGHT} pulls on the wire (one, after the acknowledgements, while gated).
+   * While the gate holds a pull back it returns after {@link GATE_SLICE_MS} at most ({@link holdingBack}
+   * then says why it brought nothing). Rejects with the first pull that failed for any reason but an
+   * empty subscription.
    */
   async next(deadline: number): Promise<ReceivedMessage[]> {
     this.adaptDepth();
     this.refill();
-    if (this.arrived.length === 0 && this.failure === undefined) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadlinePassed = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, Math.min(PULL_TIMEOUT_MS, deadline - Date.now())))));
-      await Promise.race([...this.inFlight, deadlinePassed]);
-      clearTimeout(timer);
+    const until = Math.min(deadline, Date.now() + PULL_TIMEOUT_MS);
+    while (this.arrived.length === 0 && this.failure === undefined) {
+      const onAcks = this.inFlight.size === 0 && this.heldBack !== undefined;
+      const waitingOn = onAcks ? [this.heldBack!] : [...this.inFlight];
+      const answered = await within(Promise.race(waitingOn), Math.min(until, onAcks ? Date.now() + GATE_SLICE_MS : until) - Date.now(), true);
+      // A pull came back (with messages or not), the time is up, or the gate held on: as far as this call waits.
+      if (!answered || !onAcks) break;
     }
     if (this.failure !== undefined) throw this.failure;
     this.answeredUnread = 0;
@@ -137,9 +167,19 @@ export class PubSubPuller {
     return this.pullDepth;
   }
 
+  /** Whether pulls wait for nothing to be outstanding now (./pull_gate.ts). */
+  get gating(): boolean {
+    return this.gate.gating;
+  }
+
+  /** Whether the gate is holding the next pull back for acknowledgements (nothing is on the wire): an empty next() says nothing about the subscription. */
+  get holdingBack(): boolean {
+    return this.heldBack !== undefined && this.inFlight.size === 0;
+  }
+
   /** What the pulls have done so far. */
   get stats(): PullStats {
-    return { ...this.counts, pullsInFlight: this.inFlight.size, pullDepth: this.pullDepth, unreadMessages: this.arrived.length };
+    return { ...this.counts, pullsInFlight: this.inFlight.size, pullDepth: this.pullDepth, unreadMessages: this.arrived.length, ...this.gate.stats };
   }
 
   /**
@@ -188,6 +228,22 @@ export class PubSubPuller {
   }
 
   private refill(): void {
+    if (this.stopped || this.heldBack !== undefined) return;
+    const wireIdle = this.inFlight.size === 0 && this.arrived.length === 0;
+    // Gated, the gate is asked only when a pull could go (a probe it grants is not lost to a busy wire).
+    if (this.outstanding !== undefined && !this.clearPullWanted && (wireIdle || !this.gate.gating) && this.gate.waitsForAcks(Date.now())) {
+      this.clearPullWanted = true;
+    }
+    if (this.clearPullWanted) {
+      // No other pull goes out meanwhile: the clear one goes alone once the wire is idle and the acknowledgements are in.
+      if (wireIdle) this.pullWhenAcknowledged();
+      return;
+    }
+    if (this.gate.gating) {
+      // The gate's overlapped probe: one pull, with whatever is outstanding.
+      if (wireIdle) this.startPull();
+      return;
+    }
     // The usual pulls as before (none once MAX_BUFFERED wait unread); one past them only while the
     // messages unread and on their way (a pull's worth each) stay within MAX_BUFFERED.
     const perPull = Math.max(1, this.largestPull);
@@ -201,9 +257,25 @@ export class PubSubPuller {
     }
   }
 
+  /**
+   * Sends the next pull once nothing is outstanding, or once {@link MAX_WAIT_MS} has passed: the wait
+   * is bounded, a reader whose acknowledgements never come (a window holding its messages) still reads.
+   */
+  private pullWhenAcknowledged(): void {
+    this.clearPullWanted = false;
+    const since = Date.now();
+    this.heldBack = this.outstanding!.whenNoneOutstanding(MAX_WAIT_MS).then(() => {
+      this.heldBack = undefined;
+      this.gate.sentAfterWait(Date.now() - since);
+      if (!this.stopped) this.startPull();
+    });
+  }
+
   private startPull(): void {
     let brought = 0;
     const sentAt = Date.now();
+    // Clear: nothing outstanding and nothing else on the wire (see ./pull_gate.ts).
+    const clear = this.outstanding !== undefined && this.outstanding.outstanding === 0 && this.arrived.length === 0 && this.inFlight.size === 0;
     const pull: Promise<void> = this.client
       .pull({ subscription: this.subscription, maxMessages: PULL_BATCH }, { timeout: PULL_TIMEOUT_MS })
       .then(
@@ -212,8 +284,10 @@ export class PubSubPuller {
           for (const message of received) this.arrived.push(message);
           brought = received.length;
           this.counts.pulledMessages += brought;
-          if (brought > 0) this.answeredUnread++;
-          else this.counts.emptyPulls++;
+          if (brought > 0) {
+            this.answeredUnread++;
+            this.gate.answered(Date.now() - sentAt, clear);
+          } else this.counts.emptyPulls++;
           if (brought > this.largestPull) this.largestPull = brought;
           this.answeredEmptySince = brought > 0 ? undefined : (this.answeredEmptySince ?? Date.now());
         },
@@ -237,15 +311,19 @@ export class PubSubPuller {
   }
 }
 
-/** Waits for `work` (which never rejects), but not past `ms`; the timer does not keep the process alive. */
-async function within(work: Promise<unknown>, ms: number): Promise<void> {
+/**
+ * Waits for `work` (which never rejects), but not past `ms`; true if it was done in time. The timer
+ * keeps the process alive only when `keepsAlive` (a reader waiting for its next messages).
+ */
+async function within(work: Promise<unknown>, ms: number, keepsAlive = false): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
+  const waited = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    if (!keepsAlive) timer.unref();
   });
-  await Promise.race([work, waited]);
+  const done = await Promise.race([work.then(() => true), waited]);
   clearTimeout(timer);
+  return done;
 }
 
 function isTimeout(error: unknown): boolean {

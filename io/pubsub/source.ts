@@ -99,6 +99,11 @@ export class PubSubSource implements StreamSource {
     return this.stopped;
   }
 
+  /** The pull gate holds the next pull until what was read is acknowledged (./pull_gate.ts). */
+  get awaitingCommit(): boolean {
+    return this.connection?.puller.holdingBack ?? false;
+  }
+
   async advance(emit: (element: WindowedValue<unknown>) => void, deadline: Millis): Promise<boolean> {
     if (this.stopped) return false;
     const { puller, leases, subscription } = await this.connect();
@@ -115,7 +120,9 @@ export class PubSubSource implements StreamSource {
       leases.handBack(received.map((m) => m.ackId!));
       return false;
     }
-    if (received.length === 0) return this.idle();
+    // Nothing because the pull gate holds the next pull for acknowledgements (./pull_gate.ts): that
+    // says nothing about the subscription, and the caller gets control back to commit them.
+    if (received.length === 0) return puller.holdingBack ? false : this.idle();
     this.emptySince = undefined;
     const pulledAt = Date.now();
     for (const { ackId, message } of received) {
@@ -233,13 +240,9 @@ export class PubSubSource implements StreamSource {
       await client.createSubscription({ name: subscription, topic: this.read.topic, ackDeadlineSeconds });
       createdSubscription = true;
     }
-    this.connection = {
-      client,
-      subscription,
-      createdSubscription,
-      puller: new PubSubPuller(client, subscription, ackDeadlineSeconds * 1000),
-      leases: new Leases(client, subscription, ackDeadlineSeconds),
-    };
+    const leases = new Leases(client, subscription, ackDeadlineSeconds);
+    // The puller sees what is outstanding through the leases: its gate waits on them (./pull_gate.ts).
+    this.connection = { client, subscription, createdSubscription, puller: new PubSubPuller(client, subscription, ackDeadlineSeconds * 1000, leases), leases };
     this.connection.leases.restorePromised(this.restored);
     return this.connection;
   }
