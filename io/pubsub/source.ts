@@ -163,21 +163,27 @@ export class PubSubSource implements StreamSource {
   }
 
   /**
-   * Acknowledged and duplicate messages, what is outstanding (held, not yet acknowledged) and the age
-   * of its oldest message, how far behind publishing the reads are (`readLagMs`: now − the publish
-   * time of the last message pulled — Dataflow's "data freshness"; a subscriber sees no backlog count,
-   * but a growing read lag is one), leases that lapsed, deadline extensions sent, what the pulls did
-   * (PullStats), and publish → acknowledged latency.
+   * Acknowledged and duplicate messages, what is outstanding (held, not yet acknowledged), how far
+   * behind publishing the reads are (`readLagMs`: now − the publish time of the last message pulled,
+   * 0 once pulls answer empty — Dataflow's "data freshness"; a subscriber sees no backlog count, but
+   * a growing read lag is one), the age of the oldest unacknowledged message (`oldestUnackedAgeMs`:
+   * the oldest held, and until pulls answer empty at least the read lag — the next message the server
+   * hands out was published about when the last one pulled was; so a reader in lock-step, holding
+   * nothing between two pulls, does not show 0 over a backlog of minutes), leases that lapsed,
+   * deadline extensions sent, what the pulls did (PullStats, with the pull gate's mode and
+   * latencies), and publish → acknowledged latency.
    */
   report(): Record<string, number> {
     const leases = this.connection?.leases;
+    const answeredEmpty = this.connection?.puller.answeredEmpty ?? true;
+    const readLagMs = this.lastPublishTime === undefined || answeredEmpty ? 0 : Math.max(0, Date.now() - this.lastPublishTime);
     return {
       acknowledged: leases?.acknowledged ?? 0,
       duplicates: this.duplicates,
       redeliveredDurable: this.redeliveredDurable,
       outstanding: leases?.size ?? 0,
-      oldestUnackedAgeMs: leases?.oldestHeldAgeMs ?? 0,
-      readLagMs: this.lastPublishTime === undefined || this.idleSince() !== undefined ? 0 : Math.max(0, Date.now() - this.lastPublishTime),
+      oldestUnackedAgeMs: Math.max(leases?.oldestHeldAgeMs ?? 0, readLagMs),
+      readLagMs,
       leasesExpired: leases?.expired ?? 0,
       extensionRequests: leases?.extensions.requests ?? 0,
       extendedLeases: leases?.extensions.leases ?? 0,
