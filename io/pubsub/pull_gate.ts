@@ -17,8 +17,9 @@
  * lets one overlapped pull through every {@link PROBE_INTERVAL_MS} to see whether the slowdown is
  * still there, and disengages when it is not (or the lock-step cycle costs more than it saves).
  * Not gated, it sends one clear pull now and then (a probe, same interval) while the overlapped
- * pulls are slow against what it knows of clear ones — or it knows too few clear ones — to learn
- * both; where overlapped pulls cost what clear ones do, as on the service, it never engages.
+ * pulls look slow ({@link PROBE_SLOWDOWN} times) against what it knows of clear ones — or it knows
+ * too few clear ones — to learn both; where overlapped pulls cost what clear ones do, as on the
+ * service, it never engages.
  */
 import type { Millis } from "../../sdk/time";
 
@@ -28,9 +29,15 @@ export const SLOWDOWN = 4;
 export const MAX_WAIT_MS = 1_000;
 /** How often, at most, a probe pull goes out: clear when not gated, overlapped when gated (ms). */
 export const PROBE_INTERVAL_MS = 10_000;
+/**
+ * How many times slower than clear pulls overlapped ones must look for a clear probe to go out (less
+ * than {@link SLOWDOWN}: clear pulls measured while the server was busy — a publisher at full speed —
+ * are slow too, and only probes bring their figure back down once it is not).
+ */
+const PROBE_SLOWDOWN = SLOWDOWN / 2;
 /** Samples of each kind the decision needs, and how many recent ones it keeps. */
 const MIN_SAMPLES = 3;
-const KEPT_SAMPLES = 8;
+const KEPT_SAMPLES = 5;
 
 /** The recent values of one measure, and their median. */
 class Recent {
@@ -136,7 +143,7 @@ export class PullGate {
   /** Overlapped pulls look slow against the clear ones known, or too few clear ones are known to tell. */
   private wantsClearSamples(): boolean {
     if (this.overlapped.count < MIN_SAMPLES) return false;
-    return this.clear.count < MIN_SAMPLES || this.overlapped.median >= SLOWDOWN * this.clear.median;
+    return this.clear.count < MIN_SAMPLES || this.overlapped.median >= PROBE_SLOWDOWN * this.clear.median;
   }
 
   private decide(): void {

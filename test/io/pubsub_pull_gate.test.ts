@@ -34,7 +34,8 @@ describe("io/pubsub pull gate", () => {
   });
 
   it("never engages where overlapped pulls cost what clear ones do, and stops asking for clear pulls once it knows", () => {
-    const gate = gateAfter(30, 30 * SLOWDOWN - 1, 8);
+    expect(gateAfter(30, 30 * SLOWDOWN - 1).gating, "just under the slowdown").to.equal(false);
+    const gate = gateAfter(30, 40, 5);
     expect(gate.gating).to.equal(false);
     for (let t = T0; t < T0 + 10 * PROBE_INTERVAL_MS; t += PROBE_INTERVAL_MS / 2) {
       expect(gate.waitsForAcks(t), `at ${t - T0} ms`).to.equal(false);
@@ -50,6 +51,19 @@ describe("io/pubsub pull gate", () => {
     expect(gate.waitsForAcks(T0 + 1)).to.equal(true);
     gate.answered(2, true);
     expect(gate.waitsForAcks(T0 + 2)).to.equal(true);
+  });
+
+  it("probes again when clear pulls were measured slow (a busy server), and engages once probes find them fast", () => {
+    const gate = gateAfter(200, 500, 5);
+    expect(gate.gating).to.equal(false);
+    expect(gate.waitsForAcks(T0 + 1), "not before the probe interval").to.equal(false);
+    let t = T0;
+    for (let probe = 0; probe < 3; probe++) {
+      t += PROBE_INTERVAL_MS;
+      expect(gate.waitsForAcks(t), `probe ${probe}`).to.equal(true);
+      gate.answered(5, true);
+    }
+    expect(gate.gating).to.equal(true);
   });
 
   it("stays out when a lock-step cycle (waiting for the acknowledgements, then a clear pull) costs more than an overlapped pull", () => {
