@@ -119,7 +119,11 @@ export class PullGate {
     this.waits.add(waitedMs);
   }
 
-  /** A pull that brought messages came back after `latencyMs`; `clear`: nothing was outstanding when it was sent. */
+  /**
+   * A pull that brought messages came back after `latencyMs` — or one got no answer within its
+   * timeout, `latencyMs` (empty answers are not counted: they wait on an empty subscription, they do
+   * not measure its cost); `clear`: nothing was outstanding when it was sent.
+   */
   answered(latencyMs: number, clear: boolean): void {
     if (clear) this.clear.add(latencyMs);
     else {

@@ -318,6 +318,10 @@ export class PubSubPuller {
           this.lastUnansweredAt = Date.now();
           if (isTimeout(error)) {
             this.counts.timedOutPulls++;
+            // At least that slow. (Seen on a backlog of a million, four overlapped pulls waiting on each
+            // other: those that time out leave what the server handed them outstanding for an ack
+            // deadline, and every pull slow meanwhile — clear ones too.)
+            this.gate.answered(Date.now() - sentAt, clear);
             return;
           }
           this.failure ??= new Error(`Pub/Sub pull from ${this.subscription} failed: ${error.message}`, { cause: error });
