@@ -91,6 +91,11 @@ export class PullGate {
     this.lastProbeAt = now;
   }
 
+  /** The recent latency of overlapped pulls (ms; NaN before any): gated, the latest probe's. */
+  get overlappedMs(): number {
+    return this.engaged ? this.latestOverlapped : this.overlapped.median;
+  }
+
   /** Whether pulls wait for nothing to be outstanding now. */
   get gating(): boolean {
     return this.engaged;
@@ -137,7 +142,7 @@ export class PullGate {
     return {
       pullGating: this.engaged ? 1 : 0,
       clearPullMs: this.clear.median,
-      overlappedPullMs: this.engaged ? this.latestOverlapped : this.overlapped.median,
+      overlappedPullMs: this.overlappedMs,
       ackWaitMs: this.waits.median,
       gatedPulls: this.gatedPulls,
       gateEngaged: this.engagedCount,
@@ -152,7 +157,7 @@ export class PullGate {
 
   private decide(): void {
     if (this.clear.count < MIN_SAMPLES || this.overlapped.count < MIN_SAMPLES) return;
-    const overlappedMs = this.engaged ? this.latestOverlapped : this.overlapped.median;
+    const overlappedMs = this.overlappedMs;
     // A lock-step cycle: the wait for the acknowledgements, then a clear pull (before any wait was
     // measured, the slowdown alone engages the gate, which then measures it).
     const cycleMs = this.waits.count === 0 ? 0 : this.waits.median + this.clear.median;

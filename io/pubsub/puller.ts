@@ -269,9 +269,19 @@ export class PubSubPuller {
     // The usual pulls as before (none once MAX_BUFFERED wait unread); one past them only while the
     // messages unread and on their way (a pull's worth each) stay within MAX_BUFFERED.
     const perPull = Math.max(1, this.largestPull);
+    // Slow pulls may be served one after the other (the emulator's are): no more on the wire than
+    // would all be answered within their timeout — one that is not leaves what the server handed it
+    // outstanding for an ack deadline. Before one is timed (with a gate), two: one clear, one overlapped.
+    const overlappedMs = this.gate.overlappedMs;
+    const depth =
+      overlappedMs > 0
+        ? Math.min(this.pullDepth, Math.max(1, Math.floor(PULL_TIMEOUT_MS / (2 * overlappedMs))))
+        : this.outstanding !== undefined && Number.isNaN(overlappedMs)
+          ? Math.min(2, this.pullDepth)
+          : this.pullDepth;
     while (
       !this.stopped &&
-      this.inFlight.size < this.pullDepth &&
+      this.inFlight.size < depth &&
       this.arrived.length < MAX_BUFFERED &&
       (this.inFlight.size < PULLS_IN_FLIGHT || this.arrived.length + (this.inFlight.size + 1) * perPull <= MAX_BUFFERED)
     ) {
