@@ -91,6 +91,11 @@ export class PullGate {
     this.lastProbeAt = now;
   }
 
+  /** The recent latency of clear pulls (ms; NaN before any). */
+  get clearMs(): number {
+    return this.clear.median;
+  }
+
   /** The recent latency of overlapped pulls (ms; NaN before any): gated, the latest probe's. */
   get overlappedMs(): number {
     return this.engaged ? this.latestOverlapped : this.overlapped.median;
@@ -141,7 +146,7 @@ export class PullGate {
   get stats(): PullGateStats {
     return {
       pullGating: this.engaged ? 1 : 0,
-      clearPullMs: this.clear.median,
+      clearPullMs: this.clearMs,
       overlappedPullMs: this.overlappedMs,
       ackWaitMs: this.waits.median,
       gatedPulls: this.gatedPulls,

@@ -109,9 +109,14 @@ const PULL_BATCH = 1_000;
  * shorter: messages the server hands to a pull the client has given up on are lost to this reader
  * until their ack deadline passes (a minute, typically), so a waiting caller stops waiting instead.
  * Not shorter than this either: under load the emulator took over 500 ms to answer pulls, and pulls
- * of 500 ms left hundreds of messages hidden for their ack deadline.
+ * of 500 ms left hundreds of messages hidden for their ack deadline. Longer — up to
+ * {@link MAX_PULL_TIMEOUT_MS}, four times the slowest recent pull — when pulls that bring messages
+ * are measured slow: on a backlog of a million, at load 14, the emulator's pulls took 300 ms to 2 s,
+ * and each that timed out left what it was handed outstanding for a minute, every pull slower for it.
  */
 const PULL_TIMEOUT_MS = 2_000;
+/** The longest timeout a pull is given, however slow the pulls before it (see {@link PULL_TIMEOUT_MS}). */
+const MAX_PULL_TIMEOUT_MS = 10_000;
 /**
  * How long settle() waits for the pulls on the wire. A pull that brings messages answers fast; one
  * still waiting after this is waiting on an empty subscription, and the job's end should not wait
@@ -227,7 +232,7 @@ export class PubSubPuller {
   /**
    * Starts no more pulls, waits (at most {@link SETTLE_MS}) for those on the wire to come back, and
    * returns every message still unread, with `late`: what the pulls still waiting bring after all
-   * (messages published meanwhile), once they are all back — at most {@link PULL_TIMEOUT_MS} after
+   * (messages published meanwhile), once they are all back — at most {@link MAX_PULL_TIMEOUT_MS} after
    * this call plus a margin, never rejecting. The caller hands those back before closing the client:
    * left unread, they would stay hidden until their ack deadline. Waiting for them costs a process
    * nothing it did not already pay: a pull on the wire keeps it alive until it comes back anyway
@@ -240,7 +245,7 @@ export class PubSubPuller {
     const pulls = Promise.all(this.inFlight);
     await within(pulls, SETTLE_MS);
     const unread = this.arrived.splice(0);
-    const late = this.inFlight.size === 0 ? Promise.resolve([]) : within(pulls, PULL_TIMEOUT_MS + SETTLE_MS).then(() => this.arrived.splice(0));
+    const late = this.inFlight.size === 0 ? Promise.resolve([]) : within(pulls, MAX_PULL_TIMEOUT_MS + SETTLE_MS).then(() => this.arrived.splice(0));
     return { unread, late };
   }
 
@@ -279,7 +284,7 @@ export class PubSubPuller {
     const overlappedMs = this.gate.overlappedMs;
     const depth =
       overlappedMs > 0
-        ? Math.min(this.pullDepth, Math.max(1, Math.floor(PULL_TIMEOUT_MS / (2 * overlappedMs))))
+        ? Math.min(this.pullDepth, Math.max(1, Math.floor(this.pullTimeoutMs() / (2 * overlappedMs))))
         : this.outstanding !== undefined && Number.isNaN(overlappedMs)
           ? Math.min(2, this.pullDepth)
           : this.pullDepth;
@@ -307,13 +312,19 @@ export class PubSubPuller {
     });
   }
 
+  /** The timeout of the next pull: {@link PULL_TIMEOUT_MS}, longer while pulls are measured slow. */
+  private pullTimeoutMs(): number {
+    const slowest = Math.max(0, ...[this.gate.clearMs, this.gate.overlappedMs].filter((ms) => !Number.isNaN(ms)));
+    return Math.min(MAX_PULL_TIMEOUT_MS, Math.max(PULL_TIMEOUT_MS, 4 * slowest));
+  }
+
   private startPull(): void {
     let brought = 0;
     const sentAt = Date.now();
     // Clear: nothing outstanding and nothing else on the wire (see ./pull_gate.ts).
     const clear = this.outstanding !== undefined && this.outstanding.outstanding === 0 && this.arrived.length === 0 && this.inFlight.size === 0;
     const pull: Promise<void> = this.client
-      .pull({ subscription: this.subscription, maxMessages: PULL_BATCH }, { timeout: PULL_TIMEOUT_MS })
+      .pull({ subscription: this.subscription, maxMessages: PULL_BATCH }, { timeout: this.pullTimeoutMs() })
       .then(
         ([response]) => {
           const received = response.receivedMessages ?? [];
