@@ -44,7 +44,7 @@
  * (`StreamSource.awaitingCommit`), and sinks stop lingering when no bundle comes meanwhile.
  * While the gate waits on acknowledgements, next() returns empty after {@link GATE_SLICE_MS}
  * ({@link holdingBack}): that says nothing about the subscription, which stays "not empty".
- * Not gated, no more pulls go on the wire than would all answer within {@link PULL_TIMEOUT_MS} if
+ * Not gated, no more pulls go on the wire than would all answer within their timeout if
  * served one after the other, two before one has been timed: at a million messages four overlapped
  * pulls timed out, and what the emulator had handed them stayed outstanding for an ack deadline,
  * making every pull slow — clear ones too — for a minute.
