@@ -9,7 +9,10 @@
  * the stream's rows, and after its drain nothing is left unacknowledged. Reports the capacity
  * measured and the rate used, the peak backlog seen from outside (published − handled), the
  * pipeline's own backlog figures (outstanding leases, oldest unacknowledged age, read lag, lapsed
- * leases) and how long the backlog took to drain once publishing stopped.
+ * leases), how long the backlog took to drain once publishing stopped, and what the source's pull
+ * gate did (io/pubsub/pull_gate.ts: the emulator's pulls slow down with the backlog while messages
+ * are outstanding; the share of the run it gated, its pulls that waited for acknowledgements, the
+ * latencies it measured at the end).
  * Needs the emulators (PUBSUB_EMULATOR_HOST, BIGTABLE_EMULATOR_HOST set).
  */
 import * as fs from "fs";
@@ -44,6 +47,8 @@ interface StreamRun {
   drainSeconds: number | null;
   peak: { backlog: number; outstanding: number; oldestUnackedAgeMs: number; readLagMs: number };
   leasesExpired: number;
+  /** The pull gate: share of the samples it was engaged in, its figures at the end (io/pubsub/pull_gate.ts). */
+  gate: { gatedShare: number; gatedPulls: number; gateEngaged: number; clearPullMs: number; overlappedPullMs: number; ackWaitMs: number };
   peakRssMb: number;
   unacknowledgedLeft: number;
   exitCode: number | null;
@@ -68,10 +73,12 @@ async function streamThroughJob(what: string, file: string, rate: number | undef
   let lastHandled = { count: 0, at: 0 };
   const started = Date.now();
   let samples = 0;
+  let gatedSamples = 0;
   const sampler = setInterval(() => {
     const f = job.latest();
     if (f === undefined) return;
     if (f.read > 0) firstReadAt ??= Date.now();
+    if (f.source.pullGating === 1) gatedSamples++;
     if (handledBy(f) > lastHandled.count) lastHandled = { count: handledBy(f), at: Date.now() };
     // The course of the run on stderr, every 10 s (stdout is the probe's one JSON line).
     if (samples++ % 40 === 0) process.stderr.write(`${what}: ${Math.round((Date.now() - started) / 1000)} s published ${published} ${JSON.stringify(f)}\n`);
@@ -98,6 +105,14 @@ async function streamThroughJob(what: string, file: string, rate: number | undef
       drainSeconds,
       peak,
       leasesExpired: last?.leasesExpired ?? 0,
+      gate: {
+        gatedShare: samples === 0 ? 0 : Math.round((100 * gatedSamples) / samples) / 100,
+        gatedPulls: last?.source.gatedPulls ?? 0,
+        gateEngaged: last?.source.gateEngaged ?? 0,
+        clearPullMs: last?.source.clearPullMs ?? NaN,
+        overlappedPullMs: last?.source.overlappedPullMs ?? NaN,
+        ackWaitMs: last?.source.ackWaitMs ?? NaN,
+      },
       peakRssMb,
       unacknowledgedLeft: await messagesLeft(CHAOS_PROJECT, name),
       exitCode: code,
@@ -157,6 +172,8 @@ export async function overloadProbe(options: OverloadProbeOptions) {
       peakOldestUnackedAgeMs: run.peak.oldestUnackedAgeMs,
       peakReadLagMs: run.peak.readLagMs,
       leasesExpired: run.leasesExpired,
+      pullGate: run.gate,
+      capacityRunPullGate: capacityRun.gate,
       peakRssMb: run.peakRssMb,
       unacknowledgedLeft: run.unacknowledgedLeft + capacityRun.unacknowledgedLeft,
       exitCode: run.exitCode,

@@ -9,7 +9,10 @@
  * and the next bundle runs while they finish. A partial batch left at the end of a bundle then waits
  * up to `lingerMs` for the next bundles to fill it (the bundle's handed-over promise includes it):
  * streaming bundles are small, and a write per bundle made many small writes, each costing the
- * destination about as much as a full one.
+ * destination about as much as a full one. When {@link IDLE_LINGERS} lingers in a row saw no
+ * element arrive, the next bundles are not coming meanwhile — a reader in lock-step waits for these
+ * very writes to be acknowledged before it reads more (io/pubsub/pull_gate.ts) — and lingering only
+ * delays them: the sink writes at once, lingering again every {@link LINGER_RETRY_AFTER} bundles to see.
  *
  * A destination may refuse some elements for good (an entry Bigtable rejects as invalid, a row no
  * retry can make valid): the write then resolves with those {@link RejectedElement}s instead of
@@ -52,6 +55,10 @@ export function writeRetriesMetricName(step: string): string {
 
 /** Below this, a timestamp is the global window's minimum (or near it), not an event's time. */
 const EARLIEST_REAL_TIMESTAMP_MS = -1e15;
+/** Lingers in a row with no element added after which a partial batch is written at once (see the module comment). */
+const IDLE_LINGERS = 3;
+/** Bundles written at once before a partial batch lingers again, to see whether the next bundles come back. */
+const LINGER_RETRY_AFTER = 20;
 
 /** URN of a batching sink; the payload holds the serialized write function and settings. */
 export const BATCHING_SINK_URN = "beam-ts-native:transform:batching_sink:v1";
@@ -140,6 +147,10 @@ export class BatchingSinkOperator implements operators.IOperator {
   /** The buffered batch's landing, promised to bundles that ended with it partial (deferred writes only). */
   private bufferLanded: { promise: Promise<void>; resolve: () => void } | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
+  /** Lingers in a row that ended with no element added (see the module comment). */
+  private idleLingers = 0;
+  /** Bundles that wrote at once since the last linger. */
+  private lingersSkipped = 0;
 
   constructor(
     readonly transformId: string,
@@ -163,6 +174,8 @@ export class BatchingSinkOperator implements operators.IOperator {
   process(element: WindowedValue<unknown>): operators.ProcessResult {
     if (this.failure !== undefined) throw this.failure;
     this.buffer.push(element.value);
+    // Elements came while a partial batch lingered: lingering is worth it.
+    if (this.lingerTimer !== undefined) this.idleLingers = 0;
     const timestamp = element.timestamp as unknown as number | { toNumber(): number };
     this.timestamps.push(typeof timestamp === "number" ? timestamp : timestamp.toNumber());
     if (this.buffer.length < this.settings.batchSize) return operators.NonPromise;
@@ -178,9 +191,20 @@ export class BatchingSinkOperator implements operators.IOperator {
     const writes = [...this.inFlight];
     if (this.buffer.length > 0) {
       writes.push(this.whenBufferLands());
-      this.lingerTimer ??= setTimeout(() => this.flush(), this.settings.lingerMs);
+      if (this.lingerTimer === undefined) this.linger();
     }
     this.deferWrites(this.landed(writes));
+  }
+
+  /** The partial batch waits up to `lingerMs` for the next bundles — unless they have stopped coming meanwhile (see the module comment). */
+  private linger(): void {
+    if (this.idleLingers >= IDLE_LINGERS && this.lingersSkipped++ < LINGER_RETRY_AFTER) return this.flush();
+    this.lingersSkipped = 0;
+    const buffered = this.buffer.length;
+    this.lingerTimer = setTimeout(() => {
+      if (this.buffer.length === buffered) this.idleLingers++;
+      this.flush();
+    }, this.settings.lingerMs);
   }
 
   /** Resolves once `writes` have finished; rejects if any write has failed. */

@@ -21,6 +21,13 @@ export interface StreamSource {
    * watermark then change between bundles, never during one's synchronous part.
    */
   readonly readsAhead?: boolean;
+  /**
+   * True while the source holds its next read until what it has read is committed (a Pub/Sub reader
+   * whose server makes overlapped pulls slow: io/pubsub/pull_gate.ts): the runner should make that
+   * input durable and commit it without waiting for its usual intervals, for nothing more is read
+   * until then.
+   */
+  readonly awaitingCommit?: boolean;
   /** The source's output watermark: no element it emits later will be earlier than this. */
   readonly watermark: Millis;
   /** True once the source will produce nothing more; its watermark is then +Infinity. */

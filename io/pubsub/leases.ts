@@ -14,6 +14,7 @@
  */
 import type { v1 } from "@google-cloud/pubsub";
 import type { Millis } from "../../sdk/time";
+import type { Outstanding } from "./puller";
 
 /** Acknowledgement ids per acknowledge / modifyAckDeadline request. */
 const ACK_BATCH = 2_500;
@@ -42,12 +43,16 @@ const MAX_DEADLINE_SECONDS = 600;
 /** Extension requests on the wire at once. */
 const EXTENSIONS_IN_FLIGHT = 4;
 
-export class Leases {
+export class Leases implements Outstanding {
   private readonly held = new Map<string, Lease>();
   /** No lease has an earlier event time (commits below it have nothing to do). */
   private oldestHeld: Millis = Infinity;
   private heldBytes = 0;
   private readonly toAck: string[] = [];
+  /** Acknowledgements and hand-backs queued or on their way, not yet answered: still outstanding to the server. */
+  private unanswered = 0;
+  /** Who waits for nothing to be outstanding (the pull gate). */
+  private readonly noneOutstanding = new Set<() => void>();
   private acking: Promise<void> = Promise.resolve();
   private readonly extender: NodeJS.Timeout;
   /** The extension requests on their way (one round at a time: a slow server is not piled on). */
@@ -83,6 +88,26 @@ export class Leases {
   /** Messages held. */
   get size(): number {
     return this.held.size;
+  }
+
+  /** Messages held, and those whose acknowledgement or hand-back has not been answered yet: what the server counts as outstanding. */
+  get outstanding(): number {
+    return this.held.size + this.unanswered;
+  }
+
+  /** Resolves once nothing is {@link outstanding} (at once if nothing is now), or after `maxWaitMs`. */
+  whenNoneOutstanding(maxWaitMs: number): Promise<void> {
+    if (this.outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.noneOutstanding.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      timer.unref();
+      this.noneOutstanding.add(done);
+    });
   }
 
   /** Payload bytes held. */
@@ -163,6 +188,7 @@ export class Leases {
         this.held.delete(ackId);
         this.heldBytes -= bytes;
         this.toAck.push(ackId);
+        this.unanswered++;
         if (promised) this.ackingPromised.set(ackId, messageId);
         this.acknowledgedCount++;
         const latency = Math.max(0, now - publishTime);
@@ -197,15 +223,25 @@ export class Leases {
     this.acking = this.acking.then(async () => {
       for (let i = 0; i < ackIds.length; i += ACK_BATCH) {
         const batch = ackIds.slice(i, i + ACK_BATCH);
-        await client.acknowledge({ subscription: this.subscription, ackIds: batch }).then(
-          () => this.landed(batch),
-          (error: Error) => {
-            // A lost ack only means a redelivery, which idempotent sinks absorb; say so, don't fail.
-            process.stderr.write(`warning: Pub/Sub acknowledge failed (${error.message}); those messages will be redelivered\n`);
-          },
-        );
+        await client
+          .acknowledge({ subscription: this.subscription, ackIds: batch })
+          .then(
+            () => this.landed(batch),
+            (error: Error) => {
+              // A lost ack only means a redelivery, which idempotent sinks absorb; say so, don't fail.
+              process.stderr.write(`warning: Pub/Sub acknowledge failed (${error.message}); those messages will be redelivered\n`);
+            },
+          )
+          .finally(() => this.answered(batch.length));
       }
     });
+  }
+
+  /** Acknowledgements or hand-backs of `count` messages were answered: perhaps nothing is outstanding any more. */
+  private answered(count: number): void {
+    this.unanswered -= count;
+    if (this.outstanding > 0) return;
+    for (const done of [...this.noneOutstanding]) done();
   }
 
   /** Acknowledgements that landed: their promised messages need no keeping any more. */
@@ -223,11 +259,15 @@ export class Leases {
   handBack(ackIds: string[]): void {
     if (ackIds.length === 0) return;
     const client = this.client;
+    this.unanswered += ackIds.length;
     this.acking = this.acking.then(() =>
-      client.modifyAckDeadline({ subscription: this.subscription, ackIds, ackDeadlineSeconds: 0 }).then(
-        () => undefined,
-        () => undefined,
-      ),
+      client
+        .modifyAckDeadline({ subscription: this.subscription, ackIds, ackDeadlineSeconds: 0 })
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => this.answered(ackIds.length)),
     );
   }
 

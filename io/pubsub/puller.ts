@@ -26,11 +26,28 @@
  * while no message is outstanding a pull answers in 1–6 ms whatever the backlog, but once any is
  * (pulled, not yet acknowledged: 100 or 1 000 alike) each pull costs time in proportion to the
  * messages the subscription holds — 40–50 ms at 300 000, 160–290 ms at 1 200 000 — and concurrent
- * pulls wait on each other (4 at a time: 300–450 msg/s at 1 200 000). A reader that acknowledges only
- * after its writes always has messages outstanding, so against the emulator its reading rate falls
- * as the backlog grows (about 100 messages per pull / that time): an overload that builds a backlog
- * of a million reads a few hundred messages a second, whatever this side does. The service has no
- * such cost.
+ * pulls wait on each other (4 at a time: 300–450 msg/s at 1 200 000). Why, read in its code
+ * (cloud-pubsub-emulator 0.8.20, `MessageBacklog`): every pull, and a timer every second, first looks
+ * for expired leases, and while any message is delivered and unacknowledged that rebuilds the set of
+ * undelivered messages — the whole backlog — under the subscription's lock. A reader that
+ * acknowledges only after its writes always has messages outstanding, so against the emulator its
+ * reading rate fell as the backlog grew: an overload that built a backlog of a million read a few
+ * hundred messages a second. The service has no such cost.
+ *
+ * Hence the gate (./pull_gate.ts), from measurements, not from the server's name: pulls sent while
+ * nothing is outstanding are timed apart from the others; when the others are several times slower
+ * and a lock-step cycle costs less, each pull waits (at most a second) until the reader's leases
+ * (./leases.ts) have every message acknowledged, and goes alone. Measured (bench/pull_gate.ts, a
+ * reader acknowledging 20 ms after each read, machine at load 7): from 1 000 000 messages 3 624
+ * msg/s gated against 269 overlapped; from 300 000, 3 499 against 2 794. In a pipeline the cycle is
+ * its write and commit, so the runner commits at once while the source awaits it
+ * (`StreamSource.awaitingCommit`), and sinks stop lingering when no bundle comes meanwhile.
+ * While the gate waits on acknowledgements, next() returns empty after {@link GATE_SLICE_MS}
+ * ({@link holdingBack}): that says nothing about the subscription, which stays "not empty".
+ * Not gated, no more pulls go on the wire than would all answer within their timeout if
+ * served one after the other, two before one has been timed: at a million messages four overlapped
+ * pulls timed out, and what the emulator had handed them stayed outstanding for an ack deadline,
+ * making every pull slow — clear ones too — for a minute.
  *
  * An unreachable service (UNAVAILABLE…) is retried by the client within each pull; a pull still
  * failing at its timeout comes back empty (DEADLINE_EXCEEDED, or CANCELLED when the client's timer
@@ -38,11 +55,12 @@
  * (test/pipelines/pubsub_outage.test.ts). Any other failure does.
  */
 import type { v1, protos } from "@google-cloud/pubsub";
+import { MAX_WAIT_MS, PullGate, type PullGateStats } from "./pull_gate";
 
 type ReceivedMessage = protos.google.pubsub.v1.IReceivedMessage;
 
-/** What the pulls have done so far (cumulative: a reader derives rates from two readings). */
-export interface PullStats {
+/** What the pulls have done so far (cumulative: a reader derives rates from two readings), and what the gate measured. */
+export interface PullStats extends PullGateStats {
   /** Pulls that came back (answered, timed out or failed). */
   pulls: number;
   /** Messages they brought. */
@@ -67,6 +85,23 @@ export const PULLS_IN_FLIGHT = 4;
 export const MAX_PULLS_IN_FLIGHT = 16;
 /** Unread messages past which no pull is started until the reader takes them. */
 export const MAX_BUFFERED = 2_000;
+/**
+ * The messages pulled and not yet acknowledged, as the reader's leases count them (./leases.ts):
+ * what the pull gate waits on.
+ */
+export interface Outstanding {
+  /** Messages handed to the reader and not yet acknowledged (acknowledgements on their way included). */
+  readonly outstanding: number;
+  /** Resolves once none is (at once if none is now), or after `maxWaitMs`. */
+  whenNoneOutstanding(maxWaitMs: number): Promise<void>;
+}
+
+/**
+ * How long next() waits, at most, while the gate waits for acknowledgements rather than for a pull:
+ * the reader's caller gets control back that soon, for its commits may be what those
+ * acknowledgements wait on (a runner's checkpoint, due while it waits on this source).
+ */
+const GATE_SLICE_MS = 20;
 /** Messages asked for per pull (the emulator sends at most 100; the service up to 1 000). */
 const PULL_BATCH = 1_000;
 /**
@@ -74,9 +109,14 @@ const PULL_BATCH = 1_000;
  * shorter: messages the server hands to a pull the client has given up on are lost to this reader
  * until their ack deadline passes (a minute, typically), so a waiting caller stops waiting instead.
  * Not shorter than this either: under load the emulator took over 500 ms to answer pulls, and pulls
- * of 500 ms left hundreds of messages hidden for their ack deadline.
+ * of 500 ms left hundreds of messages hidden for their ack deadline. Longer — up to
+ * {@link MAX_PULL_TIMEOUT_MS}, four times the slowest recent pull — when pulls that bring messages
+ * are measured slow: on a backlog of a million, at load 14, the emulator's pulls took 300 ms to 2 s,
+ * and each that timed out left what it was handed outstanding for a minute, every pull slower for it.
  */
 const PULL_TIMEOUT_MS = 2_000;
+/** The longest timeout a pull is given, however slow the pulls before it (see {@link PULL_TIMEOUT_MS}). */
+const MAX_PULL_TIMEOUT_MS = 10_000;
 /**
  * How long settle() waits for the pulls on the wire. A pull that brings messages answers fast; one
  * still waiting after this is waiting on an empty subscription, and the job's end should not wait
@@ -97,6 +137,12 @@ export class PubSubPuller {
   private largestPull = 0;
   private failure: Error | undefined;
   private stopped = false;
+  /** Whether pulls wait for nothing to be outstanding (see ./pull_gate.ts). */
+  private readonly gate = new PullGate();
+  /** The next pull is to go alone, once nothing is outstanding (gated, or a probe). */
+  private clearPullWanted = false;
+  /** A pull held back until the outstanding messages are acknowledged, or {@link MAX_WAIT_MS} has passed. */
+  private heldBack: Promise<void> | undefined;
   private readonly counts = { pulls: 0, pulledMessages: 0, emptyPulls: 0, timedOutPulls: 0, pullMs: 0 };
   /**
    * Since when every pull has come back answered and empty (the emulator and the service answer an
@@ -110,22 +156,28 @@ export class PubSubPuller {
     private readonly subscription: string,
     /** The subscription's ack deadline (ms): how long messages handed to a pull that got no answer stay hidden. */
     private readonly ackDeadlineMs = 60_000,
+    /** The reader's count of what it has not acknowledged; without it pulls always overlap (no gate). */
+    private readonly outstanding?: Outstanding,
   ) {}
 
   /**
    * What has arrived since the last call, after waiting — for the next pull to come back, but not past
    * processing time `deadline` — if nothing had; an empty array means nothing came (no backlog).
-   * Keeps {@link PULLS_IN_FLIGHT} pulls on the wire. Rejects with the first pull that failed for any
-   * reason but an empty subscription.
+   * Keeps {@link PULLS_IN_FLIGHT} pulls on the wire (one, after the acknowledgements, while gated).
+   * While the gate holds a pull back it returns after {@link GATE_SLICE_MS} at most ({@link holdingBack}
+   * then says why it brought nothing). Rejects with the first pull that failed for any reason but an
+   * empty subscription.
    */
   async next(deadline: number): Promise<ReceivedMessage[]> {
     this.adaptDepth();
     this.refill();
-    if (this.arrived.length === 0 && this.failure === undefined) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadlinePassed = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, Math.min(PULL_TIMEOUT_MS, deadline - Date.now())))));
-      await Promise.race([...this.inFlight, deadlinePassed]);
-      clearTimeout(timer);
+    const until = Math.min(deadline, Date.now() + PULL_TIMEOUT_MS);
+    while (this.arrived.length === 0 && this.failure === undefined) {
+      const onAcks = this.inFlight.size === 0 && this.heldBack !== undefined;
+      const waitingOn = onAcks ? [this.heldBack!] : [...this.inFlight];
+      const answered = await within(Promise.race(waitingOn), Math.min(until, onAcks ? Date.now() + GATE_SLICE_MS : until) - Date.now(), true);
+      // A pull came back (with messages or not), the time is up, or the gate held on: as far as this call waits.
+      if (!answered || !onAcks) break;
     }
     if (this.failure !== undefined) throw this.failure;
     this.answeredUnread = 0;
@@ -137,9 +189,19 @@ export class PubSubPuller {
     return this.pullDepth;
   }
 
+  /** Whether pulls wait for nothing to be outstanding now (./pull_gate.ts). */
+  get gating(): boolean {
+    return this.gate.gating;
+  }
+
+  /** Whether the gate is holding the next pull back for acknowledgements (nothing is on the wire): an empty next() says nothing about the subscription. */
+  get holdingBack(): boolean {
+    return this.heldBack !== undefined && this.inFlight.size === 0;
+  }
+
   /** What the pulls have done so far. */
   get stats(): PullStats {
-    return { ...this.counts, pullsInFlight: this.inFlight.size, pullDepth: this.pullDepth, unreadMessages: this.arrived.length };
+    return { ...this.counts, pullsInFlight: this.inFlight.size, pullDepth: this.pullDepth, unreadMessages: this.arrived.length, ...this.gate.stats };
   }
 
   /**
@@ -153,6 +215,15 @@ export class PubSubPuller {
     return since <= Date.now() ? since : undefined;
   }
 
+  /**
+   * Whether every pull since the last one that brought messages came back answered and empty (nothing
+   * unread here either): the backlog is gone as far as the server says — for figures; an idle stop
+   * waits for {@link emptySince}, which also waits out what a pull that got no answer may hide.
+   */
+  get answeredEmpty(): boolean {
+    return this.answeredEmptySince !== undefined && this.arrived.length === 0;
+  }
+
   /** Starts no more pulls (those on the wire still come back). */
   stop(): void {
     this.stopped = true;
@@ -161,7 +232,7 @@ export class PubSubPuller {
   /**
    * Starts no more pulls, waits (at most {@link SETTLE_MS}) for those on the wire to come back, and
    * returns every message still unread, with `late`: what the pulls still waiting bring after all
-   * (messages published meanwhile), once they are all back — at most {@link PULL_TIMEOUT_MS} after
+   * (messages published meanwhile), once they are all back — at most {@link MAX_PULL_TIMEOUT_MS} after
    * this call plus a margin, never rejecting. The caller hands those back before closing the client:
    * left unread, they would stay hidden until their ack deadline. Waiting for them costs a process
    * nothing it did not already pay: a pull on the wire keeps it alive until it comes back anyway
@@ -174,7 +245,7 @@ export class PubSubPuller {
     const pulls = Promise.all(this.inFlight);
     await within(pulls, SETTLE_MS);
     const unread = this.arrived.splice(0);
-    const late = this.inFlight.size === 0 ? Promise.resolve([]) : within(pulls, PULL_TIMEOUT_MS + SETTLE_MS).then(() => this.arrived.splice(0));
+    const late = this.inFlight.size === 0 ? Promise.resolve([]) : within(pulls, MAX_PULL_TIMEOUT_MS + SETTLE_MS).then(() => this.arrived.splice(0));
     return { unread, late };
   }
 
@@ -188,12 +259,38 @@ export class PubSubPuller {
   }
 
   private refill(): void {
+    if (this.stopped || this.heldBack !== undefined) return;
+    const wireIdle = this.inFlight.size === 0 && this.arrived.length === 0;
+    // Gated, the gate is asked only when a pull could go (a probe it grants is not lost to a busy wire).
+    if (this.outstanding !== undefined && !this.clearPullWanted && (wireIdle || !this.gate.gating) && this.gate.waitsForAcks(Date.now())) {
+      this.clearPullWanted = true;
+    }
+    if (this.clearPullWanted) {
+      // No other pull goes out meanwhile: the clear one goes alone once the wire is idle and the acknowledgements are in.
+      if (wireIdle) this.pullWhenAcknowledged();
+      return;
+    }
+    if (this.gate.gating) {
+      // The gate's overlapped probe: one pull, with whatever is outstanding.
+      if (wireIdle) this.startPull();
+      return;
+    }
     // The usual pulls as before (none once MAX_BUFFERED wait unread); one past them only while the
     // messages unread and on their way (a pull's worth each) stay within MAX_BUFFERED.
     const perPull = Math.max(1, this.largestPull);
+    // Slow pulls may be served one after the other (the emulator's are): no more on the wire than
+    // would all be answered within their timeout — one that is not leaves what the server handed it
+    // outstanding for an ack deadline. Before one is timed (with a gate), two: one clear, one overlapped.
+    const overlappedMs = this.gate.overlappedMs;
+    const depth =
+      overlappedMs > 0
+        ? Math.min(this.pullDepth, Math.max(1, Math.floor(this.pullTimeoutMs() / (2 * overlappedMs))))
+        : this.outstanding !== undefined && Number.isNaN(overlappedMs)
+          ? Math.min(2, this.pullDepth)
+          : this.pullDepth;
     while (
       !this.stopped &&
-      this.inFlight.size < this.pullDepth &&
+      this.inFlight.size < depth &&
       this.arrived.length < MAX_BUFFERED &&
       (this.inFlight.size < PULLS_IN_FLIGHT || this.arrived.length + (this.inFlight.size + 1) * perPull <= MAX_BUFFERED)
     ) {
@@ -201,19 +298,43 @@ export class PubSubPuller {
     }
   }
 
+  /**
+   * Sends the next pull once nothing is outstanding, or once {@link MAX_WAIT_MS} has passed: the wait
+   * is bounded, a reader whose acknowledgements never come (a window holding its messages) still reads.
+   */
+  private pullWhenAcknowledged(): void {
+    this.clearPullWanted = false;
+    const since = Date.now();
+    this.heldBack = this.outstanding!.whenNoneOutstanding(MAX_WAIT_MS).then(() => {
+      this.heldBack = undefined;
+      this.gate.sentAfterWait(Date.now() - since);
+      if (!this.stopped) this.startPull();
+    });
+  }
+
+  /** The timeout of the next pull: {@link PULL_TIMEOUT_MS}, longer while pulls are measured slow. */
+  private pullTimeoutMs(): number {
+    const slowest = Math.max(0, ...[this.gate.clearMs, this.gate.overlappedMs].filter((ms) => !Number.isNaN(ms)));
+    return Math.min(MAX_PULL_TIMEOUT_MS, Math.max(PULL_TIMEOUT_MS, 4 * slowest));
+  }
+
   private startPull(): void {
     let brought = 0;
     const sentAt = Date.now();
+    // Clear: nothing outstanding and nothing else on the wire (see ./pull_gate.ts).
+    const clear = this.outstanding !== undefined && this.outstanding.outstanding === 0 && this.arrived.length === 0 && this.inFlight.size === 0;
     const pull: Promise<void> = this.client
-      .pull({ subscription: this.subscription, maxMessages: PULL_BATCH }, { timeout: PULL_TIMEOUT_MS })
+      .pull({ subscription: this.subscription, maxMessages: PULL_BATCH }, { timeout: this.pullTimeoutMs() })
       .then(
         ([response]) => {
           const received = response.receivedMessages ?? [];
           for (const message of received) this.arrived.push(message);
           brought = received.length;
           this.counts.pulledMessages += brought;
-          if (brought > 0) this.answeredUnread++;
-          else this.counts.emptyPulls++;
+          if (brought > 0) {
+            this.answeredUnread++;
+            this.gate.answered(Date.now() - sentAt, clear);
+          } else this.counts.emptyPulls++;
           if (brought > this.largestPull) this.largestPull = brought;
           this.answeredEmptySince = brought > 0 ? undefined : (this.answeredEmptySince ?? Date.now());
         },
@@ -222,6 +343,10 @@ export class PubSubPuller {
           this.lastUnansweredAt = Date.now();
           if (isTimeout(error)) {
             this.counts.timedOutPulls++;
+            // At least that slow. (Seen on a backlog of a million, four overlapped pulls waiting on each
+            // other: those that time out leave what the server handed them outstanding for an ack
+            // deadline, and every pull slow meanwhile — clear ones too.)
+            this.gate.answered(Date.now() - sentAt, clear);
             return;
           }
           this.failure ??= new Error(`Pub/Sub pull from ${this.subscription} failed: ${error.message}`, { cause: error });
@@ -237,15 +362,19 @@ export class PubSubPuller {
   }
 }
 
-/** Waits for `work` (which never rejects), but not past `ms`; the timer does not keep the process alive. */
-async function within(work: Promise<unknown>, ms: number): Promise<void> {
+/**
+ * Waits for `work` (which never rejects), but not past `ms`; true if it was done in time. The timer
+ * keeps the process alive only when `keepsAlive` (a reader waiting for its next messages).
+ */
+async function within(work: Promise<unknown>, ms: number, keepsAlive = false): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
+  const waited = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    if (!keepsAlive) timer.unref();
   });
-  await Promise.race([work, waited]);
+  const done = await Promise.race([work.then(() => true), waited]);
   clearTimeout(timer);
+  return done;
 }
 
 function isTimeout(error: unknown): boolean {

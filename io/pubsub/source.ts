@@ -99,6 +99,11 @@ export class PubSubSource implements StreamSource {
     return this.stopped;
   }
 
+  /** The pull gate holds the next pull until what was read is acknowledged (./pull_gate.ts). */
+  get awaitingCommit(): boolean {
+    return this.connection?.puller.holdingBack ?? false;
+  }
+
   async advance(emit: (element: WindowedValue<unknown>) => void, deadline: Millis): Promise<boolean> {
     if (this.stopped) return false;
     const { puller, leases, subscription } = await this.connect();
@@ -115,7 +120,9 @@ export class PubSubSource implements StreamSource {
       leases.handBack(received.map((m) => m.ackId!));
       return false;
     }
-    if (received.length === 0) return this.idle();
+    // Nothing because the pull gate holds the next pull for acknowledgements (./pull_gate.ts): that
+    // says nothing about the subscription, and the caller gets control back to commit them.
+    if (received.length === 0) return puller.holdingBack ? false : this.idle();
     this.emptySince = undefined;
     const pulledAt = Date.now();
     for (const { ackId, message } of received) {
@@ -156,21 +163,27 @@ export class PubSubSource implements StreamSource {
   }
 
   /**
-   * Acknowledged and duplicate messages, what is outstanding (held, not yet acknowledged) and the age
-   * of its oldest message, how far behind publishing the reads are (`readLagMs`: now − the publish
-   * time of the last message pulled — Dataflow's "data freshness"; a subscriber sees no backlog count,
-   * but a growing read lag is one), leases that lapsed, deadline extensions sent, what the pulls did
-   * (PullStats), and publish → acknowledged latency.
+   * Acknowledged and duplicate messages, what is outstanding (held, not yet acknowledged), how far
+   * behind publishing the reads are (`readLagMs`: now − the publish time of the last message pulled,
+   * 0 once pulls answer empty — Dataflow's "data freshness"; a subscriber sees no backlog count, but
+   * a growing read lag is one), the age of the oldest unacknowledged message (`oldestUnackedAgeMs`:
+   * the oldest held, and until pulls answer empty at least the read lag — the next message the server
+   * hands out was published about when the last one pulled was; so a reader in lock-step, holding
+   * nothing between two pulls, does not show 0 over a backlog of minutes), leases that lapsed,
+   * deadline extensions sent, what the pulls did (PullStats, with the pull gate's mode and
+   * latencies), and publish → acknowledged latency.
    */
   report(): Record<string, number> {
     const leases = this.connection?.leases;
+    const answeredEmpty = this.connection?.puller.answeredEmpty ?? true;
+    const readLagMs = this.lastPublishTime === undefined || answeredEmpty ? 0 : Math.max(0, Date.now() - this.lastPublishTime);
     return {
       acknowledged: leases?.acknowledged ?? 0,
       duplicates: this.duplicates,
       redeliveredDurable: this.redeliveredDurable,
       outstanding: leases?.size ?? 0,
-      oldestUnackedAgeMs: leases?.oldestHeldAgeMs ?? 0,
-      readLagMs: this.lastPublishTime === undefined || this.idleSince() !== undefined ? 0 : Math.max(0, Date.now() - this.lastPublishTime),
+      oldestUnackedAgeMs: Math.max(leases?.oldestHeldAgeMs ?? 0, readLagMs),
+      readLagMs,
       leasesExpired: leases?.expired ?? 0,
       extensionRequests: leases?.extensions.requests ?? 0,
       extendedLeases: leases?.extensions.leases ?? 0,
@@ -233,13 +246,9 @@ export class PubSubSource implements StreamSource {
       await client.createSubscription({ name: subscription, topic: this.read.topic, ackDeadlineSeconds });
       createdSubscription = true;
     }
-    this.connection = {
-      client,
-      subscription,
-      createdSubscription,
-      puller: new PubSubPuller(client, subscription, ackDeadlineSeconds * 1000),
-      leases: new Leases(client, subscription, ackDeadlineSeconds),
-    };
+    const leases = new Leases(client, subscription, ackDeadlineSeconds);
+    // The puller sees what is outstanding through the leases: its gate waits on them (./pull_gate.ts).
+    this.connection = { client, subscription, createdSubscription, puller: new PubSubPuller(client, subscription, ackDeadlineSeconds * 1000, leases), leases };
     this.connection.leases.restorePromised(this.restored);
     return this.connection;
   }

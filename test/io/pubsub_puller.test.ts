@@ -2,12 +2,16 @@
  * The Pub/Sub puller against the real emulator: a reader busy for long stretches gets more pulls on
  * the wire (the server is not left waiting on it), never more than the cap nor more messages than
  * the buffer bound, every message arrives once; and once the reader keeps up — here, on a
- * subscription gone empty — the depth falls back to the usual four.
+ * subscription gone empty — the depth falls back to the usual four. And on a backlog of 100 000,
+ * where the emulator makes every pull slow while any message is outstanding, the gate (./pull_gate.ts)
+ * engages from what it measured: pulls then wait for the reader's acknowledgements.
  */
 import { expect } from "chai";
 import { v1 } from "@google-cloud/pubsub";
 import { newPubSub, pubsubClientOptions } from "../../io/pubsub/client";
+import { Leases } from "../../io/pubsub/leases";
 import { MAX_BUFFERED, MAX_PULLS_IN_FLIGHT, PubSubPuller, PULLS_IN_FLIGHT } from "../../io/pubsub/puller";
+import { SLOWDOWN } from "../../io/pubsub/pull_gate";
 import { useEmulators } from "../support/emulators";
 
 const PROJECT = "local-project";
@@ -56,6 +60,58 @@ describe("io/pubsub puller on the Pub/Sub emulator", function () {
       expect(puller.depth).to.equal(PULLS_IN_FLIGHT);
     } finally {
       await puller.settle();
+      await client.close();
+    }
+  });
+
+  it("gates its pulls on a large backlog, where pulls with messages outstanding are slow, and reads every message once", async () => {
+    const name = `puller-gate-test-${process.pid}`;
+    const backlog = 100_000;
+    const options = pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0];
+    const publisher = new v1.PublisherClient(options);
+    const client = new v1.SubscriberClient(options);
+    const topic = `projects/${PROJECT}/topics/${name}`;
+    const subscription = `projects/${PROJECT}/subscriptions/${name}`;
+    await publisher.createTopic({ name: topic });
+    await client.createSubscription({ name: subscription, topic, ackDeadlineSeconds: 60 });
+    for (let sent = 0; sent < backlog; sent += 4_000) {
+      await Promise.all([0, 1, 2, 3].map((lane) => publisher.publish({ topic, messages: Array.from({ length: 1_000 }, (_, i) => ({ data: Buffer.from(`m${sent + lane * 1_000 + i}`) })) })));
+    }
+    await publisher.close();
+    const leases = new Leases(client, subscription, 60);
+    const puller = new PubSubPuller(client, subscription, 60_000, leases);
+    try {
+      const seen = new Set<string>();
+      let read = 0;
+      let batch = 0;
+      let gatedPulls = 0;
+      const deadline = Date.now() + 20_000;
+      // A reader that acknowledges each pull's messages 10 ms after reading them (its writes).
+      while (gatedPulls < 20 && Date.now() < deadline) {
+        const received = await puller.next(Date.now() + 1_000);
+        const now = Date.now();
+        const eventTime = batch++;
+        for (const { ackId, message } of received) {
+          seen.add(Buffer.from(message!.data as Uint8Array).toString());
+          leases.hold(ackId!, message!.messageId!, eventTime, now, 1, now);
+        }
+        read += received.length;
+        setTimeout(() => leases.commit(eventTime + 1), 10);
+        gatedPulls = puller.stats.gatedPulls;
+      }
+      const stats = puller.stats;
+      expect(stats.pullGating, JSON.stringify(stats)).to.equal(1);
+      expect(stats.gatedPulls).to.be.at.least(20);
+      expect(stats.overlappedPullMs).to.be.at.least(SLOWDOWN * stats.clearPullMs);
+      expect(seen.size, "no message twice").to.equal(read);
+      expect(puller.emptySince(), "a backlog is not an empty subscription").to.equal(undefined);
+    } finally {
+      const { unread } = await puller.settle();
+      // The last commits (10 ms after their reads) first.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await leases.settle();
+      await leases.release(unread.map((m) => m.ackId!));
+      await client.deleteSubscription({ subscription });
       await client.close();
     }
   });

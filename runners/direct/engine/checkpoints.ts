@@ -66,9 +66,12 @@ export class Checkpoints {
     }
   }
 
-  /** Starts a checkpoint unless one is being written or the last started less than the interval ago. */
-  checkpointIfDue(): void {
-    if (this.writing !== undefined || Date.now() - this.lastStarted < CHECKPOINT_INTERVAL_MS) return;
+  /**
+   * Starts a checkpoint unless one is being written or the last started less than the interval ago
+   * — or, `awaited` (a source reads nothing more until its input is committed), at once.
+   */
+  checkpointIfDue(awaited = false): void {
+    if (this.writing !== undefined || (!awaited && Date.now() - this.lastStarted < CHECKPOINT_INTERVAL_MS)) return;
     this.take(false);
   }
 

@@ -16,8 +16,9 @@
  * 4. The durability watermark is the lowest hold of all of that: queues, open panes, the bundle in
  *    flight, writes landing. Source input older than it has been processed by every step and written by
  *    every sink.
- * 5. Sources are told it ({@link Durability.commit}: every 100 ms while bundles run, whenever writes
- *    land, when the engine falls quiescent, and at the end); the Pub/Sub source then acknowledges
+ * 5. Sources are told it ({@link Durability.commit}: every 100 ms while bundles run — at once while a
+ *    source awaits it, `StreamSource.awaitingCommit` —, whenever writes land, when the engine falls
+ *    quiescent, and at the end); the Pub/Sub source then acknowledges
  *    every leased message older than it. A failed write fails the job; the job ends only once every
  *    write has landed.
  * 6. With a checkpoint store (the runner's `checkpointDir`), accumulating panes hold only what was
@@ -79,7 +80,7 @@ export class Durability {
         this.landing.delete(written);
         // Acknowledge promptly, even while the loop waits for a source. (A checkpoint taken during
         // a bundle commits nothing of it: the bundle's hold is in the frontier.)
-        this.checkpoints?.checkpointIfDue();
+        this.checkpoints?.checkpointIfDue(this.commitAwaited());
         this.commit();
       },
       (error: unknown) => this.fail(error),
@@ -106,10 +107,19 @@ export class Durability {
     for (const source of sources) source.commit?.(durable);
   }
 
-  /** {@link commit}, unless sources were told less than {@link COMMIT_INTERVAL_MS} ago; a checkpoint when one is due. */
+  /**
+   * {@link commit}, unless sources were told less than {@link COMMIT_INTERVAL_MS} ago; a checkpoint when
+   * one is due. Neither waits for its interval while a source awaits its commit (StreamSource.awaitingCommit).
+   */
   commitIfDue(): void {
-    this.checkpoints?.checkpointIfDue();
-    if (Date.now() - this.lastCommit > COMMIT_INTERVAL_MS) this.commit();
+    const awaited = this.commitAwaited();
+    this.checkpoints?.checkpointIfDue(awaited);
+    if (awaited || Date.now() - this.lastCommit > COMMIT_INTERVAL_MS) this.commit();
+  }
+
+  /** Whether a source reads nothing more until its input is committed. */
+  private commitAwaited(): boolean {
+    return this.sources().some((source) => source.awaitingCommit === true);
   }
 
   /**
