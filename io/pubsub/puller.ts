@@ -55,7 +55,7 @@
  * (test/pipelines/pubsub_outage.test.ts). Any other failure does.
  */
 import type { v1, protos } from "@google-cloud/pubsub";
-import { MAX_WAIT_MS, PullGate, type PullGateStats } from "./pull_gate";
+import { PullGate, type PullGateStats } from "./pull_gate";
 
 type ReceivedMessage = protos.google.pubsub.v1.IReceivedMessage;
 
@@ -141,7 +141,7 @@ export class PubSubPuller {
   private readonly gate = new PullGate();
   /** The next pull is to go alone, once nothing is outstanding (gated, or a probe). */
   private clearPullWanted = false;
-  /** A pull held back until the outstanding messages are acknowledged, or {@link MAX_WAIT_MS} has passed. */
+  /** A pull held back until the outstanding messages are acknowledged, or the gate's wait bound has passed. */
   private heldBack: Promise<void> | undefined;
   private readonly counts = { pulls: 0, pulledMessages: 0, emptyPulls: 0, timedOutPulls: 0, pullMs: 0 };
   /**
@@ -299,15 +299,15 @@ export class PubSubPuller {
   }
 
   /**
-   * Sends the next pull once nothing is outstanding, or once {@link MAX_WAIT_MS} has passed: the wait
+   * Sends the next pull once nothing is outstanding, or once the gate's wait bound has passed: the wait
    * is bounded, a reader whose acknowledgements never come (a window holding its messages) still reads.
    */
   private pullWhenAcknowledged(): void {
     this.clearPullWanted = false;
     const since = Date.now();
-    this.heldBack = this.outstanding!.whenNoneOutstanding(MAX_WAIT_MS).then(() => {
+    this.heldBack = this.outstanding!.whenNoneOutstanding(this.gate.waitBoundMs()).then(() => {
       this.heldBack = undefined;
-      this.gate.sentAfterWait(Date.now() - since);
+      this.gate.sentAfterWait(Date.now() - since, this.outstanding!.outstanding > 0);
       if (!this.stopped) this.startPull();
     });
   }

@@ -5,7 +5,7 @@
  * The gate on the wire, against the emulator: test/io/pubsub_puller.test.ts.
  */
 import { expect } from "chai";
-import { PROBE_INTERVAL_MS, PullGate, SLOWDOWN } from "../../io/pubsub/pull_gate";
+import { MAX_WAIT_MS, PROBE_INTERVAL_MS, PullGate, SLOWDOWN } from "../../io/pubsub/pull_gate";
 
 const T0 = 1_000_000;
 
@@ -51,6 +51,21 @@ describe("io/pubsub pull gate", () => {
     expect(gate.waitsForAcks(T0 + 1)).to.equal(true);
     gate.answered(2, true);
     expect(gate.waitsForAcks(T0 + 2)).to.equal(true);
+  });
+
+  it("held acknowledgements (a window keeping its messages): a clear probe waits no longer than two overlapped pulls, and one that ran out is not repeated before the probe interval", () => {
+    const gate = new PullGate(T0);
+    for (let i = 0; i < 3; i++) gate.answered(150, false);
+    expect(gate.waitsForAcks(T0 + 1)).to.equal(true);
+    expect(gate.waitBoundMs(), "bounded by what it could save").to.equal(300);
+    gate.sentAfterWait(300, true);
+    gate.answered(150, false);
+    expect(gate.waitsForAcks(T0 + 2), "the acknowledgements did not come: not at once again").to.equal(false);
+    expect(gate.waitsForAcks(T0 + PROBE_INTERVAL_MS + 2), "but at the next probe").to.equal(true);
+    gate.sentAfterWait(5, false);
+    gate.answered(3, true);
+    expect(gate.waitsForAcks(T0 + PROBE_INTERVAL_MS + 3), "a wait that got them: the next clear pull at once").to.equal(true);
+    expect(gateAfter(2, 200).waitBoundMs(), "gated: the full bound").to.equal(MAX_WAIT_MS);
   });
 
   it("probes again when clear pulls were measured slow (a busy server), and engages once probes find them fast", () => {
