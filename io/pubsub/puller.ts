@@ -189,11 +189,6 @@ export class PubSubPuller {
     return this.pullDepth;
   }
 
-  /** Whether pulls wait for nothing to be outstanding now (./pull_gate.ts). */
-  get gating(): boolean {
-    return this.gate.gating;
-  }
-
   /** Whether the gate is holding the next pull back for acknowledgements (nothing is on the wire): an empty next() says nothing about the subscription. */
   get holdingBack(): boolean {
     return this.heldBack !== undefined && this.inFlight.size === 0;
