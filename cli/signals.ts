@@ -7,6 +7,7 @@ import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import type { PValue, Root } from "apache-beam/pvalue";
 import type { DirectPipelineResult, DirectRunner } from "../runners/direct";
 import { log } from "./log";
+import { stopAllThreads } from "../threads/project_thread";
 
 /** Installs the handlers for `job`; returns what removes them (also done when the job finishes). */
 export function drainOnSignals(job: DirectPipelineResult): () => void {
@@ -32,15 +33,19 @@ export function drainOnSignals(job: DirectPipelineResult): () => void {
   return release;
 }
 
+/** The longest an interrupted batch waits for its worker threads to stop before it exits. */
+const STOP_THREADS_MS = 2_000;
+
 /**
  * Ctrl-C for a job with nothing to drain (a batch over files): the first SIGINT/SIGTERM runs
- * `interrupted`, prints the line it returns and exits 130 — not a silent death. Returns what
+ * `interrupted`, prints the line it returns, stops the worker threads and exits 130 — not a silent death. Returns what
  * removes the handlers.
  */
 export function stopOnSignals(interrupted: (signal: NodeJS.Signals) => string): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`\n${interrupted(signal)}\n`);
-    process.exit(130);
+    // Worker threads still writing would add temp files after the exit's clean-up removed their folder.
+    void stopAllThreads(STOP_THREADS_MS).finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);

@@ -54,6 +54,21 @@ else if (workerData.register !== undefined) require(workerData.register);
 require(workerData.main);
 `;
 
+/** Every thread started and not yet exited. */
+const running = new Set<ProjectThread>();
+
+/**
+ * Ends every thread still running, waiting for them at most `timeoutMs`. A command about to exit
+ * calls it first: what a thread is still doing (a file sink creating a temp file) would otherwise
+ * land after the process's exit handlers cleaned up (io/files/removed_at_exit.ts).
+ */
+export async function stopAllThreads(timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs).unref()));
+  await Promise.race([Promise.all([...running].map((thread) => thread.terminate().catch(() => undefined))), timedOut]);
+  clearTimeout(timer);
+}
+
 /** A worker thread: requests by sequence number, every one answered or failed. */
 export class ProjectThread {
   private readonly worker: Worker;
@@ -66,7 +81,9 @@ export class ProjectThread {
     this.worker = new Worker(BOOTSTRAP, { eval: true, env: SHARE_ENV, execArgv, resourceLimits, workerData: { main, register, compiled, compiledHook: COMPILED_HOOK } });
     this.worker.on("message", (message: unknown) => this.receive(message));
     this.worker.on("error", (error) => this.fail(new Error(`${options.name} failed: ${error.message}`, { cause: error })));
+    running.add(this);
     this.worker.on("exit", (code) => {
+      running.delete(this);
       options.onExit?.();
       this.fail(new Error(`${options.name} exited (code ${code})${this.runningWhat()}`));
     });
