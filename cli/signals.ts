@@ -8,6 +8,7 @@ import type { PValue, Root } from "apache-beam/pvalue";
 import type { DirectPipelineResult, DirectRunner } from "../runners/direct";
 import { log } from "./log";
 import { stopAllThreads } from "../threads/project_thread";
+import { creationsSettled } from "../io/files/removed_at_exit";
 
 /** Installs the handlers for `job`; returns what removes them (also done when the job finishes). */
 export function drainOnSignals(job: DirectPipelineResult): () => void {
@@ -33,7 +34,7 @@ export function drainOnSignals(job: DirectPipelineResult): () => void {
   return release;
 }
 
-/** The longest an interrupted batch waits for its worker threads to stop before it exits. */
+/** The longest an interrupted batch waits for its worker threads to stop, then for its file creations to settle, before it exits. */
 const STOP_THREADS_MS = 2_000;
 
 /**
@@ -44,8 +45,11 @@ const STOP_THREADS_MS = 2_000;
 export function stopOnSignals(interrupted: (signal: NodeJS.Signals) => string): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`\n${interrupted(signal)}\n`);
-    // Worker threads still writing would add temp files after the exit's clean-up removed their folder.
-    void stopAllThreads(STOP_THREADS_MS).finally(() => process.exit(130));
+    // A file still being created (by a worker thread, or in flight for this one) would land after the
+    // exit's clean-up removed its temp folder: threads stop, creations settle, and nothing runs between that and the exit.
+    void stopAllThreads(STOP_THREADS_MS)
+      .then(() => creationsSettled(STOP_THREADS_MS))
+      .finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);

@@ -56,6 +56,8 @@ require(workerData.main);
 
 /** Every thread started and not yet exited. */
 const running = new Set<ProjectThread>();
+/** Set by {@link stopAllThreads}: the process is about to exit, and no thread starts any more. */
+let exiting = false;
 
 /**
  * Ends every thread still running, waiting for them at most `timeoutMs`. A command about to exit
@@ -63,6 +65,8 @@ const running = new Set<ProjectThread>();
  * land after the process's exit handlers cleaned up (io/files/removed_at_exit.ts).
  */
 export async function stopAllThreads(timeoutMs: number): Promise<void> {
+  // The job goes on while this waits: a pool starting a thread now would escape the termination.
+  exiting = true;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs).unref()));
   await Promise.race([Promise.all([...running].map((thread) => thread.terminate().catch(() => undefined))), timedOut]);
@@ -78,6 +82,7 @@ export class ProjectThread {
 
   constructor(private readonly options: ProjectThreadOptions) {
     const { main, register, compiled, execArgv, resourceLimits } = options;
+    if (exiting) throw new Error(`${options.name} not started: the process is exiting`);
     this.worker = new Worker(BOOTSTRAP, { eval: true, env: SHARE_ENV, execArgv, resourceLimits, workerData: { main, register, compiled, compiledHook: COMPILED_HOOK } });
     this.worker.on("message", (message: unknown) => this.receive(message));
     this.worker.on("error", (error) => this.fail(new Error(`${options.name} failed: ${error.message}`, { cause: error })));

@@ -11,6 +11,7 @@ import * as path from "path";
 import type { Writable } from "stream";
 import { deleteGcsObject, gcsClient, gcsError, gcsReadStream, gcsWriteStream, isGcsUri, moveGcsObject, parseGcsUri, type GcsOptions } from "./gcs";
 import { makeDirectory } from "./make_directory";
+import { noteCreation } from "./removed_at_exit";
 import { localChunks } from "./local_chunks";
 
 /** A file being written. */
@@ -114,6 +115,7 @@ class LocalOutputFile implements OutputFile {
   constructor(private readonly file: string) {
     this.handle = makeDirectory(path.dirname(file)).then(() => fs.promises.open(file, "w"));
     this.created = this.handle;
+    noteCreation(this.created);
   }
 
   /**

@@ -1,0 +1,29 @@
+/**
+ * Run as a child process by `exit.test.ts`, because what it checks is for the whole process: once
+ * `stopAllThreads` has begun, the thread running is ended and no thread starts any more. Prints
+ * what it saw as one JSON line.
+ */
+import { startThreadPool, taskModule } from "../../threads/pool";
+import { ProjectThread, stopAllThreads } from "../../threads/project_thread";
+
+const TASKS = taskModule(__dirname, "tasks");
+
+async function main(): Promise<void> {
+  const pool = startThreadPool({ threads: 2, modules: [TASKS] });
+  // A task the termination cuts off (it would take a minute), while the other thread answers: both have started.
+  const cutOff = pool.run(TASKS, "threadOf", 60_000).then(
+    () => "finished",
+    (error: Error) => error.message,
+  );
+  await pool.run(TASKS, "threadOf", 0);
+  await stopAllThreads(10_000);
+  let refused: string | undefined;
+  try {
+    new ProjectThread({ name: "late thread", main: __filename });
+  } catch (error) {
+    refused = (error as Error).message;
+  }
+  console.log(JSON.stringify({ cutOff: await cutOff, refused }));
+}
+
+void main();
