@@ -1,6 +1,7 @@
 /**
  * The parts the worker-thread executor cuts a bundle into (runners/direct/execution/bundle_parts.ts):
- * contiguous, in input order, every element once, shrinking towards the end of the bundle.
+ * contiguous, in input order, every element once, shrinking towards the end of the bundle; a part
+ * queued on a thread behind the one it runs is the smallest, and none is queued at the very end.
  */
 import { expect } from "chai";
 import { BundleParts } from "../../runners/direct/execution/bundle_parts";
@@ -39,6 +40,30 @@ describe("bundle parts for worker threads", () => {
     const parts = allParts(Array.from({ length: 1000 }, (_, i) => i), 2);
     expect(Math.min(...parts.slice(0, -1).map((p) => p.length))).to.be.at.least(15);
     expect(parts.length).to.be.below(40);
+  });
+
+  it("a part queued behind another is the smallest, and none is queued once the shares are down to it", () => {
+    const elements = Array.from({ length: 64 }, (_, i) => i);
+    const parts = new BundleParts(elements, 2);
+    const taken: number[][] = [];
+    const queuedSizes: number[] = [];
+    // A worker thread's two slots and the job's thread, taking in turn until the end.
+    for (;;) {
+      const running = parts.next();
+      const queued = parts.next(true);
+      if (running === undefined) break;
+      taken[running.index] = running.elements;
+      if (queued !== undefined) {
+        taken[queued.index] = queued.elements;
+        queuedSizes.push(queued.elements.length);
+      }
+    }
+    expect(taken.flat(), "every element once, in order").to.deep.equal(elements);
+    expect(queuedSizes.length, "parts queued").to.be.greaterThan(0);
+    expect(queuedSizes.every((n) => n === 1), "each the smallest part").to.equal(true);
+    const last = new BundleParts([1, 2, 3], 2);
+    expect(last.next(true), "a bundle whose shares are the smallest queues nothing").to.equal(undefined);
+    expect(last.next()?.elements).to.deep.equal([1]);
   });
 
   it("after stop nothing more is handed out", () => {

@@ -45,11 +45,18 @@ export class BundleParts<T> {
     return this.count;
   }
 
-  /** The next part, or undefined once every element has been handed out (or after {@link stop}). */
-  next(): BundlePart<T> | undefined {
+  /**
+   * The next part, or undefined once every element has been handed out (or after {@link stop}):
+   * a share of what is left. With `queued`, for a thread to run after the part it runs: the
+   * smallest part, and none once the shares are down to it (the end of the bundle goes to
+   * whoever is free, so that no thread is left with a part queued while the others are done).
+   */
+  next(queued = false): BundlePart<T> | undefined {
     const left = this.elements.length - this.taken;
     if (left <= 0 && !(this.elements.length === 0 && this.count === 0)) return undefined;
-    const size = Math.min(left, Math.max(this.smallest, Math.ceil(left / (SHARES * this.threads))));
+    const share = Math.max(this.smallest, Math.ceil(left / (SHARES * this.threads)));
+    if (queued && share <= this.smallest) return undefined;
+    const size = Math.min(left, queued ? this.smallest : share);
     const part = { index: this.count++, elements: this.elements.slice(this.taken, this.taken + size) };
     this.taken += size;
     return part;
