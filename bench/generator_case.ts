@@ -1,6 +1,7 @@
 /**
  * One run of the generator benchmark, alone in its process so that its peak memory is its own:
- * starts the threads and has each make a file of each table (not timed), then times `generate` writing
+ * starts the threads and has each make a file of each table and a second transaction file (not
+ * timed), then times `generate` writing
  * to a directory. Prints one JSON line: { seconds, cpu_seconds, main_thread_busy_seconds, startup_seconds,
  * peak_rss_mb, rows, bytes, all_rows, all_bytes, failed }. `cpu_seconds` is the whole process's (every
  * thread) over the timed run; `main_thread_busy_seconds` the time the main thread's event loop was
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     // CPU goes"). Once per process, whatever the run's size; inside the timed run it ran on the idle
     // second core with one thread and took CPU from the other thread with two. One file left two
     // rounds of it in: the row loop is optimized again in a thread's second file (row numbers from
-    // 271,175 on overflow the int32 it was compiled for), and the customers' and devices' code and
+    // 271,182 on overflow the int32 it was compiled for), and the customers' and devices' code and
     // writer paths were first compiled at the end of the timed run.
     const warmUp: FileTask[] = [
       { world, table: "transactions", first: 0, rows: ROWS_PER_FILE, encoding },

@@ -44,7 +44,8 @@ function worldOf(options: WorldOptions): World {
  * The thread's columns of each table, reused file after file (at most three sets, ~2.5 MB for the
  * transactions'). New columns for every file also cost the row loop: V8 deoptimized and compiled
  * it again at the start of each thread's second file (a field's type, tracked per object shape,
- * widened when its new typed arrays came), ~0.1 CPU-s per thread.
+ * widened when its new typed arrays came), ~0.1 CPU-s per thread. A thread makes one file at a
+ * time (the pool sends it the next task once this one is answered: `threads/task_main.ts`).
  */
 const threadColumns = new Map<TableName, ColumnData[]>();
 
