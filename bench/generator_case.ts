@@ -1,9 +1,9 @@
 /**
  * One run of the generator benchmark, alone in its process so that its peak memory is its own:
  * starts the threads and has each make a file of each table and a second transaction file (not
- * timed), then times `generate` writing
- * to a directory. Prints one JSON line: { seconds, cpu_seconds, main_thread_busy_seconds, startup_seconds,
- * peak_rss_mb, rows, bytes, all_rows, all_bytes, failed }. `cpu_seconds` is the whole process's (every
+ * timed), then times `generate` writing to a directory. Prints one JSON line: { seconds,
+ * cpu_seconds, main_thread_busy_seconds, startup_seconds, peak_rss_mb, rows, bytes, all_rows,
+ * all_bytes, failed, thread_cpu_seconds }. `cpu_seconds` is the whole process's (every
  * thread) over the timed run; `main_thread_busy_seconds` the time the main thread's event loop was
  * not idle (storing files, receiving them): an upper bound on its share. `thread_cpu_seconds` splits
  * the timed run's CPU by thread (Linux: /proc/self/task; absent elsewhere): the main thread, each
