@@ -10,7 +10,10 @@
  * others leave: `cores_used_*` (process CPU over wall time) says how much the run got, and
  * `cpu_us_per_row_*` (every row made, all threads) and `parquet_mb_per_cpu_s` what the code costs
  * whatever the load. `main_thread_busy_share_2_workers` is the share of the run the main thread
- * was not idle. `peak_rss_mb` is in MiB (maxRSS / 1024).
+ * was not idle. `thread_cpu_s_*` splits each run's CPU seconds by thread: the main thread, each
+ * worker thread, and the others (V8's garbage collection and compilers, libuv's file writes) — with
+ * two workers on two cores, whatever is not a worker's takes CPU from one. `peak_rss_mb` is in MiB
+ * (maxRSS / 1024).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -31,6 +34,8 @@ interface CaseResult {
   all_rows: number;
   all_bytes: number;
   failed: number;
+  /** CPU seconds of the timed run by thread (Linux only). */
+  thread_cpu_seconds?: { main: number; workers: number[]; others: number };
 }
 
 function runCase(workers: number, rows: number, format: string): CaseResult {
@@ -80,6 +85,8 @@ function main(): void {
       cpu_us_per_row_2_workers: round(cpuPerRow(two), 2),
       parquet_mb_per_cpu_s: round(two.all_bytes / 1e6 / two.cpu_seconds),
       main_thread_busy_share_2_workers: round(two.main_thread_busy_seconds / two.seconds, 3),
+      thread_cpu_s_1_worker: one.thread_cpu_seconds,
+      thread_cpu_s_2_workers: two.thread_cpu_seconds,
       peak_rss_mb: Math.round(Math.max(one.peak_rss_mb, two.peak_rss_mb)),
       peak_rss_mb_1_worker: Math.round(one.peak_rss_mb),
       peak_rss_mb_2_workers: Math.round(two.peak_rss_mb),

@@ -94,7 +94,7 @@ function parquetEncoder(compression: Compression, specs: readonly ColumnSpec[]):
     if (spec.skewed === true) builder = builder.setColumnEncoding(spec.name, parquet.Encoding.DELTA_LENGTH_BYTE_ARRAY);
   }
   const properties = builder.build();
-  const ipc = new IpcTemplates((batch) => arrow.tableToIPC(new arrow.Table(arrowBatch(batch)), "stream"));
+  const ipc = ipcTemplatesOf(specs);
   let feed!: ReadableStreamDefaultController<parquet.RecordBatch>;
   const batches = new ReadableStream<parquet.RecordBatch>({ start: (controller) => void (feed = controller) }, { highWaterMark: 1 });
   const output = parquet.transformParquetStream(batches, properties).then(async (bytes: ReadableStream<Uint8Array>) => {
@@ -113,6 +113,19 @@ function parquetEncoder(compression: Compression, specs: readonly ColumnSpec[]):
       return output;
     },
   };
+}
+
+/**
+ * The thread's IPC templates of a table's columns, kept from file to file: a new set per file had
+ * apache-arrow write each file's first batch again (its flatbuffers code then compiled anew in
+ * the middle of a run) for the same bytes.
+ */
+const ipcTemplates = new WeakMap<readonly ColumnSpec[], IpcTemplates>();
+
+function ipcTemplatesOf(specs: readonly ColumnSpec[]): IpcTemplates {
+  let templates = ipcTemplates.get(specs);
+  if (templates === undefined) ipcTemplates.set(specs, (templates = new IpcTemplates((batch) => arrow.tableToIPC(new arrow.Table(arrowBatch(batch)), "stream"))));
+  return templates;
 }
 
 /** The batch as an Arrow record batch, over the generator's own typed arrays (no copy). */
