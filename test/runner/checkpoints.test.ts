@@ -15,7 +15,7 @@ import { wallClock } from "../../sdk/clock";
 import { Engine, type StageSpec } from "../../runners/direct/engine/engine";
 import type { BundleOutcome } from "../../runners/direct/engine/durability";
 import { CheckpointStore } from "../../runners/direct/engine/checkpoint_store";
-import type { GroupingSpec, PaneCodec } from "../../runners/direct/engine/grouping";
+import { CONTRIBUTION_SLOT_MS, type GroupingSpec, type PaneCodec } from "../../runners/direct/engine/grouping";
 import type { StreamSource } from "../../sdk/stream_source";
 import { toInstant, type Millis } from "../../sdk/time";
 
@@ -204,5 +204,24 @@ describe("direct runner: checkpoints of accumulating panes", function () {
     const committed = pane.accumulator === undefined ? 0 : (JSON.parse(Buffer.from(pane.accumulator, "base64").toString()) as number);
     expect(source.checkpointed[0], "the first checkpoint's frontier cuts the first bundle").to.equal(3_000);
     expect(committed).to.equal([1_000, 5_000, 3_000].filter((t) => t < frontier).reduce((a, b) => a + b, 0));
+  });
+
+  it("commits whole slots of contributions: a frontier inside a slot is cut down to its start, for the pane and the source alike", async () => {
+    // As above, with holds 1000 and 1060 in the first bundle and 1080 in flight: the frontier (1080)
+    // falls inside the slot [1050, 1100), so the checkpoint commits below 1050 — 1000 only — and 1060,
+    // not committed, stays unacknowledged.
+    const source = new BatchSource([[1_000, 1_060, 1_080]]);
+    const { engine, run } = job(source, dir, 2, async (bundle) => {
+      if (bundle === 1) return { written: wait(550).then(() => undefined) };
+      if (bundle === 2) await wait(1_000);
+      return undefined;
+    });
+    await wait(800);
+    engine.cancel(new Error("killed"));
+    await run.catch(() => undefined);
+    expect(source.checkpointed[0]).to.equal(1_080 - (1_080 % CONTRIBUTION_SLOT_MS));
+    const [pane] = new CheckpointStore(dir).load()!.groupings.sum;
+    expect(JSON.parse(Buffer.from(pane.accumulator!, "base64").toString())).to.equal(1_000);
+    expect(source.acknowledged).to.deep.equal([1_000]);
   });
 });
