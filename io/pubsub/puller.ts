@@ -276,7 +276,7 @@ export class PubSubPuller {
     // Slow pulls may be served one after the other (the emulator's are): no more on the wire than
     // would all be answered within their timeout — one that is not leaves what the server handed it
     // outstanding for an ack deadline. Before one is timed (with a gate), two: one clear, one overlapped.
-    const overlappedMs = this.gate.overlappedMs;
+    const overlappedMs = this.gate.overlappedWallMs;
     const depth =
       overlappedMs > 0
         ? Math.min(this.pullDepth, Math.max(1, Math.floor(this.pullTimeoutMs() / (2 * overlappedMs))))
@@ -309,7 +309,7 @@ export class PubSubPuller {
 
   /** The timeout of the next pull: {@link PULL_TIMEOUT_MS}, longer while pulls are measured slow. */
   private pullTimeoutMs(): number {
-    const slowest = Math.max(0, ...[this.gate.clearMs, this.gate.overlappedMs].filter((ms) => !Number.isNaN(ms)));
+    const slowest = Math.max(0, ...[this.gate.clearWallMs, this.gate.overlappedWallMs].filter((ms) => !Number.isNaN(ms)));
     return Math.min(MAX_PULL_TIMEOUT_MS, Math.max(PULL_TIMEOUT_MS, 4 * slowest));
   }
 
@@ -332,7 +332,7 @@ export class PubSubPuller {
           // Only a full pull times the server: one that brought less found the subscription drained
           // and waited for the publisher (a live stream, not a backlog). And what is timed is the
           // server's time, not ours: see serverMs.
-          if (brought > 0 && brought >= this.largestPull) this.gate.answered(serverMs(Date.now() - sentAt, idleAtSend), clear);
+          if (brought > 0 && brought >= this.largestPull) this.gate.answered(serverMs(Date.now() - sentAt, idleAtSend), clear, Date.now() - sentAt);
           if (brought > this.largestPull) this.largestPull = brought;
           this.answeredEmptySince = brought > 0 ? undefined : (this.answeredEmptySince ?? Date.now());
         },

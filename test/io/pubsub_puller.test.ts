@@ -20,21 +20,24 @@ const MESSAGES = 3_000;
 /** The most messages the emulator answers a pull with. */
 const EMULATOR_PULL_SIZE = 100;
 
+/** A topic `name` and its subscription, holding {@link MESSAGES} messages; the subscription's full name. */
+async function subscriptionWithMessages(name: string): Promise<string> {
+  const pubsub = newPubSub(PROJECT);
+  const [topic] = await pubsub.createTopic(name);
+  await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 60 });
+  const publisher = pubsub.topic(name, { batching: { maxMessages: 500, maxMilliseconds: 10 } });
+  await Promise.all(Array.from({ length: MESSAGES }, (_, i) => publisher.publishMessage({ data: Buffer.from(`m${i}`) })));
+  await pubsub.close();
+  return `projects/${PROJECT}/subscriptions/${name}-sub`;
+}
+
 describe("io/pubsub puller on the Pub/Sub emulator", function () {
   this.timeout(60_000);
   useEmulators(["pubsub"]);
 
   it("keeps more pulls on the wire for a reader busy between reads, within the bounds, and fewer again once it keeps up", async () => {
-    const name = `puller-test-${process.pid}`;
-    const pubsub = newPubSub(PROJECT);
-    const [topic] = await pubsub.createTopic(name);
-    await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 60 });
-    const publisher = pubsub.topic(name, { batching: { maxMessages: 500, maxMilliseconds: 10 } });
-    await Promise.all(Array.from({ length: MESSAGES }, (_, i) => publisher.publishMessage({ data: Buffer.from(`m${i}`) })));
-    await pubsub.close();
-
+    const subscription = await subscriptionWithMessages(`puller-test-${process.pid}`);
     const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
-    const subscription = `projects/${PROJECT}/subscriptions/${name}-sub`;
     const puller = new PubSubPuller(client, subscription);
     try {
       const seen = new Set<string>();
@@ -66,15 +69,8 @@ describe("io/pubsub puller on the Pub/Sub emulator", function () {
   });
 
   it("times a pull by the server's answer, not by a reader whose thread was busy when it came", async () => {
-    const name = `puller-busy-test-${process.pid}`;
-    const pubsub = newPubSub(PROJECT);
-    const [topic] = await pubsub.createTopic(name);
-    await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 60 });
-    const publisher = pubsub.topic(name, { batching: { maxMessages: 500, maxMilliseconds: 10 } });
-    await Promise.all(Array.from({ length: MESSAGES }, (_, i) => publisher.publishMessage({ data: Buffer.from(`m${i}`) })));
-    await pubsub.close();
+    const subscription = await subscriptionWithMessages(`puller-busy-test-${process.pid}`);
     const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
-    const subscription = `projects/${PROJECT}/subscriptions/${name}-sub`;
     const leases = new Leases(client, subscription, 60);
     const puller = new PubSubPuller(client, subscription, 60_000, leases);
     const busyMs = 700;
