@@ -88,6 +88,10 @@ export interface PullGateStats {
 export class PullGate {
   private readonly clear = new Recent();
   private overlapped = new Recent();
+  /** The same pulls' wall-clock latencies, our own delays in taking their answers included: what a wait or a timeout is measured against. */
+  private readonly clearWall = new Recent();
+  private overlappedWall = new Recent();
+  private latestOverlappedWall = NaN;
   private readonly waits = new Recent();
   /** The latest overlapped pull: gated, the only ones are probes, and the latest says whether the slowdown is still there. */
   private latestOverlapped = NaN;
@@ -110,6 +114,16 @@ export class PullGate {
   /** The recent latency of overlapped pulls (ms; NaN before any): gated, the latest probe's. */
   get overlappedMs(): number {
     return this.engaged ? this.latestOverlapped : this.overlapped.median;
+  }
+
+  /** {@link clearMs} on the wall clock (see {@link answered}). */
+  get clearWallMs(): number {
+    return this.clearWall.median;
+  }
+
+  /** {@link overlappedMs} on the wall clock (see {@link answered}). */
+  get overlappedWallMs(): number {
+    return this.engaged ? this.latestOverlappedWall : this.overlappedWall.median;
   }
 
   /** Whether pulls wait for nothing to be outstanding now. */
@@ -140,7 +154,8 @@ export class PullGate {
    * {@link MAX_WAIT_MS}; a clear probe, no longer than the overlapped pulls it could save.
    */
   waitBoundMs(): number {
-    const overlappedMs = this.overlapped.median;
+    // What a wait can save is the time overlapped pulls take us, on the wall clock.
+    const overlappedMs = this.overlappedWall.median;
     if (this.engaged || Number.isNaN(overlappedMs)) return MAX_WAIT_MS;
     return Math.min(MAX_WAIT_MS, Math.max(1, Math.round(PROBE_WAIT_FACTOR * overlappedMs)));
   }
@@ -155,13 +170,20 @@ export class PullGate {
   /**
    * A pull that brought messages came back after `latencyMs` — or one got no answer within its
    * timeout, `latencyMs` (empty answers are not counted: they wait on an empty subscription, they do
-   * not measure its cost); `clear`: nothing was outstanding when it was sent.
+   * not measure its cost); `clear`: nothing was outstanding when it was sent. `latencyMs` is the
+   * server's time, what the decision weighs; `wallMs` the time until the reader took the answer (more,
+   * when the reader's thread was busy as it came: see ./puller.ts, serverMs), what waits and timeouts
+   * are weighed against.
    */
-  answered(latencyMs: number, clear: boolean): void {
-    if (clear) this.clear.add(latencyMs);
-    else {
+  answered(latencyMs: number, clear: boolean, wallMs = latencyMs): void {
+    if (clear) {
+      this.clear.add(latencyMs);
+      this.clearWall.add(wallMs);
+    } else {
       this.overlapped.add(latencyMs);
       this.latestOverlapped = latencyMs;
+      this.overlappedWall.add(wallMs);
+      this.latestOverlappedWall = wallMs;
     }
     this.decide();
   }
@@ -194,6 +216,9 @@ export class PullGate {
     this.engaged = worth;
     if (worth) this.engagedCount++;
     // Disengaged: the overlapped pulls from now on decide, not the slow ones that engaged it.
-    else this.overlapped = new Recent();
+    else {
+      this.overlapped = new Recent();
+      this.overlappedWall = new Recent();
+    }
   }
 }

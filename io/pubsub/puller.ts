@@ -276,7 +276,7 @@ export class PubSubPuller {
     // Slow pulls may be served one after the other (the emulator's are): no more on the wire than
     // would all be answered within their timeout — one that is not leaves what the server handed it
     // outstanding for an ack deadline. Before one is timed (with a gate), two: one clear, one overlapped.
-    const overlappedMs = this.gate.overlappedMs;
+    const overlappedMs = this.gate.overlappedWallMs;
     const depth =
       overlappedMs > 0
         ? Math.min(this.pullDepth, Math.max(1, Math.floor(this.pullTimeoutMs() / (2 * overlappedMs))))
@@ -309,13 +309,14 @@ export class PubSubPuller {
 
   /** The timeout of the next pull: {@link PULL_TIMEOUT_MS}, longer while pulls are measured slow. */
   private pullTimeoutMs(): number {
-    const slowest = Math.max(0, ...[this.gate.clearMs, this.gate.overlappedMs].filter((ms) => !Number.isNaN(ms)));
+    const slowest = Math.max(0, ...[this.gate.clearWallMs, this.gate.overlappedWallMs].filter((ms) => !Number.isNaN(ms)));
     return Math.min(MAX_PULL_TIMEOUT_MS, Math.max(PULL_TIMEOUT_MS, 4 * slowest));
   }
 
   private startPull(): void {
     let brought = 0;
     const sentAt = Date.now();
+    const idleAtSend = idleMs();
     // Clear: nothing outstanding and nothing else on the wire (see ./pull_gate.ts).
     const clear = this.outstanding !== undefined && this.outstanding.outstanding === 0 && this.arrived.length === 0 && this.inFlight.size === 0;
     const pull: Promise<void> = this.client
@@ -326,10 +327,12 @@ export class PubSubPuller {
           for (const message of received) this.arrived.push(message);
           brought = received.length;
           this.counts.pulledMessages += brought;
-          if (brought > 0) {
-            this.answeredUnread++;
-            this.gate.answered(Date.now() - sentAt, clear);
-          } else this.counts.emptyPulls++;
+          if (brought > 0) this.answeredUnread++;
+          else this.counts.emptyPulls++;
+          // Only a full pull times the server: one that brought less found the subscription drained
+          // and waited for the publisher (a live stream, not a backlog). And what is timed is the
+          // server's time, not ours: see serverMs.
+          if (brought > 0 && brought >= this.largestPull) this.gate.answered(serverMs(Date.now() - sentAt, idleAtSend), clear, Date.now() - sentAt);
           if (brought > this.largestPull) this.largestPull = brought;
           this.answeredEmptySince = brought > 0 ? undefined : (this.answeredEmptySince ?? Date.now());
         },
@@ -355,6 +358,26 @@ export class PubSubPuller {
       });
     this.inFlight.add(pull);
   }
+}
+
+/** Milliseconds this thread's event loop has spent waiting for I/O so far. */
+function idleMs(): number {
+  return performance.eventLoopUtilization().idle;
+}
+
+/**
+ * How long a pull answered after `latencyMs` on the wire kept us waiting: the time this thread's
+ * event loop sat idle meanwhile (it was idle at `idleAtSend`). An answer that came while the thread
+ * was busy — a bundle running, a collection — waits in the socket until the thread is free, and the
+ * wall-clock latency counts our own work as the server's: in the streaming pipeline every pull sent
+ * during a bundle looked slow (overlapped pulls measured 160 ms–1.1 s against 3–10 ms clear ones, on
+ * an emulator answering both in milliseconds, GC pauses of 50–100 ms and a start-up stall of 700 ms
+ * counted in), and the gate went into lock-step at half the rate the pipeline sustains overlapped,
+ * its latency at a steady rate seconds instead of milliseconds. The idle time is a lower bound of the
+ * server's time, and equals it for a reader that waits on the pull — as one does on a slow server.
+ */
+function serverMs(latencyMs: number, idleAtSend: number): number {
+  return Math.min(latencyMs, Math.max(0, idleMs() - idleAtSend));
 }
 
 /**

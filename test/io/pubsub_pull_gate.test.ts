@@ -68,6 +68,18 @@ describe("io/pubsub pull gate", () => {
     expect(gateAfter(2, 200).waitBoundMs(), "gated: the full bound").to.equal(MAX_WAIT_MS);
   });
 
+  it("weighs the server's time, and bounds a probe's wait by the wall-clock time overlapped pulls take the reader", () => {
+    // A busy reader: its overlapped pulls took 30 ms of the server's time, 150 ms until it took their answers.
+    const gate = new PullGate(T0);
+    for (let i = 0; i < 3; i++) gate.answered(30, false, 150);
+    expect(gate.waitsForAcks(T0 + 1)).to.equal(true);
+    expect(gate.waitBoundMs()).to.equal(300);
+    for (let i = 0; i < 3; i++) gate.answered(10, true, 12);
+    expect(gate.gating, "30 ms against 10: not the slowdown").to.equal(false);
+    expect(gate.stats).to.include({ clearPullMs: 10, overlappedPullMs: 30 });
+    expect({ clear: gate.clearWallMs, overlapped: gate.overlappedWallMs }).to.deep.equal({ clear: 12, overlapped: 150 });
+  });
+
   it("probes again when clear pulls were measured slow (a busy server), and engages once probes find them fast", () => {
     const gate = gateAfter(200, 500, 5);
     expect(gate.gating).to.equal(false);

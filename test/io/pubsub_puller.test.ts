@@ -4,7 +4,8 @@
  * the buffer bound, every message arrives once; and once the reader keeps up — here, on a
  * subscription gone empty — the depth falls back to the usual four. And on a backlog of 100 000,
  * where the emulator makes every pull slow while any message is outstanding, the gate (./pull_gate.ts)
- * engages from what it measured: pulls then wait for the reader's acknowledgements.
+ * engages from what it measured: pulls then wait for the reader's acknowledgements — what it measures
+ * being the server's time, not a busy reader's.
  */
 import { expect } from "chai";
 import { v1 } from "@google-cloud/pubsub";
@@ -19,21 +20,24 @@ const MESSAGES = 3_000;
 /** The most messages the emulator answers a pull with. */
 const EMULATOR_PULL_SIZE = 100;
 
+/** A topic `name` and its subscription, holding {@link MESSAGES} messages; the subscription's full name. */
+async function subscriptionWithMessages(name: string): Promise<string> {
+  const pubsub = newPubSub(PROJECT);
+  const [topic] = await pubsub.createTopic(name);
+  await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 60 });
+  const publisher = pubsub.topic(name, { batching: { maxMessages: 500, maxMilliseconds: 10 } });
+  await Promise.all(Array.from({ length: MESSAGES }, (_, i) => publisher.publishMessage({ data: Buffer.from(`m${i}`) })));
+  await pubsub.close();
+  return `projects/${PROJECT}/subscriptions/${name}-sub`;
+}
+
 describe("io/pubsub puller on the Pub/Sub emulator", function () {
   this.timeout(60_000);
   useEmulators(["pubsub"]);
 
   it("keeps more pulls on the wire for a reader busy between reads, within the bounds, and fewer again once it keeps up", async () => {
-    const name = `puller-test-${process.pid}`;
-    const pubsub = newPubSub(PROJECT);
-    const [topic] = await pubsub.createTopic(name);
-    await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 60 });
-    const publisher = pubsub.topic(name, { batching: { maxMessages: 500, maxMilliseconds: 10 } });
-    await Promise.all(Array.from({ length: MESSAGES }, (_, i) => publisher.publishMessage({ data: Buffer.from(`m${i}`) })));
-    await pubsub.close();
-
+    const subscription = await subscriptionWithMessages(`puller-test-${process.pid}`);
     const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
-    const subscription = `projects/${PROJECT}/subscriptions/${name}-sub`;
     const puller = new PubSubPuller(client, subscription);
     try {
       const seen = new Set<string>();
@@ -60,6 +64,31 @@ describe("io/pubsub puller on the Pub/Sub emulator", function () {
       expect(puller.depth).to.equal(PULLS_IN_FLIGHT);
     } finally {
       await puller.settle();
+      await client.close();
+    }
+  });
+
+  it("times a pull by the server's answer, not by a reader whose thread was busy when it came", async () => {
+    const subscription = await subscriptionWithMessages(`puller-busy-test-${process.pid}`);
+    const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+    const leases = new Leases(client, subscription, 60);
+    const puller = new PubSubPuller(client, subscription, 60_000, leases);
+    const busyMs = 700;
+    try {
+      // A pipeline's bundle: the thread runs synchronously while the next pulls are answered.
+      for (let round = 0; round < 4; round++) {
+        const now = Date.now();
+        for (const { ackId, message } of await puller.next(now + 5_000)) leases.hold(ackId!, message!.messageId!, round, now, 1, now);
+        while (Date.now() < now + busyMs);
+      }
+      const stats = puller.stats;
+      expect(stats.overlappedPullMs, JSON.stringify(stats)).to.be.below(busyMs);
+      expect(stats.pullGating).to.equal(0);
+    } finally {
+      leases.commit(Infinity);
+      const { unread } = await puller.settle();
+      await leases.settle();
+      await leases.release(unread.map((m) => m.ackId!));
       await client.close();
     }
   });

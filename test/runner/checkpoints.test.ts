@@ -15,7 +15,7 @@ import { wallClock } from "../../sdk/clock";
 import { Engine, type StageSpec } from "../../runners/direct/engine/engine";
 import type { BundleOutcome } from "../../runners/direct/engine/durability";
 import { CheckpointStore } from "../../runners/direct/engine/checkpoint_store";
-import type { GroupingSpec, PaneCodec } from "../../runners/direct/engine/grouping";
+import { CONTRIBUTION_SLOT_MS, type GroupingSpec, type PaneCodec } from "../../runners/direct/engine/grouping";
 import type { StreamSource } from "../../sdk/stream_source";
 import { toInstant, type Millis } from "../../sdk/time";
 
@@ -184,13 +184,13 @@ describe("direct runner: checkpoints of accumulating panes", function () {
     expect(new CheckpointStore(dir).load()!.groupings.sum).to.deep.equal([]);
   });
 
-  it("commits into a pane exactly what the source is told is durable, even when that frontier cuts through a bundle", async () => {
-    // Bundles of two: [1000, 5000], whose writes land at 550 ms (a checkpoint is due then), while
-    // [3000] is in flight until 1 s — so that checkpoint's frontier (3000) falls between the two
-    // messages of the first bundle. Committing that bundle by its lowest hold would put 5000 in the
-    // checkpoint while the source, not told 5000 is durable, would have it read again after the
-    // crash at 800 ms: counted twice.
-    const source = new BatchSource([[1_000, 5_000, 3_000]]);
+  /**
+   * Bundles of two of `holds`: the first's writes land at 550 ms (a checkpoint is due then) while
+   * the second is in flight until 1 s, so that checkpoint's frontier is the third hold; killed at
+   * 800 ms. The source, and the total the checkpoint on disk committed.
+   */
+  async function killedWithFrontierInFirstBundle(holds: number[]): Promise<{ source: BatchSource; committed: number }> {
+    const source = new BatchSource([holds]);
     const { engine, run } = job(source, dir, 2, async (bundle) => {
       if (bundle === 1) return { written: wait(550).then(() => undefined) };
       if (bundle === 2) await wait(1_000);
@@ -199,10 +199,29 @@ describe("direct runner: checkpoints of accumulating panes", function () {
     await wait(800);
     engine.cancel(new Error("killed"));
     await run.catch(() => undefined);
-    const frontier = source.checkpointed.at(-1)!;
     const [pane] = new CheckpointStore(dir).load()!.groupings.sum;
-    const committed = pane.accumulator === undefined ? 0 : (JSON.parse(Buffer.from(pane.accumulator, "base64").toString()) as number);
+    return { source, committed: pane.accumulator === undefined ? 0 : (JSON.parse(Buffer.from(pane.accumulator, "base64").toString()) as number) };
+  }
+
+  it("commits into a pane exactly what the source is told is durable, even when that frontier cuts through a bundle", async () => {
+    // Bundles of two: [1000, 5000], whose writes land at 550 ms (a checkpoint is due then), while
+    // [3000] is in flight until 1 s — so that checkpoint's frontier (3000) falls between the two
+    // messages of the first bundle. Committing that bundle by its lowest hold would put 5000 in the
+    // checkpoint while the source, not told 5000 is durable, would have it read again after the
+    // crash at 800 ms: counted twice.
+    const { source, committed } = await killedWithFrontierInFirstBundle([1_000, 5_000, 3_000]);
+    const frontier = source.checkpointed.at(-1)!;
     expect(source.checkpointed[0], "the first checkpoint's frontier cuts the first bundle").to.equal(3_000);
     expect(committed).to.equal([1_000, 5_000, 3_000].filter((t) => t < frontier).reduce((a, b) => a + b, 0));
+  });
+
+  it("commits whole slots of contributions: a frontier inside a slot is cut down to its start, for the pane and the source alike", async () => {
+    // As above, with holds 1000 and 1060 in the first bundle and 1080 in flight: the frontier (1080)
+    // falls inside the slot [1050, 1100), so the checkpoint commits below 1050 — 1000 only — and 1060,
+    // not committed, stays unacknowledged.
+    const { source, committed } = await killedWithFrontierInFirstBundle([1_000, 1_060, 1_080]);
+    expect(source.checkpointed[0]).to.equal(1_080 - (1_080 % CONTRIBUTION_SLOT_MS));
+    expect(committed).to.equal(1_000);
+    expect(source.acknowledged).to.deep.equal([1_000]);
   });
 });

@@ -22,7 +22,7 @@ import type { Clock } from "../../../sdk/clock";
 import type { StreamSource } from "../../../sdk/stream_source";
 import type { Millis } from "../../../sdk/time";
 import type { Checkpoint, CheckpointStore } from "./checkpoint_store";
-import type { Grouping } from "./grouping";
+import { commitFrontier, type Grouping } from "./grouping";
 
 /** How often, at most, a checkpoint is taken while the job runs (ms): the least time to an acknowledgement of a windowed message. */
 export const CHECKPOINT_INTERVAL_MS = 500;
@@ -83,7 +83,8 @@ export class Checkpoints {
 
   private take(always: boolean): Promise<void> | undefined {
     this.lastStarted = Date.now();
-    const frontier = this.frontier();
+    // Panes commit whole slots of contributions: the sources are told the same, lower, frontier.
+    const frontier = commitFrontier(this.frontier());
     let lowest = Infinity;
     for (const { grouping } of this.parts.groupings) lowest = Math.min(lowest, grouping.commit(frontier));
     // Nothing new committed: the checkpoint on disk still says all there is to say.

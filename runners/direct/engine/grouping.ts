@@ -22,6 +22,32 @@ import type { TriggerContext, TriggerSpec, TriggerStateMachine } from "./trigger
 import { triggerStateMachine } from "./triggers";
 import { PaneTable } from "./pane_table";
 
+/**
+ * Width of the slots of durability holds (ms of event time) a checkpointed pane folds its
+ * uncommitted contributions into: a pane keeps one accumulator per slot, not every value it took in
+ * (the streaming job's minute totals held whole transactions, a second's worth of the stream, until
+ * each checkpoint — garbage that lived long enough to be promoted). A checkpoint commits whole
+ * slots, so its frontier is cut down to a slot boundary ({@link commitFrontier}): a message is then
+ * acknowledged at most one checkpoint later.
+ */
+export const CONTRIBUTION_SLOT_MS = 50;
+
+/**
+ * The frontier a checkpoint commits below, given the true one: cut down to a slot boundary, so that
+ * what {@link Grouping.commit} folds and what the sources are told is durable are the same messages.
+ */
+export function commitFrontier(frontier: Millis): Millis {
+  return Math.floor(frontier / CONTRIBUTION_SLOT_MS) * CONTRIBUTION_SLOT_MS;
+}
+
+/** Contributions to a checkpointed pane not yet committed, of one slot of durability holds. */
+interface SlotContributions {
+  /** What they add up to. */
+  accumulator: unknown;
+  /** The lowest durability hold among them. */
+  durability: Millis;
+}
+
 /** How values of one key and window are folded together. */
 export interface Aggregator<A> {
   create(): A;
@@ -119,8 +145,11 @@ interface Pane {
   durability: Millis;
   /** Checkpointed: the accumulator of the committed contributions (see {@link Grouping.commit}). */
   committed: unknown;
-  /** Checkpointed: the contributions not yet committed, with their durability holds. */
-  uncommitted: Array<{ value: unknown; durability: Millis }>;
+  /** Checkpointed: the contributions not yet committed, folded per slot (durability hold / {@link CONTRIBUTION_SLOT_MS}, rounded down). */
+  uncommitted: Map<number, SlotContributions>;
+  /** The slot the latest contribution went to, and its entry: consecutive elements mostly share one. */
+  latestSlot: number;
+  latestContributions: SlotContributions | undefined;
 }
 
 export class Grouping {
@@ -167,7 +196,7 @@ export class Grouping {
         continue;
       }
       pane.accumulator = aggregator.add(pane.accumulator ?? aggregator.create(), value);
-      if (this.checkpointed) pane.uncommitted.push({ value, durability });
+      if (this.checkpointed) this.addUncommitted(pane, value, durability);
       if (durability < pane.durability) pane.durability = durability;
       pane.fresh = true;
       pane.everFilled = true;
@@ -242,7 +271,7 @@ export class Grouping {
           pane.closed = true;
           pane.accumulator = undefined;
           pane.committed = undefined;
-          pane.uncommitted = [];
+          this.clearUncommitted(pane);
           pane.durability = Infinity;
         }
       }
@@ -252,27 +281,28 @@ export class Grouping {
 
   /**
    * Commits every contribution whose durability hold is below `durableBefore` (everything else its
-   * source input produced is written): folds it into the pane's committed accumulator, which the next
-   * {@link snapshot} holds. Returns the lowest hold committed (+Infinity when none), which must stay
-   * held until that snapshot is durable.
+   * source input produced is written; a slot boundary, see {@link commitFrontier}): folds it into the
+   * pane's committed accumulator, which the next {@link snapshot} holds. Returns the lowest hold
+   * committed (+Infinity when none), which must stay held until that snapshot is durable.
    */
   commit(durableBefore: Millis): Millis {
+    if (commitFrontier(durableBefore) !== durableBefore) throw new Error(`commit below ${durableBefore}: not a slot boundary (commitFrontier)`);
     const aggregator = this.spec.aggregator;
     let lowest = Infinity;
     for (const pane of this.panes.values()) {
-      if (pane.uncommitted.length === 0 || pane.durability >= durableBefore) continue;
-      const kept: Pane["uncommitted"] = [];
+      if (pane.uncommitted.size === 0 || pane.durability >= durableBefore) continue;
       let held = Infinity;
-      for (const contribution of pane.uncommitted) {
-        if (contribution.durability >= durableBefore) {
-          kept.push(contribution);
-          if (contribution.durability < held) held = contribution.durability;
+      for (const [slot, contributions] of pane.uncommitted) {
+        // A slot below the frontier holds only holds below it (the frontier is a slot boundary).
+        if ((slot + 1) * CONTRIBUTION_SLOT_MS > durableBefore) {
+          if (contributions.durability < held) held = contributions.durability;
           continue;
         }
-        pane.committed = aggregator.add(pane.committed ?? aggregator.create(), contribution.value);
-        if (contribution.durability < lowest) lowest = contribution.durability;
+        pane.committed = pane.committed === undefined ? contributions.accumulator : aggregator.merge([pane.committed, contributions.accumulator]);
+        if (contributions.durability < lowest) lowest = contributions.durability;
+        pane.uncommitted.delete(slot);
       }
-      pane.uncommitted = kept;
+      pane.latestContributions = undefined;
       pane.durability = held;
     }
     return lowest;
@@ -321,6 +351,29 @@ export class Grouping {
     }
   }
 
+  /** Folds `value`, of source input with hold `durability`, into its slot of the pane's uncommitted contributions. */
+  private addUncommitted(pane: Pane, value: unknown, durability: Millis): void {
+    const aggregator = this.spec.aggregator;
+    const slot = Math.floor(durability / CONTRIBUTION_SLOT_MS);
+    let contributions = slot === pane.latestSlot ? pane.latestContributions : undefined;
+    if (contributions === undefined) {
+      contributions = pane.uncommitted.get(slot);
+      if (contributions === undefined) {
+        contributions = { accumulator: aggregator.create(), durability };
+        pane.uncommitted.set(slot, contributions);
+      }
+      pane.latestSlot = slot;
+      pane.latestContributions = contributions;
+    }
+    contributions.accumulator = aggregator.add(contributions.accumulator, value);
+    if (durability < contributions.durability) contributions.durability = durability;
+  }
+
+  private clearUncommitted(pane: Pane): void {
+    pane.uncommitted.clear();
+    pane.latestContributions = undefined;
+  }
+
   private emitPane(pane: Pane, timing: Timing, isLast: boolean): WindowedValue<unknown> {
     const { aggregator, windowing } = this.spec;
     const info: PaneInfo = {
@@ -355,7 +408,9 @@ export class Grouping {
       closed: false,
       durability: Infinity,
       committed: undefined,
-      uncommitted: [],
+      uncommitted: new Map(),
+      latestSlot: NaN,
+      latestContributions: undefined,
     };
   }
 
