@@ -18,6 +18,7 @@
 import * as beam from "apache-beam";
 import type { Transaction } from "./transaction";
 import { formatRupees } from "./money";
+import { THREE_DIGITS, wholeNumberText } from "./decimal_text";
 import { requireForSerialization } from "apache-beam/serialization";
 
 /** Bigtable table holding one row per transaction (seed 004's name). */
@@ -76,44 +77,10 @@ export function keyPart(id: string): string {
   return id.replace(/%/g, "%25").replace(/#/g, "%23");
 }
 
-/**
- * Whole numbers as decimal text, as `String(n)` writes them, for numbers that come in near-sorted
- * order: one above 10^9 (a time in ms or µs) is not a small integer to V8, and its conversion
- * (shortest double to text) cost more than the rest of its cell; written as its part above 10^9
- * (kept from the last call: it changes every 11 days of ms) and its last nine digits, both small.
- */
-class WholeNumberText {
-  private high = -1;
-  private highText = "";
-
-  of(n: number): string {
-    if (!(n >= BILLION && Number.isSafeInteger(n))) return String(n);
-    const high = Math.floor(n / BILLION);
-    if (high !== this.high) {
-      this.highText = String(high);
-      this.high = high;
-    }
-    // `| 0`: below 10^9, a small integer V8 converts through its cache of number texts.
-    const low = String((n - high * BILLION) | 0);
-    return this.highText + NINE_ZEROS.slice(low.length) + low;
-  }
-}
-
-const BILLION = 1e9;
-const NINE_ZEROS = "000000000";
-const reverseTimeText = new WholeNumberText();
-const eventMsText = new WholeNumberText();
-
 /** The row key of a transaction (see the module comment for the design). */
 export function transactionRowKey(t: Transaction): string {
-  const reverseTime = reverseTimeText.of(REVERSE_TIME_BASE - t.eventTimeMs).padStart(REVERSE_TIME_DIGITS, "0");
+  const reverseTime = wholeNumberText(REVERSE_TIME_BASE - t.eventTimeMs).padStart(REVERSE_TIME_DIGITS, "0");
   return `${keyPart(t.userId)}#${reverseTime}#${keyPart(t.transactionId)}`;
-}
-
-/** `String(ms * 1000)`: the cells' timestamp in µs, from the event time in ms. */
-function microsText(ms: number): string {
-  // A whole ms > 0 is its µs without the three zeros; anything else (0 among them) is converted as it is.
-  return ms > 0 && Number.isSafeInteger(ms * MICROS_PER_MS) && Number.isInteger(ms) ? eventMsText.of(ms) + "000" : String(ms * MICROS_PER_MS);
 }
 
 /** The row key prefix of all of a user's transactions; a scan over it returns them newest first. */
@@ -154,7 +121,6 @@ export function transactionRow(t: Transaction): BigtableRow {
 
 const MS_PER_DAY = 86_400_000;
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, "0"));
-const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
 /** The last day {@link isoTime} formatted: rows come roughly in time order, so it is nearly always the next one's. */
 const lastDay = { day: NaN, prefix: "" };
 
@@ -200,7 +166,7 @@ export function transactionRowJson(t: Transaction): string {
   const key = transactionRowKey(t);
   const keyText = transactionId === t.transactionId && userId === t.userId ? key : jsonText(key);
   return [
-    '{"key":"', keyText, '","family":"', TRANSACTION_FAMILY, '","timestampMicros":', microsText(t.eventTimeMs), ',"cells":{',
+    '{"key":"', keyText, '","family":"', TRANSACTION_FAMILY, '","timestampMicros":', wholeNumberText(t.eventTimeMs * MICROS_PER_MS), ',"cells":{',
     '"transaction_id":"', transactionId, '","user_id":"', userId, '","product_id":"', jsonText(t.productId),
     '","category":"', jsonText(t.category), '","price":"', formatRupees(t.pricePaise), '","discount":"', String(t.discountPercent),
     '","final_price":"', formatRupees(t.finalPricePaise), '","payment":"', jsonText(t.paymentMethod), '","quantity":"', String(t.quantity),

@@ -4,6 +4,7 @@
  * total is exact whatever the order of addition; rupees appear only when printed, with two decimals.
  */
 import { requireForSerialization } from "apache-beam/serialization";
+import { wholeNumberText } from "./decimal_text";
 
 /** An amount in paise: a whole number. */
 export type Paise = number;
@@ -30,7 +31,7 @@ export function formatRupees(paise: Paise): string {
   const magnitude = Math.abs(paise);
   const cents = magnitude % PAISE_PER_RUPEE;
   // Looked up for whole paise (every row's prices are formatted so); anything else padded as it is.
-  return `${sign}${Math.floor(magnitude / PAISE_PER_RUPEE)}.${TWO_DIGITS[cents] ?? String(cents).padStart(2, "0")}`;
+  return `${sign}${wholeNumberText(Math.floor(magnitude / PAISE_PER_RUPEE))}.${TWO_DIGITS[cents] ?? String(cents).padStart(2, "0")}`;
 }
 
 /** `paise` as rupees with two decimals and thousands separators, for people: "3,916,828.50". */
