@@ -27,6 +27,8 @@ const COMMA = 0x2c;
  */
 export function splitCsvLine(line: string): ParseResult<string[]> {
   const fields: string[] = [];
+  // Stored by index, not pushed: V8 left the pushes here as calls to the builtin.
+  let count = 0;
   const end = line.length;
   let at = 0;
   for (;;) {
@@ -48,7 +50,7 @@ export function splitCsvLine(line: string): ParseResult<string[]> {
         at = quote + 1;
         break;
       }
-      fields.push(value);
+      fields[count++] = value;
       if (at === end) return { ok: fields };
       if (line.charCodeAt(at) !== COMMA) {
         return {
@@ -59,10 +61,10 @@ export function splitCsvLine(line: string): ParseResult<string[]> {
     } else {
       const comma = line.indexOf(",", at);
       if (comma === -1) {
-        fields.push(line.slice(at));
+        fields[count++] = line.slice(at);
         return { ok: fields };
       }
-      fields.push(line.slice(at, comma));
+      fields[count++] = line.slice(at, comma);
       at = comma + 1;
     }
   }

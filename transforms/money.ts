@@ -4,6 +4,7 @@
  * total is exact whatever the order of addition; rupees appear only when printed, with two decimals.
  */
 import { requireForSerialization } from "apache-beam/serialization";
+import { wholeNumberText } from "./decimal_text";
 
 /** An amount in paise: a whole number. */
 export type Paise = number;
@@ -21,11 +22,16 @@ export function paiseOfRupees(rupees: number): Paise | undefined {
   return Math.abs(scaled - paise) <= 1e-6 + Math.abs(scaled) * 1e-12 ? paise : undefined;
 }
 
+/** "00" … "99": the paise of a rupee amount as printed. */
+const TWO_DIGITS = Array.from({ length: PAISE_PER_RUPEE }, (_, n) => String(n).padStart(2, "0"));
+
 /** `paise` as rupees with two decimals and no grouping, e.g. 391682850 → "3916828.50", -5 → "-0.05". */
 export function formatRupees(paise: Paise): string {
   const sign = paise < 0 ? "-" : "";
   const magnitude = Math.abs(paise);
-  return `${sign}${Math.floor(magnitude / PAISE_PER_RUPEE)}.${String(magnitude % PAISE_PER_RUPEE).padStart(2, "0")}`;
+  const cents = magnitude % PAISE_PER_RUPEE;
+  // Looked up for whole paise (every row's prices are formatted so); anything else padded as it is.
+  return `${sign}${wholeNumberText(Math.floor(magnitude / PAISE_PER_RUPEE))}.${TWO_DIGITS[cents] ?? String(cents).padStart(2, "0")}`;
 }
 
 /** `paise` as rupees with two decimals and thousands separators, for people: "3,916,828.50". */

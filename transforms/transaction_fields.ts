@@ -56,26 +56,26 @@ function reject(field: TransactionColumn, reason: string): never {
  */
 export function transactionFromValues(values: readonly unknown[]): ParseResult<Transaction> {
   try {
-    const transactionId = text(values, "Transaction_ID");
-    const userId = text(values, "User_ID");
-    const productId = text(values, "Product_ID");
-    const category = text(values, "Category");
-    const pricePaise = paise(values, "Price (Rs.)");
-    const discountPercent = decimal(values, "Discount (%)");
+    const transactionId = text(values, COLUMN_INDEX.Transaction_ID);
+    const userId = text(values, COLUMN_INDEX.User_ID);
+    const productId = text(values, COLUMN_INDEX.Product_ID);
+    const category = text(values, COLUMN_INDEX.Category);
+    const pricePaise = paise(values, COLUMN_INDEX["Price (Rs.)"]);
+    const discountPercent = decimal(values, COLUMN_INDEX["Discount (%)"]);
     if (discountPercent < 0 || discountPercent > 100) {
       reject("Discount (%)", `Discount (%) must be between 0 and 100, found ${discountPercent}`);
     }
-    const finalPricePaise = paise(values, "Final_Price(Rs.)");
-    const paymentMethod = text(values, "Payment_Method");
+    const finalPricePaise = paise(values, COLUMN_INDEX["Final_Price(Rs.)"]);
+    const paymentMethod = text(values, COLUMN_INDEX.Payment_Method);
     const dayMs = purchaseDateMs(values[COLUMN_INDEX.Purchase_Date]);
     const timeOfDayMs = purchaseTimeMs(values[COLUMN_INDEX.Purchase_Time]);
-    const quantity = decimal(values, "Quantity");
+    const quantity = decimal(values, COLUMN_INDEX.Quantity);
     if (!Number.isSafeInteger(quantity) || quantity < 1) {
       reject("Quantity", `Quantity must be a whole number of at least 1, found ${quantity}`);
     }
-    const salesChannel = text(values, "Sales_Channel");
-    const customerState = text(values, "Customer_State");
-    const distributionCenter = text(values, "Distribution_Center");
+    const salesChannel = text(values, COLUMN_INDEX.Sales_Channel);
+    const customerState = text(values, COLUMN_INDEX.Customer_State);
+    const distributionCenter = text(values, COLUMN_INDEX.Distribution_Center);
     checkFinalPrice(pricePaise, discountPercent, finalPricePaise, values[COLUMN_INDEX["Final_Price(Rs.)"]]);
     return {
       ok: {
@@ -107,14 +107,17 @@ function isTrimmable(code: number): boolean {
   return code <= 0x20 || code >= 0x7f;
 }
 
-function text(values: readonly unknown[], column: TransactionColumn): string {
-  const value = values[COLUMN_INDEX[column]];
+// The converters take the column's index, not its name: a name looked up per call (a keyed load with
+// 14 different keys) cost more than the conversion; the name is needed only to reject.
+function text(values: readonly unknown[], index: number): string {
+  const value = values[index];
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
-  return presentText(value, column, "text");
+  return presentText(value, TRANSACTION_COLUMNS[index], "text");
 }
 
-function decimal(values: readonly unknown[], column: TransactionColumn): number {
-  const value = values[COLUMN_INDEX[column]];
+function decimal(values: readonly unknown[], index: number): number {
+  const value = values[index];
+  const column = TRANSACTION_COLUMNS[index];
   if (typeof value === "number") {
     if (!Number.isFinite(value)) reject(column, `${column} must be a finite number, found ${value}`);
     return value;
@@ -128,8 +131,9 @@ function decimal(values: readonly unknown[], column: TransactionColumn): number 
 }
 
 /** A rupee amount of at least 0 with at most two decimals, as integer paise. */
-function paise(values: readonly unknown[], column: TransactionColumn): Paise {
-  const amount = decimal(values, column);
+function paise(values: readonly unknown[], index: number): Paise {
+  const amount = decimal(values, index);
+  const column = TRANSACTION_COLUMNS[index];
   if (amount < 0) reject(column, `${column} must be at least 0, found ${amount}`);
   const exact = paiseOfRupees(amount);
   if (exact === undefined) reject(column, `${column} must have at most two decimals (whole paise), found ${amount}`);
@@ -146,24 +150,31 @@ const POWERS_OF_TEN = Array.from({ length: EXACT_DIGITS + 1 }, (_, n) => 10 ** n
  * anything else. Stricter than Number() (no `1e3`, `0x10`, `Infinity`) and, the common case, faster.
  */
 function decimalValue(written: string): number {
+  // Every read is within the string: a read past its end (charCodeAt's NaN) made V8 call the builtin
+  // for every character instead of loading it inline.
+  const end = written.length;
   let at = 0;
-  const sign = written.charCodeAt(0);
+  const sign = end === 0 ? 0 : written.charCodeAt(0);
   if (sign === 0x2b || sign === 0x2d) at++;
   let digits = 0;
   let fractionDigits = 0;
   let mantissa = 0;
-  for (let code = written.charCodeAt(at); isDigit(code); code = written.charCodeAt(++at)) {
+  for (; at < end; at++) {
+    const code = written.charCodeAt(at);
+    if (!isDigit(code)) break;
     mantissa = mantissa * 10 + (code - 0x30);
     digits++;
   }
-  if (written.charCodeAt(at) === 0x2e) {
-    for (let code = written.charCodeAt(++at); isDigit(code); code = written.charCodeAt(++at)) {
+  if (at < end && written.charCodeAt(at) === 0x2e) {
+    for (at++; at < end; at++) {
+      const code = written.charCodeAt(at);
+      if (!isDigit(code)) break;
       mantissa = mantissa * 10 + (code - 0x30);
       digits++;
       fractionDigits++;
     }
   }
-  if (digits === 0 || at !== written.length) return NaN;
+  if (digits === 0 || at !== end) return NaN;
   if (digits > EXACT_DIGITS) return Number(written);
   const magnitude = mantissa / POWERS_OF_TEN[fractionDigits];
   return sign === 0x2d ? -magnitude : magnitude;
@@ -175,6 +186,8 @@ function isDigit(code: number): boolean {
 
 /** Value of the `count` digits of `written` starting at `from`, or -1 if any is not a digit. */
 function digitsAt(written: string, from: number, count: number): number {
+  // No read past the end (see decimalValue).
+  if (from + count > written.length) return -1;
   let result = 0;
   for (let at = from; at < from + count; at++) {
     const code = written.charCodeAt(at);

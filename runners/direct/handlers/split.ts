@@ -21,6 +21,13 @@ export class SplitOperator implements NativeOperator {
   private readonly known: Set<string>;
   /** By tag, in a Map: a lookup by a variable name in an object is a generic (slow) property load, per element. */
   private readonly receivers: Map<string, ValueReceiver>;
+  /**
+   * The last known tag met and its receiver: most elements take the tag the one before took (a
+   * parser's records, not its dead letters), and a property name from `for…in` is the very string
+   * of the last one, so one comparison replaces a Set and a Map lookup per element.
+   */
+  private lastTag: string | undefined;
+  private lastReceiver: ValueReceiver | undefined;
 
   constructor(
     readonly transformId: string,
@@ -47,13 +54,21 @@ export class SplitOperator implements NativeOperator {
     for (const key in value) {
       if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
       tags++;
-      let tag = key;
-      if (!this.known.has(tag)) {
-        if (this.options.unknownTagBehavior === "rename") tag = this.options.unknownTagName!;
-        else if (this.options.unknownTagBehavior === "ignore") continue;
-        else throw new Error(`Unexpected tag '${tag}' for ${JSON.stringify(value)} not in ${this.options.knownTags}`);
+      let receiver: ValueReceiver | undefined;
+      if (key === this.lastTag) receiver = this.lastReceiver;
+      else {
+        let tag = key;
+        if (!this.known.has(tag)) {
+          if (this.options.unknownTagBehavior === "rename") tag = this.options.unknownTagName!;
+          else if (this.options.unknownTagBehavior === "ignore") continue;
+          else throw new Error(`Unexpected tag '${tag}' for ${JSON.stringify(value)} not in ${this.options.knownTags}`);
+        }
+        receiver = this.receivers.get(tag);
+        if (tag === key) {
+          this.lastTag = key;
+          this.lastReceiver = receiver;
+        }
       }
-      const receiver = this.receivers.get(tag);
       if (receiver === undefined) continue;
       const result = receiver.receiveValue(value[key], like);
       if (result !== operators.NonPromise) (pending ??= []).push(result);
