@@ -80,19 +80,23 @@ describe("environment=process: failing workers", function () {
   });
 
   it("the runner killed with SIGKILL: its workers die too, even while a DoFn blocks their event loop", async () => {
-    const runner = spawn(process.execPath, ["-r", path.join(__dirname, "../../scripts/register.js"), path.join(__dirname, "blocked_process_job.ts")], { stdio: "ignore" });
+    const markers = fs.mkdtempSync(path.join(os.tmpdir(), "fn-api-blocked-"));
+    const runner = spawn(process.execPath, ["-r", path.join(__dirname, "../../scripts/register.js"), path.join(__dirname, "blocked_process_job.ts"), markers], { stdio: "ignore" });
     let workers: string[] = [];
     for (let waited = 0; workers.length < 2 && waited < 60_000; waited += 200) {
       await new Promise((r) => setTimeout(r, 200));
       workers = childWorkers(runner.pid);
     }
     expect(workers, "the job started its two workers").to.have.length(2);
-    // Let them get into the blocking DoFn.
-    await new Promise((r) => setTimeout(r, 3000));
+    // Until a worker is in the blocking DoFn (it leaves a file named after its pid; the job's one bundle goes to one of them).
+    const blocked = () => fs.readdirSync(markers).filter((pid) => workers.includes(pid));
+    for (let waited = 0; blocked().length === 0 && waited < 60_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    expect(blocked(), "a worker is in the blocking DoFn").to.have.length.greaterThan(0);
     runner.kill("SIGKILL");
     const alive = () => workers.filter((pid) => fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "));
     for (let waited = 0; alive().length > 0 && waited < 10_000; waited += 200) await new Promise((r) => setTimeout(r, 200));
     expect(alive(), "workers still alive after their runner died").to.deep.equal([]);
+    fs.rmSync(markers, { recursive: true, force: true });
   });
 
   it("a pool kept across jobs reuses its worker, and stops the worker of a job that failed", async () => {

@@ -15,4 +15,14 @@ export function killAlways(): void {
   process.kill(process.pid, "SIGKILL");
 }
 
+/**
+ * Leaves a file named after this process in `markers` (so a test knows the DoFn has begun), then
+ * keeps this thread busy for `ms`, its event loop blocked.
+ */
+export function blockTheEventLoop(markers: string, ms: number): void {
+  fs.writeFileSync(`${markers}/${process.pid}`, "");
+  const end = Date.now() + ms;
+  while (Date.now() < end);
+}
+
 requireForSerialization("beam-ts-native/test/runner/worker_faults", exports);
