@@ -18,7 +18,7 @@
 import * as beam from "apache-beam";
 import type { Transaction } from "./transaction";
 import { formatRupees } from "./money";
-import { THREE_DIGITS, wholeNumberText } from "./decimal_text";
+import { THREE_DIGITS, TWO_DIGITS, wholeNumberText } from "./decimal_text";
 import { requireForSerialization } from "apache-beam/serialization";
 
 /** Bigtable table holding one row per transaction (seed 004's name). */
@@ -120,7 +120,6 @@ export function transactionRow(t: Transaction): BigtableRow {
 }
 
 const MS_PER_DAY = 86_400_000;
-const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, "0"));
 /** The last day {@link isoTime} formatted: rows come roughly in time order, so it is nearly always the next one's. */
 const lastDay = { day: NaN, prefix: "" };
 

@@ -7,9 +7,10 @@
  */
 import { requireForSerialization } from "apache-beam/serialization";
 
-/** "0" … "999", and the same zero-padded to three digits. */
+/** "0" … "999", and the same zero-padded to three digits; "00" … "99". */
 const UP_TO_999 = Array.from({ length: 1000 }, (_, n) => String(n));
 export const THREE_DIGITS = UP_TO_999.map((text) => text.padStart(3, "0"));
+export const TWO_DIGITS = UP_TO_999.slice(0, 100).map((text) => text.padStart(2, "0"));
 
 const THOUSAND = 1000;
 const MILLION = 1_000_000;

@@ -4,7 +4,7 @@
  * total is exact whatever the order of addition; rupees appear only when printed, with two decimals.
  */
 import { requireForSerialization } from "apache-beam/serialization";
-import { wholeNumberText } from "./decimal_text";
+import { TWO_DIGITS, wholeNumberText } from "./decimal_text";
 
 /** An amount in paise: a whole number. */
 export type Paise = number;
@@ -21,9 +21,6 @@ export function paiseOfRupees(rupees: number): Paise | undefined {
   // A two-decimal amount is not exact in binary; ×100 lands within a few ulps of the whole number.
   return Math.abs(scaled - paise) <= 1e-6 + Math.abs(scaled) * 1e-12 ? paise : undefined;
 }
-
-/** "00" … "99": the paise of a rupee amount as printed. */
-const TWO_DIGITS = Array.from({ length: PAISE_PER_RUPEE }, (_, n) => String(n).padStart(2, "0"));
 
 /** `paise` as rupees with two decimals and no grouping, e.g. 391682850 → "3916828.50", -5 → "-0.05". */
 export function formatRupees(paise: Paise): string {
