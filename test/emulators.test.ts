@@ -195,7 +195,7 @@ describe("emulators: started for real", function () {
     const saved = process.env.CLOUD_PUBSUB_EMULATOR_OPTS;
     try {
       delete process.env.CLOUD_PUBSUB_EMULATOR_OPTS;
-      expect(await javaCommandLine()).to.include("-XX:+UseSerialGC").and.to.include("-XX:TieredStopAtLevel=1");
+      expect(await javaCommandLine()).to.include("-XX:+UseSerialGC").and.to.include("-XX:TieredStopAtLevel=1").and.to.include("-XX:MaxRAMPercentage=60");
       process.env.CLOUD_PUBSUB_EMULATOR_OPTS = "-Xmx300m";
       const theirs = await javaCommandLine();
       expect(theirs).to.include("-Xmx300m").and.not.to.include("-XX:+UseSerialGC");
