@@ -163,6 +163,8 @@ export async function overloadProbe(options: OverloadProbeOptions) {
       publishRate: rate,
       published: run.published,
       publishSeconds: run.publishSeconds,
+      // What the publisher reached: on a loaded machine the emulator accepts less than the rate asked.
+      publishedPerSecond: run.publishSeconds > 0 ? Math.round(run.published / run.publishSeconds) : 0,
       handled: run.handled,
       rowsExpected: count,
       rowsWritten,

@@ -42,6 +42,7 @@ describe("chaos: an overload of 3 × the pipeline's measured capacity drains its
     console.log(`      ${detail}`);
     expect(result.capacityMsgsPerS, detail).to.be.greaterThan(0);
     expect(result.publishRate).to.equal(result.capacityMsgsPerS * 3);
+    expect(result.publishedPerSecond, detail).to.be.greaterThan(0);
     expect(result.published).to.equal(result.rowsExpected);
     expect(result.backlogDrainedSecondsAfterPublishing, detail).to.not.equal(null);
     expect(result.exitCode, detail).to.equal(0);
