@@ -5,10 +5,11 @@
  * the digest becomes text once, at the end.
  *
  * Why not `crypto.hash`: the knob stands for a user's CPU-heavy DoFn, which is JavaScript, and
- * node:crypto's one-shot hash does not scale across worker threads of one process (OpenSSL's shared
- * state): measured on this 2-core machine, two threads of 100-round loops took 0.96–1.21 s wall and
- * 1.80–2.12 CPU s for what one thread did in 0.80–0.88 s, while two processes, or plain JavaScript
- * arithmetic on two threads, scaled fully. Figures of this implementation: `transforms/README.md`.
+ * node:crypto's one-shot hash did not scale across worker threads of one process (state shared in
+ * OpenSSL, we suppose): on this 2-core machine, fairly quiet, two threads of 100-round loops took
+ * 0.96–1.21 s wall and 1.80–2.12 CPU s for what one thread did in 0.80–0.88 s, while two processes,
+ * or plain JavaScript arithmetic on two threads (1.06 s for one thread's 1.08), scaled. This one is
+ * plain JavaScript arithmetic, about half OpenSSL's speed per round. Figures: `transforms/README.md`.
  */
 import { requireForSerialization } from "apache-beam/serialization";
 
