@@ -14,7 +14,8 @@ import { combinePerKey } from "apache-beam/transforms/internal";
 import { sum } from "apache-beam/transforms/combiners";
 import { revenueOf, type Transaction } from "../transforms/transaction";
 import { collect } from "../io/in_process";
-import { withCpuLoad, sha256Rounds } from "../transforms/cpu_load";
+import { withCpuLoad } from "../transforms/cpu_load";
+import { sha256Rounds } from "../transforms/sha256";
 import { requireForSerialization } from "apache-beam/serialization";
 
 /** Revenue per category, as every variant reports it. */

@@ -2,11 +2,12 @@
  * The worker-thread executor's choice per stage (runners/direct/execution/shipping.ts), fed the
  * timings a bundle would report: threads are started only for a bundle whose work left pays for
  * their start — a file's splits do, a bundle of cheap messages never does, however slow its first
- * elements (JIT warm-up, clients created) — and once threads run, shipping goes on only while it
+ * elements (JIT warm-up, clients created); over a bounded input whose first element alone uses
+ * {@link EARLY_START_CPU_MS} of CPU they are started at once — and once threads run, shipping goes on only while it
  * makes bundles finish sooner.
  */
 import { expect } from "chai";
-import { POOL_START_MS, PROBE_ELEMENTS, ShippingChoice, type PoolState } from "../../runners/direct/execution/shipping";
+import { EARLY_START_CPU_MS, POOL_START_MS, PROBE_ELEMENTS, ShippingChoice, type PoolState } from "../../runners/direct/execution/shipping";
 
 /** Runs a bundle of `elements` through `choice` at `msPerElement` (its first ones at `firstMs`); what it did. */
 function runBundle(choice: ShippingChoice, elements: number, msPerElement: number, pool: PoolState, firstMs: number[] = []): { pieces: number[]; shipped: number } {
@@ -18,7 +19,7 @@ function runBundle(choice: ShippingChoice, elements: number, msPerElement: numbe
     expect(next, "a piece of what is left").to.be.within(Math.min(1, elements - done), elements - done);
     let ms = 0;
     for (let i = done; i < done + next; i++) ms += firstMs[i] ?? msPerElement;
-    choice.ranHere(ms, next, pool);
+    choice.ranHere(ms, next, pool, ms);
     pieces.push(next);
     done += next;
   } while (done < elements);
@@ -65,12 +66,12 @@ describe("shipping a stage's bundles to worker threads", () => {
       shippedElements += 100;
     }
     expect(shippedElements, "the probe").to.equal(PROBE_ELEMENTS);
-    choice.ranHere(100 * 0.2, 100, "started");
+    choice.ranHere(100 * 0.2, 100, "started", 100 * 0.2);
     expect(choice.next(100, "started"), "here is faster").to.equal(100);
     // Kept bundles pay for a probe now and then: within 2% of the time they ran here.
     let keptMs = 0;
     while (choice.next(100, "started") !== "ship") {
-      choice.ranHere(100 * 0.2, 100, "started");
+      choice.ranHere(100 * 0.2, 100, "started", 100 * 0.2);
       keptMs += 20;
       expect(keptMs, "a probe comes").to.be.below(100_000);
     }
@@ -80,7 +81,26 @@ describe("shipping a stage's bundles to worker threads", () => {
   it("with threads started, ships on while shipped bundles finish sooner", () => {
     const choice = new ShippingChoice();
     while (choice.next(1000, "started") === "ship") choice.shipped(1000 * 0.1, 1000);
-    choice.ranHere(1000 * 0.3, 1000, "started");
+    choice.ranHere(1000 * 0.3, 1000, "started", 1000 * 0.3);
     expect(choice.next(1000, "started")).to.equal("ship");
+  });
+
+  it("over a bounded input, a first run using enough CPU starts the threads at once; a cheap one, or an unbounded input, does not", () => {
+    const startsEarly = (bounded: boolean, firstCpuMs: number, pool: PoolState = "none") => {
+      const choice = new ShippingChoice(bounded);
+      expect(choice.startsPoolEarly(pool), "before any run").to.equal(false);
+      choice.ranHere(firstCpuMs * 3, 1, pool, firstCpuMs);
+      return choice.startsPoolEarly(pool);
+    };
+    expect(startsEarly(true, EARLY_START_CPU_MS), "a file's split step").to.equal(true);
+    expect(startsEarly(true, EARLY_START_CPU_MS - 1), "elapsed time does not count, CPU does").to.equal(false);
+    expect(startsEarly(true, 7), "a short job's first element").to.equal(false);
+    expect(startsEarly(false, 120), "a streaming source's first message").to.equal(false);
+    expect(startsEarly(true, 300, "starting"), "threads already starting").to.equal(false);
+    // Only the first run counts: later costly runs go by the work left (POOL_START_MS).
+    const choice = new ShippingChoice(true);
+    choice.ranHere(5, 1, "none", 5);
+    choice.ranHere(300, 1, "none", 300);
+    expect(choice.startsPoolEarly("none")).to.equal(false);
   });
 });

@@ -12,6 +12,7 @@ import { directRunner } from "../../runners/direct";
 import { runPipeline, fromArray, expectSameElements } from "../../testing";
 import { runningWorkerThreads, startSharedPool } from "../../runners/direct/execution/worker_pool";
 import { exitWorkerThread } from "./exit_thread";
+import { burnCpu } from "./cpu_burn";
 
 /** Waits (bounded) until no worker thread runs; fails naming how many are left. */
 async function noWorkerThreadLeft(withinMs = 10_000): Promise<void> {
@@ -133,6 +134,25 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
     );
     expect(error.message).to.match(/worker thread \d exited \(code 7\) while running a bundle of stage/);
     await noWorkerThreadLeft();
+  });
+
+  // After the test above: no thread is running.
+  it("a job over a bounded input whose first element uses 80 ms of CPU starts the threads at once, its work left however small", async () => {
+    expect(runningWorkerThreads(), "threads before the job").to.equal(0);
+    // Two such elements, a stage of their own: the second is the sample of the stage's cost, after
+    // which nothing is left to decide on (shipping.ts) — yet the first run alone says the job is heavy.
+    const out = await runPipeline(
+      (root) =>
+        root.apply(beam.create([1, 2], true)).map(
+          beam.withName("eightyCpuMilliseconds", (x: number) => {
+            burnCpu(80);
+            return x;
+          }),
+        ),
+      { runner: directRunner({ workers: 2 }) },
+    );
+    expectSameElements(out as unknown[], [1, 2]);
+    expect(runningWorkerThreads(), "threads started by the job").to.equal(1);
   });
 
   it("an idle pool is stopped after its last job", async () => {

@@ -48,6 +48,8 @@ interface StageRoute {
   raw: Map<string, { codec: ElementCodec; emits: Emit[] }>;
   /** Per entry of `worker.combined`, in order: the accumulators' codec and the combine's intake. */
   combined: { codec: ElementCodec; emit: Emit }[];
+  /** True when the stage's input is a bounded PCollection. */
+  bounded: boolean;
 }
 
 /** A part done: on a thread (its reply, still encoded) or on this one (its outputs). */
@@ -127,7 +129,7 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     const partHere = stageParts(true);
 
     const choices = new Map<string, ShippingChoice>();
-    const choiceOf = (route: StageRoute) => choices.get(route.stage.id) ?? choices.set(route.stage.id, new ShippingChoice()).get(route.stage.id)!;
+    const choiceOf = (route: StageRoute) => choices.get(route.stage.id) ?? choices.set(route.stage.id, new ShippingChoice(route.bounded)).get(route.stage.id)!;
 
     // Writes of bundles run whole here land while the next bundles run, as in process; a stage's
     // next shipped bundle waits for them, so that no write from a thread overtakes an older one
@@ -137,9 +139,14 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     /** Runs elements of a bundle on this thread, their writes handed to the engine (`written`: still landing). */
     async function runHere(route: StageRoute, elements: WindowedValue<unknown>[]): Promise<BundleResult | undefined> {
       const start = performance.now();
+      const cpuStart = process.cpuUsage();
       const local = await bundlePart(route).process(elements);
       deliver(route, { local });
-      choiceOf(route).ranHere(performance.now() - start, elements.length, poolState());
+      const cpu = process.cpuUsage(cpuStart);
+      const choice = choiceOf(route);
+      choice.ranHere(performance.now() - start, elements.length, poolState(), (cpu.user + cpu.system) / 1000);
+      // The threads start on another core while this one goes on sampling the stage's cost.
+      if (choice.startsPoolEarly(poolState())) poolNow();
       if (local.written === undefined) return undefined;
       const written = local.written;
       landing.set(route.stage.id, Promise.all([landing.get(route.stage.id), written.catch(() => undefined)]).then(() => undefined));
@@ -295,7 +302,8 @@ function stageRoute(stage: PlannedStage, plan: Plan, services: ExecutionServices
       entry.emits.push(emits[i]);
     });
   }
-  return { stage, input: elementCodec(components, context, stage.root.pcollection), worker, raw, combined };
+  const bounded = components.pcollections[stage.root.pcollection]?.isBounded === runnerApi.IsBounded_Enum.BOUNDED;
+  return { stage, input: elementCodec(components, context, stage.root.pcollection), worker, raw, combined, bounded };
 }
 
 /**
