@@ -16,7 +16,8 @@
  *    stage ceiling in 2 runs each stage alone with the whole machine; here, as in the pipeline,
  *    Pub/Sub, Bigtable and our process share its cores, so this is what any consumer can reach;
  * 4. (e) the pipeline on our direct runner, reading a fresh subscription while the ingest publisher
- *    publishes the same N rows at full speed with event time "now": records/s from the first record
+ *    publishes the same N rows at full speed with event time "now" (from the job's first pull on: a
+ *    stream's consumer is running before its messages come): records/s from the first record
  *    read to the end of the job (drain included); publish → transaction row written latency (mean
  *    and max, from the sink's write-lag distribution: event time is the publish time here);
  *    publish → acknowledged latency (p50/p99, the source's own histogram: a message is acknowledged
@@ -28,7 +29,8 @@
  * 5. (f) the pipeline again, the publisher now sending at a steady half of the rate it sustained in
  *    4, for 10 s: publish → row written latency when the pipeline keeps up (in 4 the messages queue
  *    behind a burst published at full speed, so its latency is mostly waiting in the subscription):
- *    mean, max, and p50 / p99 (`steady_p99_publish_to_row_ms`, from io/write_lag_histogram.ts);
+ *    mean, max, and p50 / p99 (`steady_p99_publish_to_row_ms`, from io/write_lag_histogram.ts); on
+ *    stderr the p50 / p99 of each second and the garbage-collection pauses over 20 ms in it;
  * 6. for 3 and 4, the CPU seconds per 1000 messages of the Pub/Sub emulator, the Bigtable emulator
  *    and this process (the consumer and the publisher), on stderr: where the time goes.
  *
@@ -39,6 +41,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { PerformanceObserver } from "perf_hooks";
 import { parseArgs } from "util";
 import "apache-beam";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
@@ -77,6 +80,8 @@ const STAGE_TIMEOUT_MS = 10 * 60_000;
 const STALL_MS = 30_000;
 /** Seconds of publishing at a steady rate in (f). */
 const STEADY_SECONDS = 10;
+/** The longest the pipeline may take from its start to its first pull on the wire (the publisher waits for it). */
+const FIRST_PULL_WITHIN_MS = 60_000;
 /** Rounds of (d) and (e); see main(). */
 const ROUNDS = 2;
 /**
@@ -277,7 +282,12 @@ async function measurePipeline(
   }, 5);
   const memory = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
   const watch = watchProgress(result);
+  const windows = rate === undefined ? undefined : logLatencyWindows(rowSink);
   try {
+    // A stream's consumer is running before the messages come: publishing starts once the job pulls,
+    // so that the job's start (its clients, the subscription, the first pulls) is not counted as
+    // the first messages' latency — at a steady rate it was most of the p99.
+    await untilPulling(result);
     const published = ingest({ inputs: [file], topic, projectId: PROJECT, eventTime: "now", rate });
     // Awaited below once the job ends; a failure of the job first must not leave it unhandled.
     published.catch(() => undefined);
@@ -310,7 +320,49 @@ async function measurePipeline(
     clearInterval(firstRead);
     clearInterval(memory);
     watch.stop();
+    windows?.stop();
   }
+}
+
+/** Resolves once the job has a pull on the wire; rejects after {@link FIRST_PULL_WITHIN_MS}, or if the job ends first. */
+async function untilPulling(result: DirectPipelineResult): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const source = Object.values(result.progress().sources)[0] ?? {};
+    if ((source.pulls ?? 0) + (source.pullsInFlight ?? 0) > 0) return;
+    if (result.error() !== undefined) throw result.error();
+    if (Date.now() - started > FIRST_PULL_WITHIN_MS) throw new Error(`the pipeline sent no pull within ${FIRST_PULL_WITHIN_MS / 1000} s of its start`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * Logs (stderr), every second, publish → row written of the rows written in that second (p50, p99)
+ * and the garbage-collection pauses over 20 ms in it: where a tail of the steady latency comes from.
+ */
+function logLatencyWindows(rowSink: string): { stop(): void } {
+  let pauses: number[] = [];
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if (entry.duration > 20) pauses.push(Math.round(entry.duration));
+  });
+  gc.observe({ entryTypes: ["gc"] });
+  let since = writeLagHistogram(rowSink);
+  let second = 0;
+  const timer = setInterval(() => {
+    const now = writeLagHistogram(rowSink);
+    const p50 = writeLagQuantile(rowSink, 0.5, since);
+    if (!Number.isNaN(p50)) {
+      log(`    (f) second ${++second}: p50 ${p50} ms, p99 ${writeLagQuantile(rowSink, 0.99, since)} ms; GC pauses over 20 ms: ${pauses.join(", ") || "none"}`);
+    }
+    since = now;
+    pauses = [];
+  }, 1_000);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      gc.disconnect();
+    },
+  };
 }
 
 /**

@@ -22,6 +22,9 @@ export interface EngineProgress {
   stages: { id: string; name: string; elements: number; pending: number; inputWatermark: Millis; outputWatermark: Millis; dropped?: DroppedElements }[];
 }
 
+/** What a stop condition reads (EngineOptions.shouldDrain): cheap to get between every two bundles. */
+export type StopProgress = Pick<EngineProgress, "sourceElements" | "inputIdleSince">;
+
 /** What progress reads of a stage. */
 export interface StageProgress {
   spec: { id: string; name: string };
