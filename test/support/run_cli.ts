@@ -76,6 +76,12 @@ export function runCli(script: string, args: string[], options: RunCliOptions = 
   });
 }
 
+/** A command line as a user at the keyboard meets it: no `DEBUG` (no stacks), bounded by a minute; `lines` are stderr's non-empty ones. */
+export async function userCommand(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun & { lines: string[] }> {
+  const run = await runCli(script, args, { env: { ...env, DEBUG: "" }, timeoutMs: 60_000 });
+  return { ...run, lines: run.stderr.split("\n").filter((l) => l !== "") };
+}
+
 /**
  * Runs independent command lines side by side, as many at a time as there are cores (start-up is
  * CPU: more would only queue), each resolving to its own {@link CliRun} in the order given.
