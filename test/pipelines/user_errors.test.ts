@@ -11,8 +11,10 @@ import { gzipSync } from "zlib";
 import { useEmulators } from "../support/emulators";
 import { ROOT, runClis, userCommand as command, type CliRun } from "../support/run_cli";
 
+type UserRun = CliRun & { lines: string[] };
+
 /** Expects exit 2 and exactly one line on stderr, matching `first`. */
-function expectMistake(run: CliRun & { lines: string[] }, first: RegExp): void {
+function expectMistake(run: UserRun, first: RegExp): void {
   expect(run.status, run.stderr).to.equal(2);
   expect(run.lines, run.stderr).to.have.length(1);
   expect(run.lines[0]).to.match(first);
@@ -24,25 +26,51 @@ describe("user mistakes: exit 2, one clear line, no stack", function () {
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "user-errors-"))));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const batch = (...args: string[]) => command("pipelines/main.ts", ["--pipeline=batch", `--output=${path.join(dir, "out")}`, ...args]);
-
-  it("an input file that does not exist", async () => {
-    expectMistake(await batch(`--input=${dir}/nope.csv`), /^error: input file '.*nope\.csv' does not exist$/);
+  // The commands that read no file a test writes run side by side before the first test; each test asserts its own.
+  const early = {
+    nope: () => batch(`--input=${dir}/nope.csv`),
+    folder: () => batch(`--input=${dir}`),
+    glob: () => batch(`--input=${dir}/*.csv`),
+    binary: () => batch("--input=/bin/ls", "--format=csv"),
+    parquet: () => batch("--input=/bin/ls", "--format=parquet"),
+    lineLimit: () => batch(`--input=${path.join(ROOT, "fixtures/sample/transactions.csv")}`, "--max-line-bytes=10MB"),
+    bogus: () => batch("--bogus"),
+    verbose: () => command("pipelines/main.ts", ["--pipeline=batch", `--input=${dir}/nope.csv`, "--verbose"]),
+    help: () => command("pipelines/main.ts", ["--help"]),
+    ingestWithoutPubSub: () => {
+      const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir };
+      delete env.PUBSUB_EMULATOR_HOST;
+      // With credentials the real Pub/Sub would be tried: the user this test plays has none.
+      delete env.GOOGLE_APPLICATION_CREDENTIALS;
+      return command("ingest/main.ts", ["--input=fixtures/sample/transactions.csv", "--topic=orders"], env);
+    },
+    ingestMissing: () => command("ingest/main.ts", [`--input=${dir}/nope.jsonl`, "--topic=orders"]),
+  };
+  const ran = {} as Record<keyof typeof early, UserRun>;
+  before(async () => {
+    const names = Object.keys(early) as Array<keyof typeof early>;
+    const runs = await runClis(names.map((name) => early[name]));
+    names.forEach((name, i) => (ran[name] = runs[i]));
   });
 
-  it("a folder as input", async () => {
-    expectMistake(await batch(`--input=${dir}`), /^error: input '.*' is a folder; name its files, e.g. --input='.*\*\.csv'$/);
+  it("an input file that does not exist", () => {
+    expectMistake(ran.nope, /^error: input file '.*nope\.csv' does not exist$/);
   });
 
-  it("a glob that matches nothing", async () => {
-    expectMistake(await batch(`--input=${dir}/*.csv`), /^error: file pattern '.*\*\.csv' matches no file$/);
+  it("a folder as input", () => {
+    expectMistake(ran.folder, /^error: input '.*' is a folder; name its files, e.g. --input='.*\*\.csv'$/);
   });
 
-  it("a binary file, even declared as CSV", async () => {
-    expectMistake(await batch("--input=/bin/ls", "--format=csv"), /^error: input '\/bin\/ls' is not a text file \(a NUL byte at offset \d+\)/);
+  it("a glob that matches nothing", () => {
+    expectMistake(ran.glob, /^error: file pattern '.*\*\.csv' matches no file$/);
   });
 
-  it("a file declared Parquet that is not (no PAR1 at its start and end): refused up front", async () => {
-    expectMistake(await batch("--input=/bin/ls", "--format=parquet"), /^error: input '\/bin\/ls' is not a Parquet file \(it does not begin and end with the bytes 'PAR1'\)/);
+  it("a binary file, even declared as CSV", () => {
+    expectMistake(ran.binary, /^error: input '\/bin\/ls' is not a text file \(a NUL byte at offset \d+\)/);
+  });
+
+  it("a file declared Parquet that is not (no PAR1 at its start and end): refused up front", () => {
+    expectMistake(ran.parquet, /^error: input '\/bin\/ls' is not a Parquet file \(it does not begin and end with the bytes 'PAR1'\)/);
   });
 
   it("ingest offers only what it reads: CSV and JSON lines, never Parquet", async () => {
@@ -71,8 +99,8 @@ describe("user mistakes: exit 2, one clear line, no stack", function () {
     expect(run.stdout).to.contain("records: 3 read, 2 valid, 1 dead letters");
   });
 
-  it("a line limit that is not a number of bytes", async () => {
-    expectMistake(await batch(`--input=${path.join(ROOT, "fixtures/sample/transactions.csv")}`, "--max-line-bytes=10MB"), /^error: --max-line-bytes must be a whole number of at least 1, got '10MB'$/);
+  it("a line limit that is not a number of bytes", () => {
+    expectMistake(ran.lineLimit, /^error: --max-line-bytes must be a whole number of at least 1, got '10MB'$/);
   });
 
   it("an extension the pipeline does not read, and the way out: --format", async () => {
@@ -98,32 +126,27 @@ describe("user mistakes: exit 2, one clear line, no stack", function () {
     expect(fs.existsSync(out)).to.equal(false);
   });
 
-  it("an unknown flag, briefly (no help dump)", async () => {
-    expectMistake(await batch("--bogus"), /^error: Unknown option '--bogus'.* \(--help lists the flags\)$/);
+  it("an unknown flag, briefly (no help dump)", () => {
+    expectMistake(ran.bogus, /^error: Unknown option '--bogus'.* \(--help lists the flags\)$/);
   });
 
-  it("--verbose (or DEBUG) shows the stack", async () => {
-    const run = await command("pipelines/main.ts", ["--pipeline=batch", `--input=${dir}/nope.csv`, "--verbose"]);
+  it("--verbose (or DEBUG) shows the stack", () => {
+    const run = ran.verbose;
     expect(run.status).to.equal(2);
     expect(run.stderr).to.match(/\n\s+at /);
   });
 
-  it("--help says --region, --tempLocation and --stagingLocation are for Dataflow", async () => {
-    const help = (await command("pipelines/main.ts", ["--help"])).stdout;
+  it("--help says --region, --tempLocation and --stagingLocation are for Dataflow", () => {
+    const help = ran.help.stdout;
     for (const flag of ["region", "tempLocation", "stagingLocation"]) expect(help).to.match(new RegExp(`--${flag}=\\S+\\s+Dataflow `));
   });
 
-  it("ingest without PUBSUB_EMULATOR_HOST or credentials says what is missing", async function () {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir };
-    delete env.PUBSUB_EMULATOR_HOST;
-    // With credentials the real Pub/Sub would be tried: the user this test plays has none.
-    delete env.GOOGLE_APPLICATION_CREDENTIALS;
-    const run = await command("ingest/main.ts", ["--input=fixtures/sample/transactions.csv", "--topic=orders"], env);
-    expectMistake(run, /^error: PUBSUB_EMULATOR_HOST is not set and no Google credentials were found: .*npm run emulators/);
+  it("ingest without PUBSUB_EMULATOR_HOST or credentials says what is missing", () => {
+    expectMistake(ran.ingestWithoutPubSub, /^error: PUBSUB_EMULATOR_HOST is not set and no Google credentials were found: .*npm run emulators/);
   });
 
-  it("ingest of a missing input names it", async () => {
-    expectMistake(await command("ingest/main.ts", [`--input=${dir}/nope.jsonl`, "--topic=orders"]), /^error: input file '.*nope\.jsonl' does not exist$/);
+  it("ingest of a missing input names it", () => {
+    expectMistake(ran.ingestMissing, /^error: input file '.*nope\.jsonl' does not exist$/);
   });
 
   describe("against the Pub/Sub emulator", () => {
