@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PACK_CACHE_VARIABLE } from "../../runners/dataflow/package";
+import { removeFolderWhenGone } from "../../emulators/watchdog";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -15,12 +16,13 @@ let packCache: string | undefined;
 /**
  * One folder for the whole test run where Dataflow submissions keep the project's tarball: each
  * submission is a process of its own, and packing the same build again cost each of them seconds.
- * Removed when this process exits.
+ * Removed when this process exits, or by the emulators' watchdog if it is killed.
  */
 function sharedPackCache(): string {
   if (packCache === undefined) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "beam-ts-native-packs-"));
     process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    removeFolderWhenGone(dir);
     packCache = dir;
   }
   return packCache;
