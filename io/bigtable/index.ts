@@ -44,6 +44,12 @@ export interface WriteToBigtableOptions extends BigtableTableOptions {
   /** Deadline of one MutateRows call (default 60 s); past it the call counts as a transient failure. */
   attemptTimeoutMs?: number;
   /**
+   * How often the official client itself sends a MutateRows call again that failed before any answer
+   * (a missing table, a refused connection), a second and more apart, below this sink's retries
+   * (default: the client's own, 2; 0 hands such a failure to this sink at once).
+   */
+  unansweredCallRetries?: number;
+  /**
    * Where rows Bigtable can never take go (a cell it refuses, an entry failed with a permanent code),
    * e.g. `deadLetterWriter(target)` of `io/dead_letters.ts`; unset: such a row fails the job.
    */
@@ -78,11 +84,13 @@ export function bigtableBatchWriter(options: WriteToBigtableOptions, attempt: Mu
     initialBackoffMs: options.initialBackoffMs ?? DEFAULTS.initialBackoffMs,
     maxBackoffMs: options.maxBackoffMs ?? DEFAULTS.maxBackoffMs,
     attemptTimeoutMs: options.attemptTimeoutMs ?? DEFAULTS.attemptTimeoutMs,
+    unansweredCallRetries: options.unansweredCallRetries,
   };
-  const { maxRetries, initialBackoffMs, maxBackoffMs, attemptTimeoutMs } = settings;
-  if (!(Number.isInteger(maxRetries) && maxRetries >= 0 && initialBackoffMs >= 0 && maxBackoffMs >= initialBackoffMs && attemptTimeoutMs > 0)) {
+  const { maxRetries, initialBackoffMs, maxBackoffMs, attemptTimeoutMs, unansweredCallRetries } = settings;
+  const count = (n: number | undefined) => n === undefined || (Number.isInteger(n) && n >= 0);
+  if (!(count(maxRetries) && initialBackoffMs >= 0 && maxBackoffMs >= initialBackoffMs && attemptTimeoutMs > 0 && count(unansweredCallRetries))) {
     throw new Error(
-      `writeToBigtable: need maxRetries ≥ 0 (an integer), 0 ≤ initialBackoffMs ≤ maxBackoffMs and attemptTimeoutMs > 0; got ${JSON.stringify({ maxRetries, initialBackoffMs, maxBackoffMs, attemptTimeoutMs })}`,
+      `writeToBigtable: need maxRetries and unansweredCallRetries ≥ 0 (integers), 0 ≤ initialBackoffMs ≤ maxBackoffMs and attemptTimeoutMs > 0; got ${JSON.stringify({ maxRetries, initialBackoffMs, maxBackoffMs, attemptTimeoutMs, unansweredCallRetries })}`,
     );
   }
   if (settings.createFamilies !== undefined && settings.createFamilies.length === 0) {

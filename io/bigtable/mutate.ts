@@ -28,6 +28,8 @@ export interface MutateTarget {
   tableName: string;
   /** Deadline of the call; past it the call fails with DEADLINE_EXCEEDED (retryable). */
   attemptTimeoutMs: number;
+  /** How often the client sends the call again itself when it failed before any answer; undefined: the client's default (see {@link mutateRowsOnce}). */
+  unansweredCallRetries?: number;
 }
 
 /**
@@ -95,12 +97,17 @@ export function toMutationEntry(row: BigtableRow): MutationEntry {
   return { rowKey, mutations };
 }
 
-/** The real attempt: one MutateRows RPC, without the client's own retries (the caller retries). */
+/**
+ * The real attempt: one MutateRows RPC (the caller retries). MutateRows is configured non-idempotent
+ * in the generated client, so gax retries no status code; but under gax, `retry-request` sends a
+ * call that failed before any answer (a missing table's NOT_FOUND, a refused connection) again, by
+ * default twice, a second and more apart — `target.unansweredCallRetries` sets how often.
+ */
 export const mutateRowsOnce: MutateRowsAttempt = (target, entries) =>
   new Promise((resolve) => {
     const statuses: Array<Status | undefined> = new Array(entries.length);
-    // MutateRows is configured non-idempotent in the generated client: it makes no retries of its own.
-    const stream = dataClient(target.client).mutateRows({ tableName: target.tableName, entries }, { timeout: target.attemptTimeoutMs });
+    const retryRequestOptions = target.unansweredCallRetries === undefined ? {} : { retryRequestOptions: { noResponseRetries: target.unansweredCallRetries } };
+    const stream = dataClient(target.client).mutateRows({ tableName: target.tableName, entries }, { timeout: target.attemptTimeoutMs, ...retryRequestOptions });
     let settled = false;
     const settle = (failure?: Status) => {
       if (settled) return;

@@ -31,6 +31,8 @@ export interface BigtableWriteSettings {
   initialBackoffMs: number;
   maxBackoffMs: number;
   attemptTimeoutMs: number;
+  /** See {@link MutateTarget}; undefined: the client's default. */
+  unansweredCallRetries?: number;
 }
 
 /** Tables already ensured, per client (so per endpoint) and table: created once, not per batch. */
@@ -65,7 +67,7 @@ export async function writeRowsWithRetries(
   if (pending.length === 0) return refused;
   if (settings.createFamilies !== undefined) await ensureWithRetries(client, settings, settings.createFamilies);
 
-  const target = { client, tableName, attemptTimeoutMs: settings.attemptTimeoutMs };
+  const target = { client, tableName, attemptTimeoutMs: settings.attemptTimeoutMs, unansweredCallRetries: settings.unansweredCallRetries };
   for (let retry = 0; ; retry++) {
     const statuses = await attempt(target, pending.map((index) => entries[index]));
     const failed: Array<{ index: number; status: Status }> = [];

@@ -44,6 +44,13 @@ export function projectPackage(): PackageJson {
   return JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
 }
 
+/**
+ * The variable naming a folder where {@link packProject} keeps the tarball of each build it packed,
+ * and packs the same build again from (unset: `npm pack` every time). The test suite sets it for the
+ * submissions it runs: each is a process of its own, and `npm pack` cost seconds each.
+ */
+export const PACK_CACHE_VARIABLE = "BEAM_TS_NATIVE_PACK_CACHE";
+
 /** Where a clean build records the fingerprint of what it was built from. */
 const BUILD_FINGERPRINT = path.join(ROOT, "dist", ".build-fingerprint");
 
@@ -51,10 +58,11 @@ const BUILD_FINGERPRINT = path.join(ROOT, "dist", ".build-fingerprint");
  * Builds the project afresh (`dist/` removed, then `scripts/build.js`, what `npm run build` runs:
  * a module moved or deleted since an earlier build must not ship) and packs it into `destination`.
  * A `dist/` that a clean build made from exactly the sources there now (same fingerprint) is packed
- * as it is: submitting the same code again does not rebuild it. Fails with the build's or npm's
- * own output.
+ * as it is: submitting the same code again does not rebuild it. With `cacheDir` (default: the
+ * folder {@link PACK_CACHE_VARIABLE} names, if set), a tarball packed there earlier from the same
+ * build and root files is copied instead of packing again. Fails with the build's or npm's own output.
  */
-export function packProject(destination: string): ProjectTarball {
+export function packProject(destination: string, cacheDir = process.env[PACK_CACHE_VARIABLE] || undefined): ProjectTarball {
   fs.mkdirSync(destination, { recursive: true });
   const fingerprint = buildFingerprint();
   if (!fs.existsSync(BUILD_FINGERPRINT) || fs.readFileSync(BUILD_FINGERPRINT, "utf8") !== fingerprint) {
@@ -63,18 +71,68 @@ export function packProject(destination: string): ProjectTarball {
     if (build.status !== 0) throw new DataflowFailure(`building the project failed (node scripts/build.js), nothing was uploaded:\n${build.stderr || build.stdout}`);
     fs.writeFileSync(BUILD_FINGERPRINT, fingerprint);
   }
+  const cached = cacheDir === undefined ? undefined : path.join(cacheDir, packKey(fingerprint));
+  const kept = cached === undefined ? undefined : readPacked(cached);
+  if (kept !== undefined) fs.writeFileSync(path.join(destination, kept.fileName), kept.data);
+  const packed = kept ?? npmPack(destination);
+  if (cached !== undefined && kept === undefined) storePacked(cached, packed);
+  const tarball = path.join(path.resolve(destination), packed.fileName);
+  return {
+    path: tarball,
+    fileName: packed.fileName,
+    files: packed.files,
+    sha256: crypto.createHash("sha256").update(packed.data).digest("hex"),
+    bytes: packed.data.length,
+  };
+}
+
+/** A tarball `npm pack` made: its name, the paths inside it and its bytes. */
+interface Packed {
+  fileName: string;
+  files: string[];
+  data: Buffer;
+}
+
+/** `npm pack` of the project into `destination`. */
+function npmPack(destination: string): Packed {
   const pack = spawnSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", destination], { cwd: ROOT, encoding: "utf8" });
   if (pack.status !== 0) throw new DataflowFailure(`npm pack failed, nothing was uploaded:\n${pack.stderr || pack.stdout}`);
   const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
-  const tarball = path.join(path.resolve(destination), packed.filename);
-  const data = fs.readFileSync(tarball);
-  return {
-    path: tarball,
-    fileName: packed.filename,
-    files: packed.files.map((f) => f.path),
-    sha256: crypto.createHash("sha256").update(data).digest("hex"),
-    bytes: data.length,
+  return { fileName: packed.filename, files: packed.files.map((f) => f.path), data: fs.readFileSync(path.join(destination, packed.filename)) };
+}
+
+/**
+ * What a tarball is made of besides `dist/`: the build's fingerprint (which `dist/` was built from)
+ * and every file at the project's root (`package.json`, and the README and licence npm always packs).
+ */
+function packKey(fingerprint: string): string {
+  const hash = crypto.createHash("sha256").update(fingerprint);
+  for (const entry of fs.readdirSync(ROOT, { withFileTypes: true }).filter((e) => e.isFile()).sort((a, b) => a.name.localeCompare(b.name))) {
+    hash.update(`\0${entry.name}\0`).update(fs.readFileSync(path.join(ROOT, entry.name)));
+  }
+  return hash.digest("hex");
+}
+
+/** The tarball kept in `folder`, or undefined when none is (complete) there. */
+function readPacked(folder: string): Packed | undefined {
+  try {
+    const { fileName, files } = JSON.parse(fs.readFileSync(path.join(folder, "files.json"), "utf8")) as Omit<Packed, "data">;
+    return { fileName, files, data: fs.readFileSync(path.join(folder, fileName)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps `packed` in `folder`: the tarball first, then its list, each written aside and renamed, so a reader sees both whole or none. */
+function storePacked(folder: string, packed: Packed): void {
+  fs.mkdirSync(folder, { recursive: true });
+  const write = (name: string, data: string | Buffer) => {
+    const aside = path.join(folder, `.${name}.${process.pid}.${crypto.randomBytes(4).toString("hex")}`);
+    fs.writeFileSync(aside, data);
+    fs.renameSync(aside, path.join(folder, name));
   };
+  write(packed.fileName, packed.data);
+  write("files.json", JSON.stringify({ fileName: packed.fileName, files: packed.files }));
 }
 
 /**

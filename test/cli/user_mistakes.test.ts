@@ -5,20 +5,14 @@
  * commands as processes, the way `npm run …` does.
  */
 import { expect } from "chai";
-import { spawn, spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { useEmulators } from "../support/emulators";
 import { DEFAULT_UI_PORT } from "../../web/server";
-
-const ROOT = path.resolve(__dirname, "..", "..");
-
-function command(script: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const run = spawnSync(process.execPath, ["-r", "./scripts/register.js", script, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000, env: { ...env, DEBUG: "" } });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr, lines: run.stderr.split("\n").filter((l) => l !== "") };
-}
+import { ROOT, runClis, userCommand as command } from "../support/run_cli";
 
 /** Listens on `port` (0: any free one); resolves undefined when someone else already holds it. */
 async function hold(port: number): Promise<net.Server | undefined> {
@@ -44,7 +38,11 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
       const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir };
       delete env.PUBSUB_EMULATOR_HOST;
       delete env.GOOGLE_APPLICATION_CREDENTIALS;
-      const fallback = command("pipelines/main.ts", ["--topic=orders", "--ui"], env);
+      const port = (chosen.address() as net.AddressInfo).port;
+      const [fallback, taken] = await runClis([
+        () => command("pipelines/main.ts", ["--topic=orders", "--ui"], env),
+        () => command("pipelines/main.ts", ["--topic=orders", "--ui", `--ui-port=${port}`], env),
+      ]);
       expect(fallback.stdout).to.contain(`port ${DEFAULT_UI_PORT} is in use: the job page listens on a free port instead\n`);
       const page = /^job page: http:\/\/127\.0\.0\.1:(\d+)\//m.exec(fallback.stdout);
       expect(page, fallback.stdout + fallback.stderr).to.not.equal(null);
@@ -53,8 +51,6 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
       expect(fallback.status, fallback.stderr).to.equal(2);
       expect(fallback.lines.at(-1)).to.match(/^error: no Google credentials were found, and the emulator variables .* run `npm run emulators`/);
 
-      const port = (chosen.address() as net.AddressInfo).port;
-      const taken = command("pipelines/main.ts", ["--topic=orders", "--ui", `--ui-port=${port}`], env);
       expect(taken.status, taken.stderr).to.equal(2);
       expect(taken.lines).to.deep.equal([`error: the web UI cannot listen on port ${port}: it is in use (pick another with --ui-port, or 0 for any free one)`]);
     } finally {
@@ -63,51 +59,51 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     }
   });
 
-  it("chaos: --help lists the probes (exit 0); an unknown probe or flag is one line, exit 2", () => {
-    const help = command("chaos/main.ts", ["--help"]);
+  it("chaos: --help lists the probes (exit 0); an unknown probe or flag is one line, exit 2", async () => {
+    const [help, probe, flag] = await runClis([() => command("chaos/main.ts", ["--help"]), () => command("chaos/main.ts", ["poison", "nope"]), () => command("chaos/main.ts", ["--bogus"])]);
     expect(help.status, help.stderr).to.equal(0);
     for (const probe of ["crash-loop", "outage-pubsub-kill", "bad-files", "poison", "overload", "--verbose"]) expect(help.stdout).to.match(new RegExp(`^  ${probe} +\\S`, "m"));
-    const probe = command("chaos/main.ts", ["poison", "nope"]);
     expect(probe.status, probe.stderr).to.equal(2);
     expect(probe.lines).to.have.length(1);
     expect(probe.lines[0]).to.match(/^error: unknown probe nope; the probes are crash-loop, .*overload \(--help says what each does\)$/);
-    const flag = command("chaos/main.ts", ["--bogus"]);
     expect(flag.status, flag.stderr).to.equal(2);
     expect(flag.lines).to.deep.equal(["error: Unknown option '--bogus' (--help lists the flags)"]);
   });
 
-  it("every --help lists --verbose, which every command takes", () => {
-    for (const script of ["ingest/gateway/main.ts", "pipelines/event_cli.ts", "ingest/main.ts", "chaos/main.ts"]) {
-      const help = command(script, ["--help"]);
+  it("every --help lists --verbose, which every command takes", async () => {
+    const scripts = ["ingest/gateway/main.ts", "pipelines/event_cli.ts", "ingest/main.ts", "chaos/main.ts"];
+    const helps = await runClis(scripts.map((script) => () => command(script, ["--help"])));
+    for (const [i, script] of scripts.entries()) {
+      const help = helps[i];
       expect(help.status, `${script}: ${help.stderr}`).to.equal(0);
       expect(help.stdout, script).to.match(/^ +--verbose +print the stack of a failure/m);
     }
   });
 
-  it("a batch --output that is a file: refused before anything is read", () => {
+  it("a batch --output that is a file: refused before anything is read", async () => {
     const file = path.join(dir, "report.txt");
     fs.writeFileSync(file, "mine\n");
-    const run = command("pipelines/main.ts", ["--pipeline=batch", `--output=${file}`]);
+    const run = await command("pipelines/main.ts", ["--pipeline=batch", `--output=${file}`]);
     expect(run.status, run.stderr).to.equal(2);
     expect(run.lines).to.deep.equal([`error: --output=${file} is a file: name a folder (created if missing) for the rows, aggregates and dead letters`]);
     expect(fs.readFileSync(file, "utf8")).to.equal("mine\n");
   });
 
-  it("a batch --output where no folder can be made: refused before anything is read, not a hang", () => {
-    const run = command("pipelines/main.ts", ["--pipeline=batch", "--output=/proc/no-such"]);
+  it("a batch --output where no folder can be made: refused before anything is read, not a hang", async () => {
+    const run = await command("pipelines/main.ts", ["--pipeline=batch", "--output=/proc/no-such"]);
     expect(run.status, run.stderr).to.equal(2);
     expect(run.lines).to.have.length(1);
     expect(run.lines[0]).to.match(/^error: --output=\/proc\/no-such cannot be written \(ENOENT: .*mkdir '\/proc\/no-such'\): name a folder you can write in$/);
   });
 
-  it("an empty input after a real run: 'nothing was written', and the earlier run's files said to be theirs", () => {
+  it("an empty input after a real run: 'nothing was written', and the earlier run's files said to be theirs", async () => {
     const output = path.join(dir, "again");
-    const full = command("pipelines/main.ts", ["--pipeline=batch", `--output=${output}`]);
+    const full = await command("pipelines/main.ts", ["--pipeline=batch", `--output=${output}`]);
     expect(full.status, full.stderr).to.equal(0);
     const written = fs.readdirSync(output).filter((f) => f.endsWith(".jsonl")).length;
     const empty = path.join(dir, "empty.csv");
     fs.writeFileSync(empty, "");
-    const run = command("pipelines/main.ts", ["--pipeline=batch", `--input=${empty}`, `--output=${output}`]);
+    const run = await command("pipelines/main.ts", ["--pipeline=batch", `--input=${empty}`, `--output=${output}`]);
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stdout).to.contain(`nothing was written: the inputs hold no records; ${output}/ still holds ${written} files of an earlier run\n`);
   });
@@ -138,8 +134,8 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
   describe("against the emulators", () => {
     const emulators = useEmulators(["pubsub", "bigtable"]);
 
-    it("rows of a table that does not exist: its name, where, and how it comes to exist", () => {
-      const run = command("cli/rows.ts", ["--table=no_such_table"], { ...process.env, ...emulators.env });
+    it("rows of a table that does not exist: its name, where, and how it comes to exist", async () => {
+      const run = await command("cli/rows.ts", ["--table=no_such_table"], { ...process.env, ...emulators.env });
       expect(run.status, run.stderr).to.equal(2);
       expect(run.lines, run.stderr).to.have.length(1);
       expect(run.lines[0]).to.match(/^error: table 'no_such_table' does not exist in instance e-commerce-data of project local-project \(the Bigtable emulator at .*\): a pipeline run against this emulator creates it/);
@@ -147,7 +143,7 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
 
     it("ingest: a topic name Pub/Sub refuses says the rule; progress while publishing slowly; Ctrl-C mid-publish says how many were published, exit 130", async () => {
       const env = { ...process.env, ...emulators.env, DEBUG: "" };
-      const refused = command("ingest/main.ts", ["--input=fixtures/sample/transactions.csv", "--topic=t1"], env);
+      const refused = await command("ingest/main.ts", ["--input=fixtures/sample/transactions.csv", "--topic=t1"], env);
       expect(refused.status, refused.stderr).to.equal(2);
       expect(refused.lines, refused.stderr).to.have.length(1);
       expect(refused.lines[0]).to.match(/^error: --topic t1: Pub\/Sub refuses this topic name \(.*\); a name is 3–255 characters, starts with a letter/);

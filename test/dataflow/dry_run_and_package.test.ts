@@ -59,13 +59,21 @@ describe("--runner=dataflow --dry-run, and the package as a worker installs it",
     });
   }
 
-  it("packs the same sources again without rebuilding them: dist/ untouched, the same tarball", () => {
+  it("packs the same sources again without rebuilding them: dist/ untouched, the same tarball; kept, the same again without npm", () => {
     const staged = fs.readFileSync(path.join(dirs.batch, "staged", "beam-ts-native-0.1.0.tgz"));
     const built = path.join(ROOT, "dist", "pipelines", "main.js");
     const before = fs.statSync(built).mtimeMs;
-    const tarball = packProject(path.join(scratch, "again"));
+    const cache = path.join(scratch, "packs");
+    const tarball = packProject(path.join(scratch, "again"), cache);
     expect(fs.statSync(built).mtimeMs).to.equal(before);
     expect(tarball.sha256).to.equal(crypto.createHash("sha256").update(staged).digest("hex"));
+    // Kept in the cache (by the build's fingerprint and the root files), it is copied, not packed again.
+    const [key] = fs.readdirSync(cache);
+    fs.writeFileSync(path.join(cache, key, tarball.fileName), "kept\n");
+    const kept = packProject(path.join(scratch, "kept"), cache);
+    expect(fs.readFileSync(kept.path, "utf8")).to.equal("kept\n");
+    expect(kept.files).to.deep.equal(tarball.files);
+    expect(kept.files).to.include.members(["package.json", "dist/pipelines/main.js"]);
   });
 
   it("fingerprints what the build reads: a source, a build script, a patch, the lockfile; not installed packages", () => {

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { parseOptions, UsageError } from "../../pipelines/options";
 import { defaultJobName } from "../../runners/dataflow/options";
 import { useFakeDataflowAndGcs } from "../support/fake_dataflow";
-import { runCli } from "../support/run_cli";
+import { runCli, runClis } from "../support/run_cli";
 
 const BASE = ["--runner=dataflow", "--project=demo", "--tempLocation=gs://demo-bucket/tmp"];
 
@@ -98,10 +98,12 @@ describe("--runner=dataflow flags", () => {
     it("a local output or dead-letter path, which a worker cannot write, exits 2 naming the flag", async () => {
       const { dataflow, gcs } = fakes;
       const endpoints = [`--dataflowEndpoint=${dataflow.endpoint}`, `--storageEndpoint=${gcs.endpoint}`];
-      const output = await runCli("pipelines/main.ts", [...BASE, ...endpoints, "--pipeline=batch", "--output=out/batch"]);
+      const [output, deadLetters] = await runClis([
+        () => runCli("pipelines/main.ts", [...BASE, ...endpoints, "--pipeline=batch", "--output=out/batch"]),
+        () => runCli("pipelines/main.ts", [...BASE, ...endpoints, "--dead-letter=files:out/dead"]),
+      ]);
       expect(output.status, output.stderr).to.equal(2);
       expect(output.stderr).to.contain("error: --output=out/batch: on Dataflow the job writes to GCS; give --output=gs://BUCKET/PATH");
-      const deadLetters = await runCli("pipelines/main.ts", [...BASE, ...endpoints, "--dead-letter=files:out/dead"]);
       expect(deadLetters.status, deadLetters.stderr).to.equal(2);
       expect(deadLetters.stderr).to.contain("error: --dead-letter=files:out/dead: on Dataflow dead-letter files go to GCS");
       expect(dataflow.requests).to.have.length(0);

@@ -16,32 +16,34 @@ import { sampleScore, sampleTransaction } from "../support/gateway_events";
 import { GatewayClient } from "../../ingest/gateway/client";
 import { spawnGateway, type GatewayProcess } from "../../ingest/gateway/child_process";
 import { newPubSub } from "../../io/pubsub/client";
+import { runCli, runClis, type CliRun } from "../support/run_cli";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const PROJECT = "local-project";
-
-function gatewayCli(args: string[]) {
-  return spawnSync(process.execPath, ["-r", "./scripts/register.js", "ingest/gateway/main.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
-}
 
 describe("npm run gateway: the command line", function () {
   this.timeout(120_000);
-
-  it("--help prints the flags and exits 0", () => {
-    const run = gatewayCli(["--help"]);
-    expect(run.status).to.equal(0);
-    expect(run.stdout).to.match(/^Usage: npm run gateway -- \[flags\]/).and.contain("--max-in-flight N").and.contain("--token-file FILE");
-  });
-
-  for (const { args, message } of [
+  const mistakes = [
     { args: ["--port", "70000"], message: "error: --port must be at most 65535, got '70000'" },
     { args: ["--max-batch", "20000"], message: "error: --max-batch (20000) cannot exceed --max-in-flight (10000): such a batch could never be admitted" },
     { args: ["--tls-cert", "cert.pem"], message: "error: --tls-cert and --tls-key go together" },
     { args: ["--token-file", "/nonexistent/token"], message: "error: --token-file: cannot read '/nonexistent/token' (ENOENT)" },
     { args: ["--log-level", "loud"], message: "error: --log-level must be one of debug, info, warn, error, got 'loud'" },
-  ]) {
+  ];
+  // Each command line is a process of its own; they do not depend on each other, so they run side by side.
+  let help: CliRun;
+  let runs: CliRun[];
+  before(async () => {
+    [help, ...runs] = await runClis([["--help"], ...mistakes.map((m) => m.args)].map((args) => () => runCli("ingest/gateway/main.ts", args, { timeoutMs: 60_000 })));
+  });
+
+  it("--help prints the flags and exits 0", () => {
+    expect(help.status).to.equal(0);
+    expect(help.stdout).to.match(/^Usage: npm run gateway -- \[flags\]/).and.contain("--max-in-flight N").and.contain("--token-file FILE");
+  });
+
+  for (const [i, { args, message }] of mistakes.entries()) {
     it(`${args.join(" ")}: one line saying what is wrong, exit 2`, () => {
-      const run = gatewayCli(args);
+      const run = runs[i];
       expect(run.status).to.equal(2);
       expect(run.stderr.split("\n")[0]).to.equal(message);
       expect(run.stderr.trimEnd().split("\n")).to.have.length(1);

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { independentGoodTransactions } from "../support/independent_sample";
+import { runCli, runClis } from "../support/run_cli";
 import type { Transaction } from "../../transforms/transaction";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -26,11 +27,10 @@ describe("npm run pipeline", () => {
     expect(run.stdout).to.match(new RegExp(`--workers=N .*\\(default: the machine's cores, ${os.availableParallelism()} here\\)`));
   });
 
-  it("rejects an unknown flag, or a runner that does not exist, with exit 2 and a reason", () => {
-    const unknown = pipelineCli("--bogus");
+  it("rejects an unknown flag, or a runner that does not exist, with exit 2 and a reason", async () => {
+    const [unknown, flink] = await runClis([() => runCli("pipelines/main.ts", ["--bogus"], { timeoutMs: 60_000 }), () => runCli("pipelines/main.ts", ["--runner=flink"], { timeoutMs: 60_000 })]);
     expect(unknown.status).to.equal(2);
     expect(unknown.stderr).to.match(/Unknown option '--bogus'/);
-    const flink = pipelineCli("--runner=flink");
     expect(flink.status).to.equal(2);
     expect(flink.stderr).to.match(/--runner=flink: expected direct or dataflow/);
   });
