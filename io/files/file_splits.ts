@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import { requireForSerialization } from "apache-beam/serialization";
 import { gcsError, gcsObjectSize, gcsReadStream, withGcsContext, type GcsOptions } from "./gcs";
+import { localChunks } from "./local_chunks";
 
 /** A byte range of one file: the records whose first byte is in [start, end). */
 export interface FileSplit {
@@ -34,7 +35,6 @@ const SPLITS_PER_FILE = 64;
 const MIN_SPLIT_BYTES = 256 << 10;
 const MAX_SPLIT_BYTES = 4 << 20;
 
-const SCAN_CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
 const COMPRESSED = /\.(gz|bz2|zst|zip|xz|deflate|snappy)$/i;
 
@@ -50,7 +50,9 @@ export function wholeFile(file: string): FileSplit {
 export async function localFileSplits(file: string, splitBytes?: number): Promise<FileSplit[]> {
   if (COMPRESSED.test(file)) return [wholeFile(file)];
   const { size } = await fs.promises.stat(file);
-  return splitsOf(file, size, () => fs.createReadStream(file, { highWaterMark: SCAN_CHUNK }), splitBytes ?? splitBytesFor(size));
+  // Read into two reused buffers, the next read (on libuv's pool) overlapping this chunk's scan: a
+  // read stream's fresh buffer per chunk made the scan of a 125 MB file 60–120 ms of this thread's CPU.
+  return splitsOf(file, size, () => localChunks(file, 0, Infinity), splitBytes ?? splitBytesFor(size));
 }
 
 /**
