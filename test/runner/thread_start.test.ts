@@ -2,8 +2,11 @@
  * What a worker thread of the direct runner loads to start: the SDK, the thread's own modules and
  * the file sources, but not the Google clients no file pipeline uses (`@google-cloud/pubsub` with
  * google-gax, through the SDK's pubsub io, and `@google-cloud/storage`, through io/files/gcs.ts:
- * about 0.1 s of CPU per thread). Both load when first used (patches/apache-beam+2.49.0.patch and
- * gcs.ts); the SDK's pubsub closures still serialize by name and still encode and decode messages.
+ * about 0.1 s of CPU per thread), nor gRPC (`@grpc/grpc-js` with http2 and tls, through the SDK's
+ * Fn API channels and expansion service client: another ~0.1 s), which a thread never opens. Each
+ * loads when first used (patches/apache-beam+2.49.0.patch and gcs.ts); the SDK's pubsub closures
+ * still serialize by name and still encode and decode messages; SDK worker processes still open
+ * their channels (test/runner/fn_api*.test.ts).
  */
 import * as path from "path";
 import { Worker } from "worker_threads";
@@ -13,7 +16,7 @@ import { registeredObjects } from "apache-beam/serialization";
 import { deserializeFn, serializeFn } from "apache-beam/internal/serialize";
 
 const ROOT = path.join(__dirname, "..", "..");
-const CLIENTS = /node_modules\/@google-cloud\/(pubsub|storage)\//;
+const CLIENTS = /node_modules\/(@google-cloud\/pubsub|@google-cloud\/storage|@grpc\/grpc-js)\//;
 
 /** The client packages (of CLIENTS) loaded by a fresh thread that loads worker_main.ts and the file sources. */
 async function clientsLoadedByAThread(): Promise<string[]> {
@@ -43,7 +46,7 @@ async function clientsLoadedByAThread(): Promise<string[]> {
 }
 
 describe("a worker thread's start-up", () => {
-  it("loads neither @google-cloud/pubsub nor @google-cloud/storage", async () => {
+  it("loads neither @google-cloud/pubsub, @google-cloud/storage nor @grpc/grpc-js", async () => {
     expect(await clientsLoadedByAThread()).to.deep.equal([]);
   });
 
