@@ -43,6 +43,8 @@ interface StreamRun {
   /** Records handled per second from the first read to the last record handled. */
   handledPerSecond: number;
   publishSeconds: number;
+  /** Whether every message of the file was published before the publishing bound. */
+  publishedAll: boolean;
   /** From the end of publishing until everything was handled; null if it never was. */
   drainSeconds: number | null;
   peak: { backlog: number; outstanding: number; oldestUnackedAgeMs: number; readLagMs: number };
@@ -59,10 +61,11 @@ const handledBy = (f: JobFigures | undefined) => (f === undefined ? 0 : f.valid 
 /**
  * Publishes `file` (at `rate` messages/s, or as fast as the publisher goes) into a fresh
  * subscription while the job reads it (checkpointed, as a production job runs: the minute windows'
- * ten minutes of lateness do not hold acknowledgements); waits (at most `boundMs`) until every
- * message is handled, drains the job and counts what the subscription still holds.
+ * ten minutes of lateness do not hold acknowledgements), for at most `publishBoundMs` (an emulator
+ * that holds millions of messages takes publishes ever slower); waits (at most `boundMs`) until
+ * every message published is handled, drains the job and counts what the subscription still holds.
  */
-async function streamThroughJob(what: string, file: string, rate: number | undefined, boundMs: number, workDir: string): Promise<StreamRun> {
+async function streamThroughJob(what: string, file: string, rate: number | undefined, publishBoundMs: number, boundMs: number, workDir: string): Promise<StreamRun> {
   const name = `${what}-${process.pid}-${Date.now()}`;
   const pubsub = new PubSub({ projectId: CHAOS_PROJECT });
   await (await pubsub.createTopic(name))[0].createSubscription(name, { ackDeadlineSeconds: 60 });
@@ -90,7 +93,8 @@ async function streamThroughJob(what: string, file: string, rate: number | undef
     };
   }, 250);
   try {
-    const counts = await ingest({ inputs: [file], topic: name, projectId: CHAOS_PROJECT, rate, eventTime: "now", onProgress: (c) => (published = c.published) });
+    const counts = await ingest({ inputs: [file], topic: name, projectId: CHAOS_PROJECT, rate, eventTime: "now", onProgress: (c) => (published = c.published), signal: AbortSignal.timeout(publishBoundMs) });
+    if (!counts.complete) process.stderr.write(`${what}: publishing stopped at its bound of ${publishBoundMs / 1000} s, ${counts.published} messages sent\n`);
     published = counts.published;
     const publishedAt = Date.now();
     const drained = await waitFor(boundMs, () => handledBy(job.latest()) >= published || job.child.exitCode !== null);
@@ -102,6 +106,7 @@ async function streamThroughJob(what: string, file: string, rate: number | undef
       handled: handledBy(last),
       handledPerSecond: firstReadAt === undefined || lastHandled.at <= firstReadAt ? 0 : Math.round(lastHandled.count / ((lastHandled.at - firstReadAt) / 1000)),
       publishSeconds: seconds(publishedAt - started),
+      publishedAll: counts.complete,
       drainSeconds,
       peak,
       leasesExpired: last?.leasesExpired ?? 0,
@@ -132,9 +137,9 @@ export async function overloadProbe(options: OverloadProbeOptions) {
     const capacityFile = path.join(dir, "capacity.jsonl");
     const file = path.join(dir, "stream.jsonl");
     await writeTransactions({ rows: options.capacityMessages, seed: 4, format: "jsonl", out: capacityFile });
-    const capacityRun = await streamThroughJob("capacity", capacityFile, undefined, 300_000, dir);
+    const capacityRun = await streamThroughJob("capacity", capacityFile, undefined, 300_000, 300_000, dir);
     const capacityPerSecond = capacityRun.handledPerSecond;
-    if (capacityRun.exitCode !== 0 || capacityRun.handled !== capacityRun.published || capacityPerSecond === 0) {
+    if (!capacityRun.publishedAll || capacityRun.exitCode !== 0 || capacityRun.handled !== capacityRun.published || capacityPerSecond === 0) {
       throw new Error(`the capacity run did not handle every message: ${JSON.stringify(capacityRun)}`);
     }
     const rate = capacityPerSecond * options.overloadFactor;
@@ -144,10 +149,13 @@ export async function overloadProbe(options: OverloadProbeOptions) {
     const rowsBefore = await countRows(CHAOS_TRANSACTIONS_TABLE);
     // Publishing, then draining a backlog of up to (factor − 1) × the publishing time, then the drain.
     const bound = options.seconds * 1000 * (options.overloadFactor + 2) + 120_000;
-    const run = await streamThroughJob("overload", file, rate, bound, dir);
+    // Three times the publishing planned, then the probe fails on what was not sent.
+    const publishBound = options.seconds * 1000 * 3 + 60_000;
+    const run = await streamThroughJob("overload", file, rate, publishBound, bound, dir);
     // Hundreds of thousands of rows take a while to count.
     const rowsWritten = (await countRows(CHAOS_TRANSACTIONS_TABLE, 300_000)) - rowsBefore;
     const pass =
+      run.publishedAll &&
       run.drainSeconds !== null &&
       run.exitCode === 0 &&
       run.handled === count &&
@@ -163,6 +171,7 @@ export async function overloadProbe(options: OverloadProbeOptions) {
       publishRate: rate,
       published: run.published,
       publishSeconds: run.publishSeconds,
+      publishedAll: run.publishedAll,
       // What the publisher reached: on a loaded machine the emulator accepts less than the rate asked.
       publishedPerSecond: run.publishSeconds > 0 ? Math.round(run.published / run.publishSeconds) : 0,
       handled: run.handled,

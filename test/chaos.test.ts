@@ -44,6 +44,7 @@ describe("chaos: an overload of 3 × the pipeline's measured capacity drains its
     expect(result.publishRate).to.equal(result.capacityMsgsPerS * 3);
     expect(result.publishedPerSecond, detail).to.be.greaterThan(0);
     expect(result.published).to.equal(result.rowsExpected);
+    expect(result.publishedAll, detail).to.equal(true);
     expect(result.backlogDrainedSecondsAfterPublishing, detail).to.not.equal(null);
     expect(result.exitCode, detail).to.equal(0);
     expect(result.handled, detail).to.equal(result.published);
