@@ -26,6 +26,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseFlags } from "../cli/command_line";
+import { fastest, repeatsFlag } from "./repeats";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -63,16 +64,10 @@ function runCase(workers: number, rows: number, format: string): CaseResult {
   }
 }
 
-/** The fastest of a worker count's runs. */
-function fastest(runs: CaseResult[]): CaseResult {
-  return runs.reduce((best, run) => (run.seconds < best.seconds ? run : best));
-}
-
 function main(): void {
   const flags = parseFlags(process.argv.slice(2), { rows: { type: "string" }, repeats: { type: "string" } });
   const rows = Number(flags.rows ?? 2_144_000);
-  const repeats = Number(flags.repeats ?? 3);
-  if (!(Number.isInteger(repeats) && repeats >= 1)) throw new Error(`--repeats must be a whole number of at least 1, got '${flags.repeats}'`);
+  const repeats = repeatsFlag(flags.repeats);
   const textRows = Math.min(rows, 268_000);
   const rounds: Record<1 | 2, CaseResult[]> = { 1: [], 2: [] };
   for (let round = 0; round < repeats; round++) for (const workers of [1, 2] as const) rounds[workers].push(runCase(workers, rows, "parquet"));

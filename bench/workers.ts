@@ -21,6 +21,7 @@ import { parseArgs } from "util";
 import { writeTransactions } from "../fixtures/generate";
 import { agree, measure, revenueTable, ROOT, type Measurement } from "./measure";
 import { duckdbCategoryRevenue } from "./duckdb_case";
+import { fastest, repeatsFlag } from "./repeats";
 import { workersChart } from "./workers_chart";
 
 const WORKER_COUNTS = [1, 2, 4, 8];
@@ -28,17 +29,11 @@ const WORKER_COUNTS = [1, 2, 4, 8];
 const COMPARED_WORKERS = [1, 2];
 const CPU_LOADS = [0, 100];
 
-/** The fastest of a variant's runs. */
-function fastest(runs: Measurement[]): Measurement {
-  return runs.reduce((best, run) => (run.seconds < best.seconds ? run : best));
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { rows: { type: "string", default: "1000000" }, "cpu-load-rows": { type: "string", default: "300000" }, repeats: { type: "string", default: "3" } },
   });
-  const repeats = Number(values.repeats);
-  if (!(Number.isInteger(repeats) && repeats >= 1)) throw new Error(`--repeats must be a whole number of at least 1, got '${values.repeats}'`);
+  const repeats = repeatsFlag(values.repeats);
   const rowsAt: Record<number, number> = { 0: Number(values.rows), 100: Number(values["cpu-load-rows"]) };
   const rows = rowsAt[0];
   const fileAt: Record<number, string> = {};
