@@ -79,6 +79,8 @@ export class ProjectThread {
   private readonly pending = new Map<number, Pending>();
   private nextSeq = 0;
   private failed: Error | undefined;
+  /** Set by {@link terminate}: the exit that follows is ours, whatever code it reports. */
+  private stopping = false;
 
   constructor(private readonly options: ProjectThreadOptions) {
     const { main, register, compiled, execArgv, resourceLimits } = options;
@@ -90,7 +92,9 @@ export class ProjectThread {
     this.worker.on("exit", (code) => {
       running.delete(this);
       options.onExit?.();
-      this.fail(new Error(`${options.name} exited (code ${code})${this.runningWhat()}`));
+      // A thread terminated before its environment is up reports code 0, after it code 1: neither says more than "we stopped it".
+      const how = this.stopping ? "was stopped" : `exited (code ${code})`;
+      this.fail(new Error(`${options.name} ${how}${this.runningWhat()}`));
     });
   }
 
@@ -125,6 +129,7 @@ export class ProjectThread {
 
   /** Ends the thread; what it was running fails. */
   async terminate(): Promise<void> {
+    this.stopping = true;
     this.failed ??= new Error(`${this.options.name} was stopped`);
     await this.worker.terminate();
   }

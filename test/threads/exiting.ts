@@ -10,7 +10,7 @@ const TASKS = taskModule(__dirname, "tasks");
 
 async function main(): Promise<void> {
   const pool = startThreadPool({ threads: 2, modules: [TASKS] });
-  // A task the termination cuts off (it would take a minute), while the other thread answers: both have started.
+  // A task the termination cuts off (it would take a minute), posted to one thread while the other answers.
   const cutOff = pool.run(TASKS, "threadOf", 60_000).then(
     () => "finished",
     (error: Error) => error.message,
