@@ -509,7 +509,9 @@ function watchProgress(result: DirectPipelineResult): { stalled: Promise<never>;
       const p = result.progress();
       const source = Object.values(p.sources)[0] ?? {};
       const line = `read ${p.sourceElements}, acknowledged ${source.acknowledged ?? 0}, outstanding ${source.outstanding ?? 0}`;
-      log(`    ${line}`);
+      // How the reading goes (io/pubsub/pull_gate.ts): a pipeline falling behind while its event loop keeps time waits on its pulls.
+      const pulls = `pulls in flight ${source.pullsInFlight ?? 0}, lock-step ${source.pullGating ?? 0}, clear / overlapped pull ${ms(source.clearPullMs)} / ${ms(source.overlappedPullMs)} ms`;
+      log(`    ${line}; ${pulls}`);
       if (line !== last) {
         last = line;
         lastChange = Date.now();
@@ -522,6 +524,11 @@ function watchProgress(result: DirectPipelineResult): { stalled: Promise<never>;
   // The race may end by the job finishing: a later rejection must not go unhandled.
   stalled.catch(() => undefined);
   return { stalled, stop: () => clearInterval(timer) };
+}
+
+/** A latency for the log: whole milliseconds, or "?" before any was measured. */
+function ms(value: number | undefined): string {
+  return value === undefined || Number.isNaN(value) ? "?" : String(Math.round(value));
 }
 
 /** `promise`, or a rejection naming `what` once the stage bound has passed. */
