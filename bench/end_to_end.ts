@@ -30,7 +30,8 @@
  *    4, for 10 s: publish → row written latency when the pipeline keeps up (in 4 the messages queue
  *    behind a burst published at full speed, so its latency is mostly waiting in the subscription):
  *    mean, max, and p50 / p99 (`steady_p99_publish_to_row_ms`, from io/write_lag_histogram.ts); on
- *    stderr the p50 / p99 of each second and the garbage-collection pauses over 20 ms in it;
+ *    stderr the p50 / p99 of each second, the event loop's delay in it and its garbage-collection
+ *    pauses over 20 ms (with their kind);
  * 6. for 3 and 4, the CPU seconds per 1000 messages of the Pub/Sub emulator, the Bigtable emulator
  *    and this process (the consumer and the publisher), on stderr: where the time goes.
  *
@@ -41,7 +42,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PerformanceObserver } from "perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from "perf_hooks";
 import { parseArgs } from "util";
 import "apache-beam";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
@@ -337,32 +338,53 @@ async function untilPulling(result: DirectPipelineResult): Promise<void> {
 }
 
 /**
- * Logs (stderr), every second, publish → row written of the rows written in that second (p50, p99)
- * and the garbage-collection pauses over 20 ms in it: where a tail of the steady latency comes from.
+ * Logs (stderr), every second, publish → row written of the rows written in that second (p50, p99),
+ * the event loop's delay (p99, max) and the garbage-collection pauses over 20 ms in it: where a tail
+ * of the steady latency comes from.
  */
 function logLatencyWindows(rowSink: string): { stop(): void } {
-  let pauses: number[] = [];
+  let pauses: string[] = [];
   const gc = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) if (entry.duration > 20) pauses.push(Math.round(entry.duration));
+    for (const entry of list.getEntries()) {
+      if (entry.duration > 20) pauses.push(`${Math.round(entry.duration)} (${gcKind((entry as unknown as { detail?: { kind?: number } }).detail?.kind)})`);
+    }
   });
   gc.observe({ entryTypes: ["gc"] });
+  // How late the event loop ran its timers in the second: a bundle, a write's encoding or a pause
+  // holding the thread shows here even when no collection did.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   let since = writeLagHistogram(rowSink);
   let second = 0;
   const timer = setInterval(() => {
     const now = writeLagHistogram(rowSink);
     const p50 = writeLagQuantile(rowSink, 0.5, since);
     if (!Number.isNaN(p50)) {
-      log(`    (f) second ${++second}: p50 ${p50} ms, p99 ${writeLagQuantile(rowSink, 0.99, since)} ms; GC pauses over 20 ms: ${pauses.join(", ") || "none"}`);
+      log(
+        `    (f) second ${++second}: p50 ${p50} ms, p99 ${writeLagQuantile(rowSink, 0.99, since)} ms; ` +
+          `event loop delay p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms; ` +
+          `GC pauses over 20 ms: ${pauses.join(", ") || "none"}`,
+      );
     }
     since = now;
     pauses = [];
+    loopDelay.reset();
   }, 1_000);
   return {
     stop: () => {
       clearInterval(timer);
       gc.disconnect();
+      loopDelay.disable();
     },
   };
+}
+
+/** The kind of a garbage collection, as perf_hooks reports it. */
+function gcKind(kind: number | undefined): string {
+  if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) return "scavenge";
+  if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) return "mark-compact";
+  if (kind === perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL) return "incremental marking";
+  return "weak callbacks";
 }
 
 /**
@@ -487,7 +509,9 @@ function watchProgress(result: DirectPipelineResult): { stalled: Promise<never>;
       const p = result.progress();
       const source = Object.values(p.sources)[0] ?? {};
       const line = `read ${p.sourceElements}, acknowledged ${source.acknowledged ?? 0}, outstanding ${source.outstanding ?? 0}`;
-      log(`    ${line}`);
+      // How the reading goes (io/pubsub/pull_gate.ts): a pipeline falling behind while its event loop keeps time waits on its pulls.
+      const pulls = `pulls in flight ${source.pullsInFlight ?? 0}, lock-step ${source.pullGating ?? 0}, clear / overlapped pull ${ms(source.clearPullMs)} / ${ms(source.overlappedPullMs)} ms`;
+      log(`    ${line}; ${pulls}`);
       if (line !== last) {
         last = line;
         lastChange = Date.now();
@@ -500,6 +524,11 @@ function watchProgress(result: DirectPipelineResult): { stalled: Promise<never>;
   // The race may end by the job finishing: a later rejection must not go unhandled.
   stalled.catch(() => undefined);
   return { stalled, stop: () => clearInterval(timer) };
+}
+
+/** A latency for the log: whole milliseconds, or "?" before any was measured. */
+function ms(value: number | undefined): string {
+  return value === undefined || Number.isNaN(value) ? "?" : String(Math.round(value));
 }
 
 /** `promise`, or a rejection naming `what` once the stage bound has passed. */

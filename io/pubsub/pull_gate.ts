@@ -51,10 +51,14 @@ const KEPT_SAMPLES = 5;
 /** The recent values of one measure, and their median. */
 class Recent {
   private readonly values: number[] = [];
+  /** The median as of the last {@link add}: asked for several times per pull (the puller's depth and timeout), samples come once per pull. */
+  private medianOfValues = NaN;
 
   add(value: number): void {
     this.values.push(value);
     if (this.values.length > KEPT_SAMPLES) this.values.shift();
+    const sorted = [...this.values].sort((a, b) => a - b);
+    this.medianOfValues = sorted[Math.floor(sorted.length / 2)];
   }
 
   get count(): number {
@@ -63,9 +67,7 @@ class Recent {
 
   /** The median of the kept values; NaN when none. */
   get median(): number {
-    if (this.values.length === 0) return NaN;
-    const sorted = [...this.values].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)];
+    return this.medianOfValues;
   }
 }
 

@@ -101,6 +101,8 @@ describe("io/pubsub: the read's element as Dataflow's native read makes it", () 
       { attributes: { only: "attributes" }, publishTime: { seconds: "1700000001", nanos: 5 } },
       { data: Buffer.from("before 1970"), publishTime: { seconds: -86_400, nanos: 1 } },
       { data: Buffer.alloc(300_000, 7), messageId: "big" },
+      // Short texts, ASCII or not, either side of the length below which ASCII is copied in JS.
+      { data: Buffer.from("x"), attributes: { é: "ü", k: "€uro", ["a".repeat(64)]: "b".repeat(65), ["c".repeat(63) + "é"]: "d" }, messageId: "ид" },
     ];
     for (const message of messages) {
       const ours = PubsubMessage.toObject(PubsubMessage.decode(encodePubsubMessage(message)), { longs: Number });

@@ -187,7 +187,7 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
     let operator = created.get(id);
     if (operator === undefined) {
       try {
-        operator = nativeParDo(id, components.transforms[id], getReceiver, services.metrics) ?? operators.createOperator(id, context);
+        operator = nativeParDo(id, components, getReceiver, services.metrics) ?? operators.createOperator(id, context);
       } catch (error) {
         throw asStepFailure(error, stepName(id), undefined, "to start");
       }

@@ -19,14 +19,15 @@ import type { NativeOperator } from "./pardo";
 /** The standard URN of fixed windows, as a WindowFn's proto names it. */
 const FIXED_WINDOWS_URN = "beam:window_fn:fixed_windows:v1";
 
-/** Whether `windowFn` assigns fixed windows. */
-export function isFixedWindows(windowFn: WindowFn<never>): boolean {
-  try {
-    return windowFn.toProto().urn === FIXED_WINDOWS_URN;
-  } catch {
-    // A WindowFn of its own that cannot say what it is: the SDK's operator runs it.
-    return false;
-  }
+/**
+ * Whether a WindowInto's output windowing strategy (its WindowFn's URN, `windowFnUrn`) assigns fixed
+ * windows. Read from the pipeline proto, where the SDK recorded it at construction: a deserialized
+ * WindowFn cannot say — the SDK's `fixedWindows` builds its `toProto` on a protobuf message type
+ * that does not survive serialization (`FixedWindowsPayload.toBinary is not a function`), so asking
+ * it sent every fixed-window assignment to the SDK's operator.
+ */
+export function isFixedWindows(windowFnUrn: string | undefined): boolean {
+  return windowFnUrn === FIXED_WINDOWS_URN;
 }
 
 export class FixedWindowsOperator implements NativeOperator {

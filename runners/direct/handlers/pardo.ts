@@ -17,7 +17,7 @@ import { IDENTITY_DOFN_URN, JS_WINDOW_INTO_DOFN_URN, SERIALIZED_JS_DOFN_INFO, SP
 import type { DoFn } from "apache-beam/transforms/pardo";
 import type { WindowFn } from "apache-beam/transforms/window";
 import type { MetricsContainer } from "apache-beam/worker/metrics";
-import type { WindowedValue } from "apache-beam/values";
+import type { IntervalWindow, WindowedValue } from "apache-beam/values";
 import { PAR_DO } from "../plan/urns";
 import { SplitOperator, type SplitOptions } from "./split";
 import { FixedWindowsOperator, isFixedWindows } from "./fixed_windows";
@@ -37,11 +37,12 @@ export interface NativeOperator extends operators.IOperator {
  */
 export function nativeParDo(
   transformId: string,
-  transform: runnerApi.PTransform,
+  components: runnerApi.Components,
   getReceiver: (pcollection: string) => ValueReceiver,
   metrics: MetricsContainer,
 ): NativeOperator | undefined {
-  if (transform.spec?.urn !== PAR_DO) return undefined;
+  const transform = components.transforms[transformId];
+  if (transform?.spec?.urn !== PAR_DO) return undefined;
   const spec = runnerApi.ParDoPayload.fromBinary(transform.spec.payload);
   if (Object.keys(spec.sideInputs).length > 0) return undefined;
   if (spec.doFn?.urn === SPLITTING_JS_DOFN_URN) {
@@ -52,14 +53,21 @@ export function nativeParDo(
   if (outputs.length !== 1) return undefined;
   if (spec.doFn?.urn === IDENTITY_DOFN_URN) return new IdentityOperator(transformId, getReceiver(outputs[0]));
   if (spec.doFn?.urn === JS_WINDOW_INTO_DOFN_URN) {
-    const { windowFn } = deserializeFn(spec.doFn.payload) as { windowFn: WindowFn<never> };
-    return isFixedWindows(windowFn) ? new FixedWindowsOperator(transformId, windowFn, getReceiver(outputs[0])) : undefined;
+    if (!isFixedWindows(windowFnUrn(components, outputs[0]))) return undefined;
+    const { windowFn } = deserializeFn(spec.doFn.payload) as { windowFn: WindowFn<IntervalWindow> };
+    return new FixedWindowsOperator(transformId, windowFn, getReceiver(outputs[0]));
   }
   if (spec.doFn?.urn !== SERIALIZED_JS_DOFN_INFO) return undefined;
   const { doFn, context } = deserializeFn(spec.doFn.payload) as { doFn: DoFn<unknown, unknown, undefined>; context: unknown };
   if (context === undefined || context === null) return new ContextFreeParDoOperator(transformId, doFn, getReceiver(outputs[0]));
   const metricContext = withMetricCells(context, transformId, metrics);
   return metricContext && new ContextFreeParDoOperator(transformId, doFn, getReceiver(outputs[0]), metricContext);
+}
+
+/** The URN of the WindowFn of `pcollection`'s windowing strategy, as the pipeline proto records it. */
+function windowFnUrn(components: runnerApi.Components, pcollection: string): string | undefined {
+  const strategy = components.pcollections[pcollection]?.windowingStrategyId;
+  return strategy === undefined ? undefined : components.windowingStrategies[strategy]?.windowFn?.urn;
 }
 
 /** A metric param of a DoFn's context, as the SDK serializes it (a `beam.counter` or `beam.distribution`). */
