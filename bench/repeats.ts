@@ -14,3 +14,19 @@ export function repeatsFlag(text: string | undefined, fallback = 3): number {
 export function fastest<T extends { seconds: number }>(runs: T[]): T {
   return runs.reduce((best, run) => (run.seconds < best.seconds ? run : best));
 }
+
+/**
+ * Each variant run `repeats` times in turn (a, b, c, a, b, c, …), every run's result kept in order
+ * under its variant's name: runs of different variants taken minutes apart would compare the
+ * machine's load as much as the code, and taken in turn each variant sees the same minutes.
+ */
+export function inTurn<T>(variants: Record<string, (round: number) => T>, repeats: number): Record<string, T[]> {
+  const runs: Record<string, T[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+  for (let round = 1; round <= repeats; round++) for (const [name, run] of Object.entries(variants)) runs[name].push(run(round));
+  return runs;
+}
+
+/** The slowest of a variant's runs over its fastest: how much the machine moved them (1 = not at all). */
+export function spread(runs: { seconds: number }[]): number {
+  return Math.max(...runs.map((run) => run.seconds)) / fastest(runs).seconds;
+}

@@ -2,7 +2,9 @@
  * `npm run bench:runner`: our direct runner against the SDK's direct runner and a hand-written loop,
  * side by side in one run on this machine.
  *
- * 1. read → parse → group by category → sum over a generated CSV (1M rows by default, `--rows N`);
+ * 1. read → parse → group by category → sum over a generated CSV (1M rows by default, `--rows N`):
+ *    the hand-written loop, our runner at its default workers and at 1, and the SDK's runner, run
+ *    `--repeats` times (3) in turn, each counted by its fastest run (every run in `rounds_s`);
  * 2. the whole batch ETL over the same file (every aggregate, rows, dead letters, report), on our runner
  *    at 1, 2 and 4 workers (its memory bound holds at every worker count, every thread counted);
  * 3. N elements through a three-step map chain (elements/s).
@@ -17,6 +19,7 @@ import { parseArgs } from "util";
 import { writeTransactions } from "../fixtures/generate";
 import { GENERATOR_DEFAULTS } from "../fixtures/transaction_rows";
 import { agree, measure, revenueTable, ROOT, type Measurement } from "./measure";
+import { fastest, inTurn, repeatsFlag, spread } from "./repeats";
 
 /** The worker counts the whole batch ETL runs at; `batch_etl_s` is at the runner's default, the machine's cores (run again unless among them). */
 const BATCH_ETL_WORKERS = [1, 2, 4];
@@ -27,8 +30,11 @@ async function main(): Promise<void> {
       rows: { type: "string", default: "1000000" },
       "map-elements": { type: "string", default: "1000000" },
       "skip-sdk": { type: "boolean", default: false },
+      repeats: { type: "string", default: "3" },
     },
   });
+  const repeats = repeatsFlag(values.repeats);
+  const loadAtStart = os.loadavg()[0];
   const rows = Number(values.rows);
   const mapElements = Number(values["map-elements"]);
   // Named by the catalogue too: a file cached by an older generator has other key counts.
@@ -43,22 +49,36 @@ async function main(): Promise<void> {
     process.stderr.write(` ${m.seconds.toFixed(2)} s (${m.cpu_seconds.toFixed(2)} s CPU), ${m.peak_rss_mb.toFixed(0)} MB\n`);
     return m;
   };
-  const handwritten = step("hand-written loop", "handwritten", file);
-  const native = step("our direct runner", "native", file);
-  const batchEtlAt = Object.fromEntries(BATCH_ETL_WORKERS.map((w) => [w, step(`the batch ETL, our runner, ${w} worker(s)`, "batch-etl", file, w)]));
+  // In turn, so that each sees the same minutes of this shared machine; the fastest run counts, as
+  // other work only ever adds time (the median would measure the machine's load too).
+  const of = (round: number) => (repeats === 1 ? "" : ` (round ${round} of ${repeats})`);
   const defaultWorkers = os.availableParallelism();
+  const rounds = inTurn(
+    {
+      handwritten: (r) => step(`hand-written loop${of(r)}`, "handwritten", file),
+      native: (r) => step(`our direct runner, ${defaultWorkers} workers (the default)${of(r)}`, "native", file),
+      native_1_worker: (r) => step(`our direct runner, 1 worker${of(r)}`, "native-workers", file, 1),
+      ...(values["skip-sdk"] ? {} : { sdk: (r: number) => step(`SDK direct runner${of(r)}`, "sdk", file) }),
+    },
+    repeats,
+  );
+  const handwritten = fastest(rounds.handwritten);
+  const native = fastest(rounds.native);
+  const nativeOneWorker = fastest(rounds.native_1_worker);
+  const sdk = rounds.sdk && fastest(rounds.sdk);
+  const batchEtlAt = Object.fromEntries(BATCH_ETL_WORKERS.map((w) => [w, step(`the batch ETL, our runner, ${w} worker(s)`, "batch-etl", file, w)]));
   const batchEtl = batchEtlAt[defaultWorkers] ?? step(`the batch ETL, our runner, ${defaultWorkers} workers (the default)`, "batch-etl", file, defaultWorkers);
-  const sdk = values["skip-sdk"] ? undefined : step("SDK direct runner", "sdk", file);
   const mapNative = step(`map chain, ${mapElements} elements, our runner`, "map-native", mapElements);
   const mapSdk = values["skip-sdk"] ? undefined : step(`map chain, ${mapElements} elements, SDK runner`, "map-sdk", mapElements);
 
   const expected = revenueTable(handwritten);
-  const results = [native, batchEtl, ...Object.values(batchEtlAt), sdk].filter((m): m is Measurement => m !== undefined);
+  const results = [...Object.values(rounds).flat(), batchEtl, ...Object.values(batchEtlAt)];
   if (!results.every((m) => agree(revenueTable(m), expected))) {
     throw new Error(`variants disagree on revenue per category: ${JSON.stringify(results.map(revenueTable))} vs ${JSON.stringify(expected)}`);
   }
   if (JSON.stringify(mapNative.result) !== JSON.stringify([mapElements])) throw new Error(`map chain counted ${JSON.stringify(mapNative.result)}`);
 
+  const leastCpu = (runs: Measurement[]) => Math.min(...runs.map((m) => m.cpu_seconds));
   const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
   const report = {
     rows,
@@ -70,6 +90,23 @@ async function main(): Promise<void> {
     handwritten_rss_mb: round(handwritten.peak_rss_mb, 0),
     speedup_vs_sdk: sdk ? round(sdk.seconds / native.seconds, 2) : null,
     native_over_handwritten: round(native.seconds / handwritten.seconds, 2),
+    native_workers: defaultWorkers,
+    native_1_worker_s: round(nativeOneWorker.seconds),
+    native_1_worker_cpu_s: round(nativeOneWorker.cpu_seconds),
+    native_1_worker_over_handwritten: round(nativeOneWorker.seconds / handwritten.seconds, 2),
+    speedup_vs_sdk_1_worker: sdk ? round(sdk.seconds / nativeOneWorker.seconds, 2) : null,
+    handwritten_cpu_s: round(handwritten.cpu_seconds),
+    sdk_cpu_s: sdk ? round(sdk.cpu_seconds) : null,
+    // The least CPU each needed over its rounds, all threads: under load, elapsed seconds measure the
+    // machine (load 7–9 doubled native's), CPU seconds much less — the ratio the code can be held to then.
+    speedup_vs_sdk_cpu: rounds.sdk ? round(leastCpu(rounds.sdk) / leastCpu(rounds.native), 2) : null,
+    speedup_vs_sdk_1_worker_cpu: rounds.sdk ? round(leastCpu(rounds.sdk) / leastCpu(rounds.native_1_worker), 2) : null,
+    native_1_worker_cpu_over_handwritten: round(leastCpu(rounds.native_1_worker) / leastCpu(rounds.handwritten), 2),
+    repeats,
+    // Every run, in the order taken, and its CPU seconds (all threads): the fastest counts above.
+    rounds_s: Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, runs.map((m) => round(m.seconds))])),
+    rounds_cpu_s: Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, runs.map((m) => round(m.cpu_seconds))])),
+    rounds_spread: Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, round(spread(runs), 2)])),
     batch_etl_s: round(batchEtl.seconds),
     batch_etl_rss_mb: round(batchEtl.peak_rss_mb, 0),
     batch_etl_over_native: round(batchEtl.seconds / native.seconds, 2),
@@ -83,6 +120,8 @@ async function main(): Promise<void> {
     map_chain_elements: mapElements,
     map_chain_native_elements_per_s: Math.round(mapElements / mapNative.seconds),
     map_chain_sdk_elements_per_s: mapSdk ? Math.round(mapElements / mapSdk.seconds) : null,
+    load_average_1m: round(loadAtStart, 2),
+    load_average_1m_end: round(os.loadavg()[0], 2),
   };
   process.stdout.write(JSON.stringify(report) + "\n");
 }

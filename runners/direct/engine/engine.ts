@@ -223,7 +223,8 @@ export class Engine {
     if (target.grouping !== undefined) {
       const grouping = target.grouping;
       const clock = this.options.clock;
-      return (element) => grouping.add(element, target.inputWatermark, clock, this.durability.emitting);
+      const durability = this.durability;
+      return (element) => grouping.add(element, target, clock, durability);
     }
     const queue = target.pending;
     return (element) => queue.push(element, this.durability.emitting);

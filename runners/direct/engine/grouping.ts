@@ -175,8 +175,15 @@ export class Grouping {
     this.checkpointed = checkpointing && spec.windowing.accumulating && !spec.mergesWindows && spec.codec !== undefined;
   }
 
-  /** Adds one keyed element to every window it is in, unless that window is closed or expired (at input `watermark`). */
-  add(element: WindowedValue<unknown>, watermark: Millis, clock: Clock, durability: Millis): void {
+  /**
+   * Adds one keyed element to every window it is in, unless that window is closed or expired (at
+   * the `input` watermark), carrying the durability hold of what is `emitting`. The two are read
+   * here, not passed as numbers: a number passed to a call that is not inlined is boxed, and this
+   * one is made for every element (two HeapNumbers, 32 B, per element).
+   */
+  add(element: WindowedValue<unknown>, input: { readonly inputWatermark: Millis }, clock: Clock, emitting: { readonly emitting: Millis }): void {
+    const watermark = input.inputWatermark;
+    const durability = emitting.emitting;
     const { key, value } = element.value as KV<unknown, unknown>;
     const { aggregator, windowing } = this.spec;
     for (const window of element.windows) {
