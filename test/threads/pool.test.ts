@@ -48,6 +48,14 @@ describe("thread pool", function () {
     expect((await rejection(pool.run(TASKS, "threadOf", 0))).message).to.match(/^pool thread \d exited \(code 3\)/);
   });
 
+  it("starts a thread knowing where the starting thread found its modules", async () => {
+    // This file imports chai, whose index requires "./lib/chai"; the thread's code never loads chai,
+    // so only the hand-off can have told it where that is.
+    pool = startThreadPool({ threads: 1, modules: [TASKS] });
+    expect(await pool.run<string, boolean>(TASKS, "knowsWhereToFind", "./lib/chai")).to.equal(true);
+    expect(await pool.run<string, boolean>(TASKS, "knowsWhereToFind", "a-module-nobody-asked-for")).to.equal(false);
+  });
+
   it("close waits for the tasks asked for", async () => {
     pool = startThreadPool({ threads: 1, modules: [TASKS] });
     const tasks = [pool.run(TASKS, "threadOf", 100), pool.run(TASKS, "threadOf", 100)];

@@ -23,3 +23,9 @@ export function refuse(reason: string): never {
 export function exitThread(code: number): void {
   process.exit(code);
 }
+
+/** Whether this thread's module resolutions hold where `request` is found (none of its own code asks for it). */
+export function knowsWhereToFind(request: string): boolean {
+  const resolved = (require("module") as { _pathCache: Record<string, string> })._pathCache;
+  return Object.keys(resolved).some((key) => key.startsWith(`${request}\x00`));
+}

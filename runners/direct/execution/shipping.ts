@@ -4,9 +4,9 @@
  *
  * The engine waits for each bundle (it hands over one at a time), so what shipping must win is the
  * bundle's elapsed time, and it has costs of its own: the threads' start (each loads the job's
- * modules, ~0.14 CPU s and ~0.4 s on this machine, seconds on a busy one), encoding, posting and
- * decoding every element, and a part's writes, which a thread awaits before it answers while a
- * bundle run here hands them to the engine and lets the next bundle run.
+ * modules, ~0.15–0.2 CPU s and ~0.2–0.3 s on this machine, seconds on a busy one), encoding,
+ * posting and decoding every element, and a part's writes, which a thread awaits before it answers
+ * while a bundle run here hands them to the engine and lets the next bundle run.
  *
  * - **No thread started** (none asked for in this job, or still starting): a bundle runs here, and
  *   the pool is started only when what is left of a bundle would keep this thread busy for longer
@@ -47,9 +47,9 @@ export const SAMPLE_MS = 50;
 
 /**
  * A stage over a bounded input whose first run here (one element) used at least this much CPU
- * starts the threads at once, before its cost is sampled: a thread takes ~0.4 s to start (~0.3 CPU
- * s loading the SDK and the job's modules, on another core), and the batch ETL over 1M rows takes
- * ~1 s on one thread; started once the sample had decided (after the file's split, its first split
+ * starts the threads at once, before its cost is sampled: a thread takes ~0.2–0.3 s to start
+ * (0.15–0.2 CPU s loading the SDK and the job's modules, on another core), and the batch ETL over
+ * 1M rows takes ~1 s on one thread; started once the sample had decided (after the file's split, its first split
  * with the JIT's warm-up, and one more: ~0.45 s in), a thread was ready when the job was nearly
  * done. Measured (CPU ms of first runs): the file's split step (the file scanned for record starts)
  * 100, its first split 91; a short test job's first element 7; a streaming source's costly first
