@@ -9,10 +9,10 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { writeTransactions } from "../fixtures/generate";
 import type { DirectRunnerOptions } from "../runners/direct";
 import { runWorkload } from "./fn_api_workload";
+import { runBench, wholeNumberFlag, type Bench, type BenchFlags } from "./command";
 import { NODE_FLAGS } from "./measure";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -31,10 +31,19 @@ function measure(file: string, options: DirectRunnerOptions): { seconds: number;
   return JSON.parse(out.trim().split("\n").pop()!);
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rows: { type: "string", default: "200000" }, variant: { type: "string" }, file: { type: "string" } } });
-  if (values.variant !== undefined) return runVariant(values.file!, JSON.parse(values.variant));
-  const rows = Number(values.rows);
+const BENCH: Bench = {
+  name: "bench:fn-api",
+  summary: "The bench:runner workload on our runner in process and with its stages in SDK worker processes\nover the Fn API (1 and 2 workers); one JSON line on stdout (bench/README.md).",
+  flags: [
+    { name: "rows", type: "string", value: "N", default: "200000", help: "rows of the generated CSV (cached in .bench/)" },
+    { name: "variant", type: "string", value: "JSON", help: "(internal) run one variant, in the process this bench starts for it" },
+    { name: "file", type: "string", value: "FILE", help: "(internal) the variant's input" },
+  ],
+};
+
+async function main(flags: BenchFlags): Promise<void> {
+  if (typeof flags.variant === "string") return runVariant(flags.file as string, JSON.parse(flags.variant));
+  const rows = wholeNumberFlag(flags, "rows");
   const file = path.join(ROOT, ".bench", `transactions-${rows}.csv`);
   if (!fs.existsSync(file)) await writeTransactions({ rows, seed: 42, format: "csv", out: file });
   const tiny = path.join(ROOT, ".bench", "transactions-1.csv");
@@ -65,7 +74,4 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify(report) + "\n");
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(BENCH, main);

@@ -12,9 +12,9 @@ import * as fs from "fs";
 import * as inspector from "inspector";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
 import { writeTransactions } from "../fixtures/generate";
 import { SdkWorkerPool } from "../runners/direct/execution/fn_api/sdk_worker_pool";
+import { runBench, wholeNumberFlag, type Bench, type BenchFlags } from "./command";
 import { runWorkload } from "./fn_api_workload";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -87,9 +87,14 @@ function post<T>(session: inspector.Session, method: string): Promise<T> {
   return new Promise((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result as T))));
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rows: { type: "string", default: "50000" } } });
-  const rows = Number(values.rows);
+const BENCH: Bench = {
+  name: "bench:fn-api-profile",
+  summary: "Where the Fn API's cost goes: bench:fn-api's workload in process and with one SDK worker process,\nunder V8's CPU profiler; one JSON line on stdout, CPU time by where it was spent (bench/README.md).",
+  flags: [{ name: "rows", type: "string", value: "N", default: "50000", help: "rows of the generated CSV (cached in .bench/)" }],
+};
+
+async function main(flags: BenchFlags): Promise<void> {
+  const rows = wholeNumberFlag(flags, "rows");
   const file = path.join(ROOT, ".bench", `transactions-${rows}.csv`);
   if (!fs.existsSync(file)) await writeTransactions({ rows, seed: 42, format: "csv", out: file });
   const tiny = path.join(ROOT, ".bench", "transactions-1.csv");
@@ -143,7 +148,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(BENCH, main);

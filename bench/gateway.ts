@@ -23,7 +23,6 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
 import "apache-beam";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { startEmulators, type RunningEmulators } from "../emulators";
@@ -35,6 +34,7 @@ import { newPubSub } from "../io/pubsub/client";
 import { closeBigtableClients } from "../io/bigtable";
 import { writeLagMetricName } from "../io/batching_sink";
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
+import { positiveNumberFlag, runBench, wholeNumberFlag, type Bench, type BenchFlags } from "./command";
 import { streamingPipeline, type StreamingJob } from "../pipelines/streaming";
 
 const PROJECT = "local-project";
@@ -199,11 +199,19 @@ ${line(batched.map((p) => [p.clients, p.p99_ms]), "#27ae60", `batch of ${batched
 `;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: "string", default: "3" }, "batch-size": { type: "string", default: "100" }, out: { type: "string", default: ".bench/gateway.svg" } } });
-  const seconds = Number(values.seconds);
-  const batchSize = Number(values["batch-size"]);
-  if (!(seconds > 0) || !Number.isInteger(batchSize) || batchSize < 1) throw new Error("--seconds must be > 0 and --batch-size a whole number ≥ 1");
+const BENCH: Bench = {
+  name: "bench:gateway",
+  summary: "Seed 002's load test against our gRPC ingestion gateway on the Pub/Sub emulator: round trips and\nevents/s at 1 to 100 clients; one JSON line on stdout and a chart (bench/README.md).",
+  flags: [
+    { name: "seconds", type: "string", value: "S", default: "3", help: "how long each client count sends" },
+    { name: "batch-size", type: "string", value: "B", default: "100", help: "events per request" },
+    { name: "out", type: "string", value: "FILE", default: ".bench/gateway.svg", help: "where the chart goes" },
+  ],
+};
+
+async function main(flags: BenchFlags): Promise<void> {
+  const seconds = positiveNumberFlag(flags, "seconds");
+  const batchSize = wholeNumberFlag(flags, "batch-size");
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-gateway-"));
   let emulators: RunningEmulators | undefined;
   let gateway: GatewayProcess | undefined;
@@ -233,8 +241,8 @@ async function main(): Promise<void> {
       process.stderr.write(`${count} clients: unary p99 ${unary.at(-1)!.p99_ms} ms, ${unary.at(-1)!.calls_per_s}/s; batches p99 ${batched.at(-1)!.p99_ms} ms, ${batched.at(-1)!.events_per_s} events/s\n`);
     }
     const rows = await rowLatency(gateway.address, seconds, workDir);
-    fs.mkdirSync(path.dirname(values.out!), { recursive: true });
-    fs.writeFileSync(values.out!, chart(unary, batched));
+    fs.mkdirSync(path.dirname((flags.out as string)!), { recursive: true });
+    fs.writeFileSync((flags.out as string)!, chart(unary, batched));
     const at20 = unary.find((p) => p.clients === 20)!;
     process.stdout.write(
       `${JSON.stringify({
@@ -252,7 +260,7 @@ async function main(): Promise<void> {
         gateway_to_row_written_rate_per_s: ROWS_RATE,
         unary,
         batched,
-        chart: values.out,
+        chart: (flags.out as string),
       })}\n`,
     );
   } finally {
@@ -262,7 +270,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  process.stderr.write(`bench:gateway failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runBench(BENCH, main);

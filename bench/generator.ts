@@ -25,8 +25,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseFlags } from "../cli/command_line";
-import { fastest, repeatsFlag } from "./repeats";
+import { runBench, wholeNumberFlag, type Bench, type BenchFlags } from "./command";
+import { fastest, REPEATS_FLAG } from "./repeats";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -64,10 +64,15 @@ function runCase(workers: number, rows: number, format: string): CaseResult {
   }
 }
 
-function main(): void {
-  const flags = parseFlags(process.argv.slice(2), { rows: { type: "string" }, repeats: { type: "string" } });
-  const rows = Number(flags.rows ?? 2_144_000);
-  const repeats = repeatsFlag(flags.repeats);
+const BENCH: Bench = {
+  name: "bench:generator",
+  summary: "The fraud-transaction generator writing Parquet + zstd with 1 and 2 worker threads (MB/s, rows/s,\npeak RSS, speedup), and the bytes per row of Parquet against CSV and JSON lines; one JSON line on\nstdout (bench/README.md).",
+  flags: [{ name: "rows", type: "string", value: "N", default: "2144000", help: "transactions of each Parquet run (8 files of 268,000)" }, REPEATS_FLAG],
+};
+
+function main(flags: BenchFlags): void {
+  const rows = wholeNumberFlag(flags, "rows");
+  const repeats = wholeNumberFlag(flags, "repeats");
   const textRows = Math.min(rows, 268_000);
   const rounds: Record<1 | 2, CaseResult[]> = { 1: [], 2: [] };
   for (let round = 0; round < repeats; round++) for (const workers of [1, 2] as const) rounds[workers].push(runCase(workers, rows, "parquet"));
@@ -115,4 +120,4 @@ function main(): void {
   );
 }
 
-main();
+runBench(BENCH, main);

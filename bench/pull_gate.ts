@@ -12,14 +12,21 @@ import { v1 } from "@google-cloud/pubsub";
 import { startEmulators } from "../emulators";
 import { pubsubClientOptions } from "../io/pubsub/client";
 import { Leases } from "../io/pubsub/leases";
+import { positiveNumberFlag, runBench, wholeNumberFlag, type Bench, type BenchFlags } from "./command";
 import { PubSubPuller, type PullStats } from "../io/pubsub/puller";
 
 const PROJECT = "local-project";
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : Number(process.argv[i + 1]);
-}
+const BENCH: Bench = {
+  name: "bench/pull_gate.ts",
+  usage: "node -r ./scripts/register.js bench/pull_gate.ts [flags]",
+  summary: "How fast a reader that acknowledges only after its writes drains a large backlog on Google's\nPub/Sub emulator, with the pull gate and without it; one JSON line on stdout (bench/README.md).",
+  flags: [
+    { name: "backlog", type: "string", value: "N", default: "300000", help: "messages published before the reads" },
+    { name: "seconds", type: "string", value: "S", default: "30", help: "how long each reader reads" },
+    { name: "hold-ms", type: "string", value: "MS", default: "20", help: "how long each message is held before its acknowledgement (a write)" },
+  ],
+};
 
 /** Reads `subscription` for `seconds`, holding each pull's messages `holdMs` before acknowledging them. */
 async function drain(client: v1.SubscriberClient, subscription: string, gated: boolean, seconds: number, holdMs: number) {
@@ -45,10 +52,10 @@ async function drain(client: v1.SubscriberClient, subscription: string, gated: b
   return { msgsPerS: Math.round(read / elapsed), read, stats };
 }
 
-async function main(): Promise<void> {
-  const backlog = option("backlog", 300_000);
-  const seconds = option("seconds", 30);
-  const holdMs = option("hold-ms", 20);
+async function main(flags: BenchFlags): Promise<void> {
+  const backlog = wholeNumberFlag(flags, "backlog");
+  const seconds = positiveNumberFlag(flags, "seconds");
+  const holdMs = wholeNumberFlag(flags, "hold-ms", 0);
   const emulators = await startEmulators(["pubsub"]);
   try {
     Object.assign(process.env, emulators.env);
@@ -91,7 +98,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error instanceof Error ? error.stack : error}\n`);
-  process.exit(1);
-});
+runBench(BENCH, main);

@@ -15,28 +15,32 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
 import { writeTransactions } from "../fixtures/generate";
 import { GENERATOR_DEFAULTS } from "../fixtures/transaction_rows";
 import { agree, measure, revenueTable, ROOT, type Measurement } from "./measure";
-import { fastest, inTurn, repeatsFlag, spread } from "./repeats";
+import { runBench, wholeNumberFlag, type Bench, type BenchFlags } from "./command";
+import { fastest, inTurn, REPEATS_FLAG, spread } from "./repeats";
 
 /** The worker counts the whole batch ETL runs at; `batch_etl_s` is at the runner's default, the machine's cores (run again unless among them). */
 const BATCH_ETL_WORKERS = [1, 2, 4];
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      rows: { type: "string", default: "1000000" },
-      "map-elements": { type: "string", default: "1000000" },
-      "skip-sdk": { type: "boolean", default: false },
-      repeats: { type: "string", default: "3" },
-    },
-  });
-  const repeats = repeatsFlag(values.repeats);
+const BENCH: Bench = {
+  name: "bench:runner",
+  summary: "Our direct runner against the SDK's direct runner and a hand-written loop over a generated CSV\n(read → parse → group by category → sum), the whole batch ETL at 1, 2 and 4 workers, and a map\nchain; one JSON line on stdout (bench/README.md).",
+  flags: [
+    { name: "rows", type: "string", value: "N", default: "1000000", help: "rows of the generated CSV (cached in .bench/)" },
+    { name: "map-elements", type: "string", value: "N", default: "1000000", help: "elements through the map chain" },
+    { name: "skip-sdk", type: "boolean", help: "leave out the SDK's runner (its ratios are then null)" },
+    REPEATS_FLAG,
+  ],
+};
+
+async function main(flags: BenchFlags): Promise<void> {
+  const repeats = wholeNumberFlag(flags, "repeats");
+  const skipSdk = flags["skip-sdk"] === true;
   const loadAtStart = os.loadavg()[0];
-  const rows = Number(values.rows);
-  const mapElements = Number(values["map-elements"]);
+  const rows = wholeNumberFlag(flags, "rows");
+  const mapElements = wholeNumberFlag(flags, "map-elements");
   // Named by the catalogue too: a file cached by an older generator has other key counts.
   const file = path.join(ROOT, ".bench", `transactions-${rows}-products${GENERATOR_DEFAULTS.products}.csv`);
   if (!fs.existsSync(file)) {
@@ -58,7 +62,7 @@ async function main(): Promise<void> {
       handwritten: (r) => step(`hand-written loop${of(r)}`, "handwritten", file),
       native: (r) => step(`our direct runner, ${defaultWorkers} workers (the default)${of(r)}`, "native", file),
       native_1_worker: (r) => step(`our direct runner, 1 worker${of(r)}`, "native-workers", file, 1),
-      ...(values["skip-sdk"] ? {} : { sdk: (r: number) => step(`SDK direct runner${of(r)}`, "sdk", file) }),
+      ...(skipSdk ? {} : { sdk: (r: number) => step(`SDK direct runner${of(r)}`, "sdk", file) }),
     },
     repeats,
   );
@@ -69,7 +73,7 @@ async function main(): Promise<void> {
   const batchEtlAt = Object.fromEntries(BATCH_ETL_WORKERS.map((w) => [w, step(`the batch ETL, our runner, ${w} worker(s)`, "batch-etl", file, w)]));
   const batchEtl = batchEtlAt[defaultWorkers] ?? step(`the batch ETL, our runner, ${defaultWorkers} workers (the default)`, "batch-etl", file, defaultWorkers);
   const mapNative = step(`map chain, ${mapElements} elements, our runner`, "map-native", mapElements);
-  const mapSdk = values["skip-sdk"] ? undefined : step(`map chain, ${mapElements} elements, SDK runner`, "map-sdk", mapElements);
+  const mapSdk = skipSdk ? undefined : step(`map chain, ${mapElements} elements, SDK runner`, "map-sdk", mapElements);
 
   const expected = revenueTable(handwritten);
   const results = [...Object.values(rounds).flat(), batchEtl, ...Object.values(batchEtlAt)];
@@ -126,7 +130,4 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify(report) + "\n");
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(BENCH, main);

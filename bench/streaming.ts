@@ -10,11 +10,11 @@
  * `pane_delay_ms` is the part the runner adds after the window's end.
  */
 import * as beam from "apache-beam";
-import { parseArgs } from "util";
 import { directRunner } from "../runners/direct";
 import { resolveOptions } from "../runners/direct/options";
 import { syntheticStream } from "../io/synthetic_stream";
 import { requireForSerialization } from "apache-beam/serialization";
+import { positiveNumberFlag, runBench, wholeNumberFlag, type Bench, type BenchFlags } from "./command";
 import { paneLatencies, recordPane } from "./pane_latencies";
 
 /** One element of the stream: a key and the wall time it was made at. */
@@ -50,20 +50,23 @@ function percentile(sorted: [number, number][], total: number, p: number): numbe
   return NaN;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: "string", default: "60" },
-      keys: { type: "string", default: "100" },
-      "window-ms": { type: "string", default: "1000" },
-      // Unset: the runner's default (the machine's cores), what a user gets.
-      workers: { type: "string" },
-    },
-  });
-  const seconds = Number(values.seconds);
-  const keys = Number(values.keys);
-  const windowSeconds = Number(values["window-ms"]) / 1000;
-  const { workers } = resolveOptions({ workers: values.workers === undefined ? undefined : Number(values.workers) });
+const BENCH: Bench = {
+  name: "bench:streaming",
+  summary: "Sustained throughput of our runner through a fixed-window sum over an unbounded in-memory source,\nthe latency from element to pane, and memory at the start and end of the run; one JSON line on\nstdout (bench/README.md).",
+  flags: [
+    { name: "seconds", type: "string", value: "S", default: "60", help: "how long the stream runs" },
+    { name: "keys", type: "string", value: "N", default: "100", help: "keys the elements spread over" },
+    { name: "window-ms", type: "string", value: "MS", default: "1000", help: "the fixed windows' size" },
+    // Unset: the runner's default (the machine's cores), what a user gets.
+    { name: "workers", type: "string", value: "N", help: "the runner's workers (default: the machine's cores)" },
+  ],
+};
+
+async function main(flags: BenchFlags): Promise<void> {
+  const seconds = positiveNumberFlag(flags, "seconds");
+  const keys = wholeNumberFlag(flags, "keys");
+  const windowSeconds = positiveNumberFlag(flags, "window-ms") / 1000;
+  const { workers } = resolveOptions({ workers: flags.workers === undefined ? undefined : wholeNumberFlag(flags, "workers") });
   const rssStartMb = process.memoryUsage().rss / 2 ** 20;
   const started = Date.now();
   let rssMidMb = 0;
@@ -107,9 +110,4 @@ async function main(): Promise<void> {
 // Only when run: a runner's worker thread loads this module by name (its DoFns live here), and a
 // bench started again in every thread — each starting threads of its own — was a thread bomb that
 // made the 2-worker run 4x slower than the 1-worker one.
-if (require.main === module) {
-  main().catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+if (require.main === module) runBench(BENCH, main);

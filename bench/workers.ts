@@ -17,11 +17,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
 import { writeTransactions } from "../fixtures/generate";
 import { agree, measure, revenueTable, ROOT, type Measurement } from "./measure";
 import { duckdbCategoryRevenue } from "./duckdb_case";
-import { fastest, repeatsFlag } from "./repeats";
+import { runBench, wholeNumberFlag, type Bench, type BenchFlags } from "./command";
+import { fastest, REPEATS_FLAG } from "./repeats";
 import { workersChart } from "./workers_chart";
 
 const WORKER_COUNTS = [1, 2, 4, 8];
@@ -29,12 +29,19 @@ const WORKER_COUNTS = [1, 2, 4, 8];
 const COMPARED_WORKERS = [1, 2];
 const CPU_LOADS = [0, 100];
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { rows: { type: "string", default: "1000000" }, "cpu-load-rows": { type: "string", default: "300000" }, repeats: { type: "string", default: "3" } },
-  });
-  const repeats = repeatsFlag(values.repeats);
-  const rowsAt: Record<number, number> = { 0: Number(values.rows), 100: Number(values["cpu-load-rows"]) };
+const BENCH: Bench = {
+  name: "bench:workers",
+  summary: "Seed 000's report: the batch ETL's read → parse → group by category → sum over a generated CSV on\nour runner at 1, 2, 4 and 8 workers, at --cpu-load 0 and 100, beside the hand-written loop and\nDuckDB; one JSON line on stdout and the chart .bench/workers.svg (bench/README.md).",
+  flags: [
+    { name: "rows", type: "string", value: "N", default: "1000000", help: "rows of the generated CSV at --cpu-load 0 (cached in .bench/)" },
+    { name: "cpu-load-rows", type: "string", value: "N", default: "300000", help: "rows at --cpu-load 100 (1M rows × 100 rounds is minutes per variant)" },
+    REPEATS_FLAG,
+  ],
+};
+
+async function main(flags: BenchFlags): Promise<void> {
+  const repeats = wholeNumberFlag(flags, "repeats");
+  const rowsAt: Record<number, number> = { 0: wholeNumberFlag(flags, "rows"), 100: wholeNumberFlag(flags, "cpu-load-rows") };
   const rows = rowsAt[0];
   const fileAt: Record<number, string> = {};
   for (const load of CPU_LOADS) {
@@ -133,7 +140,4 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify(report) + "\n");
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(BENCH, main);

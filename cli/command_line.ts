@@ -27,6 +27,20 @@ export interface FlagRow {
   help: string;
 }
 
+/** `--verbose`'s row of a flag table: every command takes it ({@link parseFlags} adds it). */
+export const VERBOSE_FLAG: FlagRow = { name: "verbose", type: "boolean", help: "print the stack of a failure (so does DEBUG=1)" };
+
+/** The rows of a `--help`: each flag with its value, its help and its default. */
+export function flagTable(rows: readonly FlagRow[]): string {
+  return rows
+    .map((f) => {
+      const left = `  --${f.name}${f.value ? `=${f.value}` : ""}`;
+      const def = f.default === undefined ? "" : ` (default: ${f.default})`;
+      return `${left.padEnd(56)} ${f.help}${def}`;
+    })
+    .join("\n");
+}
+
 type StrictConfig<O> = { args: string[]; options: O; strict: true; allowPositionals: false };
 
 /** The flag every command takes: stacks of failures (also with `DEBUG` set). */

@@ -4,7 +4,7 @@
  * for the rest. One table drives both the parser and `--help`, so they cannot disagree.
  */
 import { availableParallelism } from "os";
-import { parseFlags, UsageError, type FlagRow } from "../cli/command_line";
+import { flagTable, parseFlags, UsageError, VERBOSE_FLAG, type FlagRow } from "../cli/command_line";
 import type { DeadLetterTarget } from "../io/dead_letters";
 import { INPUT_FORMATS, type InputFormat } from "../io/files/input_format";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "../cli/log";
@@ -38,7 +38,7 @@ const FLAGS: FlagRow[] = [
   { name: "bundle-size", type: "string", default: "1000 streaming, 10000 batch", value: "N", help: "elements per bundle on the direct runner" },
   { name: "log-format", type: "string", default: "pretty", value: "json|pretty", help: "log lines (stderr) as JSON, or short lines for people" },
   { name: "log-level", type: "string", default: "info", value: LOG_LEVELS.join("|"), help: "the quietest log level shown" },
-  { name: "verbose", type: "boolean", help: "print the stack of a failure (so does DEBUG=1)" },
+  VERBOSE_FLAG,
   { name: "workers", type: "string", default: `the machine's cores, ${availableParallelism()} here`, value: "N", help: "threads running the pipeline's steps on the direct runner (1: the job's own thread only)" },
   { name: "max-line-bytes", type: "string", default: "10485760 (10 MiB)", value: "N", help: "batch: a longer CSV / JSON line is a dead letter, and costs no more memory than this" },
   { name: "cpu-load", type: "string", default: "0", value: "N", help: "batch: N SHA-256 rounds per input record, to make per-record work heavy (seed 000's knob)" },
@@ -96,18 +96,13 @@ export interface PipelineOptions {
 
 /** `--help`'s text, from the flag table. */
 export function helpText(): string {
-  const rows = FLAGS.map((f) => {
-    const left = `  --${f.name}${f.value ? `=${f.value}` : ""}`;
-    const def = f.default === undefined ? "" : ` (default: ${f.default})`;
-    return `${left.padEnd(56)} ${f.help}${def}`;
-  });
   return `Usage: npm run pipeline -- [flags]
 
 With no flags: the self-contained demo — Google's emulators start, the publisher sends the
 committed sample to Pub/Sub, the streaming pipeline writes Bigtable until every message is handled,
 then drains and prints a summary. Where the emulators are missing, the batch pipeline runs instead.
 
-${rows.join("\n")}
+${flagTable(FLAGS)}
 `;
 }
 

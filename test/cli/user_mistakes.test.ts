@@ -70,6 +70,23 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     expect(flag.lines).to.deep.equal(["error: Unknown option '--bogus' (--help lists the flags)"]);
   });
 
+  it("the benchmarks: --help lists their flags (exit 0); a wrong flag or a value the flag does not take is one line, exit 2", async () => {
+    const benches = ["bench/runner.ts", "bench/workers.ts", "bench/generator.ts", "bench/streaming.ts", "bench/gateway.ts", "bench/fn_api.ts", "bench/fn_api_profile.ts", "bench/pull_gate.ts"];
+    const runs = await runClis(benches.flatMap((bench) => [() => command(bench, ["--help"]), () => command(bench, ["--bogus"])]));
+    for (const [i, bench] of benches.entries()) {
+      const [help, bogus] = [runs[2 * i], runs[2 * i + 1]];
+      expect(help.status, `${bench}: ${help.stderr}`).to.equal(0);
+      expect(help.stdout, bench).to.match(/^Usage: (npm run bench:|node -r \.\/scripts\/register\.js bench\/)/);
+      expect(help.stdout, bench).to.match(/^ +--verbose +print the stack of a failure/m);
+      expect(bogus.status, `${bench}: ${bogus.stderr}`).to.equal(2);
+      expect(bogus.lines, bench).to.deep.equal(["error: Unknown option '--bogus' (--help lists the flags)"]);
+    }
+    // Values are checked before any work starts: nothing is generated, no emulator started.
+    const [rows, repeats] = await runClis([() => command("bench/runner.ts", ["--rows=abc"]), () => command("bench/generator.ts", ["--repeats=0"])]);
+    expect([rows.status, rows.lines]).to.deep.equal([2, ["error: --rows must be a whole number of at least 1, got 'abc'"]]);
+    expect([repeats.status, repeats.lines]).to.deep.equal([2, ["error: --repeats must be a whole number of at least 1, got '0'"]]);
+  });
+
   it("every --help lists --verbose, which every command takes", async () => {
     const scripts = ["ingest/gateway/main.ts", "pipelines/event_cli.ts", "ingest/main.ts", "chaos/main.ts"];
     const helps = await runClis(scripts.map((script) => () => command(script, ["--help"])));
