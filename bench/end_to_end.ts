@@ -32,7 +32,7 @@
  *    mean, max, and p50 / p99 (`steady_p99_publish_to_row_ms`, from io/write_lag_histogram.ts); on
  *    stderr the p50 / p99 of each second, the event loop's delay in it and its garbage-collection
  *    pauses over 20 ms (with their kind);
- * 6. for 3 and 4, the CPU seconds per 1000 messages of the Pub/Sub emulator, the Bigtable emulator
+ * 6. for 3, 4 and 5, the CPU seconds per 1000 messages of the Pub/Sub emulator, the Bigtable emulator
  *    and this process (the consumer and the publisher), on stderr: where the time goes.
  *
  * A pipeline that stops moving (no read, no acknowledgement for 30 s) is cancelled and reported in
