@@ -32,7 +32,7 @@
  *    mean, max, and p50 / p99 (`steady_p99_publish_to_row_ms`, from io/write_lag_histogram.ts); on
  *    stderr the p50 / p99 of each second, the event loop's delay in it and its garbage-collection
  *    pauses over 20 ms (with their kind);
- * 6. for 3 and 4, the CPU seconds per 1000 messages of the Pub/Sub emulator, the Bigtable emulator
+ * 6. for 3, 4 and 5, the CPU seconds per 1000 messages of the Pub/Sub emulator, the Bigtable emulator
  *    and this process (the consumer and the publisher), on stderr: where the time goes.
  *
  * A pipeline that stops moving (no read, no acknowledgement for 30 s) is cancelled and reported in
@@ -504,14 +504,18 @@ function watchProgress(result: DirectPipelineResult): { stalled: Promise<never>;
   let last = "";
   let lastChange = Date.now();
   let timer: NodeJS.Timeout | undefined;
+  let bundlesBefore = 0;
   const stalled = new Promise<never>((_, reject) => {
     timer = setInterval(() => {
       const p = result.progress();
       const source = Object.values(p.sources)[0] ?? {};
       const line = `read ${p.sourceElements}, acknowledged ${source.acknowledged ?? 0}, outstanding ${source.outstanding ?? 0}`;
+      // Bundles (every stage's) since the last line: a steady stream runs many small ones, a backlog few large ones.
+      const bundles = `${p.bundles - bundlesBefore} bundles`;
+      bundlesBefore = p.bundles;
       // How the reading goes (io/pubsub/pull_gate.ts): a pipeline falling behind while its event loop keeps time waits on its pulls.
       const pulls = `pulls in flight ${source.pullsInFlight ?? 0}, lock-step ${source.pullGating ?? 0}, clear / overlapped pull ${ms(source.clearPullMs)} / ${ms(source.overlappedPullMs)} ms`;
-      log(`    ${line}; ${pulls}`);
+      log(`    ${line}; ${bundles}; ${pulls}`);
       if (line !== last) {
         last = line;
         lastChange = Date.now();
@@ -613,7 +617,11 @@ async function main(): Promise<void> {
       await writeTransactions({ rows: steadyCount, seed: SEED + 1, format: "csv", out: steadyFile });
       await createTopicAndSubscription("bench-steady", "bench-steady-read");
       try {
-        steady = { rate, run: await measurePipeline(steadyFile, "bench-steady", "bench-steady-read", steadyCount, workDir, workers, rate) };
+        // Its CPU per message beside (e)'s: at a steady rate bundles are a pull or two, not a backlog's.
+        const steadyRun = await withCpuSplit("(f)", emulators, steadyCount, () =>
+          measurePipeline(steadyFile, "bench-steady", "bench-steady-read", steadyCount, workDir, workers, rate),
+        );
+        steady = { rate, run: steadyRun };
         log(
           `(f) pipeline at a steady ${rate} msg/s: publish → row written ${steady.run.rowLatencyMeanMs} ms on average, ` +
             `p50 ${steady.run.rowLatencyP50Ms} ms, p99 ${steady.run.rowLatencyP99Ms} ms, ${steady.run.rowLatencyMaxMs} ms at most`,

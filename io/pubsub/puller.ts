@@ -315,6 +315,11 @@ export class PubSubPuller {
     const idleAtSend = idleMs();
     // Clear: nothing outstanding and nothing else on the wire (see ./pull_gate.ts).
     const clear = this.outstanding !== undefined && this.outstanding.outstanding === 0 && this.arrived.length === 0 && this.inFlight.size === 0;
+    // Sent with nothing known to wait (no message pulled yet, or the last answers were empty): it may
+    // wait for the publisher, which times the stream, not the server. A job's first pull, sent before
+    // its stream starts, was timed as the clear one (tens to hundreds of ms): one such figure made
+    // overlapped pulls look fast against clear ones.
+    const blind = this.counts.pulledMessages === 0 || this.answeredEmptySince !== undefined;
     const pull: Promise<void> = this.client
       .pull({ subscription: this.subscription, maxMessages: PULL_BATCH }, { timeout: this.pullTimeoutMs() })
       .then(
@@ -328,7 +333,7 @@ export class PubSubPuller {
           // Only a full pull times the server: one that brought less found the subscription drained
           // and waited for the publisher (a live stream, not a backlog). And what is timed is the
           // server's time, not ours: see serverMs.
-          if (brought > 0 && brought >= this.largestPull) this.gate.answered(serverMs(Date.now() - sentAt, idleAtSend), clear, Date.now() - sentAt);
+          if (!blind && brought > 0 && brought >= this.largestPull) this.gate.answered(serverMs(Date.now() - sentAt, idleAtSend), clear, Date.now() - sentAt);
           if (brought > this.largestPull) this.largestPull = brought;
           this.answeredEmptySince = brought > 0 ? undefined : (this.answeredEmptySince ?? Date.now());
         },

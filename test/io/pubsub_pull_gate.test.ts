@@ -53,6 +53,17 @@ describe("io/pubsub pull gate", () => {
     expect(gate.waitsForAcks(T0 + 2)).to.equal(true);
   });
 
+  it("at a job's start, does not hold the wire for more clear pulls while overlapped ones answer as fast as the clear one known", () => {
+    const gate = new PullGate(T0);
+    gate.answered(60, true);
+    for (let i = 0; i < 3; i++) gate.answered(40, false);
+    expect(gate.waitsForAcks(T0 + 1), "overlapped pulls are not slow: no wait for the acknowledgements").to.equal(false);
+    for (let i = 0; i < 3; i++) gate.answered(60 * SLOWDOWN, false);
+    expect(gate.waitsForAcks(T0 + 2), "once they are slow, clear pulls one after the other").to.equal(true);
+    gate.answered(2, true);
+    expect(gate.waitsForAcks(T0 + 3)).to.equal(true);
+  });
+
   it("held acknowledgements (a window keeping its messages): a clear probe waits no longer than two overlapped pulls, and one that ran out is not repeated before the probe interval", () => {
     const gate = new PullGate(T0);
     for (let i = 0; i < 3; i++) gate.answered(150, false);

@@ -68,6 +68,35 @@ describe("io/pubsub puller on the Pub/Sub emulator", function () {
     }
   });
 
+  it("does not time a pull sent before the stream started: it waited for the publisher, not the server", async () => {
+    const name = `puller-blind-test-${process.pid}`;
+    const pubsub = newPubSub(PROJECT);
+    const [topic] = await pubsub.createTopic(name);
+    await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 60 });
+    const subscription = `projects/${PROJECT}/subscriptions/${name}-sub`;
+    const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+    const leases = new Leases(client, subscription, 60);
+    const puller = new PubSubPuller(client, subscription, 60_000, leases);
+    const publishAfterMs = 400;
+    try {
+      const reading = puller.next(Date.now() + 5_000);
+      await new Promise((resolve) => setTimeout(resolve, publishAfterMs));
+      await topic.publishMessage({ data: Buffer.from("first") });
+      const received = await reading;
+      expect(received.map((m) => Buffer.from(m.message!.data as Uint8Array).toString())).to.deep.equal(["first"]);
+      const stats = puller.stats;
+      expect(stats.clearPullMs, JSON.stringify(stats)).to.be.NaN;
+      expect(stats.overlappedPullMs, JSON.stringify(stats)).to.be.NaN;
+      await client.acknowledge({ subscription, ackIds: received.map((m) => m.ackId!) });
+    } finally {
+      const { unread } = await puller.settle();
+      await leases.settle();
+      await leases.release(unread.map((m) => m.ackId!));
+      await client.close();
+      await pubsub.close();
+    }
+  });
+
   it("times a pull by the server's answer, not by a reader whose thread was busy when it came", async () => {
     const subscription = await subscriptionWithMessages(`puller-busy-test-${process.pid}`);
     const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
