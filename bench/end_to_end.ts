@@ -43,7 +43,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from "perf_hooks";
-import { parseArgs } from "util";
 import "apache-beam";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { PubSub, v1, type protos } from "@google-cloud/pubsub";
@@ -64,6 +63,7 @@ import { directRunner, type DirectPipelineResult } from "../runners/direct";
 import { transactionRow, TRANSACTION_FAMILY, type BigtableRow } from "../transforms/bigtable_row";
 import { parseCsvLine } from "../transforms/parse_csv";
 import { parsePubSubPayload } from "../transforms/parse_json";
+import { runBench, wholeNumberFlag, type Bench, type BenchFlags } from "./command";
 import { available as processCpuAvailable, groupCpuSeconds, ownCpuSeconds } from "./process_cpu";
 
 type ReceivedMessage = protos.google.pubsub.v1.IReceivedMessage;
@@ -548,18 +548,18 @@ async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-/** `--messages N` (default 50 000) and `--workers N` (default: the runner's, the machine's cores). */
-function parseOptions(): { messages: number; workers: number | undefined } {
-  const { values } = parseArgs({ options: { messages: { type: "string", default: "50000" }, workers: { type: "string" } } });
-  const messages = Number(values.messages);
-  if (!Number.isInteger(messages) || messages < 1) throw new Error(`--messages must be a positive integer, got ${JSON.stringify(values.messages)}`);
-  const workers = values.workers === undefined ? undefined : Number(values.workers);
-  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new Error(`--workers must be a positive integer, got ${JSON.stringify(values.workers)}`);
-  return { messages, workers };
-}
+const BENCH: Bench = {
+  name: "bench:e2e",
+  summary: "The streaming pipeline (Pub/Sub → our runner → Bigtable) on Google's emulators against the same work\nhand-written with the same clients and the emulators' own ceiling, then at a steady half of its rate\n(publish → row latency); one JSON line on stdout (bench/README.md).",
+  flags: [
+    { name: "messages", type: "string", value: "N", default: "50000", help: "purchases published for each measurement" },
+    { name: "workers", type: "string", value: "N", help: "the runner's workers (default: the machine's cores)" },
+  ],
+};
 
-async function main(): Promise<void> {
-  const { messages: count, workers } = parseOptions();
+async function main(flags: BenchFlags): Promise<void> {
+  const count = wholeNumberFlag(flags, "messages");
+  const workers = flags.workers === undefined ? undefined : wholeNumberFlag(flags, "workers");
   const previousEnv = { ...process.env };
   const emulators = await startEmulators(["pubsub", "bigtable"]);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-e2e-"));
@@ -665,7 +665,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(BENCH, main);

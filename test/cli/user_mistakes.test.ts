@@ -71,7 +71,7 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
   });
 
   it("the benchmarks: --help lists their flags (exit 0); a wrong flag or a value the flag does not take is one line, exit 2", async () => {
-    const benches = ["bench/runner.ts", "bench/workers.ts", "bench/generator.ts", "bench/streaming.ts", "bench/gateway.ts", "bench/fn_api.ts", "bench/fn_api_profile.ts", "bench/pull_gate.ts"];
+    const benches = ["bench/runner.ts", "bench/workers.ts", "bench/end_to_end.ts", "bench/generator.ts", "bench/streaming.ts", "bench/gateway.ts", "bench/fn_api.ts", "bench/fn_api_profile.ts", "bench/pull_gate.ts"];
     const runs = await runClis(benches.flatMap((bench) => [() => command(bench, ["--help"]), () => command(bench, ["--bogus"])]));
     for (const [i, bench] of benches.entries()) {
       const [help, bogus] = [runs[2 * i], runs[2 * i + 1]];
