@@ -25,6 +25,7 @@ import type * as runnerApi from "apache-beam/proto/beam_runner_api";
 import type { Millis } from "../../sdk/time";
 import type { PubSubMessage } from "./read";
 import { encodePubsubMessage } from "./message_bytes";
+import { publishTimeOf } from "./publish_time";
 
 type Message = protos.google.pubsub.v1.IPubsubMessage;
 
@@ -124,13 +125,5 @@ export function decodePubSubMessage(bytes: Uint8Array): PubSubMessage {
   return decoded;
 }
 
-/** The publish time in epoch milliseconds. */
-export function publishTimeOf(message: Message): Millis {
-  const publish = message.publishTime;
-  const seconds = publish?.seconds ?? 0;
-  // The decoder gives a Long; Number() of a Long goes through its decimal string, per message.
-  const wholeSeconds = typeof seconds === "object" ? seconds.toNumber() : Number(seconds);
-  return wholeSeconds * 1000 + Math.floor((publish?.nanos ?? 0) / 1e6);
-}
 
 requireForSerialization("beam-ts-native/io/pubsub/message", exports);

@@ -31,7 +31,8 @@ import type { StreamSource } from "../../sdk/stream_source";
 import { Millis, NO_FIRING, toInstant } from "../../sdk/time";
 import { pubsubClientOptions } from "./client";
 import { Leases } from "./leases";
-import { elementOf, eventTimeOf, publishTimeOf } from "./message";
+import { elementOf, eventTimeOf } from "./message";
+import { publishTimeOf } from "./publish_time";
 import { PubSubPuller } from "./puller";
 
 /** Flow control and timing of a Pub/Sub source. */

@@ -173,4 +173,39 @@ describe("io/pubsub puller on the Pub/Sub emulator", function () {
       await client.close();
     }
   });
+  // Last: the pulls it leaves waiting on the emulator for its empty subscription slowed the next test's pulls.
+  it("does not time a pull that waited for a message published after it was sent: a live stream, not a backlog", async () => {
+    const name = `puller-live-test-${process.pid}`;
+    const pubsub = newPubSub(PROJECT);
+    const [topic] = await pubsub.createTopic(name);
+    await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 60 });
+    const subscription = `projects/${PROJECT}/subscriptions/${name}-sub`;
+    const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+    const leases = new Leases(client, subscription, 60);
+    const puller = new PubSubPuller(client, subscription, 60_000, leases);
+    const received: string[] = [];
+    try {
+      // One message at a time, 150 ms apart: each pull answers with one, as many as the largest
+      // answer (a full pull), after waiting for it to be published.
+      for (let i = 0; i < 10; i++) {
+        const reading = puller.next(Date.now() + 5_000);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await topic.publishMessage({ data: Buffer.from(`m${i}`) });
+        for (const m of await reading) {
+          received.push(Buffer.from(m.message!.data as Uint8Array).toString());
+          await client.acknowledge({ subscription, ackIds: [m.ackId!] });
+        }
+      }
+      expect(received).to.have.length(10);
+      const stats = puller.stats;
+      expect(stats.clearPullMs, JSON.stringify(stats)).to.be.NaN;
+      expect(stats.overlappedPullMs, JSON.stringify(stats)).to.be.NaN;
+    } finally {
+      const { unread } = await puller.settle();
+      await leases.settle();
+      await leases.release(unread.map((m) => m.ackId!));
+      await client.close();
+      await pubsub.close();
+    }
+  });
 });
