@@ -31,6 +31,25 @@ async function subscriptionWithMessages(name: string): Promise<string> {
   return `projects/${PROJECT}/subscriptions/${name}-sub`;
 }
 
+/** A topic `name` with an empty subscription, and a puller with its leases reading it; `close` releases what it still holds. */
+async function emptySubscriptionReader(name: string) {
+  const pubsub = newPubSub(PROJECT);
+  const [topic] = await pubsub.createTopic(name);
+  await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 60 });
+  const subscription = `projects/${PROJECT}/subscriptions/${name}-sub`;
+  const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+  const leases = new Leases(client, subscription, 60);
+  const puller = new PubSubPuller(client, subscription, 60_000, leases);
+  const close = async () => {
+    const { unread } = await puller.settle();
+    await leases.settle();
+    await leases.release(unread.map((m) => m.ackId!));
+    await client.close();
+    await pubsub.close();
+  };
+  return { topic, subscription, client, puller, close };
+}
+
 describe("io/pubsub puller on the Pub/Sub emulator", function () {
   this.timeout(60_000);
   useEmulators(["pubsub"]);
@@ -69,14 +88,7 @@ describe("io/pubsub puller on the Pub/Sub emulator", function () {
   });
 
   it("does not time a pull sent before the stream started: it waited for the publisher, not the server", async () => {
-    const name = `puller-blind-test-${process.pid}`;
-    const pubsub = newPubSub(PROJECT);
-    const [topic] = await pubsub.createTopic(name);
-    await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 60 });
-    const subscription = `projects/${PROJECT}/subscriptions/${name}-sub`;
-    const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
-    const leases = new Leases(client, subscription, 60);
-    const puller = new PubSubPuller(client, subscription, 60_000, leases);
+    const { topic, subscription, client, puller, close } = await emptySubscriptionReader(`puller-blind-test-${process.pid}`);
     const publishAfterMs = 400;
     try {
       const reading = puller.next(Date.now() + 5_000);
@@ -89,11 +101,7 @@ describe("io/pubsub puller on the Pub/Sub emulator", function () {
       expect(stats.overlappedPullMs, JSON.stringify(stats)).to.be.NaN;
       await client.acknowledge({ subscription, ackIds: received.map((m) => m.ackId!) });
     } finally {
-      const { unread } = await puller.settle();
-      await leases.settle();
-      await leases.release(unread.map((m) => m.ackId!));
-      await client.close();
-      await pubsub.close();
+      await close();
     }
   });
 
@@ -175,14 +183,7 @@ describe("io/pubsub puller on the Pub/Sub emulator", function () {
   });
   // Last: the pulls it leaves waiting on the emulator for its empty subscription slowed the next test's pulls.
   it("does not time a pull that waited for a message published after it was sent: a live stream, not a backlog", async () => {
-    const name = `puller-live-test-${process.pid}`;
-    const pubsub = newPubSub(PROJECT);
-    const [topic] = await pubsub.createTopic(name);
-    await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 60 });
-    const subscription = `projects/${PROJECT}/subscriptions/${name}-sub`;
-    const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
-    const leases = new Leases(client, subscription, 60);
-    const puller = new PubSubPuller(client, subscription, 60_000, leases);
+    const { topic, subscription, client, puller, close } = await emptySubscriptionReader(`puller-live-test-${process.pid}`);
     const received: string[] = [];
     try {
       // One message at a time, 150 ms apart: each pull answers with one, as many as the largest
@@ -201,11 +202,7 @@ describe("io/pubsub puller on the Pub/Sub emulator", function () {
       expect(stats.clearPullMs, JSON.stringify(stats)).to.be.NaN;
       expect(stats.overlappedPullMs, JSON.stringify(stats)).to.be.NaN;
     } finally {
-      const { unread } = await puller.settle();
-      await leases.settle();
-      await leases.release(unread.map((m) => m.ackId!));
-      await client.close();
-      await pubsub.close();
+      await close();
     }
   });
 });
