@@ -3,7 +3,7 @@
  * `--help` prints what the benchmark measures and its flags; an unknown flag or a value that is not
  * what the flag takes is the user's mistake, one line and exit 2; a failure exits 1.
  */
-import { flagTable, parseFlags, runCommand, UsageError, VERBOSE_FLAG, type FlagRow } from "../cli/command_line";
+import { flagTable, parseFlags, runCommand, UsageError, VERBOSE_FLAG, wholeNumber, type FlagRow } from "../cli/command_line";
 
 /** A benchmark: its name (`npm run` script), what it measures (the first lines of its `--help`), its flags. */
 export interface Bench {
@@ -31,10 +31,7 @@ export function benchFlags(bench: Bench, argv: string[]): BenchFlags {
 
 /** Flag `name`'s value as a whole number of at least `min`, or a UsageError saying what it got. */
 export function wholeNumberFlag(flags: BenchFlags, name: string, min = 1): number {
-  const text = flags[name];
-  const n = Number(text);
-  if (typeof text !== "string" || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number of at least ${min}, got '${text}'`);
-  return n;
+  return wholeNumber(name, String(flags[name]), min);
 }
 
 /** Flag `name`'s value as a number above 0, or a UsageError saying what it got. */

@@ -27,6 +27,13 @@ export interface FlagRow {
   help: string;
 }
 
+/** Flag `flag`'s text `value` as a whole number of at least `least`, or a UsageError saying what it got. */
+export function wholeNumber(flag: string, value: string, least = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < least) throw new UsageError(`--${flag} must be a whole number of at least ${least}, got '${value}'`);
+  return n;
+}
+
 /** `--verbose`'s row of a flag table: every command takes it ({@link parseFlags} adds it). */
 export const VERBOSE_FLAG: FlagRow = { name: "verbose", type: "boolean", help: "print the stack of a failure (so does DEBUG=1)" };
 

@@ -4,7 +4,7 @@
  * for the rest. One table drives both the parser and `--help`, so they cannot disagree.
  */
 import { availableParallelism } from "os";
-import { flagTable, parseFlags, UsageError, VERBOSE_FLAG, type FlagRow } from "../cli/command_line";
+import { flagTable, parseFlags, UsageError, VERBOSE_FLAG, wholeNumber, type FlagRow } from "../cli/command_line";
 import type { DeadLetterTarget } from "../io/dead_letters";
 import { INPUT_FORMATS, type InputFormat } from "../io/files/input_format";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "../cli/log";
@@ -183,10 +183,7 @@ function inputFormat(value: string | undefined): InputFormat | undefined {
 }
 
 function count(flag: string, value: string | undefined, least = 1): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < least) throw new UsageError(`--${flag} must be a whole number of at least ${least}, got '${value}'`);
-  return n;
+  return value === undefined ? undefined : wholeNumber(flag, value, least);
 }
 
 function port(flag: string, value: string): number {
