@@ -22,14 +22,11 @@ const MINUTE = 60_000;
 describe("the aggregates dashboard's panes, in Chromium", function () {
   this.timeout(60_000);
   const browser = useChromium();
-  let ui: JobUi;
-
-  before(async () => {
-    ui = await startJobUi({ port: 0 });
-  });
+  // Served by the test itself: without Chromium the suite is skipped before any test, and no page is served.
+  let served: JobUi | undefined;
 
   after(async () => {
-    await ui.close();
+    await served?.close();
   });
 
   it("shows early, on-time and late panes as such, and per-category totals from the latest pane of each minute", async () => {
@@ -41,6 +38,7 @@ describe("the aggregates dashboard's panes, in Chromium", function () {
       .advanceWatermarkTo(MINUTE)
       .addElements(arriving(purchase(5, "Books", 10_000, 59_000)))
       .advanceWatermarkToInfinity();
+    const ui = (served = await startJobUi({ port: 0 }));
     const result = (await directRunner().runAsync((root) => root.apply(stream).apply(revenuePerCategoryPerMinute()))) as DirectPipelineResult;
     const watched = { step: "revenuePerCategoryPerMinute" };
     ui.show(result, { revenuePerMinute: watched });
