@@ -8,6 +8,7 @@ import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { withBuildLock } from "./build_lock";
 import { DataflowFailure } from "./failure";
 
 /** The fields of `package.json` this module reads. */
@@ -53,6 +54,8 @@ export const PACK_CACHE_VARIABLE = "BEAM_TS_NATIVE_PACK_CACHE";
 
 /** Where a clean build records the fingerprint of what it was built from. */
 const BUILD_FINGERPRINT = path.join(ROOT, "dist", ".build-fingerprint");
+/** Held while `dist/` is removed and built again; outside the tree, so never packed or fingerprinted. */
+const BUILD_LOCK = path.join(ROOT, "node_modules", ".cache", "beam-ts-native", "build.lock");
 
 /**
  * Builds the project afresh (`dist/` removed, then `scripts/build.js`, what `npm run build` runs:
@@ -64,18 +67,16 @@ const BUILD_FINGERPRINT = path.join(ROOT, "dist", ".build-fingerprint");
  */
 export function packProject(destination: string, cacheDir = process.env[PACK_CACHE_VARIABLE] || undefined): ProjectTarball {
   fs.mkdirSync(destination, { recursive: true });
-  const fingerprint = buildFingerprint();
-  if (!fs.existsSync(BUILD_FINGERPRINT) || fs.readFileSync(BUILD_FINGERPRINT, "utf8") !== fingerprint) {
-    fs.rmSync(path.join(ROOT, "dist"), { recursive: true, force: true });
-    const build = spawnSync(process.execPath, [path.join(ROOT, "scripts", "build.js")], { cwd: ROOT, encoding: "utf8" });
-    if (build.status !== 0) throw new DataflowFailure(`building the project failed (node scripts/build.js), nothing was uploaded:\n${build.stderr || build.stdout}`);
-    fs.writeFileSync(BUILD_FINGERPRINT, fingerprint);
-  }
-  const cached = cacheDir === undefined ? undefined : path.join(cacheDir, packKey(fingerprint));
-  const kept = cached === undefined ? undefined : readPacked(cached);
-  if (kept !== undefined) fs.writeFileSync(path.join(destination, kept.fileName), kept.data);
-  const packed = kept ?? npmPack(destination);
-  if (cached !== undefined && kept === undefined) storePacked(cached, packed);
+  // Packed under the lock too: another build must not remove dist/ while npm reads it.
+  const packed = withBuildLock(BUILD_LOCK, () => {
+    const fingerprint = buildIfChanged();
+    const cached = cacheDir === undefined ? undefined : path.join(cacheDir, packKey(fingerprint));
+    const kept = cached === undefined ? undefined : readPacked(cached);
+    if (kept !== undefined) fs.writeFileSync(path.join(destination, kept.fileName), kept.data);
+    const made = kept ?? npmPack(destination);
+    if (cached !== undefined && kept === undefined) storePacked(cached, made);
+    return made;
+  });
   const tarball = path.join(path.resolve(destination), packed.fileName);
   return {
     path: tarball,
@@ -84,6 +85,25 @@ export function packProject(destination: string, cacheDir = process.env[PACK_CAC
     sha256: crypto.createHash("sha256").update(packed.data).digest("hex"),
     bytes: packed.data.length,
   };
+}
+
+/**
+ * Makes `dist/` a clean build of the sources as they are now, unless it is one already (same
+ * fingerprint), one build at a time ({@link withBuildLock}). Fails with the build's own output.
+ */
+export function buildProject(): void {
+  withBuildLock(BUILD_LOCK, buildIfChanged);
+}
+
+/** The build of {@link buildProject}, the lock held; returns the fingerprint `dist/` was built from. */
+function buildIfChanged(): string {
+  const fingerprint = buildFingerprint();
+  if (fs.existsSync(BUILD_FINGERPRINT) && fs.readFileSync(BUILD_FINGERPRINT, "utf8") === fingerprint) return fingerprint;
+  fs.rmSync(path.join(ROOT, "dist"), { recursive: true, force: true });
+  const build = spawnSync(process.execPath, [path.join(ROOT, "scripts", "build.js")], { cwd: ROOT, encoding: "utf8" });
+  if (build.status !== 0) throw new DataflowFailure(`building the project failed (node scripts/build.js), nothing was uploaded:\n${build.stderr || build.stdout}`);
+  fs.writeFileSync(BUILD_FINGERPRINT, fingerprint);
+  return fingerprint;
 }
 
 /** A tarball `npm pack` made: its name, the paths inside it and its bytes. */

@@ -3,16 +3,16 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { createRequire } from "module";
 import * as path from "path";
-import { buildFingerprint } from "../../runners/dataflow/package";
+import { buildProject } from "../../runners/dataflow/package";
 const { ts, root, loadConfig } = require("../../scripts/closure-compiler");
 
 // What a user does first: the README's test file, importing `beam-ts-native/...` as a package,
 // run alone with `npx mocha FILE`. Resolving the package name needs the build (dist/), so this
-// suite runs the real `npm run build` first — unless a clean build of exactly these sources is
-// there already: the Dataflow dry runs (test/dataflow/) make one, and record its fingerprint
-// (runners/dataflow/package.ts) only once it succeeded; building the same sources again would
-// write the same files (~20–40 s of the suite).
-const builtFingerprint = path.join(root, "dist", ".build-fingerprint");
+// suite builds first as a Dataflow submission does (`buildProject`: the build `npm run build` runs)
+// — unless a clean build of exactly these sources is there already: the Dataflow dry runs
+// (test/dataflow/) make one, and record its fingerprint only once it succeeded; building the same
+// sources again would write the same files (~20–40 s of the suite). One build at a time: the
+// Dataflow suites may be building in another process.
 const userDir = path.join(root, "tmp", "user-test", "test");
 const userFile = path.join(userDir, "my.test.ts");
 
@@ -29,11 +29,7 @@ describe("scripts: the README's test file, run alone as a user would", function 
   this.timeout(300_000);
 
   before(() => {
-    const current = fs.existsSync(builtFingerprint) && fs.readFileSync(builtFingerprint, "utf8") === buildFingerprint();
-    if (!current) {
-      const build = spawnSync(process.execPath, [path.join(root, "scripts", "build.js")], { cwd: root, encoding: "utf8", timeout: 240_000 });
-      expect(build.status, `npm run build failed:\n${build.stdout}${build.stderr}`).to.equal(0);
-    }
+    buildProject();
     fs.mkdirSync(userDir, { recursive: true });
     fs.writeFileSync(userFile, readmeSnippet());
   });
