@@ -105,6 +105,23 @@ const IDLE_HANDLE_MS = 1_000;
  * warning. A later append opens the file again. (Opening it for every append instead cost a third
  * more elapsed time in the batch ETL: three round trips to the file system per write, not one.)
  */
+/**
+ * Opens `file` for writing, making its folder first. The folder may be removed between the two: a
+ * text sink's finalizer removes its temp folder once it is empty, while the finalizer of another
+ * shard is about to write that shard's empty file there. Then it is made again (a few times at most).
+ */
+async function openMakingFolder(file: string): Promise<fs.promises.FileHandle> {
+  for (let attempt = 1; ; attempt++) {
+    await makeDirectory(path.dirname(file));
+    try {
+      return await fs.promises.open(file, "w");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt === OPEN_ATTEMPTS) throw error;
+    }
+  }
+}
+const OPEN_ATTEMPTS = 3;
+
 class LocalOutputFile implements OutputFile {
   private handle: Promise<fs.promises.FileHandle> | undefined;
   private readonly created: Promise<unknown>;
@@ -113,7 +130,7 @@ class LocalOutputFile implements OutputFile {
   private idle: NodeJS.Timeout | undefined;
 
   constructor(private readonly file: string) {
-    this.handle = makeDirectory(path.dirname(file)).then(() => fs.promises.open(file, "w"));
+    this.handle = openMakingFolder(file);
     this.created = this.handle;
     noteCreation(this.created);
   }

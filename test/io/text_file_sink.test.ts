@@ -12,6 +12,7 @@ import * as vm from "vm";
 import * as beam from "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import { directRunner } from "../../runners/direct";
+import { createOutputFile } from "../../io/files/output_files";
 import { writeTextFiles, shardFileName } from "../../io/files/text_file_sink";
 import { readTextLines } from "../../io/files/text_files";
 import { fromArray, runPipeline } from "../../testing";
@@ -97,6 +98,31 @@ describe("io: writeTextFiles", () => {
     );
     const contents = written.sort().map((f) => fs.readFileSync(f, "utf8"));
     expect(contents.sort()).to.deep.equal(["letter,number\n", "letter,number\n", "letter,number\na,1\n"]);
+  });
+
+  // Seen in a parallel test run: a shard's finalizer removed the emptied temp folder between another
+  // shard's making it and opening its empty file there (ENOENT). Here the removal comes exactly then.
+  it("writes a shard's file although its folder is removed between its making and the file's open", async () => {
+    const folder = path.join(dir, ".temp-few-0123456789ab");
+    const file = path.join(folder, "empty-00002");
+    const open = fs.promises.open;
+    let removed = false;
+    fs.promises.open = ((...args: Parameters<typeof open>) => {
+      if (!removed && args[0] === file) {
+        removed = true;
+        fs.rmdirSync(folder);
+      }
+      return open.apply(fs.promises, args);
+    }) as typeof open;
+    try {
+      const output = createOutputFile(file, {});
+      await output.append("letter,number\n");
+      await output.close();
+    } finally {
+      fs.promises.open = open;
+    }
+    expect(removed, "the folder was removed before the open").to.equal(true);
+    expect(fs.readFileSync(file, "utf8")).to.equal("letter,number\n");
   });
 
   it("leaves no file under a final name when the job fails half way", async () => {
