@@ -39,24 +39,39 @@ export class AsciiColumn {
     this.offsets = new Int32Array(rows + 1);
   }
 
-  /** Appends `prefix` followed by `n` (below 10^`digits`) as exactly `digits` decimal digits (zero-padded). */
-  pushPrefixedNumber(prefix: number, n: number, digits: number): void {
-    this.reserve(digits + 1);
+  /**
+   * Appends `count` values: value k is `prefix` followed by `numbers[k]` (below 10^`digits`) as
+   * exactly `digits` decimal digits (zero-padded). A column's values are written in one loop, after
+   * the rows are made, rather than one call per value from the row loop: five calls per row, too
+   * many for V8 to inline there, cost ~0.05 µs per row more.
+   */
+  pushPrefixedNumbers(prefix: number, numbers: ArrayLike<number>, count: number, digits: number): void {
+    const width = digits + 1;
+    this.reserve(count * width);
     const bytes = this.bytes;
-    bytes[this.end] = prefix;
-    let at = this.end + digits;
-    let left = digits;
-    // Digits are peeled in int32 arithmetic, where a division by a constant compiles to a
-    // multiplication: a number above 2^31 (transaction ids) is first cut into groups of eight digits.
-    while (left > 9) {
-      const high = Math.floor(n / 1e8);
-      at = pushDigits(bytes, this.view, at, n - high * 1e8, 8);
-      left -= 8;
-      n = high;
+    const view = this.view;
+    const offsets = this.offsets;
+    let next = this.end;
+    let filled = this.length;
+    for (let k = 0; k < count; k++) {
+      bytes[next] = prefix;
+      let n = numbers[k];
+      let at = next + digits;
+      let left = digits;
+      // Digits are peeled in int32 arithmetic, where a division by a constant compiles to a
+      // multiplication: a number above 2^31 (transaction ids) is first cut into groups of eight digits.
+      while (left > 9) {
+        const high = Math.floor(n / 1e8);
+        at = pushDigits(bytes, view, at, n - high * 1e8, 8);
+        left -= 8;
+        n = high;
+      }
+      pushDigits(bytes, view, at, n, left);
+      next += width;
+      offsets[++filled] = next;
     }
-    pushDigits(bytes, this.view, at, n, left);
-    this.end += digits + 1;
-    this.offsets[++this.length] = this.end;
+    this.end = next;
+    this.length = filled;
   }
 
   /** The value of row `k` as a string (CSV and JSON encoders). */

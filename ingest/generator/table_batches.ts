@@ -61,6 +61,17 @@ function between(u: number, min: number, max: number): number {
   return min + Math.floor(u * (max - min + 1));
 }
 
+/**
+ * The numbers of a batch's ids, one array per id column, filled by the row loop and written as text
+ * after it (`AsciiColumn.pushPrefixedNumbers`); kept by the thread from batch to batch.
+ */
+let idNumbers: Float64Array[] = [];
+
+function idNumbersFor(rows: number): Float64Array[] {
+  if (idNumbers.length === 0 || idNumbers[0].length < rows) idNumbers = Array.from({ length: 5 }, () => new Float64Array(rows));
+  return idNumbers;
+}
+
 const HOME_CENTER = CUSTOMER_STATES.map((entry) => DISTRIBUTION_CENTERS.indexOf(entry.homeCenter));
 
 /** Each world's remembered customers: a thread making file after file of one world keeps them. */
@@ -119,6 +130,7 @@ export function transactionBatch(world: World, first: number, rows: number, colu
   // takes its numbers in order from `u`: see ROW_DRAWS.
   const random = new Mulberry32(0);
   const u = new Float64Array(ROW_DRAWS);
+  const [transactionNumbers, customerNumbers, deviceNumbers, merchantNumbers, productNumbers] = idNumbersFor(rows);
 
   for (let k = 0; k < rows; k++) {
     const i = first + k;
@@ -175,11 +187,11 @@ export function transactionBatch(world: World, first: number, rows: number, colu
       }
     }
 
-    transactionId.text.pushPrefixedNumber(ASCII_T, (idBase + i * TRANSACTION_ID_STEP) % TRANSACTION_NUMBERS, 12);
-    customerId.text.pushPrefixedNumber(ASCII_C, customer, 9);
-    deviceId.text.pushPrefixedNumber(ASCII_D, device, 9);
-    merchantId.text.pushPrefixedNumber(ASCII_M, merchant, 6);
-    productId.text.pushPrefixedNumber(ASCII_P, merchant * PRODUCTS_PER_MERCHANT + between(u[d++], 0, PRODUCTS_PER_MERCHANT - 1), 8);
+    transactionNumbers[k] = (idBase + i * TRANSACTION_ID_STEP) % TRANSACTION_NUMBERS;
+    customerNumbers[k] = customer;
+    deviceNumbers[k] = device;
+    merchantNumbers[k] = merchant;
+    productNumbers[k] = merchant * PRODUCTS_PER_MERCHANT + between(u[d++], 0, PRODUCTS_PER_MERCHANT - 1);
     category.codes[k] = merchantCategory(world, merchant);
     // The list price that, after the discount, makes the target amount over the units bought.
     const unitPaise = Math.max(100, Math.round(targetPaise / quantityValue / (1 - discountValue / 100)));
@@ -198,6 +210,11 @@ export function transactionBatch(world: World, first: number, rows: number, colu
     pattern.codes[k] = fraud;
     if (d > ROW_DRAWS) throw new Error(`table_batches: row ${i} drew ${d} numbers, more than ROW_DRAWS (${ROW_DRAWS})`);
   }
+  transactionId.text.pushPrefixedNumbers(ASCII_T, transactionNumbers, rows, 12);
+  customerId.text.pushPrefixedNumbers(ASCII_C, customerNumbers, rows, 9);
+  deviceId.text.pushPrefixedNumbers(ASCII_D, deviceNumbers, rows, 9);
+  merchantId.text.pushPrefixedNumbers(ASCII_M, merchantNumbers, rows, 6);
+  productId.text.pushPrefixedNumbers(ASCII_P, productNumbers, rows, 8);
   return { rows, specs: TRANSACTION_SPECS, columns };
 }
 
@@ -210,10 +227,11 @@ export function customerBatch(world: World, first: number, rows: number, columns
   const typical = columns[4] as Int64;
   const preferred = columns[5] as Codes;
   const devices = columns[6] as Int32;
+  const [customerNumbers] = idNumbersFor(rows);
   for (let k = 0; k < rows; k++) {
     const customer = first + k;
     const home = customerHomeState(world, customer);
-    id.text.pushPrefixedNumber(ASCII_C, customer, 9);
+    customerNumbers[k] = customer;
     homeState.codes[k] = home;
     homeLatitude.values[k] = PLACES[home].latitude;
     homeLongitude.values[k] = PLACES[home].longitude;
@@ -221,6 +239,7 @@ export function customerBatch(world: World, first: number, rows: number, columns
     preferred.codes[k] = customerPreferredChannel(world, customer);
     devices.values[k] = deviceCount(world, customer);
   }
+  id.text.pushPrefixedNumbers(ASCII_C, customerNumbers, rows, 9);
   return { rows, specs: CUSTOMER_SPECS, columns };
 }
 
@@ -229,12 +248,15 @@ export function deviceBatch(world: World, first: number, rows: number, columns =
   const id = columns[0] as Text;
   const owner = columns[1] as Text;
   const type = columns[2] as Codes;
+  const [deviceNumbers, ownerNumbers] = idNumbersFor(rows);
   for (let k = 0; k < rows; k++) {
     const device = first + k;
-    id.text.pushPrefixedNumber(ASCII_D, device, 9);
-    owner.text.pushPrefixedNumber(ASCII_C, deviceOwner(world, device), 9);
+    deviceNumbers[k] = device;
+    ownerNumbers[k] = deviceOwner(world, device);
     type.codes[k] = deviceType(world, device);
   }
+  id.text.pushPrefixedNumbers(ASCII_D, deviceNumbers, rows, 9);
+  owner.text.pushPrefixedNumbers(ASCII_C, ownerNumbers, rows, 9);
   return { rows, specs: DEVICE_SPECS, columns };
 }
 

@@ -30,10 +30,14 @@ describe("generator row shortcuts", () => {
       [31, 3],
     ];
     // Bytes for a one-character value each at first: the values outgrow them, and digits still land in the new bytes.
-    const column = new AsciiColumn(cases.length, 1);
-    for (const [n, digits] of cases) column.pushPrefixedNumber(84, n, digits);
+    const twelve = cases.filter(([, digits]) => digits === 12).map(([n]) => n);
+    const column = new AsciiColumn(cases.length + twelve.length, 1);
+    // One value at a time (widths differ), then a column's worth of one width at once.
+    for (const [n, digits] of cases) column.pushPrefixedNumbers(84, [n], 1, digits);
     const expected = cases.map(([n, digits]) => "T" + String(n).padStart(digits, "0"));
     expect(cases.map((_, k) => column.valueAt(k))).to.deep.equal(expected);
+    column.pushPrefixedNumbers(84, twelve, twelve.length, 12);
+    expect(twelve.map((_, k) => column.valueAt(cases.length + k))).to.deep.equal(twelve.map((n) => "T" + String(n).padStart(12, "0")));
   });
 
   it("remembers each customer's home, habitual spend and preferred channel as the world's functions give them", () => {
