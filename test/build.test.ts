@@ -96,4 +96,22 @@ describe("build: what npm run build emits", () => {
       }`);
     expect(exports.snapshot()).to.deep.equal({ content: "w", read: "w" });
   });
+
+  it("leaves a class field alone when a method has a mutable local of the same name (neither a box nor a syntax error)", () => {
+    const exports = compileAndRun(`
+      export class Lengths {
+        private end = 1;
+        static total = 2;
+        fill(n: number) {
+          let end = this.end;
+          let total = Lengths.total;
+          for (let k = 0; k < n; k++) { end += 2; total++; }
+          this.end = end;
+          return [end, total];
+        }
+      }`);
+    const lengths = new exports.Lengths();
+    expect(lengths.fill(3)).to.deep.equal([7, 5]);
+    expect(lengths.fill(1)).to.deep.equal([9, 3]);
+  });
 });
