@@ -1,8 +1,9 @@
 "use strict";
-// ts-closure-transform 0.1.8 miscompiles four ordinary constructs that this file mends around it
+// ts-closure-transform 0.1.8 miscompiles five ordinary constructs that this file mends around it
 // (what else it got wrong, array destructuring, defaults inside patterns, computed keys
-// (`{ [URN]: … }`) and a function declaration's temporaries, is fixed in the transform itself:
-// patches/ts-closure-transform+0.1.8.patch):
+// (`{ [URN]: … }`), a function declaration's temporaries and a class field named like a method's
+// mutable local (the field was taken for a use of it, boxed: `end.value = 0;`), is fixed in the
+// transform itself: patches/ts-closure-transform+0.1.8.patch):
 //   1. `{ x }` (shorthand property) of a `let` a closure captures yields the box it keeps `x` in;
 //      closureSafeSyntax, before the transform, writes it `{ x: x }`.
 //   2. `for (let i = 0; …; i++) { … () => i … }`: the loop variable a closure captures is boxed, and
@@ -16,6 +17,11 @@
 //      `exports.X` in the body, but the __closure captures only `X`, so once rebuilt the body reads
 //      an `exports` that is not its module's. capturedExports, after the transform, makes such a
 //      closure capture `exports`, which must then be registered for serialization.
+//   5. `import type { X } from "m"` and `import { type X } from "m"`: the transform turns every
+//      import into `import * as tmp from "m"; var X = tmp.X`, a use of the module as a value, so
+//      TypeScript no longer drops the imports that name types only, and every one loaded its module
+//      at run time (a worker thread loaded the engine, its groupings and triggers through type
+//      imports alone); closureSafeSyntax, before the transform, removes them, as TypeScript would.
 // Each rewrite keeps the construct's meaning: the same code runs the same with and without them
 // (test/closures/).
 const ts = require("typescript");
@@ -25,6 +31,7 @@ function closureSafeSyntax() {
   return (context) => {
     const f = context.factory;
     const visit = (node) => {
+      if (ts.isImportDeclaration(node)) return withoutTypeImports(node, f);
       if (ts.isForStatement(node)) {
         const rewritten = perIterationCopy(node, f);
         if (rewritten !== node) return ts.visitEachChild(rewritten, visit, context);
@@ -40,6 +47,22 @@ function closureSafeSyntax() {
     };
     return (sourceFile) => ts.visitNode(sourceFile, visit);
   };
+}
+
+/**
+ * `node` without what it imports as types only (see 5. above): undefined for `import type …` or an
+ * import whose every name is `type`, the import without its `type` names otherwise.
+ */
+function withoutTypeImports(node, f) {
+  const clause = node.importClause;
+  if (clause === undefined) return node;
+  if (clause.isTypeOnly) return undefined;
+  const bindings = clause.namedBindings;
+  if (bindings === undefined || !ts.isNamedImports(bindings) || !bindings.elements.some((e) => e.isTypeOnly)) return node;
+  const values = bindings.elements.filter((e) => !e.isTypeOnly);
+  if (values.length === 0 && clause.name === undefined) return undefined;
+  const named = values.length === 0 ? undefined : f.updateNamedImports(bindings, values);
+  return f.updateImportDeclaration(node, node.modifiers, f.updateImportClause(clause, false, clause.name, named), node.moduleSpecifier, node.attributes);
 }
 
 /** A method of an object literal that does not use `super` (which only a method can). */

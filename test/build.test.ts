@@ -114,4 +114,16 @@ describe("build: what npm run build emits", () => {
     expect(lengths.fill(3)).to.deep.equal([7, 5]);
     expect(lengths.fill(1)).to.deep.equal([9, 3]);
   });
+
+  it("loads no module for what a file imports as types only, as TypeScript would", () => {
+    const loaded: string[] = [];
+    const source = `
+      import type { Engine } from "./engine";
+      import { type Plan, planStages } from "./plan";
+      import { type Only } from "./types";
+      export const uses = () => planStages;`;
+    const out = ts.transpileModule(source, { compilerOptions: loadConfig().options, fileName: path.join(root, "module.ts"), transformers: closureTransformers() }).outputText;
+    new Function("exports", "require", out)({}, (name: string) => (loaded.push(name), { planStages: 1 }));
+    expect(loaded).to.deep.equal(["./plan"]);
+  });
 });

@@ -21,7 +21,8 @@ import { requireForSerialization } from "apache-beam/serialization";
 import { emitAll } from "../emit";
 import { expandLocalPattern } from "./file_patterns";
 import { expandGcsPattern, isGcsUri, type GcsOptions } from "./gcs";
-import { gcsObjectSplits, localFileSplits, wholeFile, type FileSplit } from "./file_splits";
+import { gcsObjectSplits, localFileSplits, splittableLocalBytes, wholeFile, type FileSplit } from "./file_splits";
+import { annotateInputBytes } from "../../sdk/input_bytes";
 
 /** What a file source's operator reads: local files already expanded, `gs://` patterns still to expand. */
 export interface FileSourcePayload {
@@ -59,19 +60,22 @@ export function fileSource<T>(
     }
   });
   const payload = new TextEncoder().encode(JSON.stringify({ inputs, gcs, splitsWithinFiles, maxLineBytes } satisfies FileSourcePayload));
+  // What the splits spread over workers, said to the runner before the job runs (sdk/input_bytes.ts).
+  const sharedBytes = splitsWithinFiles ? splittableLocalBytes(inputs) : 0;
   return beam.withName(`${name}(${given.join(",")})`, (root: beam.Root) =>
     root
       .apply(impulse())
-      .apply(primitive<Uint8Array, FileSplit>("split", SPLIT_FILES_URN, payload))
+      .apply(primitive<Uint8Array, FileSplit>("split", SPLIT_FILES_URN, payload, sharedBytes))
       .apply(reshuffle())
       .apply(primitive<FileSplit, T>("read", urn, payload)),
   );
 }
 
-/** A step of one of our URNs, run by the operator registered for it. */
-function primitive<I, O>(name: string, urn: string, payload: Uint8Array): beam.PTransform<beam.PCollection<I>, beam.PCollection<O>> {
+/** A step of one of our URNs, run by the operator registered for it; `inputBytes` (when > 0): what it announces it reads. */
+function primitive<I, O>(name: string, urn: string, payload: Uint8Array, inputBytes = 0): beam.PTransform<beam.PCollection<I>, beam.PCollection<O>> {
   return beam.withName(name, (input: beam.PCollection<I>, pipeline: Pipeline, transform: PTransformProto) => {
     transform.spec = { urn, payload };
+    if (inputBytes > 0) annotateInputBytes(transform, inputBytes);
     return pipeline.createPCollectionInternal<O>(new GeneralObjectCoder());
   });
 }

@@ -9,7 +9,7 @@
  */
 import * as fs from "fs";
 import { requireForSerialization } from "apache-beam/serialization";
-import { gcsError, gcsObjectSize, gcsReadStream, withGcsContext, type GcsOptions } from "./gcs";
+import { gcsError, gcsObjectSize, gcsReadStream, isGcsUri, withGcsContext, type GcsOptions } from "./gcs";
 import { localChunks } from "./local_chunks";
 
 /** A byte range of one file: the records whose first byte is in [start, end). */
@@ -37,6 +37,16 @@ const MAX_SPLIT_BYTES = 4 << 20;
 
 const NEWLINE = 0x0a;
 const COMPRESSED = /\.(gz|bz2|zst|zip|xz|deflate|snappy)$/i;
+
+/**
+ * The bytes of the local `files` that {@link localFileSplits} cuts into several splits — those
+ * workers can share (a compressed file is one split; a `gs://` object's size is not known yet).
+ */
+export function splittableLocalBytes(files: readonly string[]): number {
+  let bytes = 0;
+  for (const file of files) if (!isGcsUri(file) && !COMPRESSED.test(file)) bytes += fs.statSync(file).size;
+  return bytes;
+}
 
 /** The whole of `file` as one split. */
 export function wholeFile(file: string): FileSplit {

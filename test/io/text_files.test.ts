@@ -7,8 +7,11 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
+import * as zlib from "zlib";
+import * as beam from "apache-beam"; // first: the SDK's modules have an import cycle that only resolves from its root
+import { Pipeline } from "apache-beam/internal/pipeline";
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
+import { announcedInputBytes } from "../../sdk/input_bytes";
 import { readTextLines, forEachLineChunk } from "../../io/files/text_files";
 import { expandLocalPattern, matchesWildcard } from "../../io/files/file_patterns";
 import { runPipeline } from "../../testing";
@@ -70,6 +73,18 @@ describe("io: readTextLines", () => {
       const lines = await runPipeline((root) => root.apply(readTextLines(`${dir}/*.csv`)), { runner });
       expect(linesOf(lines)).to.deep.equal(["a.csv:1:h", "a.csv:2:1", "a.csv:3:2", "b.csv:1:h", "b.csv:2:3"]);
     }
+  });
+
+  it("announces to the runner the bytes of the local files it splits, not those of a compressed file or a gs:// pattern", () => {
+    fs.writeFileSync(path.join(dir, "d.csv.gz"), zlib.gzipSync("h\n4\n"));
+    const announced = (...patterns: string[]) => {
+      const pipeline = new Pipeline();
+      new beam.Root(pipeline).apply(readTextLines(patterns));
+      return announcedInputBytes(pipeline.getProto().components!);
+    };
+    expect(announced(`${dir}/*.csv`)).to.equal("h\r\n1\n2".length + "h\n3\n".length);
+    expect(announced(`${dir}/d.csv.gz`, "gs://bucket/exports/*.jsonl")).to.equal(0);
+    fs.rmSync(path.join(dir, "d.csv.gz"));
   });
 
   it("fails at construction, naming the pattern, when a local pattern matches nothing", () => {

@@ -11,6 +11,9 @@ import * as combiners from "apache-beam/transforms/combiners";
 import { directRunner } from "../../runners/direct";
 import { runPipeline, fromArray, expectSameElements } from "../../testing";
 import { runningWorkerThreads, startSharedPool } from "../../runners/direct/execution/worker_pool";
+import { POOL_AT_START_BYTES } from "../../runners/direct/execution/shipping";
+import { annotateInputBytes } from "../../sdk/input_bytes";
+import type { PTransform } from "apache-beam/proto/beam_runner_api";
 import { exitWorkerThread } from "./exit_thread";
 import { burnCpu } from "./cpu_burn";
 
@@ -181,5 +184,16 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
     );
     expectSameElements(heavy as unknown[], Array.from({ length: 300 }, (_, i) => i));
     expect(runningWorkerThreads(), "threads started for the heavy bundle").to.equal(1);
+  });
+
+  // After the test above: its pool of one thread is idle.
+  it("a job whose sources announce 32 MiB of input starts its threads at its start, its work however small", async () => {
+    const announcing = beam.withName("announcing", (root: beam.Root, _pipeline: unknown, transform: PTransform) => {
+      annotateInputBytes(transform, POOL_AT_START_BYTES);
+      return root.apply(fromArray([1, 2, 3]));
+    });
+    const out = await runPipeline((root) => root.apply(announcing).map((x: number) => x * 2), { runner: directRunner({ workers: 3 }) });
+    expectSameElements(out as unknown[], [2, 4, 6]);
+    expect(runningWorkerThreads(), "the job's own pool of two threads").to.be.at.least(2);
   });
 });

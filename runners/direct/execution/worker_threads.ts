@@ -30,7 +30,8 @@ import type { FailureReport, FromWorker, WorkerStage } from "./thread_protocol";
 import { acquirePool, startedPool, type WorkerPool, type WorkerThread } from "./worker_pool";
 import { StagePart, type PartOutputs, type StagePartServices } from "./stage_part";
 import { BundleParts } from "./bundle_parts";
-import { ShippingChoice, type PoolState } from "./shipping";
+import { ShippingChoice, startsPoolAtJobStart, type PoolState } from "./shipping";
+import { announcedInputBytes } from "../../../sdk/input_bytes";
 import { elementCodec, transferable, windowedCodec, type ElementCodec } from "./wire";
 import { stageModules } from "./stage_modules";
 import { jobThreadStep } from "./job_thread_steps";
@@ -111,6 +112,8 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     const idle = routes.size === 0 ? undefined : startedPool(threads);
     let pool = idle === undefined ? undefined : openOn(idle);
     const poolNow = (): WorkerPool => (pool ??= openOn(acquirePool(threads)));
+    // A job announcing enough input starts its threads now, while this thread runs its first stages.
+    if (pool === undefined && routes.size > 0 && startsPoolAtJobStart(announcedInputBytes(services.components))) poolNow();
     const poolState = (): PoolState => (pool === undefined ? "none" : pool.threads.some((thread) => thread.started) ? "started" : "starting");
     const codecs = new Map<string, ElementCodec>();
     const codecOf = (pcollection: string) => codecs.get(pcollection) ?? codecs.set(pcollection, elementCodec(services.components, services.pipelineContext, pcollection)).get(pcollection)!;
