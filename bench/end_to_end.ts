@@ -32,8 +32,11 @@
  *    mean, max, and p50 / p99 (`steady_p99_publish_to_row_ms`, from io/write_lag_histogram.ts); on
  *    stderr the p50 / p99 of each second, the event loop's delay in it and its garbage-collection
  *    pauses over 20 ms (with their kind);
- * 6. for 3, 4 and 5, the CPU seconds per 1000 messages of the Pub/Sub emulator, the Bigtable emulator
- *    and this process (the consumer and the publisher), on stderr: where the time goes.
+ * 6. for 3, 4 and 5, the CPU seconds per 1000 messages of the Pub/Sub emulator, the Bigtable emulator,
+ *    this process (the consumer) and the publisher's, on stderr: where the time goes.
+ *
+ * In 3, 4 and 5 the ingest publisher runs in a process of its own (`--publisher`, see
+ * readyPublisher): a stream's publishers never share its consumer's process and thread.
  *
  * A pipeline that stops moving (no read, no acknowledgement for 30 s) is cancelled and reported in
  * the JSON line (`pipeline_error`, its figures null; exit status 1) rather than waited on. The
@@ -42,13 +45,16 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as readline from "readline";
+import { spawn } from "child_process";
 import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from "perf_hooks";
 import "apache-beam";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { PubSub, v1, type protos } from "@google-cloud/pubsub";
 import { startEmulators, type RunningEmulators } from "../emulators";
 import { writeTransactions } from "../fixtures/generate";
-import { ingest } from "../ingest/publisher";
+import { ingest, type IngestOptions } from "../ingest/publisher";
+import { UsageError } from "../cli/command_line";
 import { rowMessage, type RowMessage } from "../ingest/messages";
 import { bigtableBatchWriter, closeBigtableClients, readRows } from "../io/bigtable";
 import { ensureTable } from "../io/bigtable/admin";
@@ -70,6 +76,7 @@ import { available as processCpuAvailable, groupCpuSeconds, ownCpuSeconds } from
 
 type ReceivedMessage = protos.google.pubsub.v1.IReceivedMessage;
 
+const ROOT = path.join(__dirname, "..");
 const PROJECT = "local-project";
 const INSTANCE = "e-commerce-data";
 const SEED = 42;
@@ -120,7 +127,9 @@ interface Report {
   rss_mb: number | null;
   /** Rounds of (d) and (e): each counts by its fastest (see main()). */
   repeats: number;
-  /** The least CPU seconds per 1000 messages of this process (consumer and publisher) over each one's rounds. */
+  /** Where the publisher ran (`--publisher`). */
+  publisher: PublisherPlace;
+  /** The least CPU seconds per 1000 messages of this process (the consumer, with the publisher when in-process) over each one's rounds. */
   handwritten_cpu_s_per_1000: number;
   pipeline_cpu_s_per_1000: number | null;
   pipeline_cpu_over_handwritten: number | null;
@@ -136,8 +145,10 @@ interface RoundRun {
   round: number;
   variant: "handwritten" | "pipeline";
   records_per_s: number;
-  /** CPU seconds per 1000 messages of this process (the consumer and the publisher together). */
+  /** CPU seconds per 1000 messages of this process: the consumer (and the publisher with `--publisher in-process`). */
   cpu_s_per_1000: number;
+  /** Of the publisher's own process (0 with `--publisher in-process`). */
+  publisher_cpu_s_per_1000: number;
   pubsub_cpu_s_per_1000: number;
   bigtable_cpu_s_per_1000: number;
   /** CPU seconds of the three processes over the run's seconds: what the machine gave it. */
@@ -147,7 +158,10 @@ interface RoundRun {
 
 /** CPU seconds per 1000 messages of each process over a stage, and the cores the three kept busy. */
 interface CpuSplit {
+  /** This process: the consumer, and the publisher when it runs here (`--publisher in-process`). */
   bench: number;
+  /** The publisher's own process (0 when it runs here). */
+  publisher: number;
   pubsub: number;
   bigtable: number;
   coresBusy: number;
@@ -317,11 +331,88 @@ async function measureCeiling(file: string, count: number, round: number): Promi
   return { publish, pullAck, insert };
 }
 
+/** Where the ingest publisher runs (`--publisher`): in a process of its own, or in this one, beside the consumer. */
+type PublisherPlace = "process" | "in-process";
+
+/** The ingest publisher of one run, loaded and waiting: `start` sends the messages and resolves with how many it sent. */
+interface ReadyPublisher {
+  start(): Promise<number>;
+  /** Ends its process if it is still running (a run that failed). */
+  stop(): void;
+}
+
+/** CPU seconds the publisher processes spent publishing, as they report it (their loading not counted). */
+let publisherCpuSeconds = 0;
+
+/** What the publisher sends in a run: every row of `file` to `state`'s topic, at full speed or at `rate`, with event time "now". */
+function publishing(file: string, state: RunState, rate?: number): IngestOptions {
+  return { inputs: [file], topic: state.topic, projectId: PROJECT, eventTime: "now", rate };
+}
+
 /**
- * Stage (e): the streaming pipeline reads `state`'s subscription into its tables while the ingest
- * publisher sends `file` to its topic at full speed (or at `rate`), and drains after `count` records.
+ * The publisher for `options`, ready to start: in its own process (bench/publisher_process.ts,
+ * loaded before the consumer starts, so its start-up takes nothing from the run), or in this one.
  */
-async function measurePipeline(file: string, state: RunState, count: number, workDir: string, workers: number | undefined, rate?: number): Promise<PipelineRun> {
+async function readyPublisher(place: PublisherPlace, options: IngestOptions): Promise<ReadyPublisher> {
+  if (place === "in-process") return { start: async () => (await ingest(options)).published, stop: () => undefined };
+  const child = spawn(process.execPath, ["--enable-source-maps", "-r", path.join(ROOT, "scripts/register.js"), path.join(ROOT, "bench/publisher_process.ts"), JSON.stringify(options)], {
+    cwd: ROOT,
+    env: process.env,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines: string[] = [];
+  let waiting: ((line: string | undefined) => void) | undefined;
+  let closed = false;
+  const output = readline.createInterface({ input: child.stdout });
+  output.on("line", (line) => (waiting ? waiting(line) : lines.push(line)));
+  output.on("close", () => {
+    closed = true;
+    waiting?.(undefined);
+  });
+  const nextLine = () =>
+    new Promise<string>((resolve, reject) => {
+      if (lines.length > 0) return resolve(lines.shift()!);
+      if (closed) return reject(new Error("the publisher process ended before it said what it published"));
+      waiting = (line) => {
+        waiting = undefined;
+        if (line === undefined) reject(new Error("the publisher process ended before it said what it published"));
+        else resolve(line);
+      };
+    });
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  };
+  try {
+    const first = await withTimeout(nextLine(), "the publisher process's start");
+    if (first !== "ready") throw new Error(`the publisher process said '${first}', expected 'ready'`);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return {
+    start: async () => {
+      child.stdin.write("go\n");
+      const report = JSON.parse(await withTimeout(nextLine(), "publishing")) as { published: number; cpuSeconds: number };
+      publisherCpuSeconds += report.cpuSeconds;
+      return report.published;
+    },
+    stop,
+  };
+}
+
+/**
+ * Stage (e): the streaming pipeline reads `state`'s subscription into its tables while `publisher`
+ * sends its messages to its topic (at full speed, or at `rate`: then each second's latencies are
+ * logged), and drains after `count` records.
+ */
+async function measurePipeline(
+  state: RunState,
+  count: number,
+  workDir: string,
+  workers: number | undefined,
+  publisher: ReadyPublisher,
+  rate?: number,
+): Promise<PipelineRun> {
   const job: StreamingJob = {
     subscription: state.subscription,
     project: PROJECT,
@@ -355,7 +446,7 @@ async function measurePipeline(file: string, state: RunState, count: number, wor
     // so that the job's start (its clients, the subscription, the first pulls) is not counted as
     // the first messages' latency — at a steady rate it was most of the p99.
     await untilPulling(() => Object.values(result.progress().sources)[0] ?? {}, () => result.error());
-    const published = ingest({ inputs: [file], topic: state.topic, projectId: PROJECT, eventTime: "now", rate });
+    const published = publisher.start();
     // Awaited below once the job ends; a failure of the job first must not leave it unhandled.
     published.catch(() => undefined);
     const ended = await Promise.race([result.waitUntilFinish(), watch.stalled]).catch(async (error: Error) => {
@@ -365,8 +456,8 @@ async function measurePipeline(file: string, state: RunState, count: number, wor
     });
     const endedAt = performance.now();
     if (ended !== JobState_Enum.DONE) throw result.error() ?? new Error(`the pipeline ended ${JobState_Enum[ended]}`);
-    const counts = await published;
-    if (counts.published !== count) throw new Error(`the publisher sent ${counts.published} messages, expected ${count}`);
+    const sent = await published;
+    if (sent !== count) throw new Error(`the publisher sent ${sent} messages, expected ${count}`);
     const progress = result.progress();
     const source = Object.values(progress.sources)[0] ?? {};
     if (source.acknowledged !== count) throw new Error(`the pipeline acknowledged ${source.acknowledged} of ${count} messages`);
@@ -384,6 +475,7 @@ async function measurePipeline(file: string, state: RunState, count: number, wor
       peakRssMb: peakRss / 2 ** 20,
     };
   } finally {
+    publisher.stop();
     clearInterval(firstRead);
     clearInterval(memory);
     watch.stop();
@@ -459,10 +551,10 @@ function gcKind(kind: number | undefined): string {
 
 /**
  * Stage (d): the hand-written consumer — see the module comment — reading `state`'s subscription
- * into its table while the ingest publisher sends `file` to its topic (from its first pull on, as in (e));
+ * into its table while `publisher` sends its messages to its topic (from its first pull on, as in (e));
  * records/s from the first message read to the last write acknowledged.
  */
-async function measureHandWritten(file: string, state: RunState, count: number): Promise<number> {
+async function measureHandWritten(state: RunState, count: number, publisher: ReadyPublisher): Promise<number> {
   const write = bigtableBatchWriter({ projectId: PROJECT, instanceId: INSTANCE, tableId: state.table });
   const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
   const subscription = `projects/${PROJECT}/subscriptions/${state.subscription}`;
@@ -498,17 +590,18 @@ async function measureHandWritten(file: string, state: RunState, count: number):
     });
     consumed.catch((error: Error) => (failed = error));
     await untilPulling(() => puller.stats, () => failed);
-    const published = ingest({ inputs: [file], topic: state.topic, projectId: PROJECT, eventTime: "now" });
+    const published = publisher.start();
     // Awaited below once the consumer ends; a failure of the consumer first must not leave it unhandled.
     published.catch(() => undefined);
     await consumed;
     flush();
     await withTimeout(Promise.all(writes), "the hand-written consumer's writes");
     const endedAt = performance.now();
-    const counts = await published;
-    if (counts.published !== count) throw new Error(`the publisher sent ${counts.published} messages, expected ${count}`);
+    const sent = await published;
+    if (sent !== count) throw new Error(`the publisher sent ${sent} messages, expected ${count}`);
     return count / ((endedAt - firstReadAt!) / 1000);
   } finally {
+    publisher.stop();
     await Promise.allSettled(writes);
     await puller.settle();
     await client.close();
@@ -545,12 +638,13 @@ async function pullAll(
   }
 }
 
-/** CPU seconds used so far by each emulator and by this process. */
-function cpuNow(emulators: RunningEmulators): { pubsub: number; bigtable: number; bench: number } {
+/** CPU seconds used so far by each emulator, by this process and by the publisher processes. */
+function cpuNow(emulators: RunningEmulators): { pubsub: number; bigtable: number; bench: number; publisher: number } {
   return {
     pubsub: emulators.pids.pubsub === undefined ? 0 : groupCpuSeconds(emulators.pids.pubsub),
     bigtable: emulators.pids.bigtable === undefined ? 0 : groupCpuSeconds(emulators.pids.bigtable),
     bench: ownCpuSeconds(),
+    publisher: publisherCpuSeconds,
   };
 }
 
@@ -564,14 +658,15 @@ async function withCpuSplit<T>(what: string, emulators: RunningEmulators, count:
   const per1k = (k: keyof typeof before) => ((after[k] - before[k]) * 1000) / count;
   const cpu: CpuSplit = {
     bench: per1k("bench"),
+    publisher: per1k("publisher"),
     pubsub: per1k("pubsub"),
     bigtable: per1k("bigtable"),
-    coresBusy: (after.pubsub - before.pubsub + after.bigtable - before.bigtable + after.bench - before.bench) / wall,
+    coresBusy: (Object.keys(before) as (keyof typeof before)[]).reduce((sum, k) => sum + after[k] - before[k], 0) / wall,
   };
   if (processCpuAvailable) {
     log(
       `    ${what}: CPU s per 1000 messages — Pub/Sub emulator ${cpu.pubsub.toFixed(3)}, Bigtable emulator ${cpu.bigtable.toFixed(3)}, ` +
-        `this process ${cpu.bench.toFixed(3)}; ${cpu.coresBusy.toFixed(2)} cores busy`,
+        `this process ${cpu.bench.toFixed(3)}, publisher process ${cpu.publisher.toFixed(3)}; ${cpu.coresBusy.toFixed(2)} cores busy`,
     );
   }
   return { result, cpu };
@@ -647,6 +742,7 @@ const BENCH: Bench = {
   flags: [
     { name: "messages", type: "string", value: "N", default: "50000", help: "purchases published for each measurement" },
     { name: "workers", type: "string", value: "N", help: "the runner's workers (default: the machine's cores)" },
+    { name: "publisher", type: "string", value: "WHERE", default: "process", help: "where the ingest publisher runs: process (its own) or in-process (beside the consumer)" },
     { ...REPEATS_FLAG, default: String(REPEATS), help: "rounds of the hand-written consumer and the pipeline, taken in turn; each counts by its fastest" },
   ],
 };
@@ -655,6 +751,8 @@ async function main(flags: BenchFlags): Promise<void> {
   const count = wholeNumberFlag(flags, "messages");
   const workers = flags.workers === undefined ? undefined : wholeNumberFlag(flags, "workers");
   const repeats = wholeNumberFlag(flags, "repeats");
+  const place = flags.publisher as PublisherPlace;
+  if (place !== "process" && place !== "in-process") throw new UsageError(`--publisher must be process or in-process, got '${flags.publisher}'`);
   const loadAtStart = os.loadavg()[0];
   const previousEnv = { ...process.env };
   const emulators = await startEmulators(["pubsub", "bigtable"]);
@@ -679,6 +777,7 @@ async function main(flags: BenchFlags): Promise<void> {
         variant,
         records_per_s: Math.round(recordsPerS),
         cpu_s_per_1000: round3(cpu.bench),
+        publisher_cpu_s_per_1000: round3(cpu.publisher),
         pubsub_cpu_s_per_1000: round3(cpu.pubsub),
         bigtable_cpu_s_per_1000: round3(cpu.bigtable),
         cores_busy: Math.round(cpu.coresBusy * 100) / 100,
@@ -693,7 +792,8 @@ async function main(flags: BenchFlags): Promise<void> {
     // that neither always follows the ceiling's stages or the other.
     const handWrittenRun = async (round: number) => {
       const state = await freshState(`handwritten_${round}`);
-      const { result, cpu } = await withCpuSplit(`(d) round ${round}`, emulators, count, () => measureHandWritten(file, state, count));
+      const publisher = await readyPublisher(place, publishing(file, state));
+      const { result, cpu } = await withCpuSplit(`(d) round ${round}`, emulators, count, () => measureHandWritten(state, count, publisher));
       log(`(d) round ${round}, hand-written consumer: ${Math.round(result)} records/s`);
       await checkAndRemove(state, count);
       handWritten = Math.max(handWritten, result);
@@ -702,7 +802,8 @@ async function main(flags: BenchFlags): Promise<void> {
     const pipelineRun = async (round: number) => {
       try {
         const state = await freshState(`pipeline_${round}`);
-        const { result, cpu } = await withCpuSplit(`(e) round ${round}`, emulators, count, () => measurePipeline(file, state, count, workDir, workers));
+        const publisher = await readyPublisher(place, publishing(file, state));
+        const { result, cpu } = await withCpuSplit(`(e) round ${round}`, emulators, count, () => measurePipeline(state, count, workDir, workers, publisher));
         log(`(e) round ${round}, pipeline: ${Math.round(result.recordsPerS)} records/s; RSS ${Math.round(result.startRssMb)} MB at its start, ${Math.round(result.peakRssMb)} MB at most`);
         await checkAndRemove(state, count);
         if (run === undefined || result.recordsPerS > run.recordsPerS) run = result;
@@ -732,7 +833,8 @@ async function main(flags: BenchFlags): Promise<void> {
       try {
         const state = await freshState("steady");
         // Its CPU per message beside (e)'s: at a steady rate bundles are a pull or two, not a backlog's.
-        const { result: steadyRun } = await withCpuSplit("(f)", emulators, steadyCount, () => measurePipeline(steadyFile, state, steadyCount, workDir, workers, rate));
+        const publisher = await readyPublisher(place, publishing(steadyFile, state, rate));
+        const { result: steadyRun } = await withCpuSplit("(f)", emulators, steadyCount, () => measurePipeline(state, steadyCount, workDir, workers, publisher, rate));
         await checkAndRemove(state, steadyCount);
         steady = { rate, run: steadyRun };
         log(
@@ -768,6 +870,7 @@ async function main(flags: BenchFlags): Promise<void> {
       ack_latency_p99_ms: run?.latencyP99Ms ?? null,
       rss_mb: run ? Math.round(run.peakRssMb) : null,
       repeats,
+      publisher: place,
       handwritten_cpu_s_per_1000: leastCpu(rounds, "handwritten")!,
       pipeline_cpu_s_per_1000: pipelineOk ? leastCpu(rounds, "pipeline")! : null,
       pipeline_cpu_over_handwritten: pipelineOk ? round3(leastCpu(rounds, "pipeline")! / leastCpu(rounds, "handwritten")!) : null,
