@@ -16,24 +16,27 @@
  *    stage ceiling in 2 runs each stage alone with the whole machine; here, as in the pipeline,
  *    Pub/Sub, Bigtable and our process share its cores, so this is what any consumer can reach;
  * 4. (e) the pipeline on our direct runner, reading a fresh subscription while the ingest publisher
- *    publishes the same N rows at full speed with event time "now" (from the job's first pull on: a
- *    stream's consumer is running before its messages come): records/s from the first record
+ *    publishes the same N rows at full speed with event time "now" (from the job's first pull on, as
+ *    in 3: a stream's consumer is running before its messages come): records/s from the first record
  *    read to the end of the job (drain included); publish → transaction row written latency (mean
  *    and max, from the sink's write-lag distribution: event time is the publish time here);
  *    publish → acknowledged latency (p50/p99, the source's own histogram: a message is acknowledged
  *    only once its row is written and a checkpoint holds what it added to the per-minute aggregate —
  *    the job checkpoints, as a production one does); peak RSS while it runs; then the table must
  *    hold exactly N rows.
- *    2, 3 and 4 run in each of two rounds, interleaved (the emulators warm up as they go, and other
- *    work on the machine comes and goes), and the best of each figure counts;
+ *    2, 3 and 4 run in each of `--repeats` rounds, 3 and 4 in alternating order, each run of 3 and
+ *    4 on a clean state of its own (see main()), and the best of each figure counts;
  * 5. (f) the pipeline again, the publisher now sending at a steady half of the rate it sustained in
  *    4, for 10 s: publish → row written latency when the pipeline keeps up (in 4 the messages queue
  *    behind a burst published at full speed, so its latency is mostly waiting in the subscription):
  *    mean, max, and p50 / p99 (`steady_p99_publish_to_row_ms`, from io/write_lag_histogram.ts); on
  *    stderr the p50 / p99 of each second, the event loop's delay in it and its garbage-collection
  *    pauses over 20 ms (with their kind);
- * 6. for 3, 4 and 5, the CPU seconds per 1000 messages of the Pub/Sub emulator, the Bigtable emulator
- *    and this process (the consumer and the publisher), on stderr: where the time goes.
+ * 6. for 3, 4 and 5, the CPU seconds per 1000 messages of the Pub/Sub emulator, the Bigtable emulator,
+ *    this process (the consumer) and the publisher's, on stderr: where the time goes.
+ *
+ * In 3, 4 and 5 the ingest publisher runs in a process of its own (`--publisher`, see
+ * readyPublisher): a stream's publishers never share its consumer's process and thread.
  *
  * A pipeline that stops moving (no read, no acknowledgement for 30 s) is cancelled and reported in
  * the JSON line (`pipeline_error`, its figures null; exit status 1) rather than waited on. The
@@ -42,13 +45,16 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as readline from "readline";
+import { spawn } from "child_process";
 import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from "perf_hooks";
 import "apache-beam";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
 import { PubSub, v1, type protos } from "@google-cloud/pubsub";
 import { startEmulators, type RunningEmulators } from "../emulators";
 import { writeTransactions } from "../fixtures/generate";
-import { ingest } from "../ingest/publisher";
+import { ingest, type IngestOptions } from "../ingest/publisher";
+import { UsageError } from "../cli/command_line";
 import { rowMessage, type RowMessage } from "../ingest/messages";
 import { bigtableBatchWriter, closeBigtableClients, readRows } from "../io/bigtable";
 import { ensureTable } from "../io/bigtable/admin";
@@ -61,13 +67,16 @@ import { PubSubPuller } from "../io/pubsub/puller";
 import { streamingPipeline, type StreamingJob } from "../pipelines/streaming";
 import { directRunner, type DirectPipelineResult } from "../runners/direct";
 import { transactionRow, TRANSACTION_FAMILY, type BigtableRow } from "../transforms/bigtable_row";
+import { REVENUE_PER_MINUTE_FAMILY } from "../transforms/category_minute_row";
 import { parseCsvLine } from "../transforms/parse_csv";
 import { parsePubSubPayload } from "../transforms/parse_json";
 import { runBench, wholeNumberFlag, type Bench, type BenchFlags } from "./command";
+import { REPEATS_FLAG } from "./repeats";
 import { available as processCpuAvailable, groupCpuSeconds, ownCpuSeconds } from "./process_cpu";
 
 type ReceivedMessage = protos.google.pubsub.v1.IReceivedMessage;
 
+const ROOT = path.join(__dirname, "..");
 const PROJECT = "local-project";
 const INSTANCE = "e-commerce-data";
 const SEED = 42;
@@ -83,8 +92,8 @@ const STALL_MS = 30_000;
 const STEADY_SECONDS = 10;
 /** The longest the pipeline may take from its start to its first pull on the wire (the publisher waits for it). */
 const FIRST_PULL_WITHIN_MS = 60_000;
-/** Rounds of (d) and (e); see main(). */
-const ROUNDS = 2;
+/** Rounds of (d) and (e) unless `--repeats` says otherwise; see main(). */
+const REPEATS = 4;
 /**
  * No message for this long: a pulling stage gives up (the messages are not coming). Longer than the
  * subscriptions' ack deadline (60 s): messages the emulator handed to a pull that timed out on our
@@ -116,7 +125,46 @@ interface Report {
   ack_latency_p50_ms: number | null;
   ack_latency_p99_ms: number | null;
   rss_mb: number | null;
+  /** Rounds of (d) and (e): each counts by its fastest (see main()). */
+  repeats: number;
+  /** Where the publisher ran (`--publisher`). */
+  publisher: PublisherPlace;
+  /** The least CPU seconds per 1000 messages of this process (the consumer, with the publisher when in-process) over each one's rounds. */
+  handwritten_cpu_s_per_1000: number;
+  pipeline_cpu_s_per_1000: number | null;
+  pipeline_cpu_over_handwritten: number | null;
+  /** Every run of (d) and (e), in the order they ran. */
+  rounds: RoundRun[];
+  load_average_1m_start: number;
+  load_average_1m_end: number;
   pipeline_error?: string;
+}
+
+/** One run of (d) or (e) as the JSON line lists it. */
+interface RoundRun {
+  round: number;
+  variant: "handwritten" | "pipeline";
+  records_per_s: number;
+  /** CPU seconds per 1000 messages of this process: the consumer (and the publisher with `--publisher in-process`). */
+  cpu_s_per_1000: number;
+  /** Of the publisher's own process (0 with `--publisher in-process`). */
+  publisher_cpu_s_per_1000: number;
+  pubsub_cpu_s_per_1000: number;
+  bigtable_cpu_s_per_1000: number;
+  /** CPU seconds of the three processes over the run's seconds: what the machine gave it. */
+  cores_busy: number;
+  load_average_1m: number;
+}
+
+/** CPU seconds per 1000 messages of each process over a stage, and the cores the three kept busy. */
+interface CpuSplit {
+  /** This process: the consumer, and the publisher when it runs here (`--publisher in-process`). */
+  bench: number;
+  /** The publisher's own process (0 when it runs here). */
+  publisher: number;
+  pubsub: number;
+  bigtable: number;
+  coresBusy: number;
 }
 
 /** What one pipeline run measured. */
@@ -174,6 +222,46 @@ async function createTopicAndSubscription(topic: string, subscription: string): 
   }
 }
 
+/** What one run of (d), (e) or (f) reads and writes, made for it and removed after it: every run starts from the same clean state. */
+interface RunState {
+  topic: string;
+  subscription: string;
+  /** Transaction rows. */
+  table: string;
+  /** Revenue per category per minute (the pipeline's second sink; the hand-written consumer has none, but gets the table alike). */
+  aggregateTable: string;
+}
+
+/** A topic, its subscription and the two tables, all new, for the run called `name`. */
+async function freshState(name: string): Promise<RunState> {
+  const state = { topic: `bench-${name}`, subscription: `bench-${name}-read`, table: `bench_${name}`, aggregateTable: `bench_${name}_per_minute` };
+  await createTopicAndSubscription(state.topic, state.subscription);
+  await ensureTable(bigtableClient(PROJECT), INSTANCE, state.table, [TRANSACTION_FAMILY]);
+  await ensureTable(bigtableClient(PROJECT), INSTANCE, state.aggregateTable, [REVENUE_PER_MINUTE_FAMILY]);
+  return state;
+}
+
+/** Checks that `state`'s table holds exactly `count` rows, then removes it all. */
+async function checkAndRemove(state: RunState, count: number): Promise<void> {
+  const written = (await readRows({ projectId: PROJECT, instanceId: INSTANCE, tableId: state.table, timeoutMs: 120_000 })).length;
+  if (written !== count) throw new Error(`table ${state.table} holds ${written} rows, expected ${count}`);
+  await remove(state);
+}
+
+/** Deletes `state`'s tables, subscription and topic: the next run finds the emulators as this one did. */
+async function remove(state: RunState): Promise<void> {
+  const instance = bigtableClient(PROJECT).instance(INSTANCE);
+  await instance.table(state.table).delete();
+  await instance.table(state.aggregateTable).delete();
+  const pubsub = new PubSub({ projectId: PROJECT });
+  try {
+    await pubsub.subscription(state.subscription).delete();
+    await pubsub.topic(state.topic).delete();
+  } finally {
+    await pubsub.close();
+  }
+}
+
 /** Stage (a): publishes `messages` with the official client's batching (1000 a request); msg/s. */
 async function measurePublish(topicName: string, messages: RowMessage[]): Promise<number> {
   const pubsub = new PubSub({ projectId: PROJECT });
@@ -209,9 +297,8 @@ async function measurePullAck(subscriptionName: string, count: number): Promise<
   }
 }
 
-/** Stage (c): inserts `rows` in 1000-row batches, 4 MutateRows in flight, with the sink's batch writer; rows/s. */
+/** Stage (c): inserts `rows` into `tableId` (made beforehand) in 1000-row batches, 4 MutateRows in flight, with the sink's batch writer; rows/s. */
 async function measureBigtableInsert(tableId: string, rows: BigtableRow[]): Promise<number> {
-  await ensureTable(bigtableClient(PROJECT), INSTANCE, tableId, [TRANSACTION_FAMILY]);
   const write = bigtableBatchWriter({ projectId: PROJECT, instanceId: INSTANCE, tableId });
   const inFlight = new Set<Promise<void>>();
   const started = performance.now();
@@ -233,35 +320,105 @@ async function measureCeiling(file: string, count: number, round: number): Promi
   const messages = await messagesOf(file);
   const rows = await transactionRowsOf(file);
   if (messages.length !== count || rows.length !== count) throw new Error(`${file} holds ${messages.length} messages and ${rows.length} rows, expected ${count}`);
-  await createTopicAndSubscription(`bench-ceiling-${round}`, `bench-ceiling-${round}-pull`);
-  const publish = await measurePublish(`bench-ceiling-${round}`, messages);
+  const state = await freshState(`ceiling_${round}`);
+  const publish = await measurePublish(state.topic, messages);
   log(`(a) round ${round}, publish: ${Math.round(publish)} msg/s`);
-  const pullAck = await measurePullAck(`bench-ceiling-${round}-pull`, count);
+  const pullAck = await measurePullAck(state.subscription, count);
   log(`(b) round ${round}, pull + ack: ${Math.round(pullAck)} msg/s`);
-  const insert = await measureBigtableInsert(`bench_ceiling_${round}`, rows);
+  const insert = await measureBigtableInsert(state.table, rows);
   log(`(c) round ${round}, Bigtable insert: ${Math.round(insert)} rows/s`);
+  await remove(state);
   return { publish, pullAck, insert };
 }
 
+/** Where the ingest publisher runs (`--publisher`): in a process of its own, or in this one, beside the consumer. */
+type PublisherPlace = "process" | "in-process";
+
+/** The ingest publisher of one run, loaded and waiting: `start` sends the messages and resolves with how many it sent. */
+interface ReadyPublisher {
+  start(): Promise<number>;
+  /** Ends its process if it is still running (a run that failed). */
+  stop(): void;
+}
+
+/** CPU seconds the publisher processes spent publishing, as they report it (their loading not counted). */
+let publisherCpuSeconds = 0;
+
+/** What the publisher sends in a run: every row of `file` to `state`'s topic, at full speed or at `rate`, with event time "now". */
+function publishing(file: string, state: RunState, rate?: number): IngestOptions {
+  return { inputs: [file], topic: state.topic, projectId: PROJECT, eventTime: "now", rate };
+}
+
 /**
- * Stage (e): the streaming pipeline reads `subscription` while the ingest publisher sends `file` to
- * `topic` at full speed, and drains after `count` records.
+ * The publisher for `options`, ready to start: in its own process (bench/publisher_process.ts,
+ * loaded before the consumer starts, so its start-up takes nothing from the run), or in this one.
+ */
+async function readyPublisher(place: PublisherPlace, options: IngestOptions): Promise<ReadyPublisher> {
+  if (place === "in-process") return { start: async () => (await ingest(options)).published, stop: () => undefined };
+  const child = spawn(process.execPath, ["--enable-source-maps", "-r", path.join(ROOT, "scripts/register.js"), path.join(ROOT, "bench/publisher_process.ts"), JSON.stringify(options)], {
+    cwd: ROOT,
+    env: process.env,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines: string[] = [];
+  let waiting: ((line: string | undefined) => void) | undefined;
+  let closed = false;
+  const output = readline.createInterface({ input: child.stdout });
+  output.on("line", (line) => (waiting ? waiting(line) : lines.push(line)));
+  output.on("close", () => {
+    closed = true;
+    waiting?.(undefined);
+  });
+  const nextLine = () =>
+    new Promise<string>((resolve, reject) => {
+      if (lines.length > 0) return resolve(lines.shift()!);
+      if (closed) return reject(new Error("the publisher process ended before it said what it published"));
+      waiting = (line) => {
+        waiting = undefined;
+        if (line === undefined) reject(new Error("the publisher process ended before it said what it published"));
+        else resolve(line);
+      };
+    });
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  };
+  try {
+    const first = await withTimeout(nextLine(), "the publisher process's start");
+    if (first !== "ready") throw new Error(`the publisher process said '${first}', expected 'ready'`);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return {
+    start: async () => {
+      child.stdin.write("go\n");
+      const report = JSON.parse(await withTimeout(nextLine(), "publishing")) as { published: number; cpuSeconds: number };
+      publisherCpuSeconds += report.cpuSeconds;
+      return report.published;
+    },
+    stop,
+  };
+}
+
+/**
+ * Stage (e): the streaming pipeline reads `state`'s subscription into its tables while `publisher`
+ * sends its messages to its topic (at full speed, or at `rate`: then each second's latencies are
+ * logged), and drains after `count` records.
  */
 async function measurePipeline(
-  file: string,
-  topic: string,
-  subscription: string,
+  state: RunState,
   count: number,
   workDir: string,
   workers: number | undefined,
+  publisher: ReadyPublisher,
   rate?: number,
 ): Promise<PipelineRun> {
   const job: StreamingJob = {
-    subscription,
+    subscription: state.subscription,
     project: PROJECT,
     instance: INSTANCE,
-    table: "transacoes",
-    aggregateTable: "receita_por_minuto",
+    table: state.table,
+    aggregateTable: state.aggregateTable,
     deadLetter: { kind: "files", prefix: path.join(workDir, "dead-letters") },
     createTables: true,
   };
@@ -288,19 +445,19 @@ async function measurePipeline(
     // A stream's consumer is running before the messages come: publishing starts once the job pulls,
     // so that the job's start (its clients, the subscription, the first pulls) is not counted as
     // the first messages' latency — at a steady rate it was most of the p99.
-    await untilPulling(result);
-    const published = ingest({ inputs: [file], topic, projectId: PROJECT, eventTime: "now", rate });
+    await untilPulling(() => Object.values(result.progress().sources)[0] ?? {}, () => result.error());
+    const published = publisher.start();
     // Awaited below once the job ends; a failure of the job first must not leave it unhandled.
     published.catch(() => undefined);
-    const state = await Promise.race([result.waitUntilFinish(), watch.stalled]).catch(async (error: Error) => {
+    const ended = await Promise.race([result.waitUntilFinish(), watch.stalled]).catch(async (error: Error) => {
       // Cancelled for stalling: let it hand its messages back and close before the emulators stop.
       await result.waitUntilFinish(10_000);
       throw error;
     });
     const endedAt = performance.now();
-    if (state !== JobState_Enum.DONE) throw result.error() ?? new Error(`the pipeline ended ${JobState_Enum[state]}`);
-    const counts = await published;
-    if (counts.published !== count) throw new Error(`the publisher sent ${counts.published} messages, expected ${count}`);
+    if (ended !== JobState_Enum.DONE) throw result.error() ?? new Error(`the pipeline ended ${JobState_Enum[ended]}`);
+    const sent = await published;
+    if (sent !== count) throw new Error(`the publisher sent ${sent} messages, expected ${count}`);
     const progress = result.progress();
     const source = Object.values(progress.sources)[0] ?? {};
     if (source.acknowledged !== count) throw new Error(`the pipeline acknowledged ${source.acknowledged} of ${count} messages`);
@@ -318,6 +475,7 @@ async function measurePipeline(
       peakRssMb: peakRss / 2 ** 20,
     };
   } finally {
+    publisher.stop();
     clearInterval(firstRead);
     clearInterval(memory);
     watch.stop();
@@ -325,14 +483,18 @@ async function measurePipeline(
   }
 }
 
-/** Resolves once the job has a pull on the wire; rejects after {@link FIRST_PULL_WITHIN_MS}, or if the job ends first. */
-async function untilPulling(result: DirectPipelineResult): Promise<void> {
+/**
+ * Resolves once `stats` show a pull on the wire; rejects after {@link FIRST_PULL_WITHIN_MS}, or with
+ * what `failure` returns once it returns something (the consumer ended first).
+ */
+async function untilPulling(stats: () => { pulls?: number; pullsInFlight?: number }, failure: () => Error | undefined): Promise<void> {
   const started = Date.now();
   for (;;) {
-    const source = Object.values(result.progress().sources)[0] ?? {};
-    if ((source.pulls ?? 0) + (source.pullsInFlight ?? 0) > 0) return;
-    if (result.error() !== undefined) throw result.error();
-    if (Date.now() - started > FIRST_PULL_WITHIN_MS) throw new Error(`the pipeline sent no pull within ${FIRST_PULL_WITHIN_MS / 1000} s of its start`);
+    const pulling = stats();
+    if ((pulling.pulls ?? 0) + (pulling.pullsInFlight ?? 0) > 0) return;
+    const error = failure();
+    if (error !== undefined) throw error;
+    if (Date.now() - started > FIRST_PULL_WITHIN_MS) throw new Error(`no pull was sent within ${FIRST_PULL_WITHIN_MS / 1000} s of the consumer's start`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -388,15 +550,14 @@ function gcKind(kind: number | undefined): string {
 }
 
 /**
- * Stage (d): the hand-written consumer — see the module comment — reading `subscription` while the
- * ingest publisher sends `file` to `topic`; records/s from the first message read to the last write.
+ * Stage (d): the hand-written consumer — see the module comment — reading `state`'s subscription
+ * into its table while `publisher` sends its messages to its topic (from its first pull on, as in (e));
+ * records/s from the first message read to the last write acknowledged.
  */
-async function measureHandWritten(file: string, topic: string, subscriptionName: string, count: number): Promise<number> {
-  const tableId = "bench_handwritten";
-  await ensureTable(bigtableClient(PROJECT), INSTANCE, tableId, [TRANSACTION_FAMILY]);
-  const write = bigtableBatchWriter({ projectId: PROJECT, instanceId: INSTANCE, tableId });
+async function measureHandWritten(state: RunState, count: number, publisher: ReadyPublisher): Promise<number> {
+  const write = bigtableBatchWriter({ projectId: PROJECT, instanceId: INSTANCE, tableId: state.table });
   const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
-  const subscription = `projects/${PROJECT}/subscriptions/${subscriptionName}`;
+  const subscription = `projects/${PROJECT}/subscriptions/${state.subscription}`;
   const puller = new PubSubPuller(client, subscription);
   const writes = new Set<Promise<void>>();
   let rows: BigtableRow[] = [];
@@ -413,11 +574,10 @@ async function measureHandWritten(file: string, topic: string, subscriptionName:
       .finally(() => writes.delete(written));
     writes.add(written);
   };
-  const published = ingest({ inputs: [file], topic, projectId: PROJECT, eventTime: "now" });
-  published.catch(() => undefined);
   try {
     let firstReadAt: number | undefined;
-    await pullAll(puller, count, "hand-written", async (received, firstSeen) => {
+    let failed: Error | undefined;
+    const consumed = pullAll(puller, count, "hand-written", async (received, firstSeen) => {
       firstReadAt ??= performance.now();
       for (const { ackId } of received) ackIds.push(ackId!);
       for (const { message } of firstSeen) {
@@ -428,13 +588,20 @@ async function measureHandWritten(file: string, topic: string, subscriptionName:
       // A rejected write rejects the race, and with it the stage.
       while (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
     });
+    consumed.catch((error: Error) => (failed = error));
+    await untilPulling(() => puller.stats, () => failed);
+    const published = publisher.start();
+    // Awaited below once the consumer ends; a failure of the consumer first must not leave it unhandled.
+    published.catch(() => undefined);
+    await consumed;
     flush();
     await withTimeout(Promise.all(writes), "the hand-written consumer's writes");
     const endedAt = performance.now();
-    const counts = await published;
-    if (counts.published !== count) throw new Error(`the publisher sent ${counts.published} messages, expected ${count}`);
+    const sent = await published;
+    if (sent !== count) throw new Error(`the publisher sent ${sent} messages, expected ${count}`);
     return count / ((endedAt - firstReadAt!) / 1000);
   } finally {
+    publisher.stop();
     await Promise.allSettled(writes);
     await puller.settle();
     await client.close();
@@ -471,28 +638,38 @@ async function pullAll(
   }
 }
 
-/** CPU seconds used so far by each emulator and by this process. */
-function cpuNow(emulators: RunningEmulators): { pubsub: number; bigtable: number; bench: number } {
+/** CPU seconds used so far by each emulator, by this process and by the publisher processes. */
+function cpuNow(emulators: RunningEmulators): { pubsub: number; bigtable: number; bench: number; publisher: number } {
   return {
     pubsub: emulators.pids.pubsub === undefined ? 0 : groupCpuSeconds(emulators.pids.pubsub),
     bigtable: emulators.pids.bigtable === undefined ? 0 : groupCpuSeconds(emulators.pids.bigtable),
     bench: ownCpuSeconds(),
+    publisher: publisherCpuSeconds,
   };
 }
 
-/** Runs `stage` and logs the CPU each process spent on it per 1000 messages (and the cores busy). */
-async function withCpuSplit<T>(what: string, emulators: RunningEmulators, count: number, stage: () => Promise<T>): Promise<T> {
+/** Runs `stage` and logs the CPU each process spent on it per 1000 messages (and the cores busy); returns both. */
+async function withCpuSplit<T>(what: string, emulators: RunningEmulators, count: number, stage: () => Promise<T>): Promise<{ result: T; cpu: CpuSplit }> {
   const before = cpuNow(emulators);
   const started = performance.now();
   const result = await stage();
   const after = cpuNow(emulators);
   const wall = (performance.now() - started) / 1000;
-  const per1k = (k: keyof typeof before) => (((after[k] - before[k]) * 1000) / count).toFixed(3);
-  const busy = (after.pubsub - before.pubsub + after.bigtable - before.bigtable + after.bench - before.bench) / wall;
+  const per1k = (k: keyof typeof before) => ((after[k] - before[k]) * 1000) / count;
+  const cpu: CpuSplit = {
+    bench: per1k("bench"),
+    publisher: per1k("publisher"),
+    pubsub: per1k("pubsub"),
+    bigtable: per1k("bigtable"),
+    coresBusy: (Object.keys(before) as (keyof typeof before)[]).reduce((sum, k) => sum + after[k] - before[k], 0) / wall,
+  };
   if (processCpuAvailable) {
-    log(`    ${what}: CPU s per 1000 messages — Pub/Sub emulator ${per1k("pubsub")}, Bigtable emulator ${per1k("bigtable")}, this process ${per1k("bench")}; ${busy.toFixed(2)} cores busy`);
+    log(
+      `    ${what}: CPU s per 1000 messages — Pub/Sub emulator ${cpu.pubsub.toFixed(3)}, Bigtable emulator ${cpu.bigtable.toFixed(3)}, ` +
+        `this process ${cpu.bench.toFixed(3)}, publisher process ${cpu.publisher.toFixed(3)}; ${cpu.coresBusy.toFixed(2)} cores busy`,
+    );
   }
-  return result;
+  return { result, cpu };
 }
 
 /**
@@ -530,6 +707,17 @@ function watchProgress(result: DirectPipelineResult): { stalled: Promise<never>;
   return { stalled, stop: () => clearInterval(timer) };
 }
 
+/** The least CPU seconds per 1000 messages of `variant`'s runs (undefined when none ran). */
+function leastCpu(rounds: RoundRun[], variant: RoundRun["variant"]): number | undefined {
+  const cpu = rounds.filter((r) => r.variant === variant).map((r) => r.cpu_s_per_1000);
+  return cpu.length === 0 ? undefined : Math.min(...cpu);
+}
+
+/** `x` to three decimals. */
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
 /** A latency for the log: whole milliseconds, or "?" before any was measured. */
 function ms(value: number | undefined): string {
   return value === undefined || Number.isNaN(value) ? "?" : String(Math.round(value));
@@ -554,12 +742,18 @@ const BENCH: Bench = {
   flags: [
     { name: "messages", type: "string", value: "N", default: "50000", help: "purchases published for each measurement" },
     { name: "workers", type: "string", value: "N", help: "the runner's workers (default: the machine's cores)" },
+    { name: "publisher", type: "string", value: "WHERE", default: "process", help: "where the ingest publisher runs: process (its own) or in-process (beside the consumer)" },
+    { ...REPEATS_FLAG, default: String(REPEATS), help: "rounds of the hand-written consumer and the pipeline, taken in turn; each counts by its fastest" },
   ],
 };
 
 async function main(flags: BenchFlags): Promise<void> {
   const count = wholeNumberFlag(flags, "messages");
   const workers = flags.workers === undefined ? undefined : wholeNumberFlag(flags, "workers");
+  const repeats = wholeNumberFlag(flags, "repeats");
+  const place = flags.publisher as PublisherPlace;
+  if (place !== "process" && place !== "in-process") throw new UsageError(`--publisher must be process or in-process, got '${flags.publisher}'`);
+  const loadAtStart = os.loadavg()[0];
   const previousEnv = { ...process.env };
   const emulators = await startEmulators(["pubsub", "bigtable"]);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-e2e-"));
@@ -576,36 +770,57 @@ async function main(flags: BenchFlags): Promise<void> {
     let handWritten = 0;
     let run: PipelineRun | undefined;
     let pipelineError: string | undefined;
-    // The emulators' JVM and Go runtime keep getting faster for a hundred thousand messages or so,
-    // and other work on the machine comes and goes: whatever ran later or luckier would win. Every
-    // measurement runs in each of two rounds, interleaved, and the best of each counts.
-    for (let round = 1; round <= ROUNDS && pipelineError === undefined; round++) {
-      const stages = await measureCeiling(file, count, round);
-      publish = Math.max(publish, stages.publish);
-      pullAck = Math.max(pullAck, stages.pullAck);
-      insert = Math.max(insert, stages.insert);
-      // Topics of their own: another subscription must not take a share of the emulator's work.
-      await createTopicAndSubscription(`bench-handwritten-${round}`, `bench-handwritten-${round}-read`);
-      await createTopicAndSubscription(`bench-pipeline-${round}`, `bench-pipeline-${round}-read`);
-      const hand = await withCpuSplit(`(d) round ${round}`, emulators, count, () =>
-        measureHandWritten(file, `bench-handwritten-${round}`, `bench-handwritten-${round}-read`, count),
-      );
-      log(`(d) round ${round}, hand-written consumer: ${Math.round(hand)} records/s`);
-      handWritten = Math.max(handWritten, hand);
+    const rounds: RoundRun[] = [];
+    const recordRun = (round: number, variant: RoundRun["variant"], recordsPerS: number, cpu: CpuSplit) =>
+      rounds.push({
+        round,
+        variant,
+        records_per_s: Math.round(recordsPerS),
+        cpu_s_per_1000: round3(cpu.bench),
+        publisher_cpu_s_per_1000: round3(cpu.publisher),
+        pubsub_cpu_s_per_1000: round3(cpu.pubsub),
+        bigtable_cpu_s_per_1000: round3(cpu.bigtable),
+        cores_busy: Math.round(cpu.coresBusy * 100) / 100,
+        load_average_1m: Math.round(os.loadavg()[0] * 100) / 100,
+      });
+    // Each of (d) and (e) runs once a round, in turn, `repeats` rounds, and counts by its fastest run:
+    // a run can only lose time to what else the machine does (the emulators' JVM and Go runtime
+    // warming up, other work coming and going), never gain it, so the fastest is the nearest to what
+    // the code costs. Both get the same treatment: each run starts from a clean state of its own (a
+    // new topic, subscription and tables, removed once its rows are counted), the publisher starts
+    // once the consumer pulls, and the order alternates (d first in odd rounds, (e) in even ones) so
+    // that neither always follows the ceiling's stages or the other.
+    const handWrittenRun = async (round: number) => {
+      const state = await freshState(`handwritten_${round}`);
+      const publisher = await readyPublisher(place, publishing(file, state));
+      const { result, cpu } = await withCpuSplit(`(d) round ${round}`, emulators, count, () => measureHandWritten(state, count, publisher));
+      log(`(d) round ${round}, hand-written consumer: ${Math.round(result)} records/s`);
+      await checkAndRemove(state, count);
+      handWritten = Math.max(handWritten, result);
+      recordRun(round, "handwritten", result, cpu);
+    };
+    const pipelineRun = async (round: number) => {
       try {
-        const piped = await withCpuSplit(`(e) round ${round}`, emulators, count, () =>
-          measurePipeline(file, `bench-pipeline-${round}`, `bench-pipeline-${round}-read`, count, workDir, workers),
-        );
-        log(`(e) round ${round}, pipeline: ${Math.round(piped.recordsPerS)} records/s; RSS ${Math.round(piped.startRssMb)} MB at its start, ${Math.round(piped.peakRssMb)} MB at most`);
-        // Each round writes the same rows: the table holds them once.
-        const written = (await readRows({ projectId: PROJECT, instanceId: INSTANCE, tableId: "transacoes", timeoutMs: 120_000 })).length;
-        if (written !== count) throw new Error(`the table holds ${written} rows, expected ${count}`);
-        if (run === undefined || piped.recordsPerS > run.recordsPerS) run = piped;
+        const state = await freshState(`pipeline_${round}`);
+        const publisher = await readyPublisher(place, publishing(file, state));
+        const { result, cpu } = await withCpuSplit(`(e) round ${round}`, emulators, count, () => measurePipeline(state, count, workDir, workers, publisher));
+        log(`(e) round ${round}, pipeline: ${Math.round(result.recordsPerS)} records/s; RSS ${Math.round(result.startRssMb)} MB at its start, ${Math.round(result.peakRssMb)} MB at most`);
+        await checkAndRemove(state, count);
+        if (run === undefined || result.recordsPerS > run.recordsPerS) run = result;
+        recordRun(round, "pipeline", result.recordsPerS, cpu);
       } catch (error) {
         pipelineError = (error as Error).message;
         log(`(e) round ${round}, pipeline: ${pipelineError}`);
         process.exitCode = 1;
       }
+    };
+    for (let round = 1; round <= repeats && pipelineError === undefined; round++) {
+      const stages = await measureCeiling(file, count, round);
+      publish = Math.max(publish, stages.publish);
+      pullAck = Math.max(pullAck, stages.pullAck);
+      insert = Math.max(insert, stages.insert);
+      const inOrder = round % 2 === 1 ? [handWrittenRun, pipelineRun] : [pipelineRun, handWrittenRun];
+      for (const measure of inOrder) if (pipelineError === undefined) await measure(round);
     }
     const pipelineOk = run !== undefined && pipelineError === undefined;
     const ceiling = Math.min(publish, pullAck, insert);
@@ -615,12 +830,12 @@ async function main(flags: BenchFlags): Promise<void> {
       const steadyCount = Math.min(count, rate * STEADY_SECONDS);
       const steadyFile = path.join(workDir, "steady.csv");
       await writeTransactions({ rows: steadyCount, seed: SEED + 1, format: "csv", out: steadyFile });
-      await createTopicAndSubscription("bench-steady", "bench-steady-read");
       try {
+        const state = await freshState("steady");
         // Its CPU per message beside (e)'s: at a steady rate bundles are a pull or two, not a backlog's.
-        const steadyRun = await withCpuSplit("(f)", emulators, steadyCount, () =>
-          measurePipeline(steadyFile, "bench-steady", "bench-steady-read", steadyCount, workDir, workers, rate),
-        );
+        const publisher = await readyPublisher(place, publishing(steadyFile, state, rate));
+        const { result: steadyRun } = await withCpuSplit("(f)", emulators, steadyCount, () => measurePipeline(state, steadyCount, workDir, workers, publisher, rate));
+        await checkAndRemove(state, steadyCount);
         steady = { rate, run: steadyRun };
         log(
           `(f) pipeline at a steady ${rate} msg/s: publish → row written ${steady.run.rowLatencyMeanMs} ms on average, ` +
@@ -654,6 +869,14 @@ async function main(flags: BenchFlags): Promise<void> {
       ack_latency_p50_ms: run?.latencyP50Ms ?? null,
       ack_latency_p99_ms: run?.latencyP99Ms ?? null,
       rss_mb: run ? Math.round(run.peakRssMb) : null,
+      repeats,
+      publisher: place,
+      handwritten_cpu_s_per_1000: leastCpu(rounds, "handwritten")!,
+      pipeline_cpu_s_per_1000: pipelineOk ? leastCpu(rounds, "pipeline")! : null,
+      pipeline_cpu_over_handwritten: pipelineOk ? round3(leastCpu(rounds, "pipeline")! / leastCpu(rounds, "handwritten")!) : null,
+      rounds,
+      load_average_1m_start: Math.round(loadAtStart * 100) / 100,
+      load_average_1m_end: Math.round(os.loadavg()[0] * 100) / 100,
       ...(pipelineError !== undefined ? { pipeline_error: pipelineError } : {}),
     };
     process.stdout.write(JSON.stringify(report) + "\n");
