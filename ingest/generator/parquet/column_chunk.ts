@@ -32,7 +32,7 @@ export interface ColumnChunkMeta {
 
 /** A page's bytes before compression, reused page after page. */
 const page = new ByteSink(1 << 20);
-/** An int64 or time column's values as numbers, for the delta encoder and the statistics. */
+/** An integer or time column's values as numbers, for the delta encoder (one kind of array for it) and the statistics. */
 let numbers = new Float64Array(0);
 
 /**
@@ -79,13 +79,12 @@ function writeValues(sink: ByteSink, column: ColumnData, rows: number, statistic
       writeDeltaByteArray(sink, column.text.bytes, column.text.offsets, rows);
       return undefined;
     case "int32":
-      writeDeltaBinaryPacked(sink, column.values, rows, true);
-      return statistics ? range(column.values, rows) : undefined;
     case "int64":
     case "timestampMs": {
       if (numbers.length < rows) numbers = new Float64Array(rows);
-      for (let k = 0; k < rows; k++) numbers[k] = column.values.get(k);
-      writeDeltaBinaryPacked(sink, numbers, rows, false);
+      if (column.kind === "int32") numbers.set(column.values.subarray(0, rows));
+      else for (let k = 0; k < rows; k++) numbers[k] = column.values.get(k);
+      writeDeltaBinaryPacked(sink, numbers, rows, column.kind === "int32");
       return statistics ? range(numbers, rows) : undefined;
     }
     case "float64":
@@ -97,7 +96,7 @@ function writeValues(sink: ByteSink, column: ColumnData, rows: number, statistic
   }
 }
 
-function range(values: ArrayLike<number>, rows: number): { min: number; max: number } {
+function range(values: Float64Array, rows: number): { min: number; max: number } {
   let min = values[0];
   let max = values[0];
   for (let k = 1; k < rows; k++) {

@@ -26,7 +26,7 @@ const relative = new Float64Array(BLOCK);
  * Writes the first `count` values of `values` as DELTA_BINARY_PACKED: int32 values with deltas
  * wrapping around in 32 bits (`wrap32`), or integers below 2^51 in magnitude.
  */
-export function writeDeltaBinaryPacked(sink: ByteSink, values: ArrayLike<number>, count: number, wrap32: boolean): void {
+export function writeDeltaBinaryPacked(sink: ByteSink, values: Float64Array, count: number, wrap32: boolean): void {
   sink.varint(BLOCK);
   sink.varint(MINIBLOCKS);
   sink.varint(count);

@@ -7,15 +7,18 @@
 import type { ByteSink } from "./byte_sink";
 import { writeDeltaBinaryPacked } from "./delta_binary_packed";
 
-/** Prefix and suffix lengths of a page, reused page after page (grown when a page has more values). */
-let prefixes = new Int32Array(0);
-let suffixes = new Int32Array(0);
+/**
+ * Prefix and suffix lengths of a page, reused page after page (grown when a page has more values);
+ * Float64Arrays, as every input of the delta encoder is, so its loops see one kind of array.
+ */
+let prefixes = new Float64Array(0);
+let suffixes = new Float64Array(0);
 
 /** Writes `count` byte arrays (value k spans `bytes[offsets[k]..offsets[k+1]]`) as DELTA_BYTE_ARRAY. */
 export function writeDeltaByteArray(sink: ByteSink, bytes: Uint8Array, offsets: Int32Array, count: number): void {
   if (prefixes.length < count) {
-    prefixes = new Int32Array(count);
-    suffixes = new Int32Array(count);
+    prefixes = new Float64Array(count);
+    suffixes = new Float64Array(count);
   }
   let previous = 0;
   let previousLength = 0;
