@@ -74,6 +74,19 @@ export class AsciiColumn {
     this.length = filled;
   }
 
+  /** Appends values `from` to `to` − 1 of another column (a Parquet row group gathered from batches). */
+  pushRange(source: AsciiColumn, from: number, to: number): void {
+    const start = source.offsets[from];
+    this.reserve(source.offsets[to] - start);
+    this.bytes.set(source.bytes.subarray(start, source.offsets[to]), this.end);
+    const shift = this.end - start;
+    const offsets = this.offsets;
+    let filled = this.length;
+    for (let k = from + 1; k <= to; k++) offsets[++filled] = source.offsets[k] + shift;
+    this.end += source.offsets[to] - start;
+    this.length = filled;
+  }
+
   /** The value of row `k` as a string (CSV and JSON encoders). */
   valueAt(k: number): string {
     let text = "";

@@ -1,7 +1,9 @@
 /**
- * Column batches as file bytes: Parquet (through `parquet-wasm`, the Rust `parquet` crate compiled
- * to WebAssembly, fed Arrow IPC streams of the generator's typed arrays: `apache-arrow` writes the
- * first batch of each shape, `ipc_template.ts` the others), CSV or JSON lines. A file is encoded batch by batch, so a worker holds one batch of rows and the
+ * Column batches as file bytes: Parquet + zstd or uncompressed through our own writer (`parquet/`,
+ * straight from the generator's typed arrays), Parquet + snappy through `parquet-wasm` (the Rust
+ * `parquet` crate compiled to WebAssembly, fed Arrow IPC streams of the same arrays: `apache-arrow`
+ * writes the first batch of each shape, `ipc_template.ts` the others), CSV or JSON lines. A file is
+ * encoded batch by batch, so a worker holds one batch of rows (and a Parquet row group) and the
  * compressed bytes so far, never a whole file of rows.
  */
 import * as arrow from "apache-arrow";
@@ -9,6 +11,7 @@ import * as parquet from "parquet-wasm/node";
 import { valueAt, type ColumnBatch, type ColumnData, type ColumnSpec } from "./columns";
 import type { Compression, Encoding } from "./file_format";
 import { IpcTemplates } from "./ipc_template";
+import { ParquetFileWriter } from "./parquet/file_writer";
 
 /** An encoder of one file: takes its batches in order, then gives the file's bytes. */
 export interface FileEncoder {
@@ -18,7 +21,7 @@ export interface FileEncoder {
 
 /** A new encoder for one file of the given columns. */
 export function fileEncoder(encoding: Encoding, specs: readonly ColumnSpec[]): FileEncoder {
-  if (encoding.format === "parquet") return parquetEncoder(encoding.compression, specs);
+  if (encoding.format === "parquet") return encoding.compression === "snappy" ? parquetWasmEncoder(encoding.compression, specs) : ownParquetEncoder(encoding.compression, specs);
   const lines: Uint8Array[] = [];
   const utf8 = new TextEncoder();
   if (encoding.format === "csv") lines.push(utf8.encode(specs.map((spec) => spec.name).join(",") + "\n"));
@@ -53,7 +56,20 @@ export const ROW_GROUP_ROWS = 32_768;
 export const BATCH_ROWS = 16_384;
 
 /**
- * A Parquet encoder: batches are appended to the row group being written (`transformParquetStream`
+ * A Parquet encoder of our own (`parquet/`), for zstd and uncompressed files: it encodes the
+ * generator's typed arrays directly (category codes as dictionary indices, nothing hashed), where
+ * `parquet-wasm` spent ~60 % of a thread (ingest/generator/README.md, "Where the CPU goes").
+ */
+function ownParquetEncoder(compression: "zstd" | "none", specs: readonly ColumnSpec[]): FileEncoder {
+  const writer = new ParquetFileWriter(specs, compression, ROW_GROUP_ROWS);
+  return {
+    add: async (batch) => writer.add(batch),
+    finish: async () => writer.finish(),
+  };
+}
+
+/**
+ * A Parquet encoder through `parquet-wasm`, for snappy (which our writer does not offer): batches are appended to the row group being written (`transformParquetStream`
  * encodes and compresses them as they arrive, and emits each row group once full).
  *
  * The writer's settings are what its CPU goes to (measured per row on this machine, 262,144
@@ -82,7 +98,7 @@ export const BATCH_ROWS = 16_384;
  * builder has no setting for it; 3 cost ~25 % more CPU for 3.6 % smaller files) is ~0.25 of the whole. Row groups of 32k–128k rows, write batches of
  * 256–16k and data pages of 64 kB–8 MB cost the same within the noise.
  */
-function parquetEncoder(compression: Compression, specs: readonly ColumnSpec[]): FileEncoder {
+function parquetWasmEncoder(compression: Compression, specs: readonly ColumnSpec[]): FileEncoder {
   let builder = new parquet.WriterPropertiesBuilder()
     .setCompression(CODECS[compression])
     .setMaxRowGroupSize(ROW_GROUP_ROWS)

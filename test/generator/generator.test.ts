@@ -14,17 +14,9 @@ import { transactionBatch } from "../../ingest/generator/table_batches";
 import { makeWorld } from "../../ingest/generator/world";
 import type { ThreadPool } from "../../threads/pool";
 import { openDuckDb, sqlString, type DuckDb } from "../support/duckdb";
+import { DUCKDB_TYPES, plain } from "./duckdb_values";
 import { SMALL_WORLD } from "./small_world";
 
-const SPEC_TYPES: Record<string, string> = {
-  text: "VARCHAR",
-  category: "VARCHAR",
-  int32: "INTEGER",
-  int64: "BIGINT",
-  float64: "DOUBLE",
-  timestampMs: "TIMESTAMP WITH TIME ZONE",
-  bool: "BOOLEAN",
-};
 
 describe("fraud-transaction generator", function () {
   this.timeout(120_000);
@@ -57,7 +49,7 @@ describe("fraud-transaction generator", function () {
     expect(manifest.files.map((f) => f.name)).to.deep.equal(["customers-00000.parquet", "devices-00000.parquet", "transactions-00000.parquet", "transactions-00001.parquet", "transactions-00002.parquet"]);
 
     const types = await duck.rows(`DESCRIBE SELECT * FROM read_parquet(${sqlString(files)})`);
-    expect(types.map((t) => `${t.column_name}:${t.column_type}`)).to.deep.equal(manifest.schema.transactions.map((c) => `${c.name}:${SPEC_TYPES[c.kind]}`));
+    expect(types.map((t) => `${t.column_name}:${t.column_type}`)).to.deep.equal(manifest.schema.transactions.map((c) => `${c.name}:${DUCKDB_TYPES[c.kind]}`));
     const codecs = await duck.rows(`SELECT DISTINCT compression FROM parquet_metadata(${sqlString(path.join(dir, "readback", "*.parquet"))})`);
     expect(codecs).to.deep.equal([{ compression: "ZSTD" }]);
 
@@ -134,10 +126,3 @@ describe("fraud-transaction generator", function () {
     expect(made.totals.transactions.bytes).to.be.within(300_000, 500_000);
   });
 });
-
-/** DuckDB's BIGINTs as numbers, timestamps as epoch milliseconds. */
-function plain(value: unknown): unknown {
-  if (typeof value === "bigint") return Number(value);
-  if (value instanceof Date) return value.getTime();
-  return value;
-}
