@@ -7,6 +7,17 @@ import type { FlagRow } from "../cli/command_line";
 /** The `--repeats` flag of a bench whose variants run in turn. */
 export const REPEATS_FLAG: FlagRow = { name: "repeats", type: "string", value: "R", default: "3", help: "runs of each variant, taken in turn; each counts by its fastest" };
 
+/**
+ * Runs `run` once before any counted run and throws its result away: the first run after a change
+ * compiles the TypeScript its processes load into the on-disk cache (`scripts/register.js`) and
+ * reads the input file into the page cache — a cold cache made the first native run 2.69 s against
+ * ~1 s after. Its figure is in no round and no ratio.
+ */
+export function warmUp(run: () => unknown): void {
+  process.stderr.write("warm-up run, not counted: ");
+  run();
+}
+
 /** The fastest of a variant's runs. */
 export function fastest<T extends { seconds: number }>(runs: T[]): T {
   return runs.reduce((best, run) => (run.seconds < best.seconds ? run : best));

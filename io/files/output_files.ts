@@ -37,6 +37,34 @@ export function createOutputFile(uri: string, gcs: GcsOptions): OutputFile {
   return isGcsUri(uri) ? new GcsOutputFile(uri, gcs) : new LocalOutputFile(uri);
 }
 
+/** Starts writing the local file `file` (its directory created), kept open for appends, syncs and cuts. */
+export function createLocalOutputFile(file: string): LocalOutputFile {
+  return new LocalOutputFile(file);
+}
+
+/**
+ * Cuts the local file `into` back to its first `keptBytes`, appends the local files `sources` to it,
+ * each without its first `skipBytes` (their repeated header), and makes it durable: a concatenation
+ * that copies only the sources' bytes, not `into`'s. Run again after a failure half way, it makes
+ * the same file.
+ */
+export async function appendLocalOutputs(into: string, keptBytes: number, sources: readonly string[], skipBytes: number): Promise<void> {
+  const handle = await fs.promises.open(into, "r+");
+  try {
+    await handle.truncate(keptBytes);
+    let at = keptBytes;
+    for (const source of sources) {
+      for await (const chunk of localChunks(source, skipBytes, Infinity)) {
+        for (let written = 0; written < chunk.length; ) written += (await handle.write(chunk, written, chunk.length - written, at + written)).bytesWritten;
+        at += chunk.length;
+      }
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Renames `from` to `to` (replacing it): atomic for local files of one file system. */
 export async function moveOutput(from: string, to: string, gcs: GcsOptions): Promise<void> {
   if (isGcsUri(from)) return moveGcsObject(from, to, gcs);
@@ -122,7 +150,7 @@ async function openMakingFolder(file: string): Promise<fs.promises.FileHandle> {
 }
 const OPEN_ATTEMPTS = 3;
 
-class LocalOutputFile implements OutputFile {
+export class LocalOutputFile implements OutputFile {
   private handle: Promise<fs.promises.FileHandle> | undefined;
   private readonly created: Promise<unknown>;
   private position = 0;
@@ -155,6 +183,22 @@ class LocalOutputFile implements OutputFile {
         written += bytesWritten;
       }
     });
+  }
+
+  /** Bytes appended so far (landed or in flight). */
+  get size(): number {
+    return this.position;
+  }
+
+  /** Makes everything appended so far durable; the file stays open for more. */
+  async sync(): Promise<void> {
+    await this.withHandle((handle) => handle.sync());
+  }
+
+  /** Gives up what was appended after the first `bytes`; no append may be in flight. */
+  async truncate(bytes: number): Promise<void> {
+    await this.withHandle((handle) => handle.truncate(bytes));
+    this.position = bytes;
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,8 @@ import * as beam from "apache-beam"; // first: the SDK's modules have an import 
 import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runner";
 import { directRunner } from "../../runners/direct";
 import { createOutputFile } from "../../io/files/output_files";
-import { writeTextFiles, shardFileName } from "../../io/files/text_file_sink";
+import { writeTextFiles, shardFileName, shardsOfCopy } from "../../io/files/text_file_sink";
+import { startSharedPool } from "../../runners/direct/execution/worker_pool";
 import { readTextLines } from "../../io/files/text_files";
 import { fromArray, runPipeline } from "../../testing";
 import type { TextLine } from "../../transforms/text_line";
@@ -165,6 +166,53 @@ describe("io: writeTextFiles", () => {
       (error: Error) => error,
     );
     expect(failure?.message).to.match(/writeTextFiles\(\/proc\/no-such\/out\).*ENOENT.*mkdir '\/proc\/no-such'/);
+  });
+
+  // Each copy of the write step (one per thread taking parts) writes the shards ≡ its index, into one
+  // temp file per shard for the whole job; copies beyond the shards share one, appended at finalize.
+  for (const workers of [1, 2, 4]) {
+    it(`writes every element exactly once, the header once per shard, no temp left, at ${workers} worker(s)${workers > 1 ? ", the parts on every thread" : ""}`, async () => {
+      const rows = Array.from({ length: 3000 }, (_, i) => ({ id: i, name: `name ${i}`, note: i % 11 === 0 ? "a, b" : "" }));
+      if (workers > 1) await startSharedPool(workers - 1);
+      const written = await runPipeline<beam.PCollection<string>>(
+        (root) => root.apply(inManyBundles(rows)).apply(writeTextFiles({ prefix: `${dir}/rows`, suffix: ".csv", shards: 3, format: "csv", header: CSV_COLUMNS, batchSize: 64 })),
+        // One bundle of the 20 groups, cut into parts for every thread.
+        { runner: directRunner({ workers, bundleSize: 20 }) },
+      );
+      const expected = [0, 1, 2].map((s) => shardFileName(`${dir}/rows`, s, 3, ".csv"));
+      expect(written.sort()).to.deep.equal(expected);
+      expect(fs.readdirSync(dir).sort()).to.deep.equal(expected.map((f) => path.basename(f)), "temp files left behind");
+      const lines = expected.flatMap((file) => {
+        const [header, ...records] = fs.readFileSync(file, "utf8").split("\n").slice(0, -1);
+        expect(header).to.equal("id,name,note");
+        return records;
+      });
+      const expectedLines = rows.map((r) => `${r.id},${r.name},${r.note === "" ? "" : `"${r.note}"`}`);
+      expect(lines.sort()).to.deep.equal(expectedLines.sort());
+    });
+  }
+
+  it("gives each copy of the write step its own shards, and a shard to share where copies outnumber shards", () => {
+    expect(shardsOfCopy({ index: 0, count: 1 }, 4)).to.deep.equal([0, 1, 2, 3]);
+    expect([0, 1].map((index) => shardsOfCopy({ index, count: 2 }, 5))).to.deep.equal([[0, 2, 4], [1, 3]]);
+    expect([0, 1, 2, 3].map((index) => shardsOfCopy({ index, count: 4 }, 3))).to.deep.equal([[0], [1], [2], [0]]);
+  });
+
+  it("leaves no file under a final name when the job fails half way with its parts on worker threads", async () => {
+    const elements: unknown[] = Array.from({ length: 2000 }, (_, i) => [i, "ok"]);
+    elements.push({ not: "a row" }); // an object, and no columns to write it by
+    await startSharedPool(1);
+    const failure = await runPipeline((root) => root.apply(inManyBundles(elements)).apply(writeTextFiles({ prefix: `${dir}/broken`, suffix: ".csv", shards: 2, format: "csv", batchSize: 50 })), {
+      runner: directRunner({ workers: 2, bundleSize: 2 }),
+    }).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(failure?.message).to.include("writeTempFiles").and.include("objects need the columns");
+    const entries = fs.readdirSync(dir);
+    expect(entries.filter((f) => !f.startsWith("."))).to.deep.equal([]);
+    expect(entries).to.have.length(1);
+    expect(entries[0]).to.match(/^\.temp-broken-[0-9a-f]{12}$/);
   });
 
   it("refuses bad settings, naming the sink", () => {

@@ -11,6 +11,7 @@ import { MetricsContainer } from "apache-beam/worker/metrics";
 import type { StateProvider } from "apache-beam/worker/state";
 import type { WindowedValue } from "apache-beam/values";
 import type { DeferredWritesContext } from "../../../sdk/deferred_writes";
+import type { StageCopy, StageCopyContext } from "../../../sdk/stage_copy";
 import type { BundleResult } from "./bundle_executor";
 import type { PlannedStage } from "../plan/stages";
 import { asStepFailure } from "./step_failure";
@@ -42,6 +43,8 @@ export interface FusedStageServices {
    * last batch (sdk/deferred_writes.ts), which a caller waiting for them never sends.
    */
   awaitsWrites?: boolean;
+  /** Which of the copies of this stage running at once this one is (sdk/stage_copy.ts); none: the only one. */
+  stageCopy?: StageCopy;
 }
 
 /**
@@ -173,6 +176,7 @@ export function fusedStageExecutor(stage: PlannedStage, services: FusedStageServ
   );
   // One context per job: its coder cache is shared by every stage.
   context.pipelineContext = services.pipelineContext;
+  if (services.stageCopy !== undefined) (context as unknown as StageCopyContext).stageCopy = services.stageCopy;
   // Sinks hand their writes over (sdk/deferred_writes.ts): the engine holds the bundle's input
   // unacknowledged until they land, and the stage's next bundle runs meanwhile — unless the caller
   // waits for them anyway.

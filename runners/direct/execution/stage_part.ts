@@ -20,6 +20,7 @@ import { implementationOf } from "../handlers/deserialized";
 import { windowKey } from "../engine/windows";
 import type { PCollectionTaps } from "../status";
 import type { WorkerStage } from "./thread_protocol";
+import type { StageCopy } from "../../../sdk/stage_copy";
 
 /** What one part of a bundle produced: per raw output PCollection its elements, per lifted combine its accumulators. */
 export interface PartOutputs {
@@ -40,6 +41,8 @@ export interface StagePartServices {
   stallTimeoutMs: number;
   /** Its sinks finish their writes before a part is done (see `FusedStageServices.awaitsWrites`). */
   awaitsWrites: boolean;
+  /** Which copy of the stage this thread's is, among those taking parts of its bundles (see `FusedStageServices.stageCopy`). */
+  stageCopy?: StageCopy;
 }
 
 /** Folds one stage output's elements into accumulators for one lifted combine. */

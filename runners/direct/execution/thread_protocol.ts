@@ -5,6 +5,7 @@
  */
 import type { EncodedElements } from "./wire";
 import type { MetricUpdate } from "./thread_metrics";
+import type { StageCopy } from "../../../sdk/stage_copy";
 
 /** A stage as a worker rebuilds it: the steps, its root PCollection and what leaves it. */
 export interface WorkerStage {
@@ -28,6 +29,8 @@ export type ToWorker =
       /** Files of the modules registered for serialization, loaded before any DoFn is rebuilt. */
       modules: string[];
       stallTimeoutMs: number;
+      /** Which copy of every stage this thread runs: copy i of the `workers` that take parts of a bundle. */
+      stageCopy: StageCopy;
     }
   | {
       kind: "bundle";

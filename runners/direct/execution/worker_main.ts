@@ -80,7 +80,7 @@ function openJob(message: Extract<ToWorker, { kind: "open" }>): void {
   const taps = new PCollectionTaps();
   const stages = new Map<string, StageOnWorker>();
   // A part is answered once its writes have landed (worker_threads.ts: no write from a thread overtakes an older one).
-  const services: StagePartServices = { components, pipelineContext: context, mainInputOf, metrics, taps, stallTimeoutMs: message.stallTimeoutMs, awaitsWrites: true };
+  const services: StagePartServices = { components, pipelineContext: context, mainInputOf, metrics, taps, stallTimeoutMs: message.stallTimeoutMs, awaitsWrites: true, stageCopy: message.stageCopy };
   for (const stage of message.stages) stages.set(stage.id, new StageOnWorker(stage, services));
   jobs.set(message.job, { stages, metrics, taps, watched: new Map(), codecOf: (pcollection) => elementCodec(components, context, pcollection), queue: Promise.resolve() });
 }

@@ -210,7 +210,7 @@ const START_ONLY_JOB = -1;
 export async function startSharedPool(size: number, timeoutMs = 30_000): Promise<void> {
   const pool = acquirePool(size);
   for (const thread of pool.threads) {
-    thread.post({ kind: "open", job: START_ONLY_JOB, components: new Uint8Array(0), stages: [], mainInputOf: [], modules: [], stallTimeoutMs: timeoutMs });
+    thread.post({ kind: "open", job: START_ONLY_JOB, components: new Uint8Array(0), stages: [], mainInputOf: [], modules: [], stallTimeoutMs: timeoutMs, stageCopy: { index: 0, count: 1 } });
   }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -37,6 +37,7 @@ import { stageModules } from "./stage_modules";
 import { jobThreadStep } from "./job_thread_steps";
 import type { Plan, PlannedStage } from "../plan/stages";
 import { COMBINE_PER_KEY } from "../plan/urns";
+import type { StageCopy } from "../../../sdk/stage_copy";
 
 type Emit = (element: WindowedValue<unknown>) => void;
 
@@ -93,7 +94,8 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     const openOn = (taken: WorkerPool): WorkerPool => {
       const components = runnerApi.Components.toBinary(services.components);
       const modules = stageModules(services.components, components, [...routes.values()].flatMap((r) => r.worker.transforms));
-      for (const thread of taken.threads) {
+      // Copy 0 of the stages' parts is this thread's, copy i the i-th worker thread's.
+      taken.threads.forEach((thread, i) => {
         thread.post({
           kind: "open",
           job,
@@ -102,8 +104,9 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
           mainInputOf: [...plan.mainInputOf],
           modules,
           stallTimeoutMs: services.stallTimeoutMs,
+          stageCopy: { index: i + 1, count: workers },
         });
-      }
+      });
       return taken;
     };
     // The job's thread takes parts too: `workers` counts it. Threads already started (idle after a
@@ -121,15 +124,15 @@ export function workerThreadsExecutor(workers: number): BundleExecutorFactory {
     let failed = false;
 
     // Per stage, on this thread: one StagePart for what runs here whole (its writes handed to the
-    // engine, as in process) and one for the parts this thread takes of a shipped bundle (which wait
-    // for their writes, as on a worker thread).
-    const stageParts = (awaitsWrites: boolean) => {
+    // engine, as in process; a copy of its own, run alone) and one for the parts this thread takes
+    // of a shipped bundle (which wait for their writes, as on a worker thread; copy 0 of those).
+    const stageParts = (awaitsWrites: boolean, stageCopy?: StageCopy) => {
       const built = new Map<string, StagePart>();
-      const servicesHere: StagePartServices = { ...services, mainInputOf: plan.mainInputOf, awaitsWrites };
+      const servicesHere: StagePartServices = { ...services, mainInputOf: plan.mainInputOf, awaitsWrites, stageCopy };
       return (route: StageRoute) => built.get(route.stage.id) ?? built.set(route.stage.id, new StagePart(route.worker, servicesHere)).get(route.stage.id)!;
     };
     const bundlePart = stageParts(false);
-    const partHere = stageParts(true);
+    const partHere = stageParts(true, { index: 0, count: workers });
 
     const choices = new Map<string, ShippingChoice>();
     const choiceOf = (route: StageRoute) => choices.get(route.stage.id) ?? choices.set(route.stage.id, new ShippingChoice(route.bounded)).get(route.stage.id)!;
