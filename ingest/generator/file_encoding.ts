@@ -43,8 +43,8 @@ export const BATCH_ROWS = 16_384;
 function ownParquetEncoder(compression: "zstd" | "none", specs: readonly ColumnSpec[]): FileEncoder {
   const writer = new ParquetFileWriter(specs, compression, ROW_GROUP_ROWS);
   return {
-    add: async (batch) => writer.add(batch),
-    finish: async () => writer.finish(),
+    add: (batch) => writer.add(batch),
+    finish: () => writer.finish(),
   };
 }
 

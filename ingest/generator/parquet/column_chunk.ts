@@ -39,11 +39,11 @@ let numbers = new Float64Array(0);
  * Appends the pages of `rows` values of `column` to `out`, whose first byte is at `fileOffset` in
  * the file, and returns the chunk's metadata.
  */
-export function writeColumnChunk(out: ByteSink, fileOffset: number, plan: ColumnPlan, column: ColumnData, rows: number, compression: PageCompression): ColumnChunkMeta {
+export async function writeColumnChunk(out: ByteSink, fileOffset: number, plan: ColumnPlan, column: ColumnData, rows: number, compression: PageCompression): Promise<ColumnChunkMeta> {
   const header = new CompactWriter(out);
   const meta: ColumnChunkMeta = { plan, codec: CODEC_IDS[compression], values: rows, uncompressed: 0, compressed: 0, dataPageOffset: 0 };
-  const writePage = (values: number, writeHeader: (writer: CompactWriter, sizes: PageSizes) => void): void => {
-    const data = compressPage(page.bytes(), compression);
+  const writePage = async (values: number, writeHeader: (writer: CompactWriter, sizes: PageSizes) => void): Promise<void> => {
+    const data = await compressPage(page.bytes(), compression);
     const start = out.length;
     writeHeader(header, { values, uncompressed: page.length, compressed: data.length });
     const headerBytes = out.length - start;
@@ -56,12 +56,12 @@ export function writeColumnChunk(out: ByteSink, fileOffset: number, plan: Column
     page.reset();
     writePlainStrings(page, labels);
     meta.dictionaryPageOffset = fileOffset + out.length;
-    writePage(labels.length, writeDictionaryPageHeader);
+    await writePage(labels.length, writeDictionaryPageHeader);
   }
   page.reset();
   meta.statistics = writeValues(page, column, rows, plan.statistics);
   meta.dataPageOffset = fileOffset + out.length;
-  writePage(rows, (writer, sizes) => writeDataPageHeader(writer, sizes, plan.encoding));
+  await writePage(rows, (writer, sizes) => writeDataPageHeader(writer, sizes, plan.encoding));
   return meta;
 }
 
