@@ -6,7 +6,7 @@
  */
 import { ByteSink } from "./byte_sink";
 import type { ColumnBatch, ColumnSpec } from "../columns";
-import { writeColumnChunk } from "./column_chunk";
+import { appendColumnChunk, encodeColumnChunk, type ColumnChunkMeta } from "./column_chunk";
 import { planColumn, type ColumnPlan } from "./column_plan";
 import { footerBytes, MAGIC, type RowGroupMeta } from "./footer";
 import type { PageCompression } from "./page_codec";
@@ -59,8 +59,9 @@ export class ParquetFileWriter {
     if (this.chunks.length === 0) rowGroupBytes.append(MAGIC);
     // Offsets in the file of the sink's first byte.
     const base = this.offset - rowGroupBytes.length;
-    const columns = [];
-    for (const [c, plan] of this.plans.entries()) columns.push(await writeColumnChunk(rowGroupBytes, base, plan, this.buffer.columns[c], rows, this.compression));
+    const encoded = this.plans.map((plan, c) => encodeColumnChunk(plan, this.buffer.columns[c], rows, this.compression));
+    const columns: ColumnChunkMeta[] = [];
+    for (const chunk of encoded) columns.push(await appendColumnChunk(rowGroupBytes, base, chunk));
     this.rowGroups.push({ rows, fileOffset: this.offset, columns });
     this.chunks.push(rowGroupBytes.bytes().slice());
     this.offset = base + rowGroupBytes.length;
