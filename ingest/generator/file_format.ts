@@ -19,3 +19,6 @@ export interface Encoding {
 export function fileExtension(format: FileFormat): string {
   return format === "parquet" ? ".parquet" : format === "csv" ? ".csv" : ".jsonl";
 }
+
+/** Rows per Parquet row group. */
+export const ROW_GROUP_ROWS = 32_768;

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import * as arrow from "apache-arrow";
 import * as crypto from "crypto";
 import { allocateColumns, type ColumnBatch } from "../../ingest/generator/columns";
-import { arrowBatch } from "../../ingest/generator/file_encoding";
+import { arrowBatch } from "../../ingest/generator/parquet_wasm_encoding";
 import { IpcTemplates } from "../../ingest/generator/ipc_template";
 import { TABLE_SPECS, type TableName } from "../../ingest/generator/schema";
 import { tableBatch } from "../../ingest/generator/table_batches";

@@ -32,10 +32,10 @@ function* transactionBatches(rows: number, batchRows: number): Generator<ColumnB
   for (let first = 0; first < rows; first += batchRows) yield tableBatch(world, "transactions", first, Math.min(batchRows, rows - first), columns);
 }
 
-function writeFile(file: string, specs: readonly ColumnSpec[], batches: Iterable<ColumnBatch>, compression: PageCompression, rowGroupRows: number): void {
+async function writeFile(file: string, specs: readonly ColumnSpec[], batches: Iterable<ColumnBatch>, compression: PageCompression, rowGroupRows: number): Promise<void> {
   const writer = new ParquetFileWriter(specs, compression, rowGroupRows);
-  for (const batch of batches) writer.add(batch);
-  fs.writeFileSync(file, Buffer.concat(writer.finish()));
+  for (const batch of batches) await writer.add(batch);
+  fs.writeFileSync(file, Buffer.concat(await writer.finish()));
 }
 
 /** A file's rows as `parquet-wasm` reads them, through Arrow. */
@@ -72,7 +72,7 @@ describe("generator Parquet writer", function () {
       const rows = 2_500;
       const file = path.join(dir, `transactions-${compression}.parquet`);
       const csv = path.join(dir, `transactions-${compression}.csv`);
-      writeFile(file, TRANSACTION_SPECS, transactionBatches(rows, 700), compression, 1_000);
+      await writeFile(file, TRANSACTION_SPECS, transactionBatches(rows, 700), compression, 1_000);
       const csvEncoder = fileEncoder({ format: "csv", compression: "none" }, TRANSACTION_SPECS);
       for (const batch of transactionBatches(rows, 700)) await csvEncoder.add(batch);
       fs.writeFileSync(csv, Buffer.concat(await csvEncoder.finish()));
@@ -129,7 +129,7 @@ describe("generator Parquet writer", function () {
   it("writes files of 0 and 1 rows that both readers read", async () => {
     for (const rows of [0, 1]) {
       const file = path.join(dir, `rows-${rows}.parquet`);
-      writeFile(file, TRANSACTION_SPECS, rows === 0 ? [] : transactionBatches(1, 1), "zstd", 1_000);
+      await writeFile(file, TRANSACTION_SPECS, rows === 0 ? [] : transactionBatches(1, 1), "zstd", 1_000);
       const read = await duck.rows(`SELECT * FROM read_parquet(${sqlString(file)})`);
       expect(read, `${rows} rows`).to.have.length(rows);
       expect(wasmRead(file).numRows, `${rows} rows`).to.equal(rows);
@@ -170,7 +170,7 @@ describe("generator Parquet writer", function () {
       const file = path.join(dir, `wide-${compression}.parquet`);
       // Batches of 300 rows into row groups of 400: slices of one batch, bit offsets not on byte boundaries.
       const slices = [0, 300, 600, 900].map((from) => slice(from, Math.min(rows, from + 300)));
-      writeFile(file, specs, slices, compression, 400);
+      await writeFile(file, specs, slices, compression, 400);
       const read = await duck.rows(`SELECT big, small, epoch_ms(moment) AS moment, flag, label FROM read_parquet(${sqlString(file)}, file_row_number = true) ORDER BY file_row_number`);
       expect(read.map((r) => [Number(r.big), r.small, Number(r.moment)]), compression).to.deep.equal(expected);
       expect(read.map((r) => r.flag)).to.deep.equal(expected.map((_, k) => k % 5 === 0));

@@ -1,6 +1,6 @@
 /**
  * One column of a row group: its pages (a dictionary page for categories, then one data page of all
- * the row group's values), each compressed and after its header, and the column chunk's metadata
+ * the row group's values), encoded, then compressed and each written after its header, and the column chunk's metadata
  * for the footer (Thrift `ColumnChunk`), with min/max statistics where the plan asks for them.
  */
 import { bitWidth } from "./bit_packing";
@@ -35,33 +35,70 @@ const page = new ByteSink(1 << 20);
 /** An integer or time column's values as numbers, for the delta encoder (one kind of array for it) and the statistics. */
 let numbers = new Float64Array(0);
 
+/** A page encoded, its compression under way. */
+interface PendingPage {
+  values: number;
+  uncompressed: number;
+  data: Promise<Uint8Array>;
+  writeHeader: (writer: CompactWriter, sizes: PageSizes) => void;
+}
+
+/** A column chunk encoded, its pages being compressed: `appendColumnChunk` writes it. */
+export interface EncodedColumnChunk {
+  plan: ColumnPlan;
+  compression: PageCompression;
+  rows: number;
+  dictionary?: PendingPage;
+  data: PendingPage;
+  statistics: ColumnChunkMeta["statistics"];
+}
+
 /**
- * Appends the pages of `rows` values of `column` to `out`, whose first byte is at `fileOffset` in
- * the file, and returns the chunk's metadata.
+ * Encodes the pages of `rows` values of `column` and starts compressing them: a row group's
+ * columns are all encoded before any is awaited, so zstd compresses them on libuv's pool side by
+ * side while the thread encodes the next column.
  */
-export function writeColumnChunk(out: ByteSink, fileOffset: number, plan: ColumnPlan, column: ColumnData, rows: number, compression: PageCompression): ColumnChunkMeta {
-  const header = new CompactWriter(out);
-  const meta: ColumnChunkMeta = { plan, codec: CODEC_IDS[compression], values: rows, uncompressed: 0, compressed: 0, dataPageOffset: 0 };
-  const writePage = (values: number, writeHeader: (writer: CompactWriter, sizes: PageSizes) => void): void => {
-    const data = compressPage(page.bytes(), compression);
-    const start = out.length;
-    writeHeader(header, { values, uncompressed: page.length, compressed: data.length });
-    const headerBytes = out.length - start;
-    out.append(data);
-    meta.uncompressed += headerBytes + page.length;
-    meta.compressed += headerBytes + data.length;
+export function encodeColumnChunk(plan: ColumnPlan, column: ColumnData, rows: number, compression: PageCompression): EncodedColumnChunk {
+  // Each page's bytes are copied out of the shared sink: they are read while later pages are encoded.
+  const pending = (values: number, writeHeader: PendingPage["writeHeader"]): PendingPage => {
+    const bytes = page.bytes().slice();
+    return { values, uncompressed: bytes.length, data: compressPage(bytes, compression), writeHeader };
   };
+  let dictionary: PendingPage | undefined;
   if (column.kind === "category") {
     const labels = plan.dictionary ?? [];
     page.reset();
     writePlainStrings(page, labels);
-    meta.dictionaryPageOffset = fileOffset + out.length;
-    writePage(labels.length, writeDictionaryPageHeader);
+    dictionary = pending(labels.length, writeDictionaryPageHeader);
   }
   page.reset();
-  meta.statistics = writeValues(page, column, rows, plan.statistics);
+  const statistics = writeValues(page, column, rows, plan.statistics);
+  const data = pending(rows, (writer, sizes) => writeDataPageHeader(writer, sizes, plan.encoding));
+  return { plan, compression, rows, dictionary, data, statistics };
+}
+
+/**
+ * Appends an encoded column chunk's pages, each after its header, to `out`, whose first byte is at
+ * `fileOffset` in the file, and returns the chunk's metadata.
+ */
+export async function appendColumnChunk(out: ByteSink, fileOffset: number, chunk: EncodedColumnChunk): Promise<ColumnChunkMeta> {
+  const header = new CompactWriter(out);
+  const meta: ColumnChunkMeta = { plan: chunk.plan, codec: CODEC_IDS[chunk.compression], values: chunk.rows, uncompressed: 0, compressed: 0, dataPageOffset: 0, statistics: chunk.statistics };
+  const append = async (pending: PendingPage): Promise<void> => {
+    const data = await pending.data;
+    const start = out.length;
+    pending.writeHeader(header, { values: pending.values, uncompressed: pending.uncompressed, compressed: data.length });
+    const headerBytes = out.length - start;
+    out.append(data);
+    meta.uncompressed += headerBytes + pending.uncompressed;
+    meta.compressed += headerBytes + data.length;
+  };
+  if (chunk.dictionary !== undefined) {
+    meta.dictionaryPageOffset = fileOffset + out.length;
+    await append(chunk.dictionary);
+  }
   meta.dataPageOffset = fileOffset + out.length;
-  writePage(rows, (writer, sizes) => writeDataPageHeader(writer, sizes, plan.encoding));
+  await append(chunk.data);
   return meta;
 }
 

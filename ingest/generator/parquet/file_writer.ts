@@ -6,13 +6,16 @@
  */
 import { ByteSink } from "./byte_sink";
 import type { ColumnBatch, ColumnSpec } from "../columns";
-import { writeColumnChunk } from "./column_chunk";
+import { appendColumnChunk, encodeColumnChunk, type ColumnChunkMeta } from "./column_chunk";
 import { planColumn, type ColumnPlan } from "./column_plan";
 import { footerBytes, MAGIC, type RowGroupMeta } from "./footer";
 import type { PageCompression } from "./page_codec";
 import { RowGroupBuffer } from "./row_group_buffer";
 
-/** A row group's encoded bytes, reused row group after row group (each chunk handed out is a copy). */
+/**
+ * A row group's encoded bytes, reused row group after row group (each chunk handed out is a copy):
+ * a thread writes one file at a time (`../file_task.ts`), and a writer one row group at a time.
+ */
 const rowGroupBytes = new ByteSink(1 << 21);
 
 export class ParquetFileWriter {
@@ -33,30 +36,32 @@ export class ParquetFileWriter {
     this.buffer = new RowGroupBuffer(specs, rowGroupRows);
   }
 
-  /** Adds a batch's rows, writing each row group that they fill. */
-  add(batch: ColumnBatch): void {
+  /** Adds a batch's rows, writing each row group that they fill (one call at a time). */
+  async add(batch: ColumnBatch): Promise<void> {
     for (let from = 0; from < batch.rows; ) {
       const to = Math.min(batch.rows, from + this.buffer.capacity - this.buffer.rows);
       this.buffer.append(batch, from, to);
       from = to;
-      if (this.buffer.rows === this.buffer.capacity) this.writeRowGroup();
+      if (this.buffer.rows === this.buffer.capacity) await this.writeRowGroup();
     }
   }
 
   /** The file's bytes: the row groups' chunks (the first after the magic), then the footer. */
-  finish(): Uint8Array[] {
-    if (this.buffer.rows > 0) this.writeRowGroup();
+  async finish(): Promise<Uint8Array[]> {
+    if (this.buffer.rows > 0) await this.writeRowGroup();
     const footer = footerBytes(this.plans, this.rows, this.rowGroups);
     return this.chunks.length === 0 ? [MAGIC.slice(), footer] : [...this.chunks, footer];
   }
 
-  private writeRowGroup(): void {
+  private async writeRowGroup(): Promise<void> {
     const rows = this.buffer.rows;
     rowGroupBytes.reset();
     if (this.chunks.length === 0) rowGroupBytes.append(MAGIC);
     // Offsets in the file of the sink's first byte.
     const base = this.offset - rowGroupBytes.length;
-    const columns = this.plans.map((plan, c) => writeColumnChunk(rowGroupBytes, base, plan, this.buffer.columns[c], rows, this.compression));
+    const encoded = this.plans.map((plan, c) => encodeColumnChunk(plan, this.buffer.columns[c], rows, this.compression));
+    const columns: ColumnChunkMeta[] = [];
+    for (const chunk of encoded) columns.push(await appendColumnChunk(rowGroupBytes, base, chunk));
     this.rowGroups.push({ rows, fileOffset: this.offset, columns });
     this.chunks.push(rowGroupBytes.bytes().slice());
     this.offset = base + rowGroupBytes.length;

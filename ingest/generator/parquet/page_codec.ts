@@ -20,9 +20,14 @@ export const ZSTD_LEVEL = 1;
 /** The thread's encoder, made once. */
 let zstd: Encoder | undefined;
 
-/** The page's bytes compressed (or the same bytes for none). */
-export function compressPage(page: Uint8Array, compression: PageCompression): Uint8Array {
+/**
+ * The page's bytes compressed (or the same bytes for none); `page` must not change until then.
+ * Through the library's asynchronous `encode` (the compression runs on libuv's pool while the
+ * thread waits): its `encodeSync` (2.0.0 and 1.2.0) leaks native memory, ~16 kB per call for a
+ * 300 kB page, garbage collection or not (+100 MB of RSS over a 1 GB run); `encode` leaks nothing.
+ */
+export async function compressPage(page: Uint8Array, compression: PageCompression): Promise<Uint8Array> {
   if (compression === "none") return page;
   zstd ??= new Encoder(ZSTD_LEVEL);
-  return zstd.encodeSync(Buffer.from(page.buffer, page.byteOffset, page.byteLength));
+  return zstd.encode(Buffer.from(page.buffer, page.byteOffset, page.byteLength));
 }
