@@ -77,6 +77,21 @@ describe("direct runner on worker threads: never hang, never orphan", () => {
     expect(sums).to.deep.equal([{ k: "k", total: big.reduce((a, b) => a + b, 0) }]);
   });
 
+  it("a value larger than BSON's 17 MiB buffer crosses threads (a shuffle of every device's counts, say)", async () => {
+    await startSharedPool(1);
+    const mib = 2 ** 20;
+    const lengths = await runPipeline(
+      (root) =>
+        root
+          .apply(fromArray([18, 19]))
+          .map(beam.withName("textOfMiB", (size: number) => ({ k: "k", text: "x".repeat(size * mib) })))
+          .apply(beam.groupBy("k"))
+          .map(beam.withName("lengths", (group: { value: { text: string }[] }) => ({ lengths: [...group.value].map((v) => v.text.length).sort((a, b) => a - b) }))),
+      { runner: directRunner({ workers: 2, bundleSize: 1 }) },
+    );
+    expect(lengths).to.deep.equal([{ lengths: [18 * mib, 19 * mib] }]);
+  });
+
   it("a wide graph (40 branches of one source, flattened) and a deep one (150 maps) on 2 workers", async () => {
     await startSharedPool(1);
     const wide = await runPipeline(
