@@ -53,11 +53,7 @@ export interface EncodedColumnChunk {
   statistics: ColumnChunkMeta["statistics"];
 }
 
-/**
- * Encodes the pages of `rows` values of `column` and starts compressing them: a row group's
- * columns are all encoded before any is awaited, so zstd compresses them on libuv's pool side by
- * side while the thread encodes the next column.
- */
+/** Encodes the pages of `rows` values of `column` and starts compressing them. */
 export function encodeColumnChunk(plan: ColumnPlan, column: ColumnData, rows: number, compression: PageCompression): EncodedColumnChunk {
   // Each page's bytes are copied out of the shared sink: they are read while later pages are encoded.
   const pending = (values: number, writeHeader: PendingPage["writeHeader"]): PendingPage => {
