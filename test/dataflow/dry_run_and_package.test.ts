@@ -15,7 +15,7 @@ import * as runnerApi from "apache-beam/proto/beam_runner_api";
 import * as crypto from "crypto";
 import { buildFingerprint, packProject, unresolvedModules } from "../../runners/dataflow/package";
 import { FILE_ARTIFACT_URN, NPM_ROLE_URN, URL_ARTIFACT_URN } from "../../runners/dataflow/environment";
-import { ROOT, runCli, type CliRun } from "../support/run_cli";
+import { ROOT, runCli, runClis, type CliRun } from "../support/run_cli";
 
 describe("--runner=dataflow --dry-run, and the package as a worker installs it", function () {
   this.timeout(600_000);
@@ -24,11 +24,13 @@ describe("--runner=dataflow --dry-run, and the package as a worker installs it",
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "dry-run-"));
 
   before(async () => {
-    for (const pipeline of ["streaming", "batch"]) {
-      const name = `dry-${pipeline}`;
-      // The must-show command, with a fixed job name so the test finds its folder.
-      runs[pipeline] = await runCli("pipelines/main.ts", ["--runner=dataflow", "--project", "demo", "--tempLocation", "gs://demo-bucket/tmp", "--dry-run", `--pipeline=${pipeline}`, `--jobName=${name}`]);
-      dirs[pipeline] = path.join(ROOT, "tmp", "dataflow", name);
+    const pipelines = ["streaming", "batch"];
+    // The must-show command, with a fixed job name so the test finds its folder. The two runs are
+    // independent processes, side by side (one build of dist/ at a time: the build lock).
+    const done = await runClis(pipelines.map((pipeline) => () => runCli("pipelines/main.ts", ["--runner=dataflow", "--project", "demo", "--tempLocation", "gs://demo-bucket/tmp", "--dry-run", `--pipeline=${pipeline}`, `--jobName=dry-${pipeline}`])));
+    for (const [i, pipeline] of pipelines.entries()) {
+      runs[pipeline] = done[i];
+      dirs[pipeline] = path.join(ROOT, "tmp", "dataflow", `dry-${pipeline}`);
     }
   });
   after(() => {
@@ -133,24 +135,27 @@ describe("--runner=dataflow --dry-run, and the package as a worker installs it",
     const workerMain = path.join(worker, "node_modules", "apache-beam", "dist", "src", "apache_beam", "worker", "worker_main.js");
     expect(fs.existsSync(path.join(worker, "node_modules", ".bin", "apache-beam-worker")), "the entry point npx runs").to.equal(true);
     // worker_main.js `require`s each name from its own place in node_modules: resolve from there, in a fresh process.
-    const load = await nodeEval(
-      `const r = require("module").createRequire(${JSON.stringify(workerMain)});
+    // The worker's serialize-closures reads what ours writes: a closure capturing a Buffer gets a Buffer.
+    // Two independent processes, side by side.
+    const written = JSON.stringify(require("serialize-closures").serialize({ bytes: Buffer.from("héllo") }));
+    const [load, read] = await Promise.all([
+      nodeEval(
+        `const r = require("module").createRequire(${JSON.stringify(workerMain)});
        const failed = [];
        for (const m of ${JSON.stringify([...modules])}) { try { r(m); } catch (e) { failed.push(m + ": " + e.message.split("\\n")[0]); } }
        console.log(JSON.stringify({ loaded: ${modules.size} - failed.length, failed }));`,
-      worker,
-    );
+        worker,
+      ),
+      nodeEval(
+        `const v = require("serialize-closures").deserialize(JSON.parse(${JSON.stringify(written)}));
+       console.log(JSON.stringify({ buffer: Buffer.isBuffer(v.bytes), text: Buffer.from(v.bytes).toString() }));`,
+        worker,
+      ),
+    ]);
     expect(load.status, load.output).to.equal(0);
     const outcome = JSON.parse(load.output.trim().split("\n").pop()!);
     expect(outcome.failed).to.deep.equal([]);
     expect(outcome.loaded).to.equal(modules.size);
-    // The worker's serialize-closures reads what ours writes: a closure capturing a Buffer gets a Buffer.
-    const written = JSON.stringify(require("serialize-closures").serialize({ bytes: Buffer.from("héllo") }));
-    const read = await nodeEval(
-      `const v = require("serialize-closures").deserialize(JSON.parse(${JSON.stringify(written)}));
-       console.log(JSON.stringify({ buffer: Buffer.isBuffer(v.bytes), text: Buffer.from(v.bytes).toString() }));`,
-      worker,
-    );
     expect(read.status, read.output).to.equal(0);
     expect(JSON.parse(read.output.trim().split("\n").pop()!)).to.deep.equal({ buffer: true, text: "héllo" });
     // What was loaded is the installed package, not this checkout.
