@@ -8,9 +8,9 @@
  *    several copies of the step at once (sdk/stage_copy.ts: ours, one per thread at `workers` > 1),
  *    copy i of n writes only the shards ≡ i (mod n) (copy i ≥ shards: shard i mod shards), so a
  *    shard has one writer; shards are balanced within a copy, and a copy that gets few of the
- *    elements (a short job whose worker thread took no part) leaves its shards small or empty. Locally a copy keeps one temp file per shard for the whole job, made
- *    durable (fsync'd) at the end of each bundle; on GCS each bundle uploads temp objects of its
- *    own. Like every sink here ({@link writeInBatches}'s shape): batches, a bound on writes in
+ *    elements (a short job whose worker thread took no part) leaves its shards small or empty.
+ *    Locally a copy keeps one temp file per shard for the whole job, made durable (fsync'd) at the
+ *    end of each bundle; on GCS each bundle uploads temp objects of its own. Like every sink here ({@link writeInBatches}'s shape): batches, a bound on writes in
  *    flight, backpressure, and `finishBundle` returns only once what the bundle wrote is durable.
  *    It then hands the finalizer the names of its temp files (and their lengths). A bundle that
  *    fails takes its bytes back out (the files are cut back to their length at the last bundle's end).

@@ -63,7 +63,10 @@ export class ParquetFileWriter {
     // pool, so a writer's thread keeps to one core and `--workers N` uses N. Compressing a row
     // group's columns side by side had one thread use 1.2 cores, and two no faster on two cores.
     const columns: ColumnChunkMeta[] = [];
-    for (const [c, plan] of this.plans.entries()) columns.push(await appendColumnChunk(rowGroupBytes, base, encodeColumnChunk(plan, this.buffer.columns[c], rows, this.compression)));
+    for (const [c, plan] of this.plans.entries()) {
+      const chunk = encodeColumnChunk(plan, this.buffer.columns[c], rows, this.compression);
+      columns.push(await appendColumnChunk(rowGroupBytes, base, chunk));
+    }
     this.rowGroups.push({ rows, fileOffset: this.offset, columns });
     this.chunks.push(rowGroupBytes.bytes().slice());
     this.offset = base + rowGroupBytes.length;
