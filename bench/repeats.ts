@@ -9,7 +9,8 @@ export const REPEATS_FLAG: FlagRow = { name: "repeats", type: "string", value: "
 
 /**
  * Runs `run` once before any counted run and throws its result away: the first run after a change
- * compiles the TypeScript its processes load into the on-disk cache (`scripts/register.js`) and
+ * compiles the TypeScript its processes load, and V8's code for every module, into the on-disk
+ * caches (`scripts/register.js`, `scripts/code_cache.js`) and
  * reads the input file into the page cache — a cold cache made the first native run 2.69 s against
  * ~1 s after. Its figure is in no round and no ratio.
  */
