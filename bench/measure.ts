@@ -2,8 +2,9 @@
  * Running one benchmark case (`runner_case.ts`) in a process of its own, so its peak memory is its
  * own (every thread of the process counted), and comparing the revenue tables variants report.
  */
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as path from "path";
+import { promisify } from "util";
 
 /** What one case reports. */
 export interface Measurement {
@@ -34,13 +35,33 @@ export const ROOT = path.resolve(__dirname, "..");
  */
 export const NODE_FLAGS = ["--no-allocation-site-pretenuring"];
 
+const CASE_TIMEOUT_MS = 15 * 60 * 1000;
+
 /** Runs `runner_case.ts <variant> <args…>` in a new process and returns its measurement. */
 export function measure(variant: string, ...args: (string | number)[]): Measurement {
-  const out = execFileSync(
-    process.execPath,
-    [...NODE_FLAGS, "-r", path.join(ROOT, "scripts/register.js"), path.join(ROOT, "bench/runner_case.ts"), variant, ...args.map(String)],
-    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 15 * 60 * 1000 },
-  );
+  const out = execFileSync(process.execPath, caseArgv(variant, args), { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: CASE_TIMEOUT_MS });
+  return lastLine(out);
+}
+
+/**
+ * Runs `copies` processes of `runner_case.ts <variant> <args…>` at once, each the whole case, and
+ * returns their measurements: what the machine gives two independent copies of a job side by side
+ * is the most two threads of one job could get from it.
+ */
+export async function measureSideBySide(copies: number, variant: string, ...args: (string | number)[]): Promise<Measurement[]> {
+  const run = () => promisify(execFile)(process.execPath, caseArgv(variant, args), { cwd: ROOT, encoding: "utf8", timeout: CASE_TIMEOUT_MS });
+  const outs = await Promise.all(Array.from({ length: copies }, run));
+  return outs.map(({ stdout, stderr }) => {
+    process.stderr.write(stderr);
+    return lastLine(stdout);
+  });
+}
+
+function caseArgv(variant: string, args: (string | number)[]): string[] {
+  return [...NODE_FLAGS, "-r", path.join(ROOT, "scripts/register.js"), path.join(ROOT, "bench/runner_case.ts"), variant, ...args.map(String)];
+}
+
+function lastLine(out: string): Measurement {
   return JSON.parse(out.trim().split("\n").pop()!);
 }
 

@@ -4,7 +4,10 @@
  * (the job's thread and N − 1 worker threads), at `--cpu-load` 0 and 100 (SHA-256 rounds per record; at 100 over 300k rows by
  * default, `--cpu-load-rows N`: 1M rows × 100 rounds is minutes per variant); beside it, in the same run, the
  * hand-written single-threaded loop (same work, same rounds) and DuckDB on the same file and the
- * same group-by when `@duckdb/node-api` is installed. Each measurement runs in its own process (peak
+ * same group-by when `@duckdb/node-api` is installed; and two copies of the hand-written loop at once,
+ * each over the whole file, in two processes: what this machine gives two independent jobs side by
+ * side bounds what two threads of one job can get (`machine_speedup_2_cores_cpu_load_0`: 2 = both
+ * copies at full speed). Each measurement runs in its own process (peak
  * RSS counts every thread). The variants must agree on the result. Prints one JSON line and writes
  * the chart `.bench/workers.svg` (records/s against workers, one line per cpu-load). One uncounted
  * warm-up run (2 workers, cpu-load 0) comes first.
@@ -19,7 +22,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { writeTransactions } from "../fixtures/generate";
-import { agree, measure, revenueTable, ROOT, type Measurement } from "./measure";
+import { agree, measure, measureSideBySide, revenueTable, ROOT, type Measurement } from "./measure";
 import { duckdbCategoryRevenue } from "./duckdb_case";
 import { runBench, wholeNumberFlag, type Bench, type BenchFlags } from "./command";
 import { fastest, REPEATS_FLAG, warmUp } from "./repeats";
@@ -63,13 +66,22 @@ async function main(flags: BenchFlags): Promise<void> {
   // The modules of the runner and its threads compiled and cached, the file in the page cache.
   warmUp(() => step("our runner, 2 workers, cpu-load 0", "native-workers", 2, 0));
   const handwrittenRounds: Record<number, Measurement[]> = {};
+  // Two copies of the hand-written loop side by side, each over the whole file: the slower one's time.
+  const pairRounds: Record<number, Measurement[]> = {};
   const rounds: Record<number, Record<number, Measurement[]>> = {};
   for (const load of CPU_LOADS) {
     handwrittenRounds[load] = [];
+    pairRounds[load] = [];
     rounds[load] = Object.fromEntries(WORKER_COUNTS.map((workers) => [workers, []]));
     for (let round = 1; round <= repeats; round++) {
       const of = repeats === 1 ? "" : ` (round ${round} of ${repeats})`;
       handwrittenRounds[load].push(step(`hand-written loop, cpu-load ${load}${of}`, "handwritten", 1, load));
+      process.stderr.write(`two hand-written loops side by side, cpu-load ${load}${of}…`);
+      const copies = await measureSideBySide(2, "handwritten", fileAt[load], 1, load);
+      const alone = revenueTable(handwrittenRounds[load][round - 1]);
+      if (!copies.every((copy) => agree(revenueTable(copy), alone))) throw new Error(`two hand-written loops side by side at cpu-load ${load} disagree with one alone`);
+      pairRounds[load].push(copies.reduce((slower, copy) => (copy.seconds > slower.seconds ? copy : slower)));
+      process.stderr.write(` ${copies.map((c) => c.seconds.toFixed(2)).join(" and ")} s\n`);
       for (const workers of COMPARED_WORKERS) rounds[load][workers].push(step(`our runner, ${workers} worker(s), cpu-load ${load}${of}`, "native-workers", workers, load));
     }
     for (const workers of WORKER_COUNTS.filter((w) => !COMPARED_WORKERS.includes(w))) {
@@ -112,6 +124,11 @@ async function main(flags: BenchFlags): Promise<void> {
     duckdb_agrees: duckdb === undefined ? null : agree(duckdb.revenue, expected),
     two_workers_over_duckdb: duckdb === undefined ? null : round(seconds(0, 2) / duckdb.seconds, 2),
     two_workers_over_handwritten: round(seconds(0, 2) / handwritten[0].seconds, 2),
+    // What this machine gives two independent copies of the loop at once (2 = both at full speed):
+    // the most 2 workers could get here, whatever the runner does.
+    two_handwritten_loops_s: round(fastest(pairRounds[0]).seconds),
+    machine_speedup_2_cores_cpu_load_0: round((2 * handwritten[0].seconds) / fastest(pairRounds[0]).seconds, 2),
+    machine_speedup_2_cores_cpu_load_100: round((2 * handwritten[100].seconds) / fastest(pairRounds[100]).seconds, 2),
     // Every thread of the process counted, the larger of the two cpu-loads.
     peak_rss_mb_by_workers: Object.fromEntries(WORKER_COUNTS.map((w) => [w, Math.round(Math.max(...CPU_LOADS.map((load) => runs[load][w].peak_rss_mb)))])),
   };
@@ -125,7 +142,7 @@ async function main(flags: BenchFlags): Promise<void> {
   report.rounds_s = Object.fromEntries(
     CPU_LOADS.map((load) => [
       `cpu_load_${load}`,
-      { handwritten: handwrittenRounds[load].map((m) => round(m.seconds)), ...Object.fromEntries(COMPARED_WORKERS.map((w) => [w, rounds[load][w].map((m) => round(m.seconds))])) },
+      { handwritten: handwrittenRounds[load].map((m) => round(m.seconds)), two_handwritten_loops: pairRounds[load].map((m) => round(m.seconds)), ...Object.fromEntries(COMPARED_WORKERS.map((w) => [w, rounds[load][w].map((m) => round(m.seconds))])) },
     ]),
   );
   const chart = path.join(ROOT, ".bench", "workers.svg");
@@ -135,6 +152,7 @@ async function main(flags: BenchFlags): Promise<void> {
       rows,
       CPU_LOADS.map((load) => ({ label: `--cpu-load ${load}`, points: WORKER_COUNTS.map((w) => ({ workers: w, recordsPerSecond: rowsAt[load] / seconds(load, w) })) })),
       CPU_LOADS.map((load) => ({ label: `hand-written loop, --cpu-load ${load}`, recordsPerSecond: rowsAt[load] / handwritten[load].seconds })).concat(
+        [{ label: "two hand-written loops side by side, --cpu-load 0 (this machine's 2 cores)", recordsPerSecond: (2 * rows) / fastest(pairRounds[0]).seconds }],
         duckdb === undefined ? [] : [{ label: "DuckDB", recordsPerSecond: rows / duckdb.seconds }],
       ),
     ),
