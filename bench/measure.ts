@@ -11,6 +11,8 @@ export interface Measurement {
   seconds: number;
   /** CPU time of the process's threads over the same part. */
   cpu_seconds: number;
+  /** CPU time the hypervisor gave others over the same part, every CPU of the machine (null where unknown). */
+  steal_seconds: number | null;
   peak_rss_mb: number;
   result: unknown;
 }

@@ -20,6 +20,7 @@ import { writeTransactions } from "../fixtures/generate";
 import { GENERATOR_DEFAULTS } from "../fixtures/transaction_rows";
 import { agree, measure, revenueTable, ROOT, type Measurement } from "./measure";
 import { runBench, wholeNumberFlag, type Bench, type BenchFlags } from "./command";
+import { stealSeconds, stealSince } from "./steal";
 import { fastest, inTurn, REPEATS_FLAG, spread, warmUp } from "./repeats";
 
 /** The worker counts the whole batch ETL runs at; `batch_etl_s` is at the runner's default, the machine's cores (run again unless among them). */
@@ -40,6 +41,7 @@ async function main(flags: BenchFlags): Promise<void> {
   const repeats = wholeNumberFlag(flags, "repeats");
   const skipSdk = flags["skip-sdk"] === true;
   const loadAtStart = os.loadavg()[0];
+  const stealAtStart = stealSeconds();
   const rows = wholeNumberFlag(flags, "rows");
   const mapElements = wholeNumberFlag(flags, "map-elements");
   // Named by the catalogue too: a file cached by an older generator has other key counts.
@@ -113,6 +115,8 @@ async function main(flags: BenchFlags): Promise<void> {
     // Every run, in the order taken, and its CPU seconds (all threads): the fastest counts above.
     rounds_s: Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, runs.map((m) => round(m.seconds))])),
     rounds_cpu_s: Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, runs.map((m) => round(m.cpu_seconds))])),
+    rounds_steal_s: Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, runs.map((m) => m.steal_seconds)])),
+    steal_s: stealSince(stealAtStart),
     rounds_spread: Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, round(spread(runs), 2)])),
     batch_etl_s: round(batchEtl.seconds),
     batch_etl_rss_mb: round(batchEtl.peak_rss_mb, 0),

@@ -1,7 +1,8 @@
 /**
  * One measurement of the runner benchmark, alone in its process so that its peak memory is its own.
- * Prints one JSON line: { seconds, cpu_seconds, peak_rss_mb, result } (CPU: every thread of the
- * process over the timed part, which other work on a shared machine moves less than the seconds).
+ * Prints one JSON line: { seconds, cpu_seconds, steal_seconds, peak_rss_mb, result } (CPU: every
+ * thread of the process over the timed part, which other work on a shared machine moves less than
+ * the seconds; steal: what the hypervisor gave others meanwhile, the whole machine's, `steal.ts`).
  *
  *   node -r ./scripts/register.js bench/runner_case.ts <native|sdk|handwritten|batch-etl|map-native|map-sdk> <file|count>
  *   node -r ./scripts/register.js bench/runner_case.ts <native-workers|handwritten> <file> [workers] [cpu-load]
@@ -14,6 +15,7 @@ import { directRunner as sdkDirectRunner } from "apache-beam/runners/direct_runn
 import type { Runner } from "apache-beam/runners/runner";
 import { directRunner } from "../runners/direct";
 import { closeCollection, openCollection } from "../io/in_process";
+import { stealSeconds, stealSince } from "./steal";
 import { batchEtl, categoryRevenueLoop, categoryRevenuePipeline, mapChainInput, mapChainPipeline } from "./workloads";
 
 async function runCollecting(runner: Runner, build: (id: string) => (root: any) => void): Promise<unknown[]> {
@@ -58,12 +60,14 @@ async function main(): Promise<void> {
   const input = variant.prepare(arg);
   const start = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();
+  const stealStart = stealSeconds();
   const result = await variant.run(input, { workers: workers === undefined ? undefined : Number(workers), cpuLoad: Number(cpuLoad ?? 0) });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpuStart);
+  const steal = stealSince(stealStart);
   variant.cleanUp?.(input);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, peak_rss_mb: peakRssMb, result }) + "\n");
+  process.stdout.write(JSON.stringify({ seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, steal_seconds: steal, peak_rss_mb: peakRssMb, result }) + "\n");
 }
 
 main().catch((error) => {
