@@ -89,6 +89,8 @@ async function main(flags: BenchFlags): Promise<void> {
 
   const leastCpu = (runs: Measurement[]) => Math.min(...runs.map((m) => m.cpu_seconds));
   const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+  /** One figure of every run, in the order taken, per variant. */
+  const perRound = (pick: (m: Measurement) => number | null) => Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, runs.map(pick)]));
   const report = {
     rows,
     native_s: round(native.seconds),
@@ -113,9 +115,9 @@ async function main(flags: BenchFlags): Promise<void> {
     native_1_worker_cpu_over_handwritten: round(leastCpu(rounds.native_1_worker) / leastCpu(rounds.handwritten), 2),
     repeats,
     // Every run, in the order taken, and its CPU seconds (all threads): the fastest counts above.
-    rounds_s: Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, runs.map((m) => round(m.seconds))])),
-    rounds_cpu_s: Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, runs.map((m) => round(m.cpu_seconds))])),
-    rounds_steal_s: Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, runs.map((m) => m.steal_seconds)])),
+    rounds_s: perRound((m) => round(m.seconds)),
+    rounds_cpu_s: perRound((m) => round(m.cpu_seconds)),
+    rounds_steal_s: perRound((m) => m.steal_seconds),
     steal_s: stealSince(stealAtStart),
     rounds_spread: Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, round(spread(runs), 2)])),
     batch_etl_s: round(batchEtl.seconds),
