@@ -347,11 +347,12 @@ export class PubSubPuller {
             this.counts.timedOutPulls++;
             // At least that slow. (Seen on a backlog of a million, four overlapped pulls waiting on each
             // other: those that time out leave what the server handed them outstanding for an ack
-            // deadline, and every pull slow meanwhile — clear ones too.) A blind one is not timed, as
-            // when answered: one of a job's first pulls, sent beside those that took a small
-            // subscription's every message, waited for messages that never came (2.1 s, counted as an
-            // overlapped pull's latency on a busy CI machine).
-            if (!blind) this.gate.answered(Date.now() - sentAt, clear);
+            // deadline, and every pull slow meanwhile — clear ones too.) Timed as an answer is: by the
+            // server's time (see serverMs: what this thread spent busy meanwhile is not the server's),
+            // and a blind one not at all (it may have waited for messages that never came). A 2.1 s
+            // timeout counted whole as an overlapped pull's latency had failed a test of a busy
+            // reader on a loaded CI machine.
+            if (!blind) this.gate.answered(serverMs(Date.now() - sentAt, idleAtSend), clear, Date.now() - sentAt);
             return;
           }
           this.failure ??= new Error(`Pub/Sub pull from ${this.subscription} failed: ${error.message}`, { cause: error });
