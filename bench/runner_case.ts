@@ -5,7 +5,7 @@
  * the seconds; steal: what the hypervisor gave others meanwhile, the whole machine's, `steal.ts`).
  *
  *   node -r ./scripts/register.js bench/runner_case.ts <native|sdk|handwritten|batch-etl|map-native|map-sdk> <file|count>
- *   node -r ./scripts/register.js bench/runner_case.ts <native-workers|handwritten> <file> [workers] [cpu-load]
+ *   node -r ./scripts/register.js bench/runner_case.ts <native-workers|native-workers-warm|handwritten> <file> [workers] [cpu-load]
  *   node -r ./scripts/register.js bench/runner_case.ts batch-etl <file> [workers]
  */
 import "apache-beam";
@@ -24,24 +24,31 @@ async function runCollecting(runner: Runner, build: (id: string) => (root: any) 
   return closeCollection(id);
 }
 
-/** Each variant: what it needs made before the clock starts (input data), the timed work, then what it leaves to remove. */
+/** Each variant: what it needs made before the clock starts (input data, a warm-up), the timed work, then what it leaves to remove. */
 interface Variant<I> {
   prepare(arg: string): I;
-  run(input: I, settings: { workers?: number; cpuLoad: number }): Promise<unknown>;
+  warmUp?(input: I, settings: Settings): Promise<unknown>;
+  run(input: I, settings: Settings): Promise<unknown>;
   cleanUp?(input: I): void;
 }
 
-const fileVariant = (run: (file: string, settings: { workers?: number; cpuLoad: number }) => Promise<unknown>): Variant<string> => ({ prepare: (file) => file, run });
+type Settings = { workers?: number; cpuLoad: number };
+
+const fileVariant = (run: (file: string, settings: Settings) => Promise<unknown>): Variant<string> => ({ prepare: (file) => file, run });
+const nativeWorkers = (file: string, { workers, cpuLoad }: Settings) => runCollecting(directRunner({ workers }), (id) => categoryRevenuePipeline(file, id, true, cpuLoad));
 const mapChainVariant = (runner: () => Runner): Variant<number[]> => ({
   prepare: (count) => mapChainInput(Number(count)),
   run: (numbers) => runCollecting(runner(), (id) => mapChainPipeline(numbers, id)),
 });
 
 const variants: Record<string, Variant<any>> = {
-  native: fileVariant((file) => runCollecting(directRunner(), (id) => categoryRevenuePipeline(file, id, true))),
+  native: fileVariant((file) => nativeWorkers(file, { cpuLoad: 0 })),
   sdk: fileVariant((file) => runCollecting(sdkDirectRunner(), (id) => categoryRevenuePipeline(file, id, false))),
   handwritten: fileVariant((file, { cpuLoad }) => categoryRevenueLoop(file, cpuLoad)),
-  "native-workers": fileVariant((file, { workers, cpuLoad }) => runCollecting(directRunner({ workers }), (id) => categoryRevenuePipeline(file, id, true, cpuLoad))),
+  "native-workers": fileVariant(nativeWorkers),
+  // What a process that ran a job moments before gives the next: the same job run once, untimed, so
+  // that its threads are started (kept idle 5 s for the next job: execution/worker_pool.ts) and warm.
+  "native-workers-warm": { ...fileVariant(nativeWorkers), warmUp: nativeWorkers },
   "batch-etl": {
     prepare: (file: string) => ({ file, output: fs.mkdtempSync(path.join(path.dirname(file), "batch-etl-")) }),
     run: ({ file, output }: { file: string; output: string }, { workers }) => batchEtl(file, output, workers),
@@ -58,10 +65,12 @@ async function main(): Promise<void> {
   const variant = variants[variantName];
   if (variant === undefined) throw new Error(`unknown variant '${variantName}'; one of ${Object.keys(variants).join(", ")}`);
   const input = variant.prepare(arg);
+  const settings: Settings = { workers: workers === undefined ? undefined : Number(workers), cpuLoad: Number(cpuLoad ?? 0) };
+  await variant.warmUp?.(input, settings);
   const start = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();
   const stealStart = stealSeconds();
-  const result = await variant.run(input, { workers: workers === undefined ? undefined : Number(workers), cpuLoad: Number(cpuLoad ?? 0) });
+  const result = await variant.run(input, settings);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpuStart);
   const steal = stealSince(stealStart);

@@ -17,6 +17,12 @@
  * quarter within minutes (the same process measured 7.4 and 9.5 CPU seconds minutes apart), so
  * variants run one after the other once inherit whatever the machine did meanwhile, and noise only
  * ever adds time. Every round's seconds are in the line too (`rounds_s`).
+ *
+ * At `--cpu-load 0` the same rounds also measure 1 and 2 workers warm (`warm_*` keys): the job run
+ * once, untimed, in the same process before the timed run — what a process that ran a job moments
+ * before gives the next (its threads kept idle for it, their code compiled): how much of the cold
+ * runs' gap is the threads' start. The goals' keys are the cold runs: a process that runs one job
+ * pays its threads' start in that job.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -71,6 +77,7 @@ async function main(flags: BenchFlags): Promise<void> {
   // Two copies of the hand-written loop side by side, each over the whole file: the slower one's time.
   const pairRounds: Record<number, Measurement[]> = {};
   const rounds: Record<number, Record<number, Measurement[]>> = {};
+  const warmRounds: Record<number, Measurement[]> = Object.fromEntries(COMPARED_WORKERS.map((workers) => [workers, []]));
   for (const load of CPU_LOADS) {
     handwrittenRounds[load] = [];
     pairRounds[load] = [];
@@ -85,12 +92,15 @@ async function main(flags: BenchFlags): Promise<void> {
       pairRounds[load].push(copies.reduce((slower, copy) => (copy.seconds > slower.seconds ? copy : slower)));
       process.stderr.write(` ${copies.map((c) => c.seconds.toFixed(2)).join(" and ")} s\n`);
       for (const workers of COMPARED_WORKERS) rounds[load][workers].push(step(`our runner, ${workers} worker(s), cpu-load ${load}${of}`, "native-workers", workers, load));
+      if (load !== 0) continue;
+      for (const workers of COMPARED_WORKERS) warmRounds[workers].push(step(`our runner, ${workers} worker(s) warm, cpu-load 0${of}`, "native-workers-warm", workers, 0));
     }
     for (const workers of WORKER_COUNTS.filter((w) => !COMPARED_WORKERS.includes(w))) {
       rounds[load][workers].push(step(`our runner, ${workers} worker(s), cpu-load ${load}`, "native-workers", workers, load));
     }
   }
   const handwritten = Object.fromEntries(CPU_LOADS.map((load) => [load, fastest(handwrittenRounds[load])]));
+  const warm = Object.fromEntries(COMPARED_WORKERS.map((workers) => [workers, fastest(warmRounds[workers])]));
   const runs = Object.fromEntries(CPU_LOADS.map((load) => [load, Object.fromEntries(WORKER_COUNTS.map((w) => [w, fastest(rounds[load][w])]))])) as Record<number, Record<number, Measurement>>;
   // DuckDB by the same rule as ours: its fastest of `repeats` runs.
   const duckdbRounds: { seconds: number; revenue: Record<string, number> }[] = [];
@@ -106,7 +116,7 @@ async function main(flags: BenchFlags): Promise<void> {
   const expected = revenueTable(handwritten[0]);
   for (const load of CPU_LOADS) {
     for (const workers of WORKER_COUNTS) {
-      for (const run of rounds[load][workers]) {
+      for (const run of [...rounds[load][workers], ...(load === 0 ? (warmRounds[workers] ?? []) : [])]) {
         if (!agree(revenueTable(run), revenueTable(handwritten[load]))) {
           throw new Error(`${workers} worker(s) at cpu-load ${load} disagree with the hand-written loop: ${JSON.stringify(revenueTable(run))} vs ${JSON.stringify(revenueTable(handwritten[load]))}`);
         }
@@ -135,6 +145,10 @@ async function main(flags: BenchFlags): Promise<void> {
     duckdb_rounds_s: duckdbRounds.map((run) => round(run.seconds)),
     two_workers_over_duckdb: duckdb === undefined ? null : round(seconds(0, 2) / duckdb.seconds, 2),
     two_workers_over_handwritten: round(seconds(0, 2) / handwritten[0].seconds, 2),
+    warm_speedup_2_workers_cpu_load_0: round(warm[1].seconds / warm[2].seconds, 2),
+    warm_one_worker_s: round(warm[1].seconds),
+    warm_two_workers_s: round(warm[2].seconds),
+    warm_two_workers_over_handwritten: round(warm[2].seconds / handwritten[0].seconds, 2),
     // What this machine gives two independent copies of the loop at once (2 = both at full speed):
     // the most 2 workers could get here, whatever the runner does.
     two_handwritten_loops_s: round(fastest(pairRounds[0]).seconds),
@@ -159,6 +173,7 @@ async function main(flags: BenchFlags): Promise<void> {
       ]),
     );
   report.rounds_s = perRound((m) => round(m.seconds));
+  report.warm_rounds_s = Object.fromEntries(COMPARED_WORKERS.map((w) => [w, warmRounds[w].map((m) => round(m.seconds))]));
   report.rounds_steal_s = perRound((m) => m.steal_seconds);
   const chart = path.join(ROOT, ".bench", "workers.svg");
   fs.writeFileSync(
