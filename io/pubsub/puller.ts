@@ -321,6 +321,11 @@ export class PubSubPuller {
     // its stream starts, was timed as the clear one (tens to hundreds of ms): one such figure made
     // overlapped pulls look fast against clear ones.
     const blind = this.counts.pulledMessages === 0 || this.answeredEmptySince !== undefined;
+    // The gate weighs the server's time (see serverMs); waits and timeouts, the wall clock's.
+    const timeServer = () => {
+      const wallMs = Date.now() - sentAt;
+      this.gate.answered(serverMs(wallMs, idleAtSend), clear, wallMs);
+    };
     const pull: Promise<void> = this.client
       .pull({ subscription: this.subscription, maxMessages: PULL_BATCH }, { timeout: this.pullTimeoutMs() })
       .then(
@@ -336,7 +341,7 @@ export class PubSubPuller {
           // published after it was sent waited for that publish too — both a live stream, not a
           // backlog. And what is timed is the server's time, not ours: see serverMs.
           const fromBacklog = brought > 0 && brought >= this.largestPull && !publishedAfter(received, sentAt);
-          if (!blind && fromBacklog) this.gate.answered(serverMs(Date.now() - sentAt, idleAtSend), clear, Date.now() - sentAt);
+          if (!blind && fromBacklog) timeServer();
           if (brought > this.largestPull) this.largestPull = brought;
           this.answeredEmptySince = brought > 0 ? undefined : (this.answeredEmptySince ?? Date.now());
         },
@@ -347,12 +352,10 @@ export class PubSubPuller {
             this.counts.timedOutPulls++;
             // At least that slow. (Seen on a backlog of a million, four overlapped pulls waiting on each
             // other: those that time out leave what the server handed them outstanding for an ack
-            // deadline, and every pull slow meanwhile — clear ones too.) Timed as an answer is: by the
-            // server's time (see serverMs: what this thread spent busy meanwhile is not the server's),
-            // and a blind one not at all (it may have waited for messages that never came). A 2.1 s
-            // timeout counted whole as an overlapped pull's latency had failed a test of a busy
-            // reader on a loaded CI machine.
-            if (!blind) this.gate.answered(serverMs(Date.now() - sentAt, idleAtSend), clear, Date.now() - sentAt);
+            // deadline, and every pull slow meanwhile — clear ones too.) Timed as an answer is, and a
+            // blind one not at all: it may have waited for messages that never came (a 2.1 s timeout
+            // counted so had made a busy reader's overlapped pulls look slow on a loaded CI machine).
+            if (!blind) timeServer();
             return;
           }
           this.failure ??= new Error(`Pub/Sub pull from ${this.subscription} failed: ${error.message}`, { cause: error });

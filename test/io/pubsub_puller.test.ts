@@ -31,15 +31,19 @@ async function subscriptionWithMessages(name: string): Promise<string> {
   return `projects/${PROJECT}/subscriptions/${name}-sub`;
 }
 
-/** A topic `name` with an empty subscription, and a puller with its leases reading it; `close` releases what it still holds. */
-async function emptySubscriptionReader(name: string) {
+/**
+ * A topic `name` with an empty subscription, and a puller with its leases reading it through
+ * `reading(client)` (by default the client itself); `close` releases what it still holds.
+ */
+async function emptySubscriptionReader(name: string, reading = (client: v1.SubscriberClient) => client) {
   const pubsub = newPubSub(PROJECT);
   const [topic] = await pubsub.createTopic(name);
   await topic.createSubscription(`${name}-sub`, { ackDeadlineSeconds: 60 });
   const subscription = `projects/${PROJECT}/subscriptions/${name}-sub`;
   const client = new v1.SubscriberClient(pubsubClientOptions(PROJECT) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
-  const leases = new Leases(client, subscription, 60);
-  const puller = new PubSubPuller(client, subscription, 60_000, leases);
+  const reader = reading(client);
+  const leases = new Leases(reader, subscription, 60);
+  const puller = new PubSubPuller(reader, subscription, 60_000, leases);
   const close = async () => {
     const { unread } = await puller.settle();
     await leases.settle();
@@ -106,14 +110,13 @@ describe("io/pubsub puller on the Pub/Sub emulator", function () {
   });
 
   it("does not time a pull that timed out before any message came: it waited for a publisher, not the server", async () => {
-    const { subscription, client, close } = await emptySubscriptionReader(`puller-blind-timeout-test-${process.pid}`);
     // Pulls whose deadline has passed as they are sent: they time out, as on a server slower than the
     // deadline. (The emulator answers an empty pull in 1 ms to 1 s: a deadline of 5 ms was not always shorter.)
-    const hurried = Object.create(client, {
-      pull: { value: (request: object, options: object) => client.pull(request, { ...options, timeout: 0 }) },
-    }) as typeof client;
-    const leases = new Leases(hurried, subscription, 60);
-    const puller = new PubSubPuller(hurried, subscription, 60_000, leases);
+    const hurried = (client: v1.SubscriberClient) =>
+      Object.create(client, {
+        pull: { value: (request: object, options: object) => client.pull(request, { ...options, timeout: 0 }) },
+      }) as v1.SubscriberClient;
+    const { puller, close } = await emptySubscriptionReader(`puller-blind-timeout-test-${process.pid}`, hurried);
     try {
       expect(await puller.next(Date.now() + 300)).to.have.length(0);
       const stats = puller.stats;
@@ -121,8 +124,6 @@ describe("io/pubsub puller on the Pub/Sub emulator", function () {
       expect(stats.clearPullMs, JSON.stringify(stats)).to.be.NaN;
       expect(stats.overlappedPullMs, JSON.stringify(stats)).to.be.NaN;
     } finally {
-      await puller.settle();
-      await leases.settle();
       await close();
     }
   });
