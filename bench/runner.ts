@@ -4,7 +4,11 @@
  *
  * 1. read → parse → group by category → sum over a generated CSV (1M rows by default, `--rows N`):
  *    the hand-written loop, our runner at its default workers and at 1, and the SDK's runner, run
- *    `--repeats` times (3) in turn, each counted by its fastest run (every run in `rounds_s`);
+ *    `--repeats` times (3) in turn, each counted by its fastest run (every run in `rounds_s`); in the
+ *    same rounds the loop, our runner at its default workers and the SDK's runner warm (`warm_*`
+ *    keys: the same work run once, untimed, in the same process first — what a process that ran a
+ *    job moments before gives the next, its code compiled and our threads started: how much of each
+ *    one's time is its start). The goals' keys are the cold runs;
  * 2. the whole batch ETL over the same file (every aggregate, rows, dead letters, report), on our runner
  *    at 1, 2 and 4 workers (its memory bound holds at every worker count, every thread counted);
  * 3. N elements through a three-step map chain (elements/s).
@@ -68,6 +72,9 @@ async function main(flags: BenchFlags): Promise<void> {
       native: (r) => step(`our direct runner, ${defaultWorkers} workers (the default)${of(r)}`, "native", file),
       native_1_worker: (r) => step(`our direct runner, 1 worker${of(r)}`, "native-workers", file, 1),
       ...(skipSdk ? {} : { sdk: (r: number) => step(`SDK direct runner${of(r)}`, "sdk", file) }),
+      handwritten_warm: (r) => step(`hand-written loop, warm${of(r)}`, "handwritten-warm", file),
+      native_warm: (r) => step(`our direct runner, ${defaultWorkers} workers, warm${of(r)}`, "native-warm", file),
+      ...(skipSdk ? {} : { sdk_warm: (r: number) => step(`SDK direct runner, warm${of(r)}`, "sdk-warm", file) }),
     },
     repeats,
   );
@@ -75,6 +82,9 @@ async function main(flags: BenchFlags): Promise<void> {
   const native = fastest(rounds.native);
   const nativeOneWorker = fastest(rounds.native_1_worker);
   const sdk = rounds.sdk && fastest(rounds.sdk);
+  const warmHandwritten = fastest(rounds.handwritten_warm);
+  const warmNative = fastest(rounds.native_warm);
+  const warmSdk = rounds.sdk_warm && fastest(rounds.sdk_warm);
   const batchEtlAt = Object.fromEntries(BATCH_ETL_WORKERS.map((w) => [w, step(`the batch ETL, our runner, ${w} worker(s)`, "batch-etl", file, w)]));
   const batchEtl = batchEtlAt[defaultWorkers] ?? step(`the batch ETL, our runner, ${defaultWorkers} workers (the default)`, "batch-etl", file, defaultWorkers);
   const mapNative = step(`map chain, ${mapElements} elements, our runner`, "map-native", mapElements);
@@ -102,6 +112,11 @@ async function main(flags: BenchFlags): Promise<void> {
     speedup_vs_sdk: sdk ? round(sdk.seconds / native.seconds, 2) : null,
     native_over_handwritten: round(native.seconds / handwritten.seconds, 2),
     native_workers: defaultWorkers,
+    warm_native_s: round(warmNative.seconds),
+    warm_sdk_s: warmSdk ? round(warmSdk.seconds) : null,
+    warm_handwritten_s: round(warmHandwritten.seconds),
+    warm_speedup_vs_sdk: warmSdk ? round(warmSdk.seconds / warmNative.seconds, 2) : null,
+    warm_native_over_handwritten: round(warmNative.seconds / warmHandwritten.seconds, 2),
     native_1_worker_s: round(nativeOneWorker.seconds),
     native_1_worker_cpu_s: round(nativeOneWorker.cpu_seconds),
     native_1_worker_over_handwritten: round(nativeOneWorker.seconds / handwritten.seconds, 2),

@@ -5,6 +5,7 @@
  * the seconds; steal: what the hypervisor gave others meanwhile, the whole machine's, `steal.ts`).
  *
  *   node -r ./scripts/register.js bench/runner_case.ts <native|sdk|handwritten|batch-etl|map-native|map-sdk> <file|count>
+ *   node -r ./scripts/register.js bench/runner_case.ts <native-warm|sdk-warm|handwritten-warm> <file>
  *   node -r ./scripts/register.js bench/runner_case.ts <native-workers|native-workers-warm|handwritten> <file> [workers] [cpu-load]
  *   node -r ./scripts/register.js bench/runner_case.ts batch-etl <file> [workers]
  */
@@ -41,14 +42,26 @@ const mapChainVariant = (runner: () => Runner): Variant<number[]> => ({
   run: (numbers) => runCollecting(runner(), (id) => mapChainPipeline(numbers, id)),
 });
 
+/**
+ * What a process that ran the same work moments before gives the next: run once, untimed, first —
+ * its code compiled, and on our runner its threads started (kept idle 5 s for the next job:
+ * execution/worker_pool.ts).
+ */
+const warm = <I>(variant: Variant<I>): Variant<I> => ({ ...variant, warmUp: variant.run });
+
+const native = fileVariant((file) => nativeWorkers(file, { cpuLoad: 0 }));
+const sdk = fileVariant((file) => runCollecting(sdkDirectRunner(), (id) => categoryRevenuePipeline(file, id, false)));
+const handwritten = fileVariant((file, { cpuLoad }) => categoryRevenueLoop(file, cpuLoad));
+
 const variants: Record<string, Variant<any>> = {
-  native: fileVariant((file) => nativeWorkers(file, { cpuLoad: 0 })),
-  sdk: fileVariant((file) => runCollecting(sdkDirectRunner(), (id) => categoryRevenuePipeline(file, id, false))),
-  handwritten: fileVariant((file, { cpuLoad }) => categoryRevenueLoop(file, cpuLoad)),
+  native,
+  sdk,
+  handwritten,
+  "native-warm": warm(native),
+  "sdk-warm": warm(sdk),
+  "handwritten-warm": warm(handwritten),
   "native-workers": fileVariant(nativeWorkers),
-  // What a process that ran a job moments before gives the next: the same job run once, untimed, so
-  // that its threads are started (kept idle 5 s for the next job: execution/worker_pool.ts) and warm.
-  "native-workers-warm": { ...fileVariant(nativeWorkers), warmUp: nativeWorkers },
+  "native-workers-warm": warm(fileVariant(nativeWorkers)),
   "batch-etl": {
     prepare: (file: string) => ({ file, output: fs.mkdtempSync(path.join(path.dirname(file), "batch-etl-")) }),
     run: ({ file, output }: { file: string; output: string }, { workers }) => batchEtl(file, output, workers),
