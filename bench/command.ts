@@ -3,7 +3,7 @@
  * `--help` prints what the benchmark measures and its flags; an unknown flag or a value that is not
  * what the flag takes is the user's mistake, one line and exit 2; a failure exits 1.
  */
-import { flagTable, parseFlags, runCommand, UsageError, VERBOSE_FLAG, wholeNumber, type FlagRow } from "../cli/command_line";
+import { flagTable, ignoreClosedOutput, parseFlags, runCommand, UsageError, VERBOSE_FLAG, wholeNumber, type FlagRow } from "../cli/command_line";
 
 /** A benchmark: its name (`npm run` script), what it measures (the first lines of its `--help`), its flags. */
 export interface Bench {
@@ -46,6 +46,7 @@ export function positiveNumberFlag(flags: BenchFlags, name: string): number {
 export function runBench(bench: Bench, main: (flags: BenchFlags) => Promise<void> | void): void {
   const argv = process.argv.slice(2);
   if (argv.includes("--help")) {
+    ignoreClosedOutput();
     process.stdout.write(benchHelp(bench));
     return;
   }

@@ -81,8 +81,26 @@ const CREDENTIALS_HINT =
   "no Google credentials were found, and the emulator variables (PUBSUB_EMULATOR_HOST, BIGTABLE_EMULATOR_HOST) are not all set: " +
   "for the emulators, run `npm run emulators` in another shell and export the lines it prints; for Google Cloud, run `gcloud auth application-default login`";
 
+/**
+ * A reader that stops reading (`npm run pipeline -- --help | head -3`) is no failure of the command:
+ * what it prints afterwards goes nowhere, and it goes on to its end — a job's results are its files
+ * and tables, not its report. Node reports the closed pipe as an 'error' event on the stream, which
+ * unhandled was a stack and exit 1.
+ */
+export function ignoreClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listeners("error").includes(ignoreClosedPipe)) continue;
+    stream.on("error", ignoreClosedPipe);
+  }
+}
+
+function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== "EPIPE") throw error;
+}
+
 /** Runs a command's `main`, ending the process as described above; `what` names it in failures. */
 export function runCommand(main: () => Promise<void>, what: string): void {
+  ignoreClosedOutput();
   main().catch((error: unknown) => {
     // A library's own error only: a UsageError or CommandFailure already says what to do.
     if (!(error instanceof UsageError) && !(error instanceof CommandFailure) && error instanceof Error && NO_CREDENTIALS.test(error.message)) {

@@ -148,6 +148,28 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
     expect(fs.readdirSync(output).filter((f) => f.startsWith(".temp-"))).to.deep.equal([]);
   });
 
+  it("a reader that leaves early (`… | head`): the command goes on to its end, exit 0, no stack", async () => {
+    /** Runs `script` with its stdout a pipe nobody reads: closed at once, as `head` closes it once it has its lines. */
+    const unread = async (script: string, args: string[]) => {
+      const child = spawn(process.execPath, ["-r", "./scripts/register.js", script, ...args], { cwd: ROOT, env: { ...process.env, DEBUG: "" } });
+      child.stdout.destroy();
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve)).finally(() => clearTimeout(timer));
+      return { code, stderr };
+    };
+    const output = path.join(dir, "unread");
+    const [help, batch] = await runClis([() => unread("bench/runner.ts", ["--help"]), () => unread("pipelines/main.ts", ["--pipeline=batch", `--output=${output}`, "--log-level=warn"])]);
+    expect(help, help.stderr).to.deep.equal({ code: 0, stderr: "" });
+    expect(batch.code, batch.stderr).to.equal(0);
+    expect(batch.stderr).to.not.match(/EPIPE|\n +at /);
+    // The job's results are its files: all written, though nobody read its report (2500 valid rows, 32 dead letters).
+    const lines = (prefix: string) => fs.readFileSync(path.join(output, `${prefix}-00000-of-00001.jsonl`), "utf8").trimEnd().split("\n").length;
+    expect([lines("transacoes"), lines("dead-letters")]).to.deep.equal([2500, 32]);
+    expect(fs.existsSync(path.join(output, "report.html"))).to.equal(true);
+  });
+
   describe("against the emulators", () => {
     const emulators = useEmulators(["pubsub", "bigtable"]);
 
