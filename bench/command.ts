@@ -3,7 +3,7 @@
  * `--help` prints what the benchmark measures and its flags; an unknown flag or a value that is not
  * what the flag takes is the user's mistake, one line and exit 2; a failure exits 1.
  */
-import { flagTable, ignoreClosedOutput, parseFlags, runCommand, UsageError, VERBOSE_FLAG, wholeNumber, type FlagRow } from "../cli/command_line";
+import { flagTable, parseFlags, runCommand, UsageError, VERBOSE_FLAG, wholeNumber, type FlagRow } from "../cli/command_line";
 
 /** A benchmark: its name (`npm run` script), what it measures (the first lines of its `--help`), its flags. */
 export interface Bench {
@@ -45,10 +45,5 @@ export function positiveNumberFlag(flags: BenchFlags, name: string): number {
 /** Runs the bench's `main` with its flags from the command line: `--help` prints its usage and exits 0. */
 export function runBench(bench: Bench, main: (flags: BenchFlags) => Promise<void> | void): void {
   const argv = process.argv.slice(2);
-  if (argv.includes("--help")) {
-    ignoreClosedOutput();
-    process.stdout.write(benchHelp(bench));
-    return;
-  }
-  runCommand(async () => main(benchFlags(bench, argv)), bench.name);
+  runCommand(async () => (argv.includes("--help") ? void process.stdout.write(benchHelp(bench)) : main(benchFlags(bench, argv))), bench.name);
 }

@@ -49,6 +49,7 @@ const mapChainVariant = (runner: () => Runner): Variant<number[]> => ({
  */
 const warm = <I>(variant: Variant<I>): Variant<I> => ({ ...variant, warmUp: variant.run });
 
+const nativeAtWorkers = fileVariant(nativeWorkers);
 const native = fileVariant((file) => nativeWorkers(file, { cpuLoad: 0 }));
 const sdk = fileVariant((file) => runCollecting(sdkDirectRunner(), (id) => categoryRevenuePipeline(file, id, false)));
 const handwritten = fileVariant((file, { cpuLoad }) => categoryRevenueLoop(file, cpuLoad));
@@ -60,8 +61,8 @@ const variants: Record<string, Variant<any>> = {
   "native-warm": warm(native),
   "sdk-warm": warm(sdk),
   "handwritten-warm": warm(handwritten),
-  "native-workers": fileVariant(nativeWorkers),
-  "native-workers-warm": warm(fileVariant(nativeWorkers)),
+  "native-workers": nativeAtWorkers,
+  "native-workers-warm": warm(nativeAtWorkers),
   "batch-etl": {
     prepare: (file: string) => ({ file, output: fs.mkdtempSync(path.join(path.dirname(file), "batch-etl-")) }),
     run: ({ file, output }: { file: string; output: string }, { workers }) => batchEtl(file, output, workers),

@@ -87,11 +87,8 @@ const CREDENTIALS_HINT =
  * and tables, not its report. Node reports the closed pipe as an 'error' event on the stream, which
  * unhandled was a stack and exit 1.
  */
-export function ignoreClosedOutput(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    if (stream.listeners("error").includes(ignoreClosedPipe)) continue;
-    stream.on("error", ignoreClosedPipe);
-  }
+function ignoreClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", ignoreClosedPipe);
 }
 
 function ignoreClosedPipe(error: NodeJS.ErrnoException): void {

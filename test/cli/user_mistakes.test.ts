@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { useEmulators } from "../support/emulators";
 import { DEFAULT_UI_PORT } from "../../web/server";
-import { ROOT, runClis, userCommand as command } from "../support/run_cli";
+import { ROOT, runCli, runClis, userCommand as command } from "../support/run_cli";
 
 /** Listens on `port` (0: any free one); resolves undefined when someone else already holds it. */
 async function hold(port: number): Promise<net.Server | undefined> {
@@ -149,15 +149,9 @@ describe("cli: ports, tables and Ctrl-C as a user meets them", function () {
   });
 
   it("a reader that leaves early (`… | head`): the command goes on to its end, exit 0, no stack", async () => {
-    /** Runs `script` with its stdout a pipe nobody reads: closed at once, as `head` closes it once it has its lines. */
     const unread = async (script: string, args: string[]) => {
-      const child = spawn(process.execPath, ["-r", "./scripts/register.js", script, ...args], { cwd: ROOT, env: { ...process.env, DEBUG: "" } });
-      child.stdout.destroy();
-      let stderr = "";
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve)).finally(() => clearTimeout(timer));
-      return { code, stderr };
+      const { status, stderr } = await runCli(script, args, { env: { ...process.env, DEBUG: "" }, timeoutMs: 60_000, closeStdout: true });
+      return { code: status, stderr };
     };
     const output = path.join(dir, "unread");
     const [help, batch] = await runClis([() => unread("bench/runner.ts", ["--help"]), () => unread("pipelines/main.ts", ["--pipeline=batch", `--output=${output}`, "--log-level=warn"])]);

@@ -40,6 +40,8 @@ export interface CliRun {
 export interface RunCliOptions {
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** stdout a pipe closed at once, as `head` closes it once it has its lines: nothing is read of it. */
+  closeStdout?: boolean;
   /** Called with the output so far whenever stdout grows; may signal the process. */
   onOutput?: (stdout: string, signal: (name: NodeJS.Signals) => void) => void;
 }
@@ -56,6 +58,7 @@ export function runCli(script: string, args: string[], options: RunCliOptions = 
   // Decoded as streams: a character split between two chunks is not garbled.
   child.stdout.setEncoding("utf8");
   child.stderr.setEncoding("utf8");
+  if (options.closeStdout) child.stdout.destroy();
   child.stdout.on("data", (chunk: string) => {
     stdout += chunk;
     options.onOutput?.(stdout, (name) => child.kill(name));
